@@ -1,0 +1,90 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/goformer/goformer/internal/gemm"
+)
+
+// MatMul returns a·b for a (..., M, K) and b (..., K, N): a 2-d product, or a batch of them with
+// the batch axes broadcast (NumPy matmul semantics; 1-d operands are not promoted).
+func MatMul(a, b *Tensor) *Tensor { return matmul("MatMul", a, false, b, false) }
+
+// MatMulT returns a·bᵀ for a (..., M, K) and b (..., N, K) without materialising the transpose.
+func MatMulT(a, b *Tensor) *Tensor { return matmul("MatMulT", a, false, b, true) }
+
+// TMatMul returns aᵀ·b for a (..., K, M) and b (..., K, N) without materialising the transpose.
+func TMatMul(a, b *Tensor) *Tensor { return matmul("TMatMul", a, true, b, false) }
+
+// matOperand describes one operand of a product as the gemm kernel wants it: storage, whether
+// the kernel should read it transposed, its leading dimension, and the batch view of its strides.
+type matOperand struct {
+	t     *Tensor
+	trans bool
+	ld    int
+}
+
+// prepare makes the last two axes of t readable by the kernel: row-major (stride 1 on the last
+// axis) or column-major (stride 1 on the one before, which the kernel reads as a transpose).
+// Anything else is copied to contiguous first.
+func prepare(t *Tensor, trans bool) matOperand {
+	nd := len(t.shape)
+	rows, cols := t.shape[nd-2], t.shape[nd-1]
+	rs, cs := t.strides[nd-2], t.strides[nd-1]
+	switch {
+	case cs == 1 && (rows == 1 || rs >= cols):
+		return matOperand{t, trans, max(rs, cols, 1)}
+	case rs == 1 && (cols == 1 || cs >= rows):
+		// column-major storage: the kernel reads it as the transpose of a row-major (cols, rows)
+		return matOperand{t, !trans, max(cs, rows, 1)}
+	}
+	return prepare(t.Contiguous(), trans)
+}
+
+func matmul(op string, a *Tensor, ta bool, b *Tensor, tb bool) *Tensor {
+	if len(a.shape) < 2 || len(b.shape) < 2 {
+		panic(fmt.Sprintf("tensor.%s: operands need at least 2 axes: %v x %v", op, a.shape, b.shape))
+	}
+	na, nb := len(a.shape), len(b.shape)
+	m, ka := a.shape[na-2], a.shape[na-1]
+	if ta {
+		m, ka = ka, m
+	}
+	kb, n := b.shape[nb-2], b.shape[nb-1]
+	if tb {
+		kb, n = n, kb
+	}
+	if ka != kb {
+		panic(fmt.Sprintf("tensor.%s: inner dimensions differ: %v x %v", op, a.shape, b.shape))
+	}
+	batch := BroadcastShapes(op, a.shape[:na-2], b.shape[:nb-2])
+	out := Zeros(append(append([]int(nil), batch...), m, n)...)
+	if out.Size() == 0 {
+		return out
+	}
+	pa, pb := prepare(a, ta), prepare(b, tb)
+	if len(batch) == 0 {
+		gemm.Sgemm(pa.trans, pb.trans, m, n, ka, pa.t.data[pa.t.offset:], pa.ld, pb.t.data[pb.t.offset:], pb.ld, out.data, n, false)
+		return out
+	}
+	// Batch offsets come from the operands' batch strides, broadcast (stride 0) where needed.
+	ea := pa.t.Expand(append(append([]int(nil), batch...), pa.t.shape[na-2:]...)...)
+	eb := pb.t.Expand(append(append([]int(nil), batch...), pb.t.shape[nb-2:]...)...)
+	nBatch := numel(op, batch)
+	offsets := make([]gemm.BatchOffsets, nBatch)
+	for i := range offsets {
+		offsets[i] = gemm.BatchOffsets{A: batchOffset(ea, batch, i), B: batchOffset(eb, batch, i), C: i * m * n}
+	}
+	gemm.SgemmBatched(pa.trans, pb.trans, m, n, ka, ea.data, pa.ld, eb.data, pb.ld, out.data, n, offsets, false)
+	return out
+}
+
+// batchOffset returns the storage offset of matrix i (row-major over the batch axes) of t.
+func batchOffset(t *Tensor, batch []int, i int) int {
+	p := t.offset
+	for ax := len(batch) - 1; ax >= 0; ax-- {
+		p += (i % batch[ax]) * t.strides[ax]
+		i /= batch[ax]
+	}
+	return p
+}

@@ -1,0 +1,124 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// reduceShape splits a contiguous tensor around axis into (outer, d, inner) and returns the
+// result shape with or without the reduced axis.
+func reduceShape(op string, t *Tensor, axis int, keepdim bool) (outer, d, inner int, shape []int) {
+	axis = t.axis(op, axis)
+	outer, inner = 1, 1
+	for i := 0; i < axis; i++ {
+		outer *= t.shape[i]
+	}
+	for i := axis + 1; i < len(t.shape); i++ {
+		inner *= t.shape[i]
+	}
+	d = t.shape[axis]
+	shape = append([]int(nil), t.shape[:axis]...)
+	if keepdim {
+		shape = append(shape, 1)
+	}
+	shape = append(shape, t.shape[axis+1:]...)
+	return outer, d, inner, shape
+}
+
+// reduce folds axis with f over float64 accumulators; init is the accumulator's start value.
+func reduce(op string, t *Tensor, axis int, keepdim bool, init float64, f func(acc float64, x float32) float64, finish func(acc float64, d int) float32) *Tensor {
+	outer, d, inner, shape := reduceShape(op, t, axis, keepdim)
+	src := t.Contiguous().Data()
+	out := Zeros(shape...)
+	acc := make([]float64, inner)
+	for o := range outer {
+		for i := range acc {
+			acc[i] = init
+		}
+		base := o * d * inner
+		for j := range d {
+			row := src[base+j*inner : base+(j+1)*inner]
+			for i, x := range row {
+				acc[i] = f(acc[i], x)
+			}
+		}
+		dst := out.data[o*inner : (o+1)*inner]
+		for i := range dst {
+			dst[i] = finish(acc[i], d)
+		}
+	}
+	return out
+}
+
+// Sum returns the sum over axis (negative counts from the end); keepdim keeps it with length 1.
+func Sum(t *Tensor, axis int, keepdim bool) *Tensor {
+	return reduce("Sum", t, axis, keepdim, 0,
+		func(acc float64, x float32) float64 { return acc + float64(x) },
+		func(acc float64, _ int) float32 { return float32(acc) })
+}
+
+// Mean returns the mean over axis.
+func Mean(t *Tensor, axis int, keepdim bool) *Tensor {
+	return reduce("Mean", t, axis, keepdim, 0,
+		func(acc float64, x float32) float64 { return acc + float64(x) },
+		func(acc float64, d int) float32 { return float32(acc / float64(d)) })
+}
+
+// Max returns the maximum over axis. NaN propagates.
+func Max(t *Tensor, axis int, keepdim bool) *Tensor {
+	return reduce("Max", t, axis, keepdim, math.Inf(-1),
+		func(acc float64, x float32) float64 {
+			if x != x || float64(x) > acc {
+				return float64(x)
+			}
+			return acc
+		},
+		func(acc float64, _ int) float32 { return float32(acc) })
+}
+
+// Variance returns the population variance (divisor N, as LayerNorm uses) over axis.
+func Variance(t *Tensor, axis int, keepdim bool) *Tensor {
+	mean := Mean(t, axis, true)
+	diff := Sub(t, mean)
+	return Mean(Mul(diff, diff), axis, keepdim)
+}
+
+// SumAll returns the sum of every element as a 0-d tensor.
+func SumAll(t *Tensor) *Tensor {
+	var s float64
+	for _, x := range t.Contiguous().Data() {
+		s += float64(x)
+	}
+	return Scalar(float32(s))
+}
+
+// MeanAll returns the mean of every element as a 0-d tensor.
+func MeanAll(t *Tensor) *Tensor {
+	if t.Size() == 0 {
+		panic(fmt.Sprintf("tensor.MeanAll: empty tensor of shape %v", t.shape))
+	}
+	return Scalar(SumAll(t).Item() / float32(t.Size()))
+}
+
+// ArgMax returns, for each position of the other axes (row-major), the index of the largest value
+// along axis; the first one wins ties.
+func ArgMax(t *Tensor, axis int) []int {
+	outer, d, inner, _ := reduceShape("ArgMax", t, axis, false)
+	if d == 0 {
+		panic(fmt.Sprintf("tensor.ArgMax: axis %d of shape %v is empty", axis, t.shape))
+	}
+	src := t.Contiguous().Data()
+	out := make([]int, outer*inner)
+	for o := range outer {
+		for i := range inner {
+			best, bestJ := src[o*d*inner+i], 0
+			for j := 1; j < d; j++ {
+				if v := src[(o*d+j)*inner+i]; v > best {
+					best, bestJ = v, j
+				}
+			}
+			out[o*inner+i] = bestJ
+		}
+	}
+	return out
+}

@@ -1,0 +1,284 @@
+package tensor
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Tensor is an n-dimensional view onto float32 storage. See the package doc for conventions.
+type Tensor struct {
+	data    []float32
+	shape   []int
+	strides []int
+	offset  int
+}
+
+// contiguousStrides returns the row-major strides of shape.
+func contiguousStrides(shape []int) []int {
+	strides := make([]int, len(shape))
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		strides[i] = s
+		s *= shape[i]
+	}
+	return strides
+}
+
+// numel is the number of elements a shape holds; it panics on a negative dimension.
+func numel(op string, shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic(fmt.Sprintf("tensor.%s: negative dimension in shape %v", op, shape))
+		}
+		n *= d
+	}
+	return n
+}
+
+func newContiguous(data []float32, shape []int) *Tensor {
+	return &Tensor{data: data, shape: append([]int(nil), shape...), strides: contiguousStrides(shape)}
+}
+
+// Zeros returns a tensor of the given shape filled with 0. No shape arguments gives a scalar.
+func Zeros(shape ...int) *Tensor {
+	return newContiguous(make([]float32, numel("Zeros", shape)), shape)
+}
+
+// Ones returns a tensor of the given shape filled with 1.
+func Ones(shape ...int) *Tensor { return Full(1, shape...) }
+
+// Full returns a tensor of the given shape filled with v.
+func Full(v float32, shape ...int) *Tensor {
+	t := Zeros(shape...)
+	if v != 0 {
+		for i := range t.data {
+			t.data[i] = v
+		}
+	}
+	return t
+}
+
+// Scalar returns a 0-d tensor holding v.
+func Scalar(v float32) *Tensor { return newContiguous([]float32{v}, nil) }
+
+// FromSlice wraps data (without copying) as a contiguous tensor of the given shape.
+// With no shape it is a 1-d tensor of len(data). It panics if the sizes disagree.
+func FromSlice(data []float32, shape ...int) *Tensor {
+	if shape == nil {
+		shape = []int{len(data)}
+	}
+	if n := numel("FromSlice", shape); n != len(data) {
+		panic(fmt.Sprintf("tensor.FromSlice: %d values do not fill shape %v (%d elements)", len(data), shape, n))
+	}
+	return newContiguous(data, shape)
+}
+
+// Arange returns the 1-d tensor [start, start+step, ...) up to but excluding stop.
+func Arange(start, stop, step float32) *Tensor {
+	if step == 0 {
+		panic("tensor.Arange: step is 0")
+	}
+	var vals []float32
+	for v := start; (step > 0 && v < stop) || (step < 0 && v > stop); v += step {
+		vals = append(vals, v)
+	}
+	return FromSlice(vals, len(vals))
+}
+
+// Shape returns the tensor's shape. The caller must not modify it.
+func (t *Tensor) Shape() []int { return t.shape }
+
+// Strides returns the strides in elements. The caller must not modify them.
+func (t *Tensor) Strides() []int { return t.strides }
+
+// Dims returns the number of axes (0 for a scalar).
+func (t *Tensor) Dims() int { return len(t.shape) }
+
+// Dim returns the length of axis i; negative i counts from the end.
+func (t *Tensor) Dim(i int) int { return t.shape[t.axis("Dim", i)] }
+
+// Size returns the number of elements.
+func (t *Tensor) Size() int {
+	n := 1
+	for _, d := range t.shape {
+		n *= d
+	}
+	return n
+}
+
+// IsContiguous reports whether the elements are laid out densely in row-major order.
+func (t *Tensor) IsContiguous() bool {
+	s := 1
+	for i := len(t.shape) - 1; i >= 0; i-- {
+		if t.shape[i] != 1 && t.strides[i] != s {
+			return false
+		}
+		s *= t.shape[i]
+	}
+	return true
+}
+
+// Data returns the elements of a contiguous tensor as a slice that aliases its storage.
+// It panics if the tensor is not contiguous: call Contiguous first.
+func (t *Tensor) Data() []float32 {
+	if !t.IsContiguous() {
+		panic(fmt.Sprintf("tensor.Data: tensor of shape %v with strides %v is not contiguous; call Contiguous first", t.shape, t.strides))
+	}
+	return t.data[t.offset : t.offset+t.Size()]
+}
+
+// Values returns a fresh copy of the elements in row-major order.
+func (t *Tensor) Values() []float32 {
+	return append([]float32(nil), t.Contiguous().Data()...)
+}
+
+// axis normalises a possibly negative axis and panics if it is out of range.
+func (t *Tensor) axis(op string, a int) int {
+	if a < 0 {
+		a += len(t.shape)
+	}
+	if a < 0 || a >= len(t.shape) {
+		panic(fmt.Sprintf("tensor.%s: axis %d out of range for shape %v", op, a, t.shape))
+	}
+	return a
+}
+
+// index computes the storage position of a multi-index, checking bounds.
+func (t *Tensor) index(op string, idx []int) int {
+	if len(idx) != len(t.shape) {
+		panic(fmt.Sprintf("tensor.%s: %d indices for shape %v", op, len(idx), t.shape))
+	}
+	p := t.offset
+	for i, x := range idx {
+		if x < 0 || x >= t.shape[i] {
+			panic(fmt.Sprintf("tensor.%s: index %v out of range for shape %v", op, idx, t.shape))
+		}
+		p += x * t.strides[i]
+	}
+	return p
+}
+
+// At returns the element at the given multi-index.
+func (t *Tensor) At(idx ...int) float32 { return t.data[t.index("At", idx)] }
+
+// Set writes v at the given multi-index (through the view, into shared storage).
+func (t *Tensor) Set(v float32, idx ...int) { t.data[t.index("Set", idx)] = v }
+
+// Item returns the single value of a tensor with one element (a scalar, or shape [1], [1 1], ...).
+func (t *Tensor) Item() float32 {
+	if t.Size() != 1 {
+		panic(fmt.Sprintf("tensor.Item: tensor of shape %v has %d elements, want 1", t.shape, t.Size()))
+	}
+	return t.data[t.offset]
+}
+
+// Clone returns a contiguous copy that shares nothing with t.
+func (t *Tensor) Clone() *Tensor {
+	return newContiguous(t.Values(), t.shape)
+}
+
+// Contiguous returns t itself if it is contiguous, else a contiguous copy.
+func (t *Tensor) Contiguous() *Tensor {
+	if t.IsContiguous() {
+		return t
+	}
+	out := Zeros(t.shape...)
+	copyStrided(out.data, t)
+	return out
+}
+
+// CopyFrom copies src's elements into t (in place). The shapes must be equal.
+func (t *Tensor) CopyFrom(src *Tensor) {
+	if !sameShape(t.shape, src.shape) {
+		panic(fmt.Sprintf("tensor.CopyFrom: shapes differ: %v <- %v", t.shape, src.shape))
+	}
+	if t.IsContiguous() {
+		copyStrided(t.Data(), src)
+		return
+	}
+	vals := src.Values()
+	i := 0
+	t.forEachIndex(func(p int) { t.data[p] = vals[i]; i++ })
+}
+
+// Fill sets every element of t (through the view) to v.
+func (t *Tensor) Fill(v float32) {
+	t.forEachIndex(func(p int) { t.data[p] = v })
+}
+
+// copyStrided writes src's elements in row-major order into dst (len(dst) == src.Size()).
+func copyStrided(dst []float32, src *Tensor) {
+	if src.IsContiguous() {
+		copy(dst, src.data[src.offset:src.offset+src.Size()])
+		return
+	}
+	i := 0
+	src.forEachIndex(func(p int) { dst[i] = src.data[p]; i++ })
+}
+
+// forEachIndex calls f with the storage position of every element in row-major order.
+// The innermost axis is walked in a tight loop.
+func (t *Tensor) forEachIndex(f func(p int)) {
+	nd := len(t.shape)
+	if nd == 0 {
+		f(t.offset)
+		return
+	}
+	if t.Size() == 0 {
+		return
+	}
+	idx := make([]int, nd)
+	inner, innerStride := t.shape[nd-1], t.strides[nd-1]
+	base := t.offset
+	for {
+		p := base
+		for j := 0; j < inner; j++ {
+			f(p)
+			p += innerStride
+		}
+		// advance the outer multi-index like an odometer
+		ax := nd - 2
+		for ; ax >= 0; ax-- {
+			idx[ax]++
+			base += t.strides[ax]
+			if idx[ax] < t.shape[ax] {
+				break
+			}
+			base -= idx[ax] * t.strides[ax]
+			idx[ax] = 0
+		}
+		if ax < 0 {
+			return
+		}
+	}
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SameShape reports whether a and b have identical shapes.
+func SameShape(a, b *Tensor) bool { return sameShape(a.shape, b.shape) }
+
+// String formats small tensors fully and large ones by shape only.
+func (t *Tensor) String() string {
+	if t.Size() > 64 {
+		return fmt.Sprintf("Tensor%v", t.shape)
+	}
+	vals := t.Values()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Tensor%v", t.shape)
+	sb.WriteString(fmt.Sprint(vals))
+	return sb.String()
+}
+
+func shapeStr(shape []int) string { return fmt.Sprint(shape) }
