@@ -1,0 +1,31 @@
+// Package gemm implements single-precision general matrix multiplication
+// (SGEMM) for goformer's tensor package.
+//
+// Conventions:
+//
+//   - All matrices are row-major. A matrix with r rows, c columns and leading
+//     dimension ld stores element (i, j) at index i*ld+j, with ld >= c. Only the
+//     first c elements of each row are read or written; the gap between c and ld
+//     is never touched, so views into larger matrices work.
+//   - Sgemm computes C = op(A)·op(B), or C += op(A)·op(B) when accumulate is
+//     true. op(X) is X or Xᵀ; a transposed operand is never materialised, the
+//     packing routines read it in the transposed order directly.
+//   - A and B are only read. C is only written where it lies in the m×n
+//     result; with accumulate=false C is not read at all (it may hold NaNs).
+//   - C must not alias A or B. Products of a batch must not write overlapping
+//     C regions, but may share A or B (broadcast batch dimensions).
+//   - Results do not depend on the worker count: work is divided over output
+//     tiles only, never over the K dimension, and every output element is summed
+//     in the same order (K blocks ascending, then k ascending within a block)
+//     whatever the split. Results can differ between micro-kernels (for example
+//     the assembly kernels use fused multiply-add, the pure-Go one does not), but
+//     the kernel is fixed for the life of the process.
+//
+// Structure (GotoBLAS/BLIS style): the K dimension is cut into blocks of kc;
+// for each block a kc×nc panel of op(B) and an mc×kc panel of op(A) are packed
+// into contiguous, zero-padded buffers laid out in the order the micro-kernel
+// reads them, and a register-blocked micro-kernel computes mr×nr tiles of C.
+// The micro-kernel is chosen at init from CPU features: AVX-512 (8×32),
+// AVX2+FMA (6×16) or pure Go (4×4). The build tag purego, or a non-amd64
+// target, forces the pure-Go kernel.
+package gemm

@@ -1,0 +1,32 @@
+package gemm
+
+// microKernel describes a register-blocked micro-kernel and the cache
+// blocking that suits it. It is the one point where kernels are swapped.
+type microKernel struct {
+	name   string
+	mr, nr int // tile computed per call
+	// kc, mc, nc are the cache blocks: a kc×nr panel of B should sit in L1,
+	// an mc×kc block of A in L2. mc is a multiple of mr, nc of nr.
+	kc, mc, nc int
+	// fn computes one full mr×nr tile from packed panels:
+	//   c[i*ldc+j] (+)= Σ_{p<k} a[p*mr+i]·b[p*nr+j]
+	// summing over p in order from zero, then adding to c when accumulate.
+	// k >= 1; a holds mr*k and b nr*k values; c must hold the whole tile.
+	fn func(k int, a, b, c []float32, ldc int, accumulate bool)
+}
+
+// activeKernel is the kernel chosen at init for this CPU (see kernel_amd64.go
+// and kernel_other.go).
+var activeKernel *microKernel
+
+// genericKernel is the pure-Go fallback, also used by tests on every machine.
+var genericKernel = &microKernel{
+	name: "generic4x4",
+	mr:   4, nr: 4,
+	kc: 256, mc: 128, nc: 1024,
+	fn: kernelGeneric4x4,
+}
+
+// KernelName reports which micro-kernel this process uses, for benchmarks
+// and logs.
+func KernelName() string { return activeKernel.name }

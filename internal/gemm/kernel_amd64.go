@@ -1,0 +1,72 @@
+//go:build amd64 && !purego
+
+package gemm
+
+// kernel8x32AVX512 is the AVX-512 micro-kernel (kernel_amd64.s): an 8×32 tile
+// in 16 ZMM accumulators, two ZMM loads of B and eight broadcasts of A per k.
+//
+//go:noescape
+func kernel8x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// kernel6x16AVX2 is the AVX2+FMA micro-kernel: a 6×16 tile in 12 YMM
+// accumulators.
+//
+//go:noescape
+func kernel6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// The wrappers check that the slices hold what the kernel will touch, so an
+// indexing bug surfaces as a panic rather than memory corruption.
+
+func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[8*k-1]
+	_ = b[32*k-1]
+	_ = c[7*ldc+31]
+	kernel8x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[6*k-1]
+	_ = b[16*k-1]
+	_ = c[5*ldc+15]
+	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+var avx512Kernel = &microKernel{
+	name: "avx512-8x32",
+	mr:   8, nr: 32,
+	kc: 256, mc: 128, nc: 2048,
+	fn: kernelAVX512,
+}
+
+var avx2Kernel = &microKernel{
+	name: "avx2-6x16",
+	mr:   6, nr: 16,
+	kc: 256, mc: 120, nc: 2048,
+	fn: kernelAVX2,
+}
+
+var cpu = detectCPU()
+
+func init() {
+	switch {
+	case cpu.avx512:
+		activeKernel = avx512Kernel
+	case cpu.avx2FMA:
+		activeKernel = avx2Kernel
+	default:
+		activeKernel = genericKernel
+	}
+}
+
+// supportedKernels lists every kernel this CPU can run, so tests exercise
+// all of them, not only the one chosen at init.
+func supportedKernels() []*microKernel {
+	ks := []*microKernel{genericKernel}
+	if cpu.avx2FMA {
+		ks = append(ks, avx2Kernel)
+	}
+	if cpu.avx512 {
+		ks = append(ks, avx512Kernel)
+	}
+	return ks
+}

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package gemm
+
+func init() { activeKernel = genericKernel }
+
+// supportedKernels lists every kernel this build can run.
+func supportedKernels() []*microKernel { return []*microKernel{genericKernel} }

@@ -1,0 +1,100 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// parallelMinFlops is the size below which a product runs on the calling
+// goroutine alone: starting goroutines costs a few microseconds, about what
+// one core does in ~0.5 MFLOP, so smaller products do not gain from a split.
+const parallelMinFlops = 2e6
+
+var workerCount atomic.Int64
+
+// SetWorkers sets the number of goroutines a product may use; n <= 0 means
+// runtime.GOMAXPROCS(0), the default. Results do not depend on it.
+func SetWorkers(n int) {
+	if n < 0 {
+		n = 0
+	}
+	workerCount.Store(int64(n))
+}
+
+// Workers reports the number of goroutines a product may use.
+func Workers() int {
+	if n := int(workerCount.Load()); n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallelFor runs fn(t) for t in [0, tasks) on up to workers goroutines
+// (the caller being one of them), each with its own workspace. Tasks are
+// handed out from a shared counter so a core slowed by other load takes fewer.
+func parallelFor(tasks, workers int, fn func(t int, ws *workspace), kn *microKernel) {
+	workers = min(workers, tasks)
+	var next atomic.Int64
+	work := func() {
+		ws := getWorkspace(kn)
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
+				break
+			}
+			fn(t, ws)
+		}
+		workspacePool.Put(ws)
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
+// grid is a split of an m×n output into rows×cols tiles whose boundaries fall
+// on micro-tile multiples (so no tile is needlessly ragged).
+type grid struct {
+	m, n       int
+	rowStep    int // rows per tile, a multiple of mr
+	colStep    int // columns per tile, a multiple of nr
+	rows, cols int
+}
+
+func (g grid) count() int { return g.rows * g.cols }
+
+func (g grid) tile(t int) (i0, i1, j0, j1 int) {
+	r, c := t/g.cols, t%g.cols
+	i0, j0 = r*g.rowStep, c*g.colStep
+	return i0, min(i0+g.rowStep, g.m), j0, min(j0+g.colStep, g.n)
+}
+
+// split cuts an m×n output into about `parts` tiles. Each tile packs its own
+// copy of the B columns it needs (and A rows), so it splits along the
+// dimension whose duplicate packing is cheaper: cutting rows repeats the
+// packing of B (k×n per tile), cutting columns repeats A (m×k per tile).
+func (kn *microKernel) split(m, n, parts int) grid {
+	mUnits := (m + kn.mr - 1) / kn.mr
+	nUnits := (n + kn.nr - 1) / kn.nr
+	var pr, pc int
+	if m >= n {
+		pr = min(parts, mUnits)
+		pc = min((parts+pr-1)/pr, nUnits)
+	} else {
+		pc = min(parts, nUnits)
+		pr = min((parts+pc-1)/pc, mUnits)
+	}
+	g := grid{m: m, n: n}
+	g.rowStep = (mUnits + pr - 1) / pr * kn.mr
+	g.colStep = (nUnits + pc - 1) / pc * kn.nr
+	g.rows = (m + g.rowStep - 1) / g.rowStep
+	g.cols = (n + g.colStep - 1) / g.colStep
+	return g
+}
