@@ -72,8 +72,8 @@ func binaryLoop(kind binaryKind, dst, x []float32, xs int, y []float32, ys int) 
 	}
 }
 
-// binary applies kind with broadcasting and returns a new contiguous tensor.
-func binary(kind binaryKind, a, b *Tensor) *Tensor {
+// broadcastBinary applies kind with broadcasting and returns a new contiguous tensor.
+func broadcastBinary(kind binaryKind, a, b *Tensor) *Tensor {
 	shape := BroadcastShapes(binaryNames[kind], a.shape, b.shape)
 	out := Zeros(shape...)
 	n := len(out.data)
@@ -119,16 +119,16 @@ func rowOffset(t *Tensor, r int) int {
 }
 
 // Add returns a + b with broadcasting.
-func Add(a, b *Tensor) *Tensor { return binary(kindAdd, a, b) }
+func Add(a, b *Tensor) *Tensor { return broadcastBinary(kindAdd, a, b) }
 
 // Sub returns a - b with broadcasting.
-func Sub(a, b *Tensor) *Tensor { return binary(kindSub, a, b) }
+func Sub(a, b *Tensor) *Tensor { return broadcastBinary(kindSub, a, b) }
 
 // Mul returns a * b (element-wise) with broadcasting.
-func Mul(a, b *Tensor) *Tensor { return binary(kindMul, a, b) }
+func Mul(a, b *Tensor) *Tensor { return broadcastBinary(kindMul, a, b) }
 
 // Div returns a / b (element-wise) with broadcasting.
-func Div(a, b *Tensor) *Tensor { return binary(kindDiv, a, b) }
+func Div(a, b *Tensor) *Tensor { return broadcastBinary(kindDiv, a, b) }
 
 // AddInPlace adds b (broadcast to t's shape) into t. t must be contiguous.
 // It is how gradients accumulate without allocating.

@@ -1,0 +1,72 @@
+package autograd
+
+import "github.com/goformer/goformer/tensor"
+
+// Matrix products. For C = A·B the gradients are dA = dC·Bᵀ and dB = Aᵀ·dC; the transposed
+// forms let each be computed without materialising a transpose. Broadcast batch axes are summed
+// back with SumTo.
+
+// MatMul returns a·b for a (..., M, K), b (..., K, N).
+func MatMul(a, b *Var) *Var {
+	if flat, ok := flattenForWeight(a, b); ok {
+		return flat(MatMul)
+	}
+	return record("matmul", tensor.MatMul(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
+		return func() {
+			if a.requiresGrad {
+				sendReducedOwned(a, tensor.MatMulT(out.Grad, b.Value)) // dC·Bᵀ
+			}
+			if b.requiresGrad {
+				sendReducedOwned(b, tensor.TMatMul(a.Value, out.Grad)) // Aᵀ·dC
+			}
+		}
+	})
+}
+
+// MatMulT returns a·bᵀ for a (..., M, K), b (..., N, K): a Linear layer with a torch-layout
+// weight (out, in), or attention scores q·kᵀ.
+func MatMulT(a, b *Var) *Var {
+	if flat, ok := flattenForWeight(a, b); ok {
+		return flat(MatMulT)
+	}
+	return record("matmul_t", tensor.MatMulT(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
+		return func() {
+			if a.requiresGrad {
+				sendReducedOwned(a, tensor.MatMul(out.Grad, b.Value)) // dC·B
+			}
+			if b.requiresGrad {
+				sendReducedOwned(b, tensor.TMatMul(out.Grad, a.Value)) // dCᵀ·A
+			}
+		}
+	})
+}
+
+// TMatMul returns aᵀ·b for a (..., K, M), b (..., K, N).
+func TMatMul(a, b *Var) *Var {
+	return record("t_matmul", tensor.TMatMul(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
+		return func() {
+			if a.requiresGrad {
+				sendReducedOwned(a, tensor.MatMulT(b.Value, out.Grad)) // B·dCᵀ
+			}
+			if b.requiresGrad {
+				sendReducedOwned(b, tensor.MatMul(a.Value, out.Grad)) // A·dC
+			}
+		}
+	})
+}
+
+// flattenForWeight handles the common "activations (B, T, K) times a 2-d weight" case by folding
+// the leading axes into rows: (B·T, K)·W is one large product, and W's gradient comes out of one
+// product instead of a batch of them summed afterwards.
+func flattenForWeight(a, b *Var) (func(op func(a, b *Var) *Var) *Var, bool) {
+	shape := a.Value.Shape()
+	if len(shape) <= 2 || b.Value.Dims() != 2 {
+		return nil, false
+	}
+	return func(op func(a, b *Var) *Var) *Var {
+		k := shape[len(shape)-1]
+		out := op(Reshape(a, -1, k), b)
+		outShape := append(append([]int(nil), shape[:len(shape)-1]...), out.Value.Dim(-1))
+		return Reshape(out, outShape...)
+	}, true
+}

@@ -1,0 +1,133 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/goformer/goformer/tensor"
+)
+
+// The fused operations a transformer needs. Each calls a tensor kernel whose backward twin
+// sits beside it, and caches what that backward needs.
+
+// Softmax over the last axis.
+func Softmax(a *Var) *Var {
+	return record("softmax", tensor.Softmax(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.SoftmaxBackward(out.Value, out.Grad), true) }
+	})
+}
+
+// LogSoftmax over the last axis.
+func LogSoftmax(a *Var) *Var {
+	return record("log_softmax", tensor.LogSoftmax(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.LogSoftmaxBackward(out.Value, out.Grad), true) }
+	})
+}
+
+// CrossEntropy returns the mean cross-entropy of logits (..., V) against integer targets (one
+// per row of logits, row-major), skipping rows whose target is ignoreIndex. Fused and stable:
+// it never forms log-probabilities, and its gradient is softmax − onehot.
+func CrossEntropy(logits *Var, targets []int, ignoreIndex int) *Var {
+	shape := logits.Value.Shape()
+	v := shape[len(shape)-1]
+	flat := logits.Value.Contiguous().Reshape(-1, v)
+	loss, probs, count := tensor.CrossEntropy(flat, targets, ignoreIndex)
+	return record("cross_entropy", tensor.Scalar(loss), []*Var{logits}, func(out *Var) func() {
+		return func() {
+			g := tensor.CrossEntropyBackward(probs, targets, ignoreIndex, count, out.Grad.Item())
+			logits.accumulate(g.Reshape(shape...), true)
+		}
+	})
+}
+
+// LayerNorm normalises x (..., C) over its last axis with weight (C) and bias (C, or nil).
+func LayerNorm(x, weight, bias *Var, eps float32) *Var {
+	var b *tensor.Tensor
+	inputs := []*Var{x, weight}
+	if bias != nil {
+		b = bias.Value
+		inputs = append(inputs, bias)
+	}
+	y, mean, rstd := tensor.LayerNorm(x.Value, weight.Value, b, eps)
+	return record("layer_norm", y, inputs, func(out *Var) func() {
+		return func() {
+			dx, dw, db := tensor.LayerNormBackward(out.Grad, x.Value, weight.Value, mean, rstd)
+			x.accumulate(dx, true)
+			weight.accumulate(dw, true)
+			if bias != nil {
+				bias.accumulate(db, true)
+			}
+		}
+	})
+}
+
+// Dropout zeroes each element with probability p and scales the survivors by 1/(1−p), drawing
+// the mask from rng. With train false (evaluation) or p == 0 it is the identity.
+func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
+	if !train || p == 0 {
+		return a
+	}
+	if p < 0 || p >= 1 {
+		panic(fmt.Sprintf("autograd.Dropout: probability %v outside [0, 1)", p))
+	}
+	mask := tensor.Zeros(a.Value.Shape()...)
+	md := mask.Data()
+	keep := 1 / (1 - p)
+	for i := range md {
+		if rng.Float32() >= p {
+			md[i] = keep
+		}
+	}
+	return record("dropout", tensor.Mul(a.Value, mask), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.Mul(out.Grad, mask), true) }
+	})
+}
+
+// CausalMask returns scores (..., T, T) with every entry above the diagonal (key position after
+// query position) set to −Inf, so that softmax gives it zero weight. Masked entries get no
+// gradient.
+func CausalMask(scores *Var) *Var {
+	return record("causal_mask", causalFill(scores.Value, float32(math.Inf(-1))), []*Var{scores}, func(out *Var) func() {
+		return func() { scores.accumulate(causalFill(out.Grad, 0), true) }
+	})
+}
+
+// causalFill returns a copy of t (..., T, T) with value above the diagonal.
+func causalFill(t *tensor.Tensor, value float32) *tensor.Tensor {
+	shape := t.Shape()
+	n := len(shape)
+	if n < 2 || shape[n-1] != shape[n-2] {
+		panic(fmt.Sprintf("autograd.CausalMask: want scores (..., T, T), got %v", shape))
+	}
+	out := t.Clone()
+	d := out.Data()
+	tt := shape[n-1]
+	for base := 0; base < len(d); base += tt * tt {
+		for i := range tt {
+			row := d[base+i*tt : base+(i+1)*tt]
+			for j := i + 1; j < tt; j++ {
+				row[j] = value
+			}
+		}
+	}
+	return out
+}
+
+// Embedding looks up rows of table (V, C) by ids, giving (len(ids), C); its gradient is a
+// scatter-add into the table's rows.
+func Embedding(table *Var, ids []int) *Var {
+	return record("embedding", tensor.Gather(table.Value, ids), []*Var{table}, func(out *Var) func() {
+		return func() {
+			if !table.requiresGrad {
+				return
+			}
+			g := table.Grad
+			if g == nil {
+				g = tensor.Zeros(table.Value.Shape()...)
+				table.Grad = g
+			}
+			g.ScatterAdd(ids, out.Grad)
+		}
+	})
+}

@@ -1,0 +1,60 @@
+package autograd
+
+import "github.com/goformer/goformer/tensor"
+
+// Element-wise functions, each with its derivative beside it.
+
+// Exp returns e^a; its derivative is its own output.
+func Exp(a *Var) *Var {
+	return record("exp", tensor.Exp(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.Mul(out.Grad, out.Value), true) }
+	})
+}
+
+// Log returns ln a; d/da = 1/a.
+func Log(a *Var) *Var {
+	return record("log", tensor.Log(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.Div(out.Grad, a.Value), true) }
+	})
+}
+
+// Sqrt returns √a; d/da = 1/(2√a).
+func Sqrt(a *Var) *Var {
+	return record("sqrt", tensor.Sqrt(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.Div(out.Grad, tensor.Scale(out.Value, 2)), true) }
+	})
+}
+
+// Tanh returns tanh a; d/da = 1 − tanh².
+func Tanh(a *Var) *Var {
+	return record("tanh", tensor.Tanh(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() {
+			oneMinusSq := tensor.AddScalar(tensor.Neg(tensor.Mul(out.Value, out.Value)), 1)
+			a.accumulate(tensor.Mul(out.Grad, oneMinusSq), true)
+		}
+	})
+}
+
+// ReLU returns max(a, 0); the derivative is 1 where a > 0, else 0.
+func ReLU(a *Var) *Var {
+	return record("relu", tensor.ReLU(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() {
+			pos := tensor.Where(out.Value, tensor.Scalar(1), tensor.Scalar(0)) // out ≠ 0 exactly where a > 0
+			a.accumulate(tensor.Mul(out.Grad, pos), true)
+		}
+	})
+}
+
+// GELU returns the exact GELU x·Φ(x) (PyTorch's default, nanoGPT's).
+func GELU(a *Var) *Var {
+	return record("gelu", tensor.GELU(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.GELUBackward(a.Value, out.Grad), true) }
+	})
+}
+
+// GELUTanh returns GPT-2's tanh approximation of GELU ("gelu_new").
+func GELUTanh(a *Var) *Var {
+	return record("gelu_tanh", tensor.GELUTanh(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.GELUTanhBackward(a.Value, out.Grad), true) }
+	})
+}

@@ -1,0 +1,156 @@
+package autograd
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/goformer/goformer/tensor"
+)
+
+// Var is a node of the computation graph: a value, its gradient, and how to pass the gradient on.
+type Var struct {
+	// Value is the tensor this Var holds. Optimisers update parameters' values in place.
+	Value *tensor.Tensor
+	// Grad is d(output)/d(Value) after Backward, with Value's shape; nil before.
+	Grad *tensor.Tensor
+
+	requiresGrad bool
+	parents      []*Var
+	// backward reads the receiver's Grad and accumulates into its parents' gradients.
+	backward func()
+	op       string
+}
+
+// Param returns a leaf Var that requires a gradient: a trainable parameter.
+func Param(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true, op: "param"} }
+
+// Const returns a leaf Var that needs no gradient: an input or a constant.
+func Const(t *tensor.Tensor) *Var { return &Var{Value: t, op: "const"} }
+
+// RequiresGrad reports whether gradients flow to this Var.
+func (v *Var) RequiresGrad() bool { return v.requiresGrad }
+
+// Shape returns the value's shape.
+func (v *Var) Shape() []int { return v.Value.Shape() }
+
+// Item returns the value of a one-element Var.
+func (v *Var) Item() float32 { return v.Value.Item() }
+
+// Op names the operation that produced v ("param", "const", "matmul", ...), for debugging.
+func (v *Var) Op() string { return v.op }
+
+// Detach returns a constant Var sharing v's value, cut off from the graph.
+func (v *Var) Detach() *Var { return Const(v.Value) }
+
+// ZeroGrad drops v's gradient (the next Backward starts it from zero).
+func (v *Var) ZeroGrad() { v.Grad = nil }
+
+// String describes the Var briefly.
+func (v *Var) String() string {
+	return fmt.Sprintf("Var(%s %v)", v.op, v.Value.Shape())
+}
+
+// accumulate adds g into v's gradient. owned says g is a fresh tensor nobody else holds, which
+// lets the first contribution be kept without a copy.
+func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
+	if !v.requiresGrad {
+		return
+	}
+	if !tensor.SameShape(g, v.Value) {
+		panic(fmt.Sprintf("autograd: gradient of shape %v for %s of shape %v", g.Shape(), v.op, v.Value.Shape()))
+	}
+	if v.Grad == nil {
+		if owned && g.IsContiguous() {
+			v.Grad = g
+		} else {
+			v.Grad = g.Clone()
+		}
+		return
+	}
+	v.Grad.AddInPlace(g)
+}
+
+// Backward computes the gradient of v, a one-element Var (usually a loss), with respect to every
+// Var it depends on, accumulating into their Grad.
+func (v *Var) Backward() {
+	if v.Value.Size() != 1 {
+		panic(fmt.Sprintf("autograd.Backward: output of shape %v is not a scalar; use BackwardWith", v.Value.Shape()))
+	}
+	v.BackwardWith(tensor.Full(1, v.Value.Shape()...))
+}
+
+// BackwardWith is Backward for a non-scalar output, seeded with the given output gradient
+// (d(loss)/d(v) for some loss built on top of v).
+func (v *Var) BackwardWith(grad *tensor.Tensor) {
+	if !v.requiresGrad {
+		panic("autograd.Backward: output does not depend on any parameter (or was built under NoGrad)")
+	}
+	order := topoSort(v)
+	v.accumulate(grad, false)
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		if n.backward != nil && n.Grad != nil {
+			n.backward()
+		}
+	}
+}
+
+// topoSort returns the Vars that v depends on (and that require gradients), parents before
+// children. It walks iteratively so that deep graphs cannot overflow the stack.
+func topoSort(v *Var) []*Var {
+	var order []*Var
+	visited := map[*Var]bool{v: true}
+	type frame struct {
+		v    *Var
+		next int
+	}
+	stack := []frame{{v: v}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next < len(top.v.parents) {
+			p := top.v.parents[top.next]
+			top.next++
+			if p.requiresGrad && !visited[p] {
+				visited[p] = true
+				stack = append(stack, frame{v: p})
+			}
+			continue
+		}
+		order = append(order, top.v)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+var gradDisabled atomic.Int32
+
+// NoGrad runs f with gradient recording switched off (for inference and evaluation). Calls nest.
+func NoGrad(f func()) {
+	gradDisabled.Add(1)
+	defer gradDisabled.Add(-1)
+	f()
+}
+
+// GradEnabled reports whether ops currently record the graph.
+func GradEnabled() bool { return gradDisabled.Load() == 0 }
+
+// record builds an op's output Var. If gradients are enabled and any input requires one, the
+// output remembers its inputs and the backward closure made by mk (which receives the output so
+// that it can read out.Grad).
+func record(op string, value *tensor.Tensor, inputs []*Var, mk func(out *Var) func()) *Var {
+	out := &Var{Value: value, op: op}
+	if !GradEnabled() {
+		return out
+	}
+	for _, in := range inputs {
+		if in.requiresGrad {
+			out.requiresGrad = true
+			break
+		}
+	}
+	if out.requiresGrad {
+		out.parents = inputs
+		out.backward = mk(out)
+	}
+	return out
+}
