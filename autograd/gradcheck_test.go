@@ -13,7 +13,7 @@ import (
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 12345)) }
 
 // Finite-difference tolerance. The ops compute in float32, so a central difference
-// (f(x+h) − f(x−h))/2h with h = 1e-2 carries a truncation error of order h²·f''' ≈ 1e-4 and a
+// (f(x+h) − f(x−h))/2h with h = 1e-2 carries a truncation error of order h²·f”' ≈ 1e-4 and a
 // rounding error of order 6e-8·|L|/h ≈ 1e-5·|L| (L is accumulated in float64 but each output
 // element is float32). An analytic gradient that is wrong (a missing factor, a wrong sign, a
 // dropped broadcast sum) is off by O(1) relative, far outside atol + rtol·|g|.
@@ -68,7 +68,9 @@ func checkGrad(t *testing.T, f func(vs []*Var) *Var, inputs ...*tensor.Tensor) {
 	}
 }
 
-func randn(rng *rand.Rand, shape ...int) *tensor.Tensor { return tensor.RandNormal(rng, 0, 1, shape...) }
+func randn(rng *rand.Rand, shape ...int) *tensor.Tensor {
+	return tensor.RandNormal(rng, 0, 1, shape...)
+}
 
 // positive returns values in [0.5, 2): away from the poles of log, sqrt and division.
 func positive(rng *rand.Rand, shape ...int) *tensor.Tensor {
@@ -322,7 +324,7 @@ func TestGrad_AttentionBlock(t *testing.T) {
 		heads := func(p *Var) *Var { return Permute(Reshape(p, b, tt, nh, hs), 0, 2, 1, 3) } // (B, NH, T, HS)
 		q, k, vv := heads(parts[0]), heads(parts[1]), heads(parts[2])
 		att := Softmax(CausalMask(Scale(MatMulT(q, k), float32(1/math.Sqrt(float64(hs)))))) // (B, NH, T, T)
-		y := Reshape(Permute(MatMul(att, vv), 0, 2, 1, 3), b, tt, c)                         // (B, T, C)
+		y := Reshape(Permute(MatMul(att, vv), 0, 2, 1, 3), b, tt, c)                        // (B, T, C)
 		x = Add(x, MatMul(y, wo))
 		return Add(x, GELU(MatMul(x, wfc)))
 	}
