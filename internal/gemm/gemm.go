@@ -104,9 +104,10 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 		return
 	}
 	g := kn.split(p.m, p.n, workers)
+	pp := *p // the closure's copy escapes, so p itself can stay on the caller's stack
 	parallelFor(g.count(), workers, func(t int, ws *workspace) {
 		i0, i1, j0, j1 := g.tile(t)
-		kn.gemmRange(p, i0, i1, j0, j1, ws)
+		kn.gemmRange(&pp, i0, i1, j0, j1, ws)
 	}, kn)
 }
 
@@ -142,17 +143,21 @@ func (kn *microKernel) macroKernel(ws *workspace, mb, nb, kb int, c []float32, l
 	for jr := 0; jr < nb; jr += nr {
 		nrEff := min(nr, nb-jr)
 		bp := ws.b[jr*kb : (jr+nr)*kb]
+		fn, width := kn.fn, nr
+		if nrEff <= kn.nrNarrow {
+			fn, width = kn.fnNarrow, kn.nrNarrow
+		}
 		for ir := 0; ir < mb; ir += mr {
 			mrEff := min(mr, mb-ir)
 			ap := ws.a[ir*kb : (ir+mr)*kb]
-			if mrEff == mr && nrEff == nr {
-				kn.fn(kb, ap, bp, c[ir*ldc+jr:], ldc, acc)
+			if mrEff == mr && nrEff == width {
+				fn(kb, ap, bp, c[ir*ldc+jr:], ldc, acc)
 				continue
 			}
 			// Edge tile: compute the whole padded tile into tmp, then copy
 			// the valid part. c + sum is the same operation the kernel does
 			// in place, so edge and interior elements round identically.
-			kn.fn(kb, ap, bp, tmp, nr, false)
+			fn(kb, ap, bp, tmp, nr, false)
 			for i := 0; i < mrEff; i++ {
 				crow := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nrEff]
 				trow := tmp[i*nr : i*nr+nrEff]

@@ -206,11 +206,24 @@ func TestLargeBlocks(t *testing.T) {
 	}
 }
 
-// TestMicroKernelContract calls every kernel directly on one tile, including
-// accumulate and a C leading dimension larger than nr.
+// TestMicroKernelContract calls every kernel (and narrow variant) directly on
+// one tile, including accumulate and a C leading dimension larger than nr.
 func TestMicroKernelContract(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
+	type variant struct {
+		name          string
+		mr, nr, width int // nr is the B panel stride, width the columns written
+		fn            func(k int, a, b, c []float32, ldc int, accumulate bool)
+	}
+	var variants []variant
 	for _, kn := range supportedKernels() {
+		variants = append(variants, variant{kn.name, kn.mr, kn.nr, kn.nr, kn.fn})
+		if kn.fnNarrow != nil {
+			variants = append(variants, variant{kn.name + "-narrow", kn.mr, kn.nr, kn.nrNarrow, kn.fnNarrow})
+		}
+	}
+	for _, kn := range variants {
+		width := kn.width
 		for _, k := range []int{1, 2, 3, 4, 5, 17, 256} {
 			for _, acc := range []bool{false, true} {
 				a := make([]float32, kn.mr*k)
@@ -230,7 +243,7 @@ func TestMicroKernelContract(t *testing.T) {
 				kn.fn(k, a, b, c, ldc, acc)
 				for i := 0; i < kn.mr; i++ {
 					for j := 0; j < ldc; j++ {
-						if j >= kn.nr {
+						if j >= width {
 							require.Equal(t, c0[i*ldc+j], c[i*ldc+j], "%s wrote past its tile", kn.name)
 							continue
 						}

@@ -13,6 +13,11 @@ type microKernel struct {
 	// summing over p in order from zero, then adding to c when accumulate.
 	// k >= 1; a holds mr*k and b nr*k values; c must hold the whole tile.
 	fn func(k int, a, b, c []float32, ldc int, accumulate bool)
+	// fnNarrow, if set, computes only the first nrNarrow columns of a tile
+	// (reading B with the full nr panel stride). It serves the last column
+	// panel when few of its columns are real, as for n = 65.
+	nrNarrow int
+	fnNarrow func(k int, a, b, c []float32, ldc int, accumulate bool)
 }
 
 // activeKernel is the kernel chosen at init for this CPU (see kernel_amd64.go

@@ -8,6 +8,12 @@ package gemm
 //go:noescape
 func kernel8x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
 
+// kernel8x16AVX512 computes only the first 16 columns of the 8×32 tile
+// (B is still read with the 32-wide panel stride): the narrow edge kernel.
+//
+//go:noescape
+func kernel8x16AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
 // kernel6x16AVX2 is the AVX2+FMA micro-kernel: a 6×16 tile in 12 YMM
 // accumulators.
 //
@@ -24,6 +30,13 @@ func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
 	kernel8x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
 }
 
+func kernelAVX512Narrow(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[8*k-1]
+	_ = b[32*(k-1)+15]
+	_ = c[7*ldc+15]
+	kernel8x16AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
 func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
 	_ = a[6*k-1]
 	_ = b[16*k-1]
@@ -35,7 +48,8 @@ var avx512Kernel = &microKernel{
 	name: "avx512-8x32",
 	mr:   8, nr: 32,
 	kc: 256, mc: 128, nc: 2048,
-	fn: kernelAVX512,
+	fn:       kernelAVX512,
+	nrNarrow: 16, fnNarrow: kernelAVX512Narrow,
 }
 
 var avx2Kernel = &microKernel{

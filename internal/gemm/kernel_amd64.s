@@ -237,3 +237,108 @@ set256:
 	SETROW256(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// ---- AVX-512 narrow variant: 8 rows × 16 columns ----
+// Used for the last column panel when at most 16 of its 32 columns are
+// real (e.g. n = 65): it reads the same 32-wide packed B panel but only its
+// first 16 columns, halving the work spent on padding.
+
+#define STEP512N(ao, bo) \
+	VMOVUPS (bo)(DI), Z16; \
+	VBROADCASTSS (ao)(SI), Z18; \
+	VBROADCASTSS (ao+4)(SI), Z19; \
+	VBROADCASTSS (ao+8)(SI), Z20; \
+	VBROADCASTSS (ao+12)(SI), Z21; \
+	VFMADD231PS Z16, Z18, Z0; \
+	VFMADD231PS Z16, Z19, Z1; \
+	VFMADD231PS Z16, Z20, Z2; \
+	VFMADD231PS Z16, Z21, Z3; \
+	VBROADCASTSS (ao+16)(SI), Z22; \
+	VBROADCASTSS (ao+20)(SI), Z23; \
+	VBROADCASTSS (ao+24)(SI), Z24; \
+	VBROADCASTSS (ao+28)(SI), Z25; \
+	VFMADD231PS Z16, Z22, Z4; \
+	VFMADD231PS Z16, Z23, Z5; \
+	VFMADD231PS Z16, Z24, Z6; \
+	VFMADD231PS Z16, Z25, Z7
+
+#define ADDROW512N(acc) \
+	VADDPS (DX), acc, acc; \
+	VMOVUPS acc, (DX); \
+	ADDQ BX, DX
+
+#define SETROW512N(acc) \
+	VMOVUPS acc, (DX); \
+	ADDQ BX, DX
+
+// func kernel8x16AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+TEXT ·kernel8x16AVX512(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), BX
+	SHLQ $2, BX
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, R8
+	SHRQ $2, R8
+	ANDQ $3, CX
+	TESTQ R8, R8
+	JZ   tail512n
+
+loop512n:
+	STEP512N(0, 0)
+	STEP512N(32, 128)
+	STEP512N(64, 256)
+	STEP512N(96, 384)
+	ADDQ $128, SI
+	ADDQ $512, DI
+	DECQ R8
+	JNZ  loop512n
+
+tail512n:
+	TESTQ CX, CX
+	JZ    store512n
+
+loop512ntail:
+	STEP512N(0, 0)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loop512ntail
+
+store512n:
+	MOVBLZX accumulate+40(FP), AX
+	TESTQ   AX, AX
+	JZ      set512n
+	ADDROW512N(Z0)
+	ADDROW512N(Z1)
+	ADDROW512N(Z2)
+	ADDROW512N(Z3)
+	ADDROW512N(Z4)
+	ADDROW512N(Z5)
+	ADDROW512N(Z6)
+	ADDROW512N(Z7)
+	VZEROUPPER
+	RET
+
+set512n:
+	SETROW512N(Z0)
+	SETROW512N(Z1)
+	SETROW512N(Z2)
+	SETROW512N(Z3)
+	SETROW512N(Z4)
+	SETROW512N(Z5)
+	SETROW512N(Z6)
+	SETROW512N(Z7)
+	VZEROUPPER
+	RET

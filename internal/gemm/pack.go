@@ -10,8 +10,17 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		if p.transA {
 			// A is k×m: each k step's mr values are contiguous in memory.
+			base := p0*p.lda + i0 + ir
+			if rows == 8 && mr == 8 {
+				// Fixed-size array copies compile to a few vector moves;
+				// copy() of 32 bytes would cost a memmove call each.
+				for q := 0; q < kb; q++ {
+					*(*[8]float32)(panel[q*8:]) = [8]float32(p.a[base+q*p.lda:])
+				}
+				continue
+			}
 			for q := 0; q < kb; q++ {
-				src := p.a[(p0+q)*p.lda+i0+ir:]
+				src := p.a[base+q*p.lda:]
 				out := panel[q*mr : q*mr+mr]
 				copy(out[:rows], src[:rows])
 				clear(out[rows:])
@@ -22,7 +31,7 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 		// and the writes stride by mr.
 		base := (i0+ir)*p.lda + p0
 		if rows == 8 && mr == 8 {
-			packRows8(panel, p.a, base, p.lda, kb)
+			transpose8(panel, 8, p.a[base:], p.lda, kb)
 			continue
 		}
 		for i := 0; i < rows; i++ {
@@ -39,21 +48,22 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 	}
 }
 
-// packRows8 interleaves 8 rows of length kb (starting at src[base], stride ld)
-// into dst, 8 values per column. Reading eight streams at once writes dst
-// sequentially, which is faster than eight strided passes.
-func packRows8(dst, src []float32, base, ld, kb int) {
-	r0 := src[base : base+kb]
-	r1 := src[base+ld : base+ld+kb]
-	r2 := src[base+2*ld : base+2*ld+kb]
-	r3 := src[base+3*ld : base+3*ld+kb]
-	r4 := src[base+4*ld : base+4*ld+kb]
-	r5 := src[base+5*ld : base+5*ld+kb]
-	r6 := src[base+6*ld : base+6*ld+kb]
-	r7 := src[base+7*ld : base+7*ld+kb]
-	dst = dst[:8*kb]
+// transpose8Go is the portable transpose8: it reads eight source rows at
+// once so that dst is written sequentially, one 8-value group per column.
+func transpose8Go(dst []float32, ldd int, src []float32, lds, kb int) {
+	if kb == 0 {
+		return
+	}
+	r0 := src[0:kb]
+	r1 := src[lds : lds+kb]
+	r2 := src[2*lds : 2*lds+kb]
+	r3 := src[3*lds : 3*lds+kb]
+	r4 := src[4*lds : 4*lds+kb]
+	r5 := src[5*lds : 5*lds+kb]
+	r6 := src[6*lds : 6*lds+kb]
+	r7 := src[7*lds : 7*lds+kb]
 	for q := range r0 {
-		d := dst[q*8 : q*8+8 : q*8+8]
+		d := (*[8]float32)(dst[q*ldd:])
 		d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
 		d[4], d[5], d[6], d[7] = r4[q], r5[q], r6[q], r7[q]
 	}
@@ -68,6 +78,13 @@ func packB(p *problem, p0, kb, j0, nb, nr int, dst []float32) {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		if !p.transB {
 			// B is k×n: each k step's nr values are contiguous.
+			if cols == 32 && nr == 32 {
+				base := p0*p.ldb + j0 + jr
+				for q := 0; q < kb; q++ {
+					*(*[32]float32)(panel[q*32:]) = [32]float32(p.b[base+q*p.ldb:])
+				}
+				continue
+			}
 			for q := 0; q < kb; q++ {
 				src := p.b[(p0+q)*p.ldb+j0+jr:]
 				out := panel[q*nr : q*nr+nr]
@@ -78,9 +95,9 @@ func packB(p *problem, p0, kb, j0, nb, nr int, dst []float32) {
 		}
 		// B is n×k (used transposed): gather column j from row j of B.
 		base := (j0+jr)*p.ldb + p0
-		if cols == nr && nr%4 == 0 {
-			for j := 0; j < nr; j += 4 {
-				packCols4(panel[j:], nr, p.b, base+j*p.ldb, p.ldb, kb)
+		if cols == nr && nr%8 == 0 {
+			for j := 0; j < nr; j += 8 {
+				transpose8(panel[j:], nr, p.b[base+j*p.ldb:], p.ldb, kb)
 			}
 			continue
 		}
@@ -95,18 +112,5 @@ func packB(p *problem, p0, kb, j0, nb, nr int, dst []float32) {
 				panel[q*nr+j] = 0
 			}
 		}
-	}
-}
-
-// packCols4 writes 4 source rows (length kb, stride ld) as 4 adjacent columns
-// of a panel with row stride nr.
-func packCols4(dst []float32, nr int, src []float32, base, ld, kb int) {
-	r0 := src[base : base+kb]
-	r1 := src[base+ld : base+ld+kb]
-	r2 := src[base+2*ld : base+2*ld+kb]
-	r3 := src[base+3*ld : base+3*ld+kb]
-	for q := range r0 {
-		d := dst[q*nr : q*nr+4 : q*nr+4]
-		d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
 	}
 }

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package gemm
+
+// transpose8 writes the kb×8 transpose of 8 source rows (src[i*lds+q],
+// i < 8, q < kb) to dst[q*ldd+i].
+func transpose8(dst []float32, ldd int, src []float32, lds, kb int) {
+	transpose8Go(dst, ldd, src, lds, kb)
+}
