@@ -84,29 +84,31 @@ func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
 	})
 }
 
-// CausalMask returns scores (..., T, T) with every entry above the diagonal (key position after
-// query position) set to −Inf, so that softmax gives it zero weight. Masked entries get no
-// gradient.
+// CausalMask returns scores (..., Tq, Tk) with every key position after its query position set
+// to −Inf, so that softmax gives it zero weight. The queries are the last Tq of Tk positions
+// (Tk > Tq when earlier keys come from a KV cache): query i may see keys 0..i+Tk−Tq. Masked
+// entries get no gradient.
 func CausalMask(scores *Var) *Var {
 	return record("causal_mask", causalFill(scores.Value, float32(math.Inf(-1))), []*Var{scores}, func(out *Var) func() {
 		return func() { scores.accumulate(causalFill(out.Grad, 0), true) }
 	})
 }
 
-// causalFill returns a copy of t (..., T, T) with value above the diagonal.
+// causalFill returns a copy of t (..., Tq, Tk) with value where key j > query i + Tk − Tq.
 func causalFill(t *tensor.Tensor, value float32) *tensor.Tensor {
 	shape := t.Shape()
 	n := len(shape)
-	if n < 2 || shape[n-1] != shape[n-2] {
-		panic(fmt.Sprintf("autograd.CausalMask: want scores (..., T, T), got %v", shape))
+	if n < 2 || shape[n-1] < shape[n-2] {
+		panic(fmt.Sprintf("autograd.CausalMask: want scores (..., Tq, Tk) with Tk >= Tq, got %v", shape))
 	}
 	out := t.Clone()
 	d := out.Data()
-	tt := shape[n-1]
-	for base := 0; base < len(d); base += tt * tt {
-		for i := range tt {
-			row := d[base+i*tt : base+(i+1)*tt]
-			for j := i + 1; j < tt; j++ {
+	tq, tk := shape[n-2], shape[n-1]
+	past := tk - tq
+	for base := 0; base < len(d); base += tq * tk {
+		for i := range tq {
+			row := d[base+i*tk : base+(i+1)*tk]
+			for j := i + past + 1; j < tk; j++ {
 				row[j] = value
 			}
 		}
