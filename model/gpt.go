@@ -154,7 +154,7 @@ func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.V
 		pos[i] = pos0 + i
 	}
 	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	wpe := m.WPE.Forward(pos, 1, t)  // (1, T, C), broadcast over B
+	wpe := m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
 	x := autograd.Add(tok, wpe)
 	x = nn.Dropout{P: m.Config.Dropout, Mode: m.Mode}.Forward(x)
 	for i, blk := range m.H {

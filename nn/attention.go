@@ -53,7 +53,7 @@ func (a *CausalSelfAttention) Forward(x *autograd.Var, cache *KVCache) *autograd
 	att := autograd.Scale(autograd.MatMulT(q, k), scale) // (B, NH, T, Tk)
 	att = autograd.Softmax(autograd.CausalMask(att))
 	att = a.AttnDrop.Forward(att)
-	y := autograd.MatMul(att, v)                                     // (B, NH, T, HS)
+	y := autograd.MatMul(att, v)                                   // (B, NH, T, HS)
 	y = autograd.Reshape(autograd.Permute(y, 0, 2, 1, 3), b, t, c) // (B, T, C)
 	return a.ResidDrop.Forward(a.CProj.Forward(y))
 }
