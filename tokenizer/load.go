@@ -248,11 +248,14 @@ func (t *BPE) Save(prefix string) error {
 	if err := os.WriteFile(prefix+".tiktoken", buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	js, err := json.MarshalIndent(config{t.pattern, t.special}, "", "  ")
-	if err != nil {
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetEscapeHTML(false) // keep <|endoftext|> readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(config{t.pattern, t.special}); err != nil {
 		return err
 	}
-	return os.WriteFile(prefix+".json", append(js, '\n'), 0o644)
+	return os.WriteFile(prefix+".json", js.Bytes(), 0o644)
 }
 
 // Load reads a tokenizer written by Save.

@@ -52,7 +52,7 @@ func TrainReader(ctx context.Context, r io.Reader, cfg TrainConfig) (*BPE, error
 	if err != nil {
 		return nil, err
 	}
-	const block = 1 << 20
+	block := trainBlock
 	br := bufio.NewReaderSize(r, block)
 	var buf []byte
 	for eof := false; !eof; {
@@ -80,6 +80,9 @@ func TrainReader(ctx context.Context, r io.Reader, cfg TrainConfig) (*BPE, error
 	}
 	return tr.train(ctx)
 }
+
+// trainBlock is how much TrainReader reads at a time (a variable so that tests can shrink it).
+var trainBlock = 1 << 20
 
 // safeCut returns the last index i with buf[i-1] == '\n' and buf[i-2], buf[i] visible ASCII, or -1.
 func safeCut(buf []byte) int {
