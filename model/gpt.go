@@ -17,6 +17,11 @@ type GPT struct {
 	LnF    *nn.LayerNorm
 	// Mode is shared by every layer: training (dropout on) or evaluation.
 	Mode *nn.Mode
+
+	// dropoutSrc is the source behind the Mode.RNG that New made, kept so that a checkpoint can
+	// save and restore its state (a *rand.Rand does not expose its source).
+	dropoutSrc *rand.PCG
+	dropoutRNG *rand.Rand
 }
 
 // New returns a GPT with GPT-2's initialisation drawn from a generator seeded with seed.
@@ -26,7 +31,8 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x676f666f726d6572)) // "goformer"
-	mode := &nn.Mode{Training: true, RNG: rand.New(rand.NewPCG(seed, 0x64726f706f7574))}
+	dropoutSrc := rand.NewPCG(seed, 0x64726f706f7574)
+	mode := &nn.Mode{Training: true, RNG: rand.New(dropoutSrc)}
 	const std = 0.02
 	m := &GPT{
 		Config: cfg,
@@ -34,6 +40,9 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 		WPE:    nn.NewEmbedding(rng, cfg.BlockSize, cfg.NEmbd, std),
 		LnF:    nn.NewLayerNorm(cfg.NEmbd, !cfg.NoBias, cfg.layerNormEps()),
 		Mode:   mode,
+
+		dropoutSrc: dropoutSrc,
+		dropoutRNG: mode.RNG,
 	}
 	bc := nn.BlockConfig{
 		NEmbd: cfg.NEmbd, NHead: cfg.NHead, NLayer: cfg.NLayer, Bias: !cfg.NoBias,
