@@ -33,10 +33,8 @@ func NewChar(text string) *Char {
 func CharFromVocab(vocab string) (*Char, error) {
 	chars := make([]rune, 0, len(vocab))
 	for i, r := range vocab {
-		if r == utf8.RuneError {
-			if _, n := utf8.DecodeRuneInString(vocab[i:]); n == 1 {
-				return nil, fmt.Errorf("tokenizer: char vocabulary has invalid UTF-8 at byte %d", i)
-			}
+		if r == utf8.RuneError && invalidAt(vocab, i) {
+			return nil, fmt.Errorf("tokenizer: char vocabulary has invalid UTF-8 at byte %d", i)
 		}
 		if len(chars) > 0 && r <= chars[len(chars)-1] {
 			return nil, fmt.Errorf("tokenizer: char vocabulary is not sorted and distinct at byte %d (%q after %q)", i, r, chars[len(chars)-1])
@@ -60,11 +58,14 @@ func (c *Char) Vocab() string { return string(c.chars) }
 // VocabSize returns the number of characters in the vocabulary.
 func (c *Char) VocabSize() int { return len(c.chars) }
 
-// Encode returns the ids of the characters of text, skipping characters outside the vocabulary (use
-// EncodeStrict to be told about them).
+// Encode returns the ids of the characters of text, skipping characters outside the vocabulary and
+// bytes that are not valid UTF-8 (use EncodeStrict to be told about them).
 func (c *Char) Encode(text string) []int {
 	ids := make([]int, 0, len(text))
-	for _, r := range text {
+	for i, r := range text {
+		if r == utf8.RuneError && invalidAt(text, i) {
+			continue
+		}
 		if id, ok := c.index[r]; ok {
 			ids = append(ids, id)
 		}
@@ -76,6 +77,9 @@ func (c *Char) Encode(text string) []int {
 func (c *Char) EncodeStrict(text string) ([]int, error) {
 	ids := make([]int, 0, len(text))
 	for i, r := range text {
+		if r == utf8.RuneError && invalidAt(text, i) {
+			return nil, fmt.Errorf("tokenizer: invalid UTF-8 at byte %d", i)
+		}
 		id, ok := c.index[r]
 		if !ok {
 			return nil, fmt.Errorf("tokenizer: character %q at byte %d is not in the vocabulary", r, i)
@@ -103,4 +107,11 @@ func (c *Char) TokenBytes(id int) ([]byte, error) {
 		return nil, unknownToken(id, len(c.chars))
 	}
 	return utf8.AppendRune(nil, c.chars[id]), nil
+}
+
+// invalidAt reports whether s[i:] starts with a byte that is not valid UTF-8 (rather than a genuine
+// U+FFFD).
+func invalidAt(s string, i int) bool {
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return n == 1
 }
