@@ -130,21 +130,33 @@ func Mul(a, b *Tensor) *Tensor { return broadcastBinary(kindMul, a, b) }
 // Div returns a / b (element-wise) with broadcasting.
 func Div(a, b *Tensor) *Tensor { return broadcastBinary(kindDiv, a, b) }
 
-// AddInPlace adds b (broadcast to t's shape) into t. t must be contiguous.
-// It is how gradients accumulate without allocating.
+// AddInPlace adds b (broadcast to t's shape) into t, in place. t may be a view (say, a Narrow
+// of a gradient buffer), in which case only its elements change. It is how gradients accumulate
+// without allocating.
 func (t *Tensor) AddInPlace(b *Tensor) {
-	d := t.Data()
-	if sameShape(t.shape, b.shape) && b.IsContiguous() {
-		bd := b.Data()
+	if !sameShape(BroadcastShapes("AddInPlace", t.shape, b.shape), t.shape) {
+		panic(fmt.Sprintf("tensor.AddInPlace: cannot broadcast %v into %v", b.shape, t.shape))
+	}
+	if t.IsContiguous() && sameShape(t.shape, b.shape) && b.IsContiguous() {
+		d, bd := t.Data(), b.Data()
 		parallelFor(len(d), 1, func(lo, hi int) {
 			binaryLoop(kindAdd, d[lo:hi], d[lo:hi], 1, bd[lo:hi], 1)
 		})
 		return
 	}
-	if !sameShape(BroadcastShapes("AddInPlace", t.shape, b.shape), t.shape) {
-		panic(fmt.Sprintf("tensor.AddInPlace: cannot broadcast %v into %v", b.shape, t.shape))
+	eb := b.Expand(t.shape...)
+	bs := 1
+	if len(t.shape) > 0 {
+		bs = eb.strides[len(t.shape)-1]
 	}
-	t.CopyFrom(Add(t, b))
+	forEachRow(t, func(r, p, inner, stride int) {
+		q := rowOffset(eb, r)
+		for range inner {
+			t.data[p] += eb.data[q]
+			p += stride
+			q += bs
+		}
+	})
 }
 
 // ScaleInPlace multiplies every element of the contiguous tensor t by s.
@@ -194,7 +206,11 @@ func Pow(a *Tensor, p float32) *Tensor {
 
 // Exp returns e^a.
 func Exp(a *Tensor) *Tensor {
-	return unary(a, 10, func(x float32) float32 { return float32(math.Exp(float64(x))) })
+	return mapSlices(a, func(dst, src []float32) {
+		for i, x := range src {
+			dst[i] = expf(x)
+		}
+	})
 }
 
 // Log returns the natural logarithm of a.

@@ -41,7 +41,7 @@ func softmaxRow(dst, x []float32) {
 	}
 	var sum float64
 	for i, v := range x {
-		e := float32(math.Exp(float64(v - m)))
+		e := expf(v - m)
 		dst[i] = e
 		sum += float64(e)
 	}
@@ -98,7 +98,7 @@ func logSumExp(x []float32) (m, lse float32) {
 	}
 	var sum float64
 	for _, v := range x {
-		sum += math.Exp(float64(v - m))
+		sum += float64(expf(v - m))
 	}
 	return m, float32(math.Log(sum))
 }
@@ -117,7 +117,7 @@ func LogSoftmaxBackward(y, dy *Tensor) *Tensor {
 				s += float64(g)
 			}
 			for i := range dst {
-				dst[i] = gr[i] - float32(math.Exp(float64(yr[i])))*float32(s)
+				dst[i] = gr[i] - expf(yr[i])*float32(s)
 			}
 		}
 	})

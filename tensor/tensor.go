@@ -130,7 +130,9 @@ func (t *Tensor) Data() []float32 {
 
 // Values returns a fresh copy of the elements in row-major order.
 func (t *Tensor) Values() []float32 {
-	return append([]float32(nil), t.Contiguous().Data()...)
+	out := make([]float32, t.Size())
+	copyStrided(out, t)
+	return out
 }
 
 // axis normalises a possibly negative axis and panics if it is out of range.
@@ -198,13 +200,22 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 		return
 	}
 	vals := src.Values()
-	i := 0
-	t.forEachIndex(func(p int) { t.data[p] = vals[i]; i++ })
+	forEachRow(t, func(r, p, inner, stride int) {
+		for _, v := range vals[r*inner : (r+1)*inner] {
+			t.data[p] = v
+			p += stride
+		}
+	})
 }
 
 // Fill sets every element of t (through the view) to v.
 func (t *Tensor) Fill(v float32) {
-	t.forEachIndex(func(p int) { t.data[p] = v })
+	forEachRow(t, func(_, p, inner, stride int) {
+		for range inner {
+			t.data[p] = v
+			p += stride
+		}
+	})
 }
 
 // copyStrided writes src's elements in row-major order into dst (len(dst) == src.Size()).
@@ -213,39 +224,43 @@ func copyStrided(dst []float32, src *Tensor) {
 		copy(dst, src.data[src.offset:src.offset+src.Size()])
 		return
 	}
-	i := 0
-	src.forEachIndex(func(p int) { dst[i] = src.data[p]; i++ })
+	forEachRow(src, func(r, p, inner, stride int) {
+		row := dst[r*inner : (r+1)*inner]
+		if stride == 1 {
+			copy(row, src.data[p:p+inner])
+			return
+		}
+		for j := range row {
+			row[j] = src.data[p]
+			p += stride
+		}
+	})
 }
 
-// forEachIndex calls f with the storage position of every element in row-major order.
-// The innermost axis is walked in a tight loop.
-func (t *Tensor) forEachIndex(f func(p int)) {
+// forEachRow calls f for every row of t (the innermost axis), in row-major order, with the row
+// number, the storage position of its first element, its length and its stride.
+func forEachRow(t *Tensor, f func(r, p, inner, stride int)) {
 	nd := len(t.shape)
 	if nd == 0 {
-		f(t.offset)
+		f(0, t.offset, 1, 1)
 		return
 	}
 	if t.Size() == 0 {
 		return
 	}
 	idx := make([]int, nd)
-	inner, innerStride := t.shape[nd-1], t.strides[nd-1]
-	base := t.offset
-	for {
-		p := base
-		for j := 0; j < inner; j++ {
-			f(p)
-			p += innerStride
-		}
-		// advance the outer multi-index like an odometer
+	inner, stride := t.shape[nd-1], t.strides[nd-1]
+	p := t.offset
+	for r := 0; ; r++ {
+		f(r, p, inner, stride)
 		ax := nd - 2
 		for ; ax >= 0; ax-- {
 			idx[ax]++
-			base += t.strides[ax]
+			p += t.strides[ax]
 			if idx[ax] < t.shape[ax] {
 				break
 			}
-			base -= idx[ax] * t.strides[ax]
+			p -= idx[ax] * t.strides[ax]
 			idx[ax] = 0
 		}
 		if ax < 0 {
