@@ -1,0 +1,207 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/tensor"
+)
+
+// AdamWConfig holds AdamW's hyperparameters. A zero field takes the default noted beside it;
+// the defaults are PyTorch's except WeightDecay, whose zero means no decay (PyTorch's AdamW
+// defaults to 0.01) so that the zero value can say "none".
+type AdamWConfig struct {
+	LR          float32    // learning rate until SetLR changes it; default 1e-3
+	Betas       [2]float32 // decay rates of the first and second moments; default {0.9, 0.999}
+	Eps         float32    // added to the denominator for stability; default 1e-8
+	WeightDecay float32    // decoupled weight decay coefficient; default 0
+
+	// Decay selects the parameters that weight decay applies to. Nil means those with 2 or more
+	// dimensions (weight matrices and embeddings, not biases and LayerNorm gains), as nanoGPT
+	// and the usual GPT-2 recipes do. Return true for every parameter to decay all of them, as
+	// torch.optim.AdamW does with a single parameter group. It is called once per parameter, by
+	// NewAdamW.
+	Decay func(p *autograd.Var) bool
+}
+
+// DecayMatrices is the default decay rule: parameters with 2 or more dimensions.
+func DecayMatrices(p *autograd.Var) bool { return p.Value.Dims() >= 2 }
+
+// DecayAll applies weight decay to every parameter.
+func DecayAll(*autograd.Var) bool { return true }
+
+// AdamW is the Adam optimiser with decoupled weight decay (Loshchilov & Hutter), with the update of
+// torch.optim.AdamW:
+//
+//	p ← p − lr·wd·p                       (only for parameters selected by Decay)
+//	m ← β1·m + (1−β1)·g
+//	v ← β2·v + (1−β2)·g²
+//	p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
+//
+// where t counts the steps in which the parameter had a gradient.
+type AdamW struct {
+	params []*autograd.Var
+	decay  []bool
+	m, v   [][]float32
+	steps  []int
+	cfg    AdamWConfig
+	lr     float32
+}
+
+// NewAdamW returns an AdamW optimiser over params (zero moments, step 0). It panics on a nil or
+// repeated parameter.
+func NewAdamW(params []*autograd.Var, cfg AdamWConfig) *AdamW {
+	checkParams("NewAdamW", params)
+	if cfg.LR == 0 {
+		cfg.LR = 1e-3
+	}
+	if cfg.Betas == [2]float32{} {
+		cfg.Betas = [2]float32{0.9, 0.999}
+	}
+	if cfg.Eps == 0 {
+		cfg.Eps = 1e-8
+	}
+	if cfg.Decay == nil {
+		cfg.Decay = DecayMatrices
+	}
+	o := &AdamW{
+		params: append([]*autograd.Var(nil), params...),
+		decay:  make([]bool, len(params)),
+		m:      make([][]float32, len(params)),
+		v:      make([][]float32, len(params)),
+		steps:  make([]int, len(params)),
+		cfg:    cfg,
+		lr:     cfg.LR,
+	}
+	for i, p := range params {
+		o.decay[i] = cfg.Decay(p)
+		o.m[i] = make([]float32, p.Value.Size())
+		o.v[i] = make([]float32, p.Value.Size())
+	}
+	return o
+}
+
+// Config returns the configuration in use, with defaults filled in.
+func (o *AdamW) Config() AdamWConfig { return o.cfg }
+
+// LR returns the learning rate the next Step will use.
+func (o *AdamW) LR() float32 { return o.lr }
+
+// SetLR sets the learning rate for the following steps (call it every step with a schedule).
+func (o *AdamW) SetLR(lr float32) { o.lr = lr }
+
+// Params returns the parameters being optimised (the slice is the optimiser's own; do not modify it).
+func (o *AdamW) Params() []*autograd.Var { return o.params }
+
+// Decays reports whether weight decay applies to parameter i.
+func (o *AdamW) Decays(i int) bool { return o.decay[i] }
+
+// ZeroGrad drops the gradients of all parameters.
+func (o *AdamW) ZeroGrad() { ZeroGrad(o.params) }
+
+// Step updates every parameter that has a gradient, using the current learning rate.
+func (o *AdamW) Step() {
+	type stepConsts struct {
+		decayMul, stepSize, bc2Sqrt float32
+		grad                        []float32
+	}
+	// Per-parameter scalars, computed once per step in float64 and then rounded, exactly where
+	// PyTorch's single-tensor AdamW (its CPU path) rounds them: it forms lr/(1−β1^t) and
+	// √(1−β2^t) as Python floats and applies them to float32 tensors.
+	consts := make([]stepConsts, len(o.params))
+	lr := decimal(o.lr)
+	b1, b2 := decimal(o.cfg.Betas[0]), decimal(o.cfg.Betas[1])
+	wd := decimal(o.cfg.WeightDecay)
+	for i, p := range o.params {
+		g := gradData("AdamW.Step", p)
+		if g == nil {
+			continue
+		}
+		o.steps[i]++
+		t := float64(o.steps[i])
+		c := stepConsts{decayMul: 1, grad: g}
+		if o.decay[i] {
+			c.decayMul = float32(1 - lr*wd)
+		}
+		c.stepSize = float32(lr / (1 - math.Pow(b1, t)))
+		c.bc2Sqrt = float32(math.Sqrt(1 - math.Pow(b2, t)))
+		consts[i] = c
+	}
+	w1 := float32(1 - b1) // 1−β1 and 1−β2 rounded once, as PyTorch passes them to its kernels
+	beta2, w2 := o.cfg.Betas[1], float32(1-b2)
+	eps := o.cfg.Eps
+	forEachSpan(sizes(o.params), func(i int) bool { return consts[i].grad != nil }, func(s span) {
+		c := consts[s.i]
+		p := o.params[s.i].Value.Data()[s.lo:s.hi]
+		g := c.grad[s.lo:s.hi]
+		m := o.m[s.i][s.lo:s.hi]
+		v := o.v[s.i][s.lo:s.hi]
+		adamwKernel(p, g, m, v, c.decayMul, w1, beta2, w2, c.bc2Sqrt, eps, c.stepSize)
+	})
+}
+
+// adamwKernel applies one AdamW update to equal-length slices. The operations and their order
+// mirror PyTorch's float32 CPU kernels (param.mul_, exp_avg.lerp_, exp_avg_sq.mul_().addcmul_(),
+// sqrt/div/add for the denominator, addcdiv_) so that results agree to the last bit or two.
+func adamwKernel(p, g, m, v []float32, decayMul, w1, beta2, w2, bc2Sqrt, eps, stepSize float32) {
+	n := len(p)
+	g, m, v = g[:n], m[:n], v[:n] // one bounds check here instead of one per element below
+	for j := range n {
+		gj := g[j]
+		pj := p[j] * decayMul
+		mj := m[j] + w1*(gj-m[j]) // lerp toward g with weight 1−β1 < 0.5, PyTorch's branch
+		vj := v[j]*beta2 + w2*gj*gj
+		denom := float32(math.Sqrt(float64(vj)))/bc2Sqrt + eps
+		p[j] = pj - stepSize*(mj/denom)
+		m[j], v[j] = mj, vj
+	}
+}
+
+// AdamWState is a snapshot of an AdamW optimiser's state, parameter by parameter in the order the
+// optimiser was given them: the number of steps each parameter has taken, and its first (M) and
+// second (V) moment estimates. The tensors are copies, free to save.
+type AdamWState struct {
+	Steps []int
+	M, V  []*tensor.Tensor
+}
+
+// State returns a copy of the optimiser's state for a checkpoint. The learning rate is not part
+// of it: a schedule recomputes it from the iteration number.
+func (o *AdamW) State() AdamWState {
+	s := AdamWState{
+		Steps: append([]int(nil), o.steps...),
+		M:     make([]*tensor.Tensor, len(o.params)),
+		V:     make([]*tensor.Tensor, len(o.params)),
+	}
+	for i, p := range o.params {
+		s.M[i] = tensor.FromSlice(append([]float32(nil), o.m[i]...), p.Value.Shape()...)
+		s.V[i] = tensor.FromSlice(append([]float32(nil), o.v[i]...), p.Value.Shape()...)
+	}
+	return s
+}
+
+// LoadState restores a state saved by State (copying it). It returns an error, changing nothing,
+// if the state does not fit the parameters: another count, another shape, a negative step count.
+func (o *AdamW) LoadState(s AdamWState) error {
+	if len(s.Steps) != len(o.params) {
+		return fmt.Errorf("optim.AdamW.LoadState: state has %d step counts for %d parameters", len(s.Steps), len(o.params))
+	}
+	for i, n := range s.Steps {
+		if n < 0 {
+			return fmt.Errorf("optim.AdamW.LoadState: parameter %d has step count %d", i, n)
+		}
+	}
+	if err := checkState("AdamW.LoadState", "M", o.params, s.M, false); err != nil {
+		return err
+	}
+	if err := checkState("AdamW.LoadState", "V", o.params, s.V, false); err != nil {
+		return err
+	}
+	copy(o.steps, s.Steps)
+	for i := range o.params {
+		copy(o.m[i], s.M[i].Contiguous().Data())
+		copy(o.v[i], s.V[i].Contiguous().Data())
+	}
+	return nil
+}

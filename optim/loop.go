@@ -1,0 +1,126 @@
+package optim
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/tensor"
+)
+
+// span is a range of elements [lo, hi) of parameter i, one unit of parallel work.
+type span struct{ i, lo, hi int }
+
+// spanSize is the number of elements one goroutine takes at a time: large enough that starting
+// it is cheap next to the work (an AdamW element costs a few nanoseconds), small enough that one
+// big embedding table still splits across all workers.
+const spanSize = 1 << 15
+
+// forEachSpan calls f on every element range of the parameters whose index passes keep, splitting
+// big parameters and running on up to tensor.Workers() goroutines when there is enough work.
+// Element updates are independent, so the split never changes a result.
+func forEachSpan(sizes []int, keep func(i int) bool, f func(s span)) {
+	var spans []span
+	total := 0
+	for i, n := range sizes {
+		if !keep(i) {
+			continue
+		}
+		for lo := 0; lo < n; lo += spanSize {
+			spans = append(spans, span{i, lo, min(lo+spanSize, n)})
+		}
+		total += n
+	}
+	w := min(tensor.Workers(), len(spans))
+	if w <= 1 || total < 2*spanSize {
+		for _, s := range spans {
+			f(s)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan span, len(spans))
+	for _, s := range spans {
+		next <- s
+	}
+	close(next)
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range next {
+				f(s)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// checkParams panics on a nil or repeated parameter: a repeated one would be updated twice per step.
+func checkParams(op string, params []*autograd.Var) {
+	seen := make(map[*autograd.Var]bool, len(params))
+	for i, p := range params {
+		if p == nil || p.Value == nil {
+			panic(fmt.Sprintf("optim.%s: parameter %d is nil", op, i))
+		}
+		if seen[p] {
+			panic(fmt.Sprintf("optim.%s: parameter %d (shape %v) appears twice", op, i, p.Value.Shape()))
+		}
+		seen[p] = true
+	}
+}
+
+// gradData returns p's gradient as a slice matching p.Value.Data(), or nil if p has none.
+func gradData(op string, p *autograd.Var) []float32 {
+	if p.Grad == nil {
+		return nil
+	}
+	if !tensor.SameShape(p.Grad, p.Value) {
+		panic(fmt.Sprintf("optim.%s: gradient of shape %v for a parameter of shape %v", op, p.Grad.Shape(), p.Value.Shape()))
+	}
+	return p.Grad.Contiguous().Data()
+}
+
+func sizes(params []*autograd.Var) []int {
+	s := make([]int, len(params))
+	for i, p := range params {
+		s[i] = p.Value.Size()
+	}
+	return s
+}
+
+// checkState verifies that saved per-parameter tensors match the parameters' shapes.
+func checkState(op, what string, params []*autograd.Var, ts []*tensor.Tensor, allowNil bool) error {
+	if len(ts) != len(params) {
+		return fmt.Errorf("optim.%s: state has %d %s tensors for %d parameters", op, len(ts), what, len(params))
+	}
+	for i, t := range ts {
+		if t == nil {
+			if allowNil {
+				continue
+			}
+			return fmt.Errorf("optim.%s: %s tensor %d is missing", op, what, i)
+		}
+		if !tensor.SameShape(t, params[i].Value) {
+			return fmt.Errorf("optim.%s: %s tensor %d has shape %v, parameter has %v", op, what, i, t.Shape(), params[i].Value.Shape())
+		}
+	}
+	return nil
+}
+
+// ZeroGrad drops the gradients of params (sets Grad to nil), ready for the next Backward.
+func ZeroGrad(params []*autograd.Var) {
+	for _, p := range params {
+		p.ZeroGrad()
+	}
+}
+
+// decimal widens a float32 hyperparameter to the float64 nearest the shortest decimal that rounds
+// to it: for 0.95 it gives the double 0.95, not 0.949999988079071. PyTorch receives
+// hyperparameters as Python floats (doubles) and forms 1−β, β^t and lr·wd in double precision;
+// widening this way makes those scalars the same doubles PyTorch computes for the same config.
+func decimal(f float32) float64 {
+	d, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return d
+}
