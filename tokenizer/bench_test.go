@@ -1,0 +1,82 @@
+package tokenizer_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/goformer/goformer/tokenizer"
+	"github.com/goformer/goformer/tokenizer/cl100k"
+)
+
+// The encode benchmarks report MB/s over tinyshakespeare (1,115,394 bytes), the figure that
+// ../shared/bench/tokenizer_bench.mjs prints for tiktoken (WASM) with node.
+
+func benchEncode(b *testing.B, enc *tokenizer.BPE) {
+	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for b.Loop() {
+		_ = enc.Encode(text)
+	}
+}
+
+func BenchmarkEncodeGPT2(b *testing.B)   { benchEncode(b, encodings(b)["gpt2"]) }
+func BenchmarkEncodeCL100k(b *testing.B) { benchEncode(b, encodings(b)["cl100k_base"]) }
+
+// The batch benchmarks encode the same text cut into ~2 KB documents with EncodeBatch.
+func benchBatch(b *testing.B, enc *tokenizer.BPE) {
+	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	var docs []string
+	for len(text) > 0 {
+		cut := min(len(text), 2000)
+		if i := strings.IndexByte(text[cut:], '\n'); i >= 0 {
+			cut += i + 1
+		} else {
+			cut = len(text)
+		}
+		docs = append(docs, text[:cut])
+		text = text[cut:]
+	}
+	b.SetBytes(int64(len(needShared(b, "", "data/tinyshakespeare.txt"))))
+	b.ResetTimer()
+	for b.Loop() {
+		_ = enc.EncodeBatch(docs)
+	}
+}
+
+func BenchmarkEncodeBatchGPT2(b *testing.B)   { benchBatch(b, encodings(b)["gpt2"]) }
+func BenchmarkEncodeBatchCL100k(b *testing.B) { benchBatch(b, encodings(b)["cl100k_base"]) }
+
+func BenchmarkDecodeCL100k(b *testing.B) {
+	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	enc := encodings(b)["cl100k_base"]
+	ids := enc.Encode(text)
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for b.Loop() {
+		_, _ = enc.Decode(ids)
+	}
+}
+
+// BenchmarkTrain4096 trains a vocabulary of 4096 on tinyshakespeare (the floor: under 2 s).
+func BenchmarkTrain4096(b *testing.B) {
+	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := tokenizer.Train(context.Background(), text, tokenizer.TrainConfig{VocabSize: 4096}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadCL100k parses the embedded rank file (what the first cl100k.Encoding call costs).
+func BenchmarkLoadCL100k(b *testing.B) {
+	data := needShared(b, "", "data/tokenizers/cl100k_base.tiktoken")
+	for b.Loop() {
+		if _, err := tokenizer.LoadTiktoken(bytes.NewReader(data), cl100k.Special(), tokenizer.CL100kPattern); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
