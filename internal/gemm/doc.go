@@ -25,7 +25,8 @@
 // for each block a kc×nc panel of op(B) and an mc×kc panel of op(A) are packed
 // into contiguous, zero-padded buffers laid out in the order the micro-kernel
 // reads them, and a register-blocked micro-kernel computes mr×nr tiles of C.
-// The micro-kernel is chosen at init from CPU features: AVX-512 (8×32),
-// AVX2+FMA (6×16) or pure Go (4×4). The build tag purego, or a non-amd64
+// The micro-kernel is chosen at init from CPU features: AVX-512 (8×32, with
+// an 8×16 variant for narrow last column panels), AVX2+FMA (6×16) or pure Go
+// (4×4). The build tag purego, or a non-amd64
 // target, forces the pure-Go kernel.
 package gemm

@@ -27,8 +27,9 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 			}
 			continue
 		}
-		// A is m×k: a transposition. Row by row, the reads are contiguous
-		// and the writes stride by mr.
+		// A is m×k: packing transposes it. Full 8-row panels go through
+		// transpose8 (8×8 register transposes on amd64); ragged panels go
+		// row by row, reads contiguous and writes strided by mr.
 		base := (i0+ir)*p.lda + p0
 		if rows == 8 && mr == 8 {
 			transpose8(panel, 8, p.a[base:], p.lda, kb)
