@@ -121,15 +121,9 @@ func causalFill(t *tensor.Tensor, value float32) *tensor.Tensor {
 func Embedding(table *Var, ids []int) *Var {
 	return record("embedding", tensor.Gather(table.Value, ids), []*Var{table}, func(out *Var) func() {
 		return func() {
-			if !table.requiresGrad {
-				return
+			if table.requiresGrad {
+				table.ownGrad().ScatterAdd(ids, out.Grad)
 			}
-			g := table.Grad
-			if g == nil {
-				g = tensor.Zeros(table.Value.Shape()...)
-				table.Grad = g
-			}
-			g.ScatterAdd(ids, out.Grad)
 		}
 	})
 }

@@ -38,9 +38,9 @@ func Permute(a *Var, perm ...int) *Var {
 func Narrow(a *Var, axis, start, length int) *Var {
 	return record("narrow", a.Value.Narrow(axis, start, length), []*Var{a}, func(out *Var) func() {
 		return func() {
-			g := tensor.Zeros(a.Value.Shape()...)
-			g.Narrow(axis, start, length).CopyFrom(out.Grad)
-			a.accumulate(g, true)
+			if a.requiresGrad {
+				a.ownGrad().Narrow(axis, start, length).AddInPlace(out.Grad)
+			}
 		}
 	})
 }

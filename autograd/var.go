@@ -15,7 +15,10 @@ type Var struct {
 	Grad *tensor.Tensor
 
 	requiresGrad bool
-	parents      []*Var
+	// gradShared says Grad's storage may also be another Var's gradient (passed on without a
+	// copy), so it must be copied before anything adds into it.
+	gradShared bool
+	parents    []*Var
 	// backward reads the receiver's Grad and accumulates into its parents' gradients.
 	backward func()
 	op       string
@@ -43,15 +46,17 @@ func (v *Var) Op() string { return v.op }
 func (v *Var) Detach() *Var { return Const(v.Value) }
 
 // ZeroGrad drops v's gradient (the next Backward starts it from zero).
-func (v *Var) ZeroGrad() { v.Grad = nil }
+func (v *Var) ZeroGrad() { v.Grad, v.gradShared = nil, false }
 
 // String describes the Var briefly.
 func (v *Var) String() string {
 	return fmt.Sprintf("Var(%s %v)", v.op, v.Value.Shape())
 }
 
-// accumulate adds g into v's gradient. owned says g is a fresh tensor nobody else holds, which
-// lets the first contribution be kept without a copy.
+// accumulate adds g into v's gradient. owned says g is a fresh tensor nobody else holds. A
+// tensor that is not owned (say, the output's gradient passed straight through an addition or a
+// reshape) is kept without a copy as long as nothing adds to it: the copy is made on the second
+// contribution, if one comes.
 func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
 	if !v.requiresGrad {
 		return
@@ -59,15 +64,29 @@ func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
 	if !tensor.SameShape(g, v.Value) {
 		panic(fmt.Sprintf("autograd: gradient of shape %v for %s of shape %v", g.Shape(), v.op, v.Value.Shape()))
 	}
-	if v.Grad == nil {
-		if owned && g.IsContiguous() {
-			v.Grad = g
-		} else {
-			v.Grad = g.Clone()
-		}
-		return
+	switch {
+	case v.Grad == nil && g.IsContiguous():
+		v.Grad, v.gradShared = g, !owned
+	case v.Grad == nil:
+		v.Grad, v.gradShared = g.Clone(), false
+	case v.gradShared:
+		v.Grad, v.gradShared = tensor.Add(v.Grad, g), false
+	default:
+		v.Grad.AddInPlace(g)
 	}
-	v.Grad.AddInPlace(g)
+}
+
+// ownGrad returns v's gradient buffer, allocating zeros or copying a shared one first, so that
+// the caller may add into it in place.
+func (v *Var) ownGrad() *tensor.Tensor {
+	switch {
+	case v.Grad == nil:
+		v.Grad = tensor.Zeros(v.Value.Shape()...)
+	case v.gradShared:
+		v.Grad = v.Grad.Clone()
+	}
+	v.gradShared = false
+	return v.Grad
 }
 
 // Backward computes the gradient of v, a one-element Var (usually a loss), with respect to every
@@ -91,6 +110,13 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 		n := order[i]
 		if n.backward != nil && n.Grad != nil {
 			n.backward()
+		}
+	}
+	// Leaves hand their gradients to optimisers, which scale and read them in place: give each
+	// its own storage.
+	for _, n := range order {
+		if n.backward == nil && n.gradShared {
+			n.ownGrad()
 		}
 	}
 }

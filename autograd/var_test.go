@@ -54,3 +54,13 @@ func TestDeepGraphDoesNotOverflow(t *testing.T) {
 	require.NotNil(t, x.Grad)
 	assert.Equal(t, []float32{1}, x.Grad.Values())
 }
+
+func TestLeafGradientsDoNotShareStorage(t *testing.T) {
+	// Add passes its output gradient to both inputs without copying; the leaves must still end
+	// up with separate buffers, since optimisers scale gradients in place.
+	a, b := Param(tensor.Ones(3)), Param(tensor.Ones(3))
+	SumAll(Add(a, Reshape(b, 3))).Backward()
+	a.Grad.ScaleInPlace(10)
+	assert.Equal(t, []float32{1, 1, 1}, b.Grad.Values())
+	assert.Equal(t, []float32{10, 10, 10}, a.Grad.Values())
+}

@@ -20,6 +20,39 @@ func GELU(a *Tensor) *Tensor {
 	})
 }
 
+// GELUWithDerivative returns GELU(x) and GELU'(x) = Φ(x) + x·φ(x) from one pass (one
+// exponential per element), for a training forward pass whose backward needs the derivative.
+func GELUWithDerivative(a *Tensor) (y, dydx *Tensor) {
+	src := a.Contiguous().Data()
+	y, dydx = Zeros(a.shape...), Zeros(a.shape...)
+	parallelFor(len(src), 20, func(lo, hi int) {
+		yd, dd := y.data[lo:hi], dydx.data[lo:hi]
+		for i, x := range src[lo:hi] {
+			cdf, gauss := normalCDF(x)
+			yd[i] = x * cdf
+			dd[i] = cdf + x*invSqrt2Pi*gauss
+		}
+	})
+	return y, dydx
+}
+
+// GELUTanhWithDerivative is GELUWithDerivative for the tanh approximation.
+func GELUTanhWithDerivative(a *Tensor) (y, dydx *Tensor) {
+	src := a.Contiguous().Data()
+	y, dydx = Zeros(a.shape...), Zeros(a.shape...)
+	parallelFor(len(src), 20, func(lo, hi int) {
+		yd, dd := y.data[lo:hi], dydx.data[lo:hi]
+		for i, x := range src[lo:hi] {
+			u := sqrt2OverPi * (x + geluTanhCubic*x*x*x)
+			du := sqrt2OverPi * (1 + 3*geluTanhCubic*x*x)
+			s := sigmoidf(2 * u)
+			yd[i] = x * s
+			dd[i] = s + x*s*(1-s)*2*du
+		}
+	})
+	return y, dydx
+}
+
 // GELUTanh returns the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))), GPT-2's
 // "gelu_new". It is computed as x·σ(2u), the same function: ½(1 + tanh u) = σ(2u).
 func GELUTanh(a *Tensor) *Tensor {

@@ -26,11 +26,17 @@ func expf(x float32) float32 {
 		return 0
 	}
 	// e^x = 2^k · e^r with k = round(x·log2 e) and |r| ≤ ln2/2.
-	k := float32(math.Floor(float64(x*log2e) + 0.5))
+	kf := x * log2e
+	var ki int32
+	if kf >= 0 {
+		ki = int32(kf + 0.5)
+	} else {
+		ki = int32(kf - 0.5)
+	}
+	k := float32(ki)
 	r := x - k*ln2Hi - k*ln2Lo
 	// Taylor series to r^7: the truncation error r^8/8! < 3e-9 for |r| ≤ 0.35.
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	ki := int32(k)
 	if ki < -126 {
 		// subnormal result: scale in two steps so the exponent field stays valid
 		return p * math.Float32frombits(uint32(ki+126+127)<<23) * math.Float32frombits(1<<23)

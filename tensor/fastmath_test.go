@@ -47,3 +47,14 @@ func TestSigmoidf(t *testing.T) {
 		assert.InDelta(t, want, sigmoidf(float32(x)), 1e-7+1e-6*want)
 	}
 }
+
+func TestGELUDerivativeMatchesBackward(t *testing.T) {
+	x := Arange(-6, 6, 0.01)
+	ones := Ones(x.Shape()...)
+	y, d := GELUWithDerivative(x)
+	assert.Equal(t, GELU(x).Values(), y.Values())
+	assert.Equal(t, GELUBackward(x, ones).Values(), d.Values())
+	y, d = GELUTanhWithDerivative(x)
+	assert.Equal(t, GELUTanh(x).Values(), y.Values())
+	assert.Equal(t, GELUTanhBackward(x, ones).Values(), d.Values())
+}
