@@ -1,0 +1,263 @@
+package model
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/nn"
+)
+
+// Sampling says how Generate picks each new token. The zero value (with MaxNew set) is greedy
+// decoding.
+type Sampling struct {
+	// MaxNew is the most tokens to generate (0 generates none).
+	MaxNew int
+	// Temperature divides the logits before sampling; 0 picks the most likely token (argmax,
+	// the lowest id on a tie) and ignores TopK, TopP and Seed.
+	Temperature float32
+	// TopK, when positive, samples only among the K most likely tokens.
+	TopK int
+	// TopP, when in (0, 1), samples only among the smallest set of most likely tokens whose
+	// probabilities (after Temperature and TopK) add up to at least TopP (nucleus sampling).
+	// 0 and 1 keep every token.
+	TopP float32
+	// Seed seeds the sampler: the same model, prompt and Sampling give the same tokens.
+	Seed uint64
+	// Stop lists token ids that end generation. The stop token itself is not yielded.
+	Stop []int
+}
+
+// validate checks s against a vocabulary of v tokens.
+func (s Sampling) validate(v int) error {
+	var errs []error
+	if s.MaxNew < 0 {
+		errs = append(errs, fmt.Errorf("MaxNew must be >= 0, got %d", s.MaxNew))
+	}
+	if !(s.Temperature >= 0) || math.IsInf(float64(s.Temperature), 1) {
+		errs = append(errs, fmt.Errorf("Temperature must be finite and >= 0, got %v", s.Temperature))
+	}
+	if s.TopK < 0 {
+		errs = append(errs, fmt.Errorf("TopK must be >= 0, got %d", s.TopK))
+	}
+	if !(s.TopP >= 0 && s.TopP <= 1) {
+		errs = append(errs, fmt.Errorf("TopP must be in [0, 1], got %v", s.TopP))
+	}
+	for _, id := range s.Stop {
+		if id < 0 || id >= v {
+			errs = append(errs, fmt.Errorf("stop token %d is outside the vocabulary [0, %d)", id, v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("model: invalid sampling: %w", err)
+	}
+	return nil
+}
+
+// Generate continues prompt by up to s.MaxNew tokens, yielding each new token as it is chosen
+// (the prompt is not yielded). It stops early at a stop token, and when ctx is done, in which
+// case it yields ctx's error. A bad prompt (empty, or an id outside the vocabulary) or a bad
+// Sampling is yielded as an error before any token.
+//
+// Each layer keeps the keys and values of the positions seen so far (nn.KVCache), so a new token
+// costs one position's forward pass, not the whole sequence's. A prompt longer than BlockSize is
+// cropped to its last BlockSize tokens; once the sequence outgrows BlockSize, each step runs the
+// last BlockSize tokens afresh, as nanoGPT's generate does.
+//
+// Generation runs without recording gradients and in evaluation mode (no dropout); the model's
+// mode is restored when the iteration ends.
+func (m *GPT) Generate(ctx context.Context, prompt []int, s Sampling) iter.Seq2[int, error] {
+	return m.generate(ctx, prompt, s, true)
+}
+
+// GenerateAll runs Generate to the end and returns the new tokens (without the prompt). On an
+// error it returns the tokens generated so far with the error.
+func (m *GPT) GenerateAll(ctx context.Context, prompt []int, s Sampling) ([]int, error) {
+	var out []int
+	for tok, err := range m.Generate(ctx, prompt, s) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, tok)
+	}
+	return out, nil
+}
+
+// generate is Generate, with the KV cache optional so that tests and benchmarks can compare
+// against recomputing the whole context for every token.
+func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache bool) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		if len(prompt) == 0 {
+			yield(0, errors.New("model: empty prompt"))
+			return
+		}
+		if err := m.checkInput(prompt[max(0, len(prompt)-m.Config.BlockSize):], 1, min(len(prompt), m.Config.BlockSize), 0); err != nil {
+			yield(0, err)
+			return
+		}
+		for i, id := range prompt { // checkInput saw only the part that fits in the context
+			if id < 0 || id >= m.Config.VocabSize {
+				yield(0, fmt.Errorf("model: token id %d at position %d is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize))
+				return
+			}
+		}
+		if err := s.validate(m.Config.VocabSize); err != nil {
+			yield(0, err)
+			return
+		}
+		if m.Mode != nil && m.Mode.Training {
+			m.Mode.Training = false
+			defer func() { m.Mode.Training = true }()
+		}
+		smp := newSampler(s)
+		seq := slices.Clone(prompt)
+		block := m.Config.BlockSize
+		var caches []*nn.KVCache
+		for n := 0; n < s.MaxNew; n++ {
+			if err := ctx.Err(); err != nil {
+				yield(0, err)
+				return
+			}
+			var logits []float32
+			autograd.NoGrad(func() {
+				if !useCache {
+					logits = m.lastLogits(seq[max(0, len(seq)-block):], 0, nil)
+					return
+				}
+				switch {
+				case caches != nil && caches[0].Len() == len(seq)-1 && len(seq) <= block:
+					// the usual step: only the newest token is new
+					logits = m.lastLogits(seq[len(seq)-1:], len(seq)-1, caches)
+				default:
+					// (re)prefill: the first step, or the window slid past BlockSize
+					caches = make([]*nn.KVCache, len(m.H))
+					for i := range caches {
+						caches[i] = &nn.KVCache{}
+					}
+					logits = m.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
+				}
+			})
+			tok := smp.next(logits)
+			if slices.Contains(s.Stop, tok) {
+				return
+			}
+			if !yield(tok, nil) {
+				return
+			}
+			seq = append(seq, tok)
+		}
+	}
+}
+
+// lastLogits runs ids (one sequence starting at position pos0) through the model and returns
+// the logits (V) of its last position only: the output head is the largest matmul, and
+// generation needs just one row of it.
+func (m *GPT) lastLogits(ids []int, pos0 int, caches []*nn.KVCache) []float32 {
+	t := len(ids)
+	x := m.trunk(ids, 1, t, pos0, caches) // (1, T, C)
+	x = autograd.Narrow(x, 1, t-1, 1)     // (1, 1, C)
+	return m.logits(x).Value.Contiguous().Data()
+}
+
+// sampler turns logits into token ids according to a Sampling.
+type sampler struct {
+	s   Sampling
+	rng *rand.Rand
+	// scratch, reused across tokens
+	cand  []int
+	probs []float64
+}
+
+func newSampler(s Sampling) *sampler {
+	return &sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, 0x73616d706c65))} // "sample"
+}
+
+// next picks a token from logits (V).
+func (sm *sampler) next(logits []float32) int {
+	if sm.s.Temperature == 0 {
+		return argmax(logits)
+	}
+	cand, probs := sm.filter(logits)
+	u := sm.rng.Float64()
+	acc := 0.0
+	for i, p := range probs {
+		acc += p
+		if u < acc {
+			return cand[i]
+		}
+	}
+	return cand[len(cand)-1] // u fell in the rounding slack above the last cumulative sum
+}
+
+// filter applies temperature, top-k and top-p to logits and returns the candidate ids, most
+// likely first (lower id first among equals), with their renormalised probabilities.
+func (sm *sampler) filter(logits []float32) ([]int, []float64) {
+	cand := sm.cand[:0]
+	for i := range logits {
+		cand = append(cand, i)
+	}
+	// Sorting all V ids costs O(V log V) per token, small next to the forward pass.
+	slices.SortFunc(cand, func(a, b int) int {
+		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	if k := sm.s.TopK; k > 0 && k < len(cand) {
+		cand = cand[:k]
+	}
+	// Softmax in float64 over the kept logits, after dividing by the temperature.
+	probs := sm.probs[:0]
+	inv := 1 / float64(sm.s.Temperature)
+	top := float64(logits[cand[0]])
+	sum := 0.0
+	for _, id := range cand {
+		p := math.Exp((float64(logits[id]) - top) * inv)
+		probs = append(probs, p)
+		sum += p
+	}
+	for i := range probs {
+		probs[i] /= sum
+	}
+	if p := float64(sm.s.TopP); p > 0 && p < 1 {
+		cand, probs = topP(cand, probs, p)
+	}
+	sm.cand, sm.probs = cand, probs
+	return cand, probs
+}
+
+// topP keeps the shortest prefix of cand (sorted most likely first) whose probabilities add up
+// to at least p, and renormalises it.
+func topP(cand []int, probs []float64, p float64) ([]int, []float64) {
+	acc := 0.0
+	n := len(probs)
+	for i, q := range probs {
+		acc += q
+		if acc >= p {
+			n = i + 1
+			break
+		}
+	}
+	cand, probs = cand[:n], probs[:n]
+	for i := range probs {
+		probs[i] /= acc
+	}
+	return cand, probs
+}
+
+// argmax returns the index of the largest value, the first one on a tie (as torch.argmax).
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}

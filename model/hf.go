@@ -1,0 +1,563 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/tensor"
+)
+
+// This file reads and writes GPT-2 in the layout of Hugging Face transformers' save_pretrained:
+// a directory holding config.json and model.safetensors.
+//
+// The two layouts differ in three ways:
+//   - names: HF prefixes every tensor with "transformer." (GPT2LMHeadModel); the original
+//     openai-community/gpt2 files do not. Both are read; "transformer." is written.
+//   - Conv1D: GPT-2's c_attn, c_proj and c_fc store their weights as [in, out], the transpose of
+//     nn.Linear's (out, in); they are transposed on the way in and on the way out.
+//   - the output head: lm_head.weight is tied to wte.weight, so it is normally not stored; when it
+//     is, it must equal wte.weight.
+
+const (
+	hfConfigFile  = "config.json"
+	hfWeightsFile = "model.safetensors"
+	hfPrefix      = "transformer."
+)
+
+// hfConfig is the subset of transformers' GPT2Config that decides the computation. Pointers tell
+// a missing (or null) field from a zero one.
+type hfConfig struct {
+	ModelType           *string  `json:"model_type"`
+	Architectures       []string `json:"architectures"`
+	VocabSize           *int     `json:"vocab_size"`
+	NPositions          *int     `json:"n_positions"`
+	NCtx                *int     `json:"n_ctx"`
+	NEmbd               *int     `json:"n_embd"`
+	NLayer              *int     `json:"n_layer"`
+	NHead               *int     `json:"n_head"`
+	NInner              *int     `json:"n_inner"`
+	Activation          *string  `json:"activation_function"`
+	LayerNormEpsilon    *float64 `json:"layer_norm_epsilon"`
+	ResidPdrop          *float64 `json:"resid_pdrop"`
+	EmbdPdrop           *float64 `json:"embd_pdrop"`
+	AttnPdrop           *float64 `json:"attn_pdrop"`
+	ScaleAttnWeights    *bool    `json:"scale_attn_weights"`
+	ScaleByLayerIdx     *bool    `json:"scale_attn_by_inverse_layer_idx"`
+	AddCrossAttention   *bool    `json:"add_cross_attention"`
+	TieWordEmbeddings   *bool    `json:"tie_word_embeddings"`
+	ReorderUpcastAttn   *bool    `json:"reorder_and_upcast_attn"` // numerics only: accepted
+	InitializerRange    *float64 `json:"initializer_range"`       // training only: ignored
+	TransformersVersion *string  `json:"transformers_version"`    // informational
+}
+
+// hfActivations maps activation_function to Config.GELUTanh. gelu_new, gelu_pytorch_tanh and
+// gelu_fast are the same tanh formula evaluated differently; gelu and gelu_python are the erf form.
+var hfActivations = map[string]bool{
+	"gelu_new": true, "gelu_pytorch_tanh": true, "gelu_fast": true,
+	"gelu": false, "gelu_python": false,
+}
+
+// toConfig checks a parsed config.json and converts it.
+func (h *hfConfig) toConfig() (Config, error) {
+	var errs []error
+	if h.ModelType == nil {
+		errs = append(errs, errors.New(`no "model_type" (want "gpt2")`))
+	} else if *h.ModelType != "gpt2" {
+		errs = append(errs, fmt.Errorf(`model_type %q is not supported (want "gpt2")`, *h.ModelType))
+	}
+	for _, a := range h.Architectures {
+		if a != "GPT2LMHeadModel" && a != "GPT2Model" {
+			errs = append(errs, fmt.Errorf("architecture %q is not supported (want GPT2LMHeadModel or GPT2Model)", a))
+		}
+	}
+	need := func(name string, p *int) int {
+		if p == nil {
+			errs = append(errs, fmt.Errorf("missing %q", name))
+			return 0
+		}
+		if *p <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, *p))
+		}
+		return *p
+	}
+	cfg := Config{
+		VocabSize: need("vocab_size", h.VocabSize),
+		NLayer:    need("n_layer", h.NLayer),
+		NHead:     need("n_head", h.NHead),
+		NEmbd:     need("n_embd", h.NEmbd),
+	}
+	if h.NPositions != nil {
+		cfg.BlockSize = need("n_positions", h.NPositions)
+	} else {
+		cfg.BlockSize = need("n_ctx", h.NCtx) // older configs
+	}
+	if h.NInner != nil && *h.NInner != 4*cfg.NEmbd {
+		errs = append(errs, fmt.Errorf("n_inner %d is not supported (the MLP is 4·n_embd = %d wide)", *h.NInner, 4*cfg.NEmbd))
+	}
+	if h.Activation == nil {
+		cfg.GELUTanh = true // GPT2Config's default is gelu_new
+	} else if tanh, ok := hfActivations[*h.Activation]; ok {
+		cfg.GELUTanh = tanh
+	} else {
+		errs = append(errs, fmt.Errorf("activation_function %q is not supported (want gelu_new, gelu_pytorch_tanh or gelu)", *h.Activation))
+	}
+	if h.LayerNormEpsilon != nil {
+		if e := *h.LayerNormEpsilon; e > 0 {
+			cfg.LayerNormEps = float32(e)
+		} else {
+			errs = append(errs, fmt.Errorf("layer_norm_epsilon must be positive, got %v", e))
+		}
+	}
+	// One dropout probability serves all three places; HF's configs set them equal. The model is
+	// returned in evaluation mode, where none applies.
+	for _, p := range []*float64{h.ResidPdrop, h.EmbdPdrop, h.AttnPdrop} {
+		if p != nil && float32(*p) > cfg.Dropout {
+			cfg.Dropout = float32(*p)
+		}
+	}
+	if h.ScaleAttnWeights != nil && !*h.ScaleAttnWeights {
+		errs = append(errs, errors.New("scale_attn_weights false is not supported"))
+	}
+	if h.ScaleByLayerIdx != nil && *h.ScaleByLayerIdx {
+		errs = append(errs, errors.New("scale_attn_by_inverse_layer_idx true is not supported"))
+	}
+	if h.AddCrossAttention != nil && *h.AddCrossAttention {
+		errs = append(errs, errors.New("add_cross_attention true is not supported"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// ParseHFConfig converts the contents of a Hugging Face GPT-2 config.json to a Config.
+func ParseHFConfig(data []byte) (Config, error) {
+	var h hfConfig
+	if err := json.Unmarshal(data, &h); err != nil {
+		return Config{}, fmt.Errorf("model: config.json: %w", err)
+	}
+	cfg, err := h.toConfig()
+	if err != nil {
+		return Config{}, fmt.Errorf("model: config.json: %w", err)
+	}
+	return cfg, nil
+}
+
+// hfTensor describes one parameter as stored by Hugging Face.
+type hfTensor struct {
+	name   string // our name, without prefix
+	conv1d bool   // stored [in, out]: transpose to and from nn.Linear's (out, in)
+	shape  []int  // our shape
+}
+
+// isConv1D reports whether our parameter name is a Conv1D weight in GPT-2.
+func isConv1D(name string) bool {
+	if !strings.HasSuffix(name, ".weight") {
+		return false
+	}
+	for _, s := range []string{".attn.c_attn.", ".attn.c_proj.", ".mlp.c_fc.", ".mlp.c_proj."} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hfLayout lists GPT-2's parameters for cfg (with biases, as HF's GPT-2 always has) in
+// NamedParams order, with their shapes in our layout.
+func hfLayout(cfg Config) []hfTensor {
+	c, v := cfg.NEmbd, cfg.VocabSize
+	out := []hfTensor{
+		{name: "wte.weight", shape: []int{v, c}},
+		{name: "wpe.weight", shape: []int{cfg.BlockSize, c}},
+	}
+	add := func(name string, shape ...int) {
+		out = append(out, hfTensor{name: name, conv1d: isConv1D(name), shape: shape})
+	}
+	for i := range cfg.NLayer {
+		p := fmt.Sprintf("h.%d.", i)
+		add(p+"ln_1.weight", c)
+		add(p+"ln_1.bias", c)
+		add(p+"attn.c_attn.weight", 3*c, c)
+		add(p+"attn.c_attn.bias", 3*c)
+		add(p+"attn.c_proj.weight", c, c)
+		add(p+"attn.c_proj.bias", c)
+		add(p+"ln_2.weight", c)
+		add(p+"ln_2.bias", c)
+		add(p+"mlp.c_fc.weight", 4*c, c)
+		add(p+"mlp.c_fc.bias", 4*c)
+		add(p+"mlp.c_proj.weight", c, 4*c)
+		add(p+"mlp.c_proj.bias", c)
+	}
+	add("ln_f.weight", c)
+	add("ln_f.bias", c)
+	return out
+}
+
+// storedShape is the shape HF stores: Conv1D weights transposed.
+func (t hfTensor) storedShape() []int {
+	if t.conv1d {
+		return []int{t.shape[1], t.shape[0]}
+	}
+	return t.shape
+}
+
+// isHFBuffer reports whether a stored name is one of GPT-2's non-parameter attention buffers
+// (the causal mask and its fill value), which older checkpoints carry and which are skipped.
+func isHFBuffer(name string) bool {
+	name = strings.TrimPrefix(name, hfPrefix)
+	return strings.HasPrefix(name, "h.") &&
+		(strings.HasSuffix(name, ".attn.bias") || strings.HasSuffix(name, ".attn.masked_bias"))
+}
+
+// LoadHF loads a GPT-2 from a directory written by Hugging Face transformers' save_pretrained
+// (or downloaded from the Hub, e.g. openai-community/gpt2): config.json and model.safetensors.
+// Tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
+// the attention buffers attn.bias and attn.masked_bias are skipped; lm_head.weight may be absent
+// (tied) or present and equal to wte.weight. The model is returned in evaluation mode, with
+// Config.Dropout set from resid_pdrop/embd_pdrop/attn_pdrop for a later Train.
+//
+// Every problem with the files (missing, malformed, unsupported options, missing, unexpected or
+// mis-shaped tensors) is an error. Shapes are checked against config.json before any tensor
+// data is read.
+func LoadHF(dir string) (*GPT, error) {
+	data, err := os.ReadFile(filepath.Join(dir, hfConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("model: loading Hugging Face GPT-2: %w", err)
+	}
+	cfg, err := ParseHFConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
+	}
+	path := filepath.Join(dir, hfWeightsFile)
+	st, err := tensor.OpenSafetensors(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("model: %s has no %s (pytorch_model.bin and sharded checkpoints are not supported): %w", dir, hfWeightsFile, err)
+		}
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	defer st.Close()
+	m, err := loadHFTensors(cfg, st)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// loadHFTensors builds a GPT for cfg from the tensors of st.
+func loadHFTensors(cfg Config, st *tensor.Safetensors) (*GPT, error) {
+	// A layer has 12 tensors: bound n_layer by the file before listing what it should hold.
+	if n := len(st.Names()); cfg.NLayer > n/12 {
+		return nil, fmt.Errorf("config.json says n_layer %d but the file holds only %d tensors", cfg.NLayer, n)
+	}
+	layout := hfLayout(cfg)
+	// Resolve every stored name first and check dtypes and shapes, so that nothing is read (or
+	// allocated) for a file that does not match its config.
+	stored := make(map[string]string, len(layout)) // our name -> stored name
+	used := map[string]bool{}
+	var errs []error
+	for _, t := range layout {
+		prefixed, bare := st.Has(hfPrefix+t.name), st.Has(t.name)
+		name := t.name
+		switch {
+		case prefixed && bare:
+			errs = append(errs, fmt.Errorf("tensor %q is stored both with and without the %q prefix", t.name, hfPrefix))
+			used[t.name], used[hfPrefix+t.name] = true, true
+			continue
+		case prefixed:
+			name = hfPrefix + t.name
+		case !bare:
+			errs = append(errs, fmt.Errorf("missing tensor %q", hfPrefix+t.name))
+			continue
+		}
+		used[name] = true
+		if err := checkStored(st, name, t.storedShape()); err != nil {
+			errs = append(errs, err)
+		}
+		stored[t.name] = name
+	}
+	lmHead := ""
+	for _, name := range st.Names() {
+		switch {
+		case used[name] || isHFBuffer(name):
+		case name == "lm_head.weight":
+			lmHead = name
+			if err := checkStored(st, name, []int{cfg.VocabSize, cfg.NEmbd}); err != nil {
+				errs = append(errs, err)
+			}
+		default:
+			errs = append(errs, fmt.Errorf("unexpected tensor %q (does config.json's n_layer match the file?)", name))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	vals := make(map[string]*tensor.Tensor, len(layout))
+	for _, t := range layout {
+		v, err := st.Float32(stored[t.name])
+		if err != nil {
+			return nil, err
+		}
+		if t.conv1d {
+			v = v.T().Contiguous()
+		}
+		vals[t.name] = v
+	}
+	if lmHead != "" {
+		head, err := st.Float32(lmHead)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(head.Data(), vals["wte.weight"].Data()) {
+			return nil, errors.New("lm_head.weight differs from wte.weight: untied output heads are not supported")
+		}
+	}
+	return assembleGPT(cfg, vals), nil
+}
+
+// checkStored checks that a stored tensor is floating-point and has the expected shape.
+func checkStored(st *tensor.Safetensors, name string, want []int) error {
+	switch dt := st.Dtype(name); dt {
+	case "F32", "F16", "BF16", "F64":
+	default:
+		return fmt.Errorf("tensor %q has dtype %s, want a floating-point dtype", name, dt)
+	}
+	if got := st.Shape(name); !slices.Equal(got, want) {
+		return fmt.Errorf("tensor %q has shape %v, want %v", name, got, want)
+	}
+	return nil
+}
+
+// assembleGPT builds the GPT whose parameters (by NamedParams name, our layout) are vals, which
+// must hold every name of hfLayout(cfg). It mirrors New without drawing random weights.
+func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) *GPT {
+	mode := &nn.Mode{Training: false, RNG: rand.New(rand.NewPCG(0, 0x64726f706f7574))}
+	p := func(name string) *autograd.Var { return autograd.Param(vals[name]) }
+	lin := func(prefix string) *nn.Linear {
+		return &nn.Linear{Weight: p(prefix + "weight"), Bias: p(prefix + "bias")}
+	}
+	ln := func(prefix string) *nn.LayerNorm {
+		return &nn.LayerNorm{Weight: p(prefix + "weight"), Bias: p(prefix + "bias"), Eps: cfg.layerNormEps()}
+	}
+	drop := nn.Dropout{P: cfg.Dropout, Mode: mode}
+	m := &GPT{
+		Config: cfg,
+		WTE:    &nn.Embedding{Weight: p("wte.weight")},
+		WPE:    &nn.Embedding{Weight: p("wpe.weight")},
+		LnF:    ln("ln_f."),
+		Mode:   mode,
+	}
+	for i := range cfg.NLayer {
+		pre := fmt.Sprintf("h.%d.", i)
+		m.H = append(m.H, &nn.Block{
+			Ln1: ln(pre + "ln_1."),
+			Attn: &nn.CausalSelfAttention{
+				CAttn: lin(pre + "attn.c_attn."), CProj: lin(pre + "attn.c_proj."),
+				NHead: cfg.NHead, AttnDrop: drop, ResidDrop: drop,
+			},
+			Ln2: ln(pre + "ln_2."),
+			MLP: &nn.MLP{
+				CFc: lin(pre + "mlp.c_fc."), Act: nn.GELU{Tanh: cfg.GELUTanh},
+				CProj: lin(pre + "mlp.c_proj."), Drop: drop,
+			},
+		})
+	}
+	return m
+}
+
+// hfConfigOut is the config.json SaveHF writes, in transformers' field order. Floats are
+// json.Numbers so that 1e-5 is written as 1e-05, not as its float64 widening.
+type hfConfigOut struct {
+	Activation        string      `json:"activation_function"`
+	Architectures     []string    `json:"architectures"`
+	AttnPdrop         json.Number `json:"attn_pdrop"`
+	BosTokenID        *int        `json:"bos_token_id,omitempty"`
+	EmbdPdrop         json.Number `json:"embd_pdrop"`
+	EosTokenID        *int        `json:"eos_token_id,omitempty"`
+	InitializerRange  json.Number `json:"initializer_range"`
+	LayerNormEpsilon  json.Number `json:"layer_norm_epsilon"`
+	ModelType         string      `json:"model_type"`
+	NEmbd             int         `json:"n_embd"`
+	NHead             int         `json:"n_head"`
+	NInner            *int        `json:"n_inner"`
+	NLayer            int         `json:"n_layer"`
+	NPositions        int         `json:"n_positions"`
+	ResidPdrop        json.Number `json:"resid_pdrop"`
+	ScaleAttnWeights  bool        `json:"scale_attn_weights"`
+	TieWordEmbeddings bool        `json:"tie_word_embeddings"`
+	TorchDtype        string      `json:"torch_dtype"`
+	UseCache          bool        `json:"use_cache"`
+	VocabSize         int         `json:"vocab_size"`
+}
+
+func float32Number(x float32) json.Number {
+	return json.Number(strconv.FormatFloat(float64(x), 'g', -1, 32))
+}
+
+// hfConfigJSON renders cfg as a transformers GPT2Config.
+func hfConfigJSON(cfg Config) ([]byte, error) {
+	act := "gelu"
+	if cfg.GELUTanh {
+		act = "gelu_new"
+	}
+	drop := float32Number(cfg.Dropout)
+	out := hfConfigOut{
+		Activation:        act,
+		Architectures:     []string{"GPT2LMHeadModel"},
+		AttnPdrop:         drop,
+		EmbdPdrop:         drop,
+		InitializerRange:  "0.02",
+		LayerNormEpsilon:  float32Number(cfg.layerNormEps()),
+		ModelType:         "gpt2",
+		NEmbd:             cfg.NEmbd,
+		NHead:             cfg.NHead,
+		NLayer:            cfg.NLayer,
+		NPositions:        cfg.BlockSize,
+		ResidPdrop:        drop,
+		ScaleAttnWeights:  true,
+		TieWordEmbeddings: true,
+		TorchDtype:        "float32",
+		UseCache:          true,
+		VocabSize:         cfg.VocabSize,
+	}
+	if cfg.VocabSize > gpt2EndOfText { // GPT-2's <|endoftext|>, GPT2Config's default bos and eos
+		id := gpt2EndOfText
+		out.BosTokenID, out.EosTokenID = &id, &id
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// gpt2EndOfText is the id of GPT-2's <|endoftext|> token.
+const gpt2EndOfText = 50256
+
+// hfTensors returns m's parameters under the names and in the layout SaveHF writes. A model
+// built with NoBias gets zero biases, which compute the same function.
+func hfTensors(m *GPT) (map[string]*tensor.Tensor, error) {
+	params := map[string]*tensor.Tensor{}
+	for _, p := range m.NamedParams() {
+		params[p.Name] = p.Var.Value
+	}
+	out := make(map[string]*tensor.Tensor, len(params))
+	for _, t := range hfLayout(m.Config) {
+		v, ok := params[t.name]
+		switch {
+		case !ok && strings.HasSuffix(t.name, ".bias") && m.Config.NoBias:
+			v = tensor.Zeros(t.shape...)
+		case !ok:
+			return nil, fmt.Errorf("model has no parameter %q", t.name)
+		case !slices.Equal(v.Shape(), t.shape):
+			return nil, fmt.Errorf("parameter %q has shape %v, want %v", t.name, v.Shape(), t.shape)
+		}
+		delete(params, t.name)
+		if t.conv1d {
+			v = v.T()
+		}
+		out[hfPrefix+t.name] = v.Contiguous()
+	}
+	for name := range params {
+		return nil, fmt.Errorf("parameter %q has no GPT-2 counterpart", name)
+	}
+	return out, nil
+}
+
+// SaveHF writes m as a Hugging Face GPT-2 directory that transformers' from_pretrained (and
+// LoadHF) reads: config.json (model_type gpt2, GPT2LMHeadModel) and model.safetensors (F32,
+// "transformer."-prefixed names, Conv1D weights as [in, out], the tied head not stored, metadata
+// {"format": "pt"}). dir is created if needed; other files in it are left alone.
+//
+// Both files are written under temporary names and synced before either is renamed into place,
+// so an error leaves any previous config.json and model.safetensors intact.
+func SaveHF(m *GPT, dir string) (err error) {
+	if m == nil {
+		return errors.New("model: SaveHF: nil model")
+	}
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	tensors, err := hfTensors(m)
+	if err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	cfgJSON, err := hfConfigJSON(m.Config)
+	if err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	var tmps []string
+	defer func() {
+		for _, t := range tmps {
+			os.Remove(t) // after a successful rename the name is gone and this does nothing
+		}
+	}()
+	weightsTmp, err := writeTemp(dir, hfWeightsFile, func(f *os.File) error {
+		return tensor.WriteSafetensors(f, tensors, map[string]string{"format": "pt"})
+	})
+	if weightsTmp != "" {
+		tmps = append(tmps, weightsTmp)
+	}
+	if err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	cfgTmp, err := writeTemp(dir, hfConfigFile, func(f *os.File) error {
+		_, err := f.Write(cfgJSON)
+		return err
+	})
+	if cfgTmp != "" {
+		tmps = append(tmps, cfgTmp)
+	}
+	if err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	// The weights go first: a config.json always describes weights at least as new as itself.
+	if err := os.Rename(weightsTmp, filepath.Join(dir, hfWeightsFile)); err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	if err := os.Rename(cfgTmp, filepath.Join(dir, hfConfigFile)); err != nil {
+		return fmt.Errorf("model: SaveHF: %w", err)
+	}
+	if d, derr := os.Open(dir); derr == nil { // make the renames durable where the OS allows it
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// writeTemp writes a file under a temporary name in dir (named after base), syncs and closes it,
+// and returns its path, which is non-empty whenever a file was created.
+func writeTemp(dir, base string, write func(*os.File) error) (string, error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return "", err
+	}
+	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes 0600; model files are normally readable
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return f.Name(), err
+}
