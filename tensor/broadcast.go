@@ -38,9 +38,14 @@ func SumTo(t *Tensor, shape []int) *Tensor {
 	if lead < 0 {
 		panic(fmt.Sprintf("tensor.SumTo: cannot reduce shape %v to %v", t.shape, shape))
 	}
+	if t.Size() == 0 {
+		return Zeros(shape...)
+	}
 	out := t
-	for i := 0; i < lead; i++ {
-		out = Sum(out, 0, false)
+	if lead > 0 {
+		// fold all leading axes into one and sum it away in a single pass
+		c := out.Contiguous()
+		out = Sum(c.Reshape(append([]int{-1}, c.shape[lead:]...)...), 0, false)
 	}
 	for i, d := range shape {
 		if d == 1 && out.shape[i] != 1 {

@@ -51,17 +51,40 @@ func reduce(op string, t *Tensor, axis int, keepdim bool, init float64, f func(a
 }
 
 // Sum returns the sum over axis (negative counts from the end); keepdim keeps it with length 1.
-func Sum(t *Tensor, axis int, keepdim bool) *Tensor {
-	return reduce("Sum", t, axis, keepdim, 0,
-		func(acc float64, x float32) float64 { return acc + float64(x) },
-		func(acc float64, _ int) float32 { return float32(acc) })
-}
+func Sum(t *Tensor, axis int, keepdim bool) *Tensor { return sumScaled("Sum", t, axis, keepdim, false) }
 
 // Mean returns the mean over axis.
-func Mean(t *Tensor, axis int, keepdim bool) *Tensor {
-	return reduce("Mean", t, axis, keepdim, 0,
-		func(acc float64, x float32) float64 { return acc + float64(x) },
-		func(acc float64, d int) float32 { return float32(acc / float64(d)) })
+func Mean(t *Tensor, axis int, keepdim bool) *Tensor { return sumScaled("Mean", t, axis, keepdim, true) }
+
+// sumScaled sums over axis in float64, dividing by the axis length for a mean. It walks the
+// input in storage order (row by row of the reduced axis), which keeps the inner loop a plain
+// vector add whichever axis is reduced.
+func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
+	outer, d, inner, shape := reduceShape(op, t, axis, keepdim)
+	src := t.Contiguous().Data()
+	out := Zeros(shape...)
+	scale := 1.0
+	if mean {
+		scale = 1 / float64(d)
+	}
+	parallelFor(outer, d*inner, func(lo, hi int) {
+		acc := make([]float64, inner)
+		for o := lo; o < hi; o++ {
+			clear(acc)
+			base := o * d * inner
+			for j := range d {
+				row := src[base+j*inner : base+(j+1)*inner]
+				for i, x := range row {
+					acc[i] += float64(x)
+				}
+			}
+			dst := out.data[o*inner : (o+1)*inner]
+			for i := range dst {
+				dst[i] = float32(acc[i] * scale)
+			}
+		}
+	})
+	return out
 }
 
 // Max returns the maximum over axis. NaN propagates.
