@@ -16,6 +16,7 @@ type BPE struct {
 	ranks  map[string]int32 // mergeable token bytes -> rank (= id)
 	byteID [256]int32       // rank of each single byte
 	maxLen int              // length of the longest mergeable token
+	table  rankTable        // the same ranks, for fast lookup of short strings
 
 	tokens []string // id -> bytes ("" where the id is unused)
 	used   []bool   // id -> whether the id is a token
@@ -100,6 +101,7 @@ func New(ranks map[string]int, special map[string]int, pattern string) (*BPE, er
 		}
 	}
 	t.specialNames = slices.Sorted(maps.Keys(t.special))
+	t.table = newRankTable(t.ranks)
 	return t, nil
 }
 

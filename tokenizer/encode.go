@@ -27,7 +27,7 @@ func (t *BPE) Count(text string) int {
 	var buf []int
 	t.split.each(text, func(start, end int) {
 		piece := text[start:end]
-		if _, ok := t.ranks[piece]; ok {
+		if t.rank(piece) != noRank {
 			n++
 			return
 		}
@@ -127,7 +127,7 @@ func (t *BPE) EncodeBatch(texts []string) [][]int {
 
 // appendPiece appends the BPE encoding of one piece of text.
 func (t *BPE) appendPiece(dst []int, piece string) []int {
-	if id, ok := t.ranks[piece]; ok {
+	if id := t.rank(piece); id != noRank {
 		return append(dst, int(id))
 	}
 	if len(piece) <= smallPiece {

@@ -12,13 +12,7 @@ const smallPiece = 64
 
 // rankOf returns the rank of piece[a:b], or noRank.
 func (t *BPE) rankOf(piece string, a, b int) int32 {
-	if b-a > t.maxLen {
-		return noRank
-	}
-	if r, ok := t.ranks[piece[a:b]]; ok {
-		return r
-	}
-	return noRank
+	return t.rank(piece[a:b])
 }
 
 // mergeSmall is tiktoken's byte-pair merge: parts[i] starts at byte start and, merged with the next

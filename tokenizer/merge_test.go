@@ -104,3 +104,19 @@ func readSharedText(t testing.TB, rel string) string {
 	}
 	return string(b)
 }
+
+// The fast rank lookup must agree with the map for every token and for strings that are not tokens.
+func TestRankTableMatchesMap(t *testing.T) {
+	enc := loadShared(t, "cl100k_base.tiktoken", CL100kPattern)
+	for tok, r := range enc.ranks {
+		require.Equal(t, r, enc.rank(tok), "%q", tok)
+		for _, s := range []string{tok + "\x00", "\x00" + tok, tok[:len(tok)-1] + "\xfe"} {
+			want, ok := enc.ranks[s]
+			if !ok {
+				want = noRank
+			}
+			require.Equal(t, want, enc.rank(s), "%q", s)
+		}
+	}
+	assert.Equal(t, int32(noRank), enc.rank(strings.Repeat("x", 1000)))
+}
