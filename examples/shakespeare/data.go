@@ -1,0 +1,65 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"unicode/utf8"
+
+	"github.com/goformer/goformer/tokenizer"
+)
+
+// dataset is a text encoded character by character and split 90/10 into training and
+// validation ids, as nanoGPT's shakespeare_char prepare.py does.
+type dataset struct {
+	tok        *tokenizer.Char
+	train, val []int
+}
+
+// newDataset tokenizes text and splits it. Both splits must be longer than blockSize, since a
+// batch row needs blockSize+1 consecutive ids (inputs and their next-token targets).
+func newDataset(text string, blockSize int) (*dataset, error) {
+	if text == "" {
+		return nil, errors.New("the training text is empty")
+	}
+	if !utf8.ValidString(text) {
+		return nil, errors.New("the training text is not valid UTF-8")
+	}
+	tok := tokenizer.NewChar(text)
+	ids := tok.Encode(text)
+	n := int(0.9 * float64(len(ids)))
+	d := &dataset{tok: tok, train: ids[:n], val: ids[n:]}
+	if len(d.train) <= blockSize || len(d.val) <= blockSize {
+		return nil, fmt.Errorf("the text has %d characters: too short for a 90/10 split with block size %d (each split needs more than %d)", len(ids), blockSize, blockSize)
+	}
+	return d, nil
+}
+
+// batch holds B rows of T input ids and, for each, the id that follows it (the target), row-major.
+type batch struct {
+	x, y []int
+}
+
+// sampleBatch draws b random windows of t+1 consecutive ids from data, nanoGPT's get_batch: a
+// start i uniform in [0, len(data)−t), inputs data[i:i+t], targets data[i+1:i+1+t].
+func sampleBatch(data []int, b, t int, rng *rand.Rand) batch {
+	out := batch{x: make([]int, 0, b*t), y: make([]int, 0, b*t)}
+	for range b {
+		i := rng.IntN(len(data) - t)
+		out.x = append(out.x, data[i:i+t]...)
+		out.y = append(out.y, data[i+1:i+1+t]...)
+	}
+	return out
+}
+
+// evalBatches draws the n batches that every evaluation of a split uses, from a generator of their
+// own, so that losses at different steps are measured on the same text and evaluation does not
+// disturb the training batches' generator.
+func evalBatches(data []int, n, b, t int, seed uint64) []batch {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	out := make([]batch, n)
+	for i := range out {
+		out[i] = sampleBatch(data, b, t, rng)
+	}
+	return out
+}

@@ -1,0 +1,335 @@
+// Command shakespeare trains a character-level GPT on tiny Shakespeare, nanoGPT's first lesson,
+// on the CPU:
+//
+//	go run ./examples/shakespeare                       # nanoGPT's CPU run: 4 layers, 128 wide, 2000 iterations
+//	go run ./examples/shakespeare -max-iters 5000 -out ckpt
+//	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
+//	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
+//
+// It prints a progress line as it trains, the training and validation losses every -eval-interval
+// iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
+// evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
+// the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
+// Ctrl-C stops training at the next iteration and saves a checkpoint that -resume continues.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"time"
+
+	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/tensor"
+	"github.com/goformer/goformer/tokenizer"
+)
+
+// input.txt is tiny Shakespeare (1,115,394 bytes), the corpus of nanoGPT's shakespeare_char.
+//
+//go:embed input.txt
+var shakespeare string
+
+// options are the command-line flags, named after nanoGPT's configuration variables.
+type options struct {
+	nLayer, nHead, nEmbd    int
+	blockSize, batchSize    int
+	bias                    bool
+	dropout                 float64
+	maxIters                int
+	lr, minLR               float64
+	warmup, lrDecayIters    int
+	weightDecay             float64
+	beta1, beta2            float64
+	gradClip                float64
+	evalInterval, evalIters int
+	logInterval             int
+	seed                    uint64
+	out                     string
+	resume                  bool
+	sampleLen               int
+	temperature             float64
+	topK                    int
+	threads                 int
+	data                    string
+	cpuProfile              string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("shakespeare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.nLayer, "n-layer", 4, "transformer blocks")
+	fs.IntVar(&o.nHead, "n-head", 4, "attention heads per block")
+	fs.IntVar(&o.nEmbd, "n-embd", 128, "embedding width (divisible by -n-head)")
+	fs.IntVar(&o.blockSize, "block-size", 64, "context length in characters")
+	fs.IntVar(&o.batchSize, "batch-size", 12, "sequences per iteration")
+	fs.BoolVar(&o.bias, "bias", true, "biases in Linear and LayerNorm layers")
+	fs.Float64Var(&o.dropout, "dropout", 0, "dropout probability")
+	fs.IntVar(&o.maxIters, "max-iters", 2000, "training iterations (in total, counting those before a -resume)")
+	fs.Float64Var(&o.lr, "lr", 1e-3, "peak learning rate")
+	fs.Float64Var(&o.minLR, "min-lr", 1e-4, "learning rate at the end of the cosine decay")
+	fs.IntVar(&o.warmup, "warmup", 100, "linear warmup iterations")
+	fs.IntVar(&o.lrDecayIters, "lr-decay-iters", 0, "iteration where the cosine decay reaches -min-lr (0: -max-iters)")
+	fs.Float64Var(&o.weightDecay, "weight-decay", 0.1, "AdamW weight decay, on parameters with 2 or more dimensions")
+	fs.Float64Var(&o.beta1, "beta1", 0.9, "AdamW β1")
+	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW β2")
+	fs.Float64Var(&o.gradClip, "grad-clip", 1.0, "clip the gradients' global norm to this (0: no clipping)")
+	fs.IntVar(&o.evalInterval, "eval-interval", 250, "evaluate and checkpoint every N iterations (0: only at the end)")
+	fs.IntVar(&o.evalIters, "eval-iters", 20, "batches per split in an evaluation (0: no evaluation)")
+	fs.IntVar(&o.logInterval, "log-interval", 10, "iterations between progress lines")
+	fs.Uint64Var(&o.seed, "seed", 1337, "seed for the weights, the batches and the sample")
+	fs.StringVar(&o.out, "out", "out-shakespeare", "checkpoint directory")
+	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint in -out")
+	fs.IntVar(&o.sampleLen, "sample-len", 500, "characters to generate after training (0: none)")
+	fs.Float64Var(&o.temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
+	fs.IntVar(&o.topK, "top-k", 200, "sample among the k most likely characters (0: all)")
+	fs.IntVar(&o.threads, "threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
+	fs.StringVar(&o.data, "data", "", "train on this UTF-8 text file instead of the embedded tiny Shakespeare")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, o.validate()
+}
+
+func (o *options) validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"-n-layer", o.nLayer}, {"-n-head", o.nHead}, {"-n-embd", o.nEmbd}, {"-block-size", o.blockSize}, {"-batch-size", o.batchSize}, {"-log-interval", o.logInterval}} {
+		check(f.v > 0, "%s must be positive, got %d", f.name, f.v)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"-max-iters", o.maxIters}, {"-warmup", o.warmup}, {"-lr-decay-iters", o.lrDecayIters}, {"-eval-interval", o.evalInterval}, {"-eval-iters", o.evalIters}, {"-sample-len", o.sampleLen}, {"-top-k", o.topK}, {"-threads", o.threads}} {
+		check(f.v >= 0, "%s must be >= 0, got %d", f.name, f.v)
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	check(o.nHead <= 0 || o.nEmbd%o.nHead == 0, "-n-embd %d is not divisible by -n-head %d", o.nEmbd, o.nHead)
+	check(finite(o.lr) && o.lr > 0, "-lr must be positive, got %v", o.lr)
+	check(finite(o.minLR) && o.minLR >= 0, "-min-lr must be >= 0, got %v", o.minLR)
+	check(finite(o.weightDecay) && o.weightDecay >= 0, "-weight-decay must be >= 0, got %v", o.weightDecay)
+	check(o.beta1 >= 0 && o.beta1 < 1, "-beta1 must be in [0, 1), got %v", o.beta1)
+	check(o.beta2 >= 0 && o.beta2 < 1, "-beta2 must be in [0, 1), got %v", o.beta2)
+	check(finite(o.gradClip) && o.gradClip >= 0, "-grad-clip must be >= 0, got %v", o.gradClip)
+	check(o.dropout >= 0 && o.dropout < 1, "-dropout must be in [0, 1), got %v", o.dropout)
+	check(finite(o.temperature) && o.temperature >= 0, "-temperature must be >= 0, got %v", o.temperature)
+	check(o.out != "", "-out must name a directory")
+	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
+	return errors.Join(errs...)
+}
+
+func (o *options) modelConfig(vocab int) model.Config {
+	return model.Config{
+		VocabSize: vocab, BlockSize: o.blockSize, NLayer: o.nLayer, NHead: o.nHead, NEmbd: o.nEmbd,
+		Dropout: float32(o.dropout), NoBias: !o.bias,
+	}
+}
+
+// summary is the JSON line printed at the end, for scripts.
+type summary struct {
+	Iters        int     `json:"iters"`
+	MsPerIter    float64 `json:"ms_per_iter_median"`
+	TokensPerSec float64 `json:"tokens_per_s"`
+	TrainLoss    float64 `json:"train_loss"`
+	ValLoss      float64 `json:"val_loss"`
+	Params       int     `json:"params"`
+	WallSeconds  float64 `json:"wall_s"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "shakespeare:", err)
+		os.Exit(1)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	wall := time.Now()
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	tensor.SetWorkers(o.threads)
+
+	text, source := shakespeare, "tiny Shakespeare (embedded)"
+	if o.data != "" {
+		b, err := os.ReadFile(o.data)
+		if err != nil {
+			return err
+		}
+		text, source = string(b), o.data
+	}
+	data, err := newDataset(text, o.blockSize)
+	if err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	fmt.Fprintf(stdout, "data: %s, %d characters, vocabulary %d, train %d, val %d\n",
+		source, len(data.train)+len(data.val), data.tok.VocabSize(), len(data.train), len(data.val))
+
+	cfg := o.modelConfig(data.tok.VocabSize())
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var ck *model.Checkpoint
+	if o.resume {
+		if ck, err = model.LoadCheckpoint(o.out); err != nil {
+			return err
+		}
+		if v := ck.Meta["vocab"]; v != data.tok.Vocab() {
+			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (%d characters, this text has %d): pass the same -data", o.out, len([]rune(v)), data.tok.VocabSize())
+		}
+		want := ck.Config
+		want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
+		if want != cfg {
+			fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
+			cfg = want
+		}
+	}
+	m, err := model.New(cfg, o.seed)
+	if err != nil {
+		return err
+	}
+	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{
+		LR: float32(o.lr), Betas: [2]float32{float32(o.beta1), float32(o.beta2)}, WeightDecay: float32(o.weightDecay),
+	})
+	dataRNG := rand.NewPCG(o.seed, 0x6461746120726e67) // "data rng"
+	start := 0
+	if ck != nil {
+		if err := ck.Restore(m, opt); err != nil {
+			return err
+		}
+		if err := ck.RestoreRNG("data", dataRNG); err != nil {
+			return err
+		}
+		start = ck.Step
+		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", o.out, start)
+	}
+	fmt.Fprintf(stdout, "model: %d layers, %d heads, %d wide, block %d, %d parameters; batch %d, %d iterations\n",
+		cfg.NLayer, cfg.NHead, cfg.NEmbd, cfg.BlockSize, m.NumParams(), o.batchSize, o.maxIters)
+
+	decayIters := o.lrDecayIters
+	if decayIters == 0 {
+		decayIters = o.maxIters
+	}
+	tr := &trainer{
+		cfg: trainConfig{
+			BatchSize: o.batchSize, BlockSize: cfg.BlockSize, MaxIters: o.maxIters,
+			EvalInterval: o.evalInterval, EvalIters: o.evalIters, LogInterval: o.logInterval,
+			GradClip: float32(o.gradClip),
+			Schedule: optim.CosineSchedule{WarmupIters: o.warmup, DecayIters: decayIters, MaxLR: float32(o.lr), MinLR: float32(o.minLR)},
+		},
+		m: m, opt: opt, data: data, rng: dataRNG,
+		eval: map[string][]batch{
+			"train": evalBatches(data.train, o.evalIters, o.batchSize, cfg.BlockSize, o.seed),
+			"val":   evalBatches(data.val, o.evalIters, o.batchSize, cfg.BlockSize, o.seed),
+		},
+		log: &progress{w: stdout, tty: isTerminal(stdout)},
+	}
+	tr.save = func(step int) error {
+		err := model.SaveCheckpoint(o.out, m, model.TrainState{
+			Step: step, Optimizer: opt, RNGs: map[string]*rand.PCG{"data": dataRNG},
+			Meta: map[string]string{"vocab": data.tok.Vocab(), "data": source},
+		})
+		if err == nil {
+			tr.log.linef("saved checkpoint at iteration %d to %s", step, o.out)
+		}
+		return err
+	}
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	final, err := tr.run(ctx, start)
+	if err != nil {
+		return err
+	}
+	pprof.StopCPUProfile()
+
+	if o.sampleLen > 0 {
+		if err := printSample(ctx, stdout, m, data.tok, o); err != nil {
+			return err
+		}
+	}
+	med := tr.medianIter(20)
+	s := summary{
+		Iters: len(tr.iterTimes), MsPerIter: float64(med.Microseconds()) / 1000,
+		TrainLoss: final.Train, ValLoss: final.Val, Params: m.NumParams(),
+		WallSeconds: time.Since(wall).Seconds(),
+	}
+	if med > 0 {
+		s.TokensPerSec = float64(o.batchSize*cfg.BlockSize) / med.Seconds()
+	}
+	js, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(js))
+	return nil
+}
+
+// printSample streams sampleLen generated characters, starting from a newline as nanoGPT does.
+func printSample(ctx context.Context, w io.Writer, m *model.GPT, tok *tokenizer.Char, o *options) error {
+	prompt := tok.Encode("\n")
+	if len(prompt) == 0 {
+		prompt = []int{0}
+	}
+	fmt.Fprintln(w, "sample:")
+	fmt.Fprintln(w, "----------")
+	for id, err := range m.Generate(ctx, prompt, model.Sampling{
+		MaxNew: o.sampleLen, Temperature: float32(o.temperature), TopK: o.topK, Seed: o.seed,
+	}) {
+		if err != nil {
+			return err
+		}
+		b, err := tok.TokenBytes(id)
+		if err != nil {
+			return err
+		}
+		w.Write(b)
+	}
+	fmt.Fprintln(w, "\n----------")
+	return nil
+}

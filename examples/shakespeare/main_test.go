@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// smallArgs is a configuration that trains in about a second on two cores.
+func smallArgs(out string, iters string, extra ...string) []string {
+	return append([]string{
+		"-n-layer", "1", "-n-head", "2", "-n-embd", "64", "-block-size", "32", "-batch-size", "16",
+		"-max-iters", iters, "-lr", "1e-2", "-min-lr", "1e-3", "-warmup", "5", "-lr-decay-iters", "200",
+		"-eval-interval", "20", "-eval-iters", "4", "-sample-len", "40", "-out", out,
+	}, extra...)
+}
+
+// runOK runs the example and returns its output and final JSON line.
+func runOK(t *testing.T, args []string) (string, summary) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &out, &errOut), "stderr: %s", errOut.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var s summary
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &s), "last line: %s", lines[len(lines)-1])
+	return out.String(), s
+}
+
+func TestTrainingLossFalls(t *testing.T) {
+	out, s := runOK(t, smallArgs(t.TempDir(), "200", "-eval-interval", "50"))
+	assert.Equal(t, 200, s.Iters)
+	// Untrained, the loss is ln 65 ≈ 4.17; character frequencies alone bring it near 3.3, and
+	// 200 steps of a small transformer get below 3.
+	assert.Less(t, s.TrainLoss, 3.0, out)
+	assert.Less(t, s.ValLoss, 3.0, out)
+	assert.Greater(t, s.TrainLoss, 1.0)
+	assert.Greater(t, s.MsPerIter, 0.0)
+	assert.Greater(t, s.Params, 0)
+	assert.Contains(t, out, "eval iter 0: train loss 4.1")
+	assert.Contains(t, out, "sample:\n")
+	assert.Contains(t, out, "iter 200/200 | loss")
+}
+
+// Resuming from a checkpoint continues exactly where the run stopped: the same final losses as a
+// run straight through, with dropout on so that the saved RNG states matter.
+func TestResumeMatchesStraightRun(t *testing.T) {
+	_, straight := runOK(t, smallArgs(t.TempDir(), "40", "-dropout", "0.1", "-sample-len", "0"))
+	dir := t.TempDir()
+	runOK(t, smallArgs(dir, "20", "-dropout", "0.1", "-sample-len", "0"))
+	out, resumed := runOK(t, smallArgs(dir, "40", "-dropout", "0.1", "-sample-len", "0", "-resume"))
+	assert.Contains(t, out, "resumed from")
+	assert.Equal(t, 20, resumed.Iters)
+	assert.Equal(t, straight.TrainLoss, resumed.TrainLoss)
+	assert.Equal(t, straight.ValLoss, resumed.ValLoss)
+}
+
+func TestCustomDataFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "abc.txt")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("abcabd", 200)), 0o644))
+	out, s := runOK(t, smallArgs(t.TempDir(), "30", "-data", path))
+	assert.Contains(t, out, "vocabulary 4")
+	assert.Less(t, s.ValLoss, math.Log(4))
+}
+
+func TestBadInputIsAnError(t *testing.T) {
+	short := filepath.Join(t.TempDir(), "short.txt")
+	require.NoError(t, os.WriteFile(short, []byte("to be or not to be"), 0o644))
+	bin := filepath.Join(t.TempDir(), "bin.txt")
+	require.NoError(t, os.WriteFile(bin, []byte{0xff, 0xfe, 0x00, 0x80}, 0o644))
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n-head", "3"}, "not divisible"},
+		{[]string{"-n-layer", "0"}, "-n-layer must be positive"},
+		{[]string{"-lr", "-1"}, "-lr must be positive"},
+		{[]string{"-lr", "NaN"}, "-lr must be positive"},
+		{[]string{"-dropout", "1"}, "-dropout"},
+		{[]string{"-beta2", "1.5"}, "-beta2"},
+		{[]string{"-max-iters", "-5"}, "-max-iters"},
+		{[]string{"-nope"}, "not defined"},
+		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-data", filepath.Join(dir, "missing.txt")}, "no such file"},
+		{[]string{"-data", short}, "too short"},
+		{[]string{"-data", bin}, "not valid UTF-8"},
+		{[]string{"-resume", "-out", dir}, "checkpoint.json"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), c.args, &out, &errOut)
+		assert.ErrorContains(t, err, c.want, "%v", c.args)
+	}
+
+	// A checkpoint trained on another text does not resume on this one.
+	abc := filepath.Join(t.TempDir(), "abc.txt")
+	require.NoError(t, os.WriteFile(abc, []byte(strings.Repeat("abcabd", 200)), 0o644))
+	runOK(t, smallArgs(dir, "2", "-data", abc, "-sample-len", "0"))
+	var out bytes.Buffer
+	assert.ErrorContains(t, run(context.Background(), smallArgs(dir, "4", "-resume"), &out, &out), "another vocabulary")
+}
+
+func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
+	d, err := newDataset(shakespeare, 8)
+	require.NoError(t, err)
+	assert.Equal(t, 65, d.tok.VocabSize())
+	assert.Equal(t, 1003854, len(d.train)) // nanoGPT's split of the same file
+	assert.Equal(t, 111540, len(d.val))
+	bs := evalBatches(d.val, 3, 4, 8, 1)
+	require.Len(t, bs, 3)
+	text, err := d.tok.Decode(d.val)
+	require.NoError(t, err)
+	for _, b := range bs {
+		require.Len(t, b.x, 32) // 4 rows of 8
+		for r := range 4 {
+			x, y := b.x[r*8:(r+1)*8], b.y[r*8:(r+1)*8]
+			assert.Equal(t, x[1:], y[:7])
+			xs, _ := d.tok.Decode(x)
+			ys, _ := d.tok.Decode(y)
+			assert.Contains(t, text, xs+ys[7:])
+		}
+	}
+	assert.Equal(t, bs, evalBatches(d.val, 3, 4, 8, 1), "evaluation batches are fixed by the seed")
+}
