@@ -54,7 +54,9 @@ func reduce(op string, t *Tensor, axis int, keepdim bool, init float64, f func(a
 func Sum(t *Tensor, axis int, keepdim bool) *Tensor { return sumScaled("Sum", t, axis, keepdim, false) }
 
 // Mean returns the mean over axis.
-func Mean(t *Tensor, axis int, keepdim bool) *Tensor { return sumScaled("Mean", t, axis, keepdim, true) }
+func Mean(t *Tensor, axis int, keepdim bool) *Tensor {
+	return sumScaled("Mean", t, axis, keepdim, true)
+}
 
 // sumScaled sums over axis in float64, dividing by the axis length for a mean. It walks the
 // input in storage order (row by row of the reduced axis), which keeps the inner loop a plain
