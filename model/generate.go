@@ -172,6 +172,7 @@ type sampler struct {
 	// scratch, reused across tokens
 	cand  []int
 	probs []float64
+	pairs []tokenProb
 }
 
 func newSampler(s Sampling) *sampler {
@@ -195,30 +196,31 @@ func (sm *sampler) next(logits []float32) int {
 	return cand[len(cand)-1] // u fell in the rounding slack above the last cumulative sum
 }
 
-// filter applies temperature, top-k and top-p to logits and returns the candidate ids, most
-// likely first (lower id first among equals), with their renormalised probabilities.
+// filter applies temperature, top-k and top-p to logits and returns the candidate ids with their
+// renormalised probabilities. With TopK or TopP set, candidates come most likely first (lower id
+// first among equals); otherwise they are all ids in order, which avoids sorting the vocabulary
+// for every token.
 func (sm *sampler) filter(logits []float32) ([]int, []float64) {
 	cand := sm.cand[:0]
-	for i := range logits {
-		cand = append(cand, i)
-	}
-	// Sorting all V ids costs O(V log V) per token, small next to the forward pass.
-	slices.SortFunc(cand, func(a, b int) int {
-		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
-			return c
+	sorted := false
+	if k := sm.s.TopK; k > 0 && k < len(logits) {
+		cand = topK(cand, logits, k)
+		sorted = true
+	} else {
+		for i := range logits {
+			cand = append(cand, i)
 		}
-		return cmp.Compare(a, b)
-	})
-	if k := sm.s.TopK; k > 0 && k < len(cand) {
-		cand = cand[:k]
 	}
 	// Softmax in float64 over the kept logits, after dividing by the temperature.
+	top := float32(math.Inf(-1))
+	for _, id := range cand {
+		top = max(top, logits[id])
+	}
 	probs := sm.probs[:0]
 	inv := 1 / float64(sm.s.Temperature)
-	top := float64(logits[cand[0]])
 	sum := 0.0
 	for _, id := range cand {
-		p := math.Exp((float64(logits[id]) - top) * inv)
+		p := math.Exp((float64(logits[id]) - float64(top)) * inv)
 		probs = append(probs, p)
 		sum += p
 	}
@@ -226,10 +228,102 @@ func (sm *sampler) filter(logits []float32) ([]int, []float64) {
 		probs[i] /= sum
 	}
 	if p := float64(sm.s.TopP); p > 0 && p < 1 {
+		if !sorted {
+			cand, probs = sm.sortNucleusCandidates(cand, probs, p)
+		}
 		cand, probs = topP(cand, probs, p)
 	}
 	sm.cand, sm.probs = cand, probs
 	return cand, probs
+}
+
+// sortNucleusCandidates returns, most likely first, the tokens that may belong to the top-p
+// nucleus. The last token of the nucleus is preceded by less than p of the mass, so it and the
+// tokens after it hold more than 1−p, and as none of those V or fewer tokens is more likely than
+// it, its probability exceeds (1−p)/V. Tokens at or below that bound are dropped before sorting,
+// which for a trained model's peaked distribution leaves a small fraction of the vocabulary.
+func (sm *sampler) sortNucleusCandidates(cand []int, probs []float64, p float64) ([]int, []float64) {
+	bound := (1 - p) / float64(len(cand))
+	pairs := sm.pairs[:0]
+	for i, id := range cand {
+		if probs[i] > bound {
+			pairs = append(pairs, tokenProb{probs[i], id})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b tokenProb) int {
+		if c := cmp.Compare(b.p, a.p); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	cand, probs = cand[:0], probs[:0]
+	for _, tp := range pairs {
+		cand = append(cand, tp.id)
+		probs = append(probs, tp.p)
+	}
+	sm.pairs = pairs
+	return cand, probs
+}
+
+type tokenProb struct {
+	p  float64
+	id int
+}
+
+// better orders tokens most likely first, the lower id first among equal logits.
+func better(logits []float32, a, b int) bool {
+	return logits[a] > logits[b] || logits[a] == logits[b] && a < b
+}
+
+// sortByLogit sorts ids most likely first.
+func sortByLogit(ids []int, logits []float32) {
+	slices.SortFunc(ids, func(a, b int) int {
+		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+}
+
+// topK appends to dst the k most likely ids, most likely first. A min-heap of the best k seen so
+// far makes this O(V log k), instead of sorting all V.
+func topK(dst []int, logits []float32, k int) []int {
+	h := dst[:0]
+	down := func(i int) {
+		for {
+			l, small := 2*i+1, i
+			if l < len(h) && better(logits, h[small], h[l]) {
+				small = l
+			}
+			if r := l + 1; r < len(h) && better(logits, h[small], h[r]) {
+				small = r
+			}
+			if small == i {
+				return
+			}
+			h[i], h[small] = h[small], h[i]
+			i = small
+		}
+	}
+	for id := range logits {
+		switch {
+		case len(h) < k:
+			h = append(h, id)
+			for i := len(h) - 1; i > 0; { // sift up
+				parent := (i - 1) / 2
+				if !better(logits, h[parent], h[i]) {
+					break
+				}
+				h[i], h[parent] = h[parent], h[i]
+				i = parent
+			}
+		case better(logits, id, h[0]):
+			h[0] = id
+			down(0)
+		}
+	}
+	sortByLogit(h, logits)
+	return h
 }
 
 // topP keeps the shortest prefix of cand (sorted most likely first) whose probabilities add up

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -316,8 +317,8 @@ func TestTopPKeepsSmallestSufficientSet(t *testing.T) {
 		{0.85, []int{3, 0, 5, 1}},    // 0.9
 		{0.95, []int{3, 0, 5, 1, 4}}, // 0.96
 		{0.99, []int{3, 0, 5, 1, 4, 2}},
-		{0, []int{3, 0, 5, 1, 4, 2}}, // off
-		{1, []int{3, 0, 5, 1, 4, 2}}, // off
+		{0, []int{0, 1, 2, 3, 4, 5}}, // off: every id, unsorted
+		{1, []int{0, 1, 2, 3, 4, 5}}, // off
 	} {
 		sm := newSampler(Sampling{Temperature: 1, TopP: tc.p})
 		cand, ps := sm.filter(logits)
@@ -334,10 +335,58 @@ func TestTopPKeepsSmallestSufficientSet(t *testing.T) {
 		}
 		assert.InDelta(t, 1, sum, 1e-9)
 	}
+	// Random peaked distributions: the pre-filtered sort gives what sorting everything gives.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, scale := range []float64{0.1, 1, 5} {
+		big := make([]float32, 1000)
+		for i := range big {
+			big[i] = float32(rng.NormFloat64() * scale)
+		}
+		all := make([]int, len(big))
+		for i := range all {
+			all[i] = i
+		}
+		sortByLogit(all, big)
+		z := 0.0
+		for _, l := range big {
+			z += math.Exp(float64(l))
+		}
+		for _, p := range []float64{0.1, 0.5, 0.9, 0.99} {
+			acc, n := 0.0, 0
+			for acc < p {
+				acc += math.Exp(float64(big[all[n]])) / z
+				n++
+			}
+			cand, _ := newSampler(Sampling{Temperature: 1, TopP: float32(p)}).filter(big)
+			assert.Equal(t, all[:n], cand, "scale %v top-p %v", scale, p)
+		}
+	}
 	// top-k applies first, then top-p within the k kept
 	sm := newSampler(Sampling{Temperature: 1, TopK: 3, TopP: 0.9})
 	cand, _ := sm.filter(logits)
 	assert.Equal(t, []int{3, 0, 5}, cand, "0.8 of the mass is all three; renormalised 0.4/0.8 + 0.25/0.8 < 0.9")
+}
+
+// TestTopKMatchesSort compares the heap selection with sorting, on sizes around k and with ties.
+func TestTopKMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, v := range []int{1, 2, 7, 33, 127, 1000} {
+		for _, k := range []int{1, 2, 5, 40, v - 1, v} {
+			if k < 1 || k > v {
+				continue
+			}
+			logits := make([]float32, v)
+			for i := range logits {
+				logits[i] = float32(rng.IntN(max(v/3, 2))) // many ties
+			}
+			want := make([]int, v)
+			for i := range want {
+				want[i] = i
+			}
+			sortByLogit(want, logits)
+			assert.Equal(t, want[:k], topK(nil, logits, k), "V=%d k=%d", v, k)
+		}
+	}
 }
 
 func TestSamplerDistribution(t *testing.T) {

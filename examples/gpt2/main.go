@@ -1,0 +1,150 @@
+// Command gpt2 generates text with a GPT-2 from a Hugging Face directory (config.json and
+// model.safetensors, as save_pretrained writes them or as openai-community/gpt2 publishes them),
+// tokenizing with the embedded GPT-2 tokenizer and printing the text as the tokens arrive.
+//
+//	go run ./examples/gpt2 -model DIR -prompt "Humpty Dumpty sat on a" -n 40 -temperature 0.8 -top-k 40 -seed 1
+//	go run ./examples/gpt2 -model DIR -ids "31527,29710,10463" -n 10 -temperature 0
+//
+// Generation stops after -n tokens, at <|endoftext|> (unless -no-stop), or on Ctrl-C.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/tokenizer"
+	"github.com/goformer/goformer/tokenizer/gpt2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "gpt2:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gpt2", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("model", "", "Hugging Face GPT-2 directory (config.json + model.safetensors)")
+	prompt := fs.String("prompt", "", "prompt text")
+	rawIDs := fs.String("ids", "", "prompt as comma-separated token ids, instead of -prompt")
+	n := fs.Int("n", 40, "tokens to generate")
+	temp := fs.Float64("temperature", 0.8, "sampling temperature; 0 is greedy (argmax)")
+	topK := fs.Int("top-k", 40, "sample among the k most likely tokens; 0 for all")
+	topP := fs.Float64("top-p", 0, "nucleus sampling: the smallest set of tokens with at least this mass; 0 for all")
+	seed := fs.Uint64("seed", 1, "random seed")
+	noStop := fs.Bool("no-stop", false, "do not stop at <|endoftext|>")
+	stats := fs.Bool("stats", false, "print timing to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (quote the prompt: -prompt \"...\")", fs.Args())
+	}
+	if *dir == "" {
+		return errors.New("-model DIR is required")
+	}
+	if (*prompt == "") == (*rawIDs == "") {
+		return errors.New("give exactly one of -prompt TEXT and -ids 1,2,3")
+	}
+
+	enc, err := gpt2.Encoding()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := model.LoadHF(*dir)
+	if err != nil {
+		return err
+	}
+	if *stats {
+		fmt.Fprintf(stderr, "loaded %s: %d parameters, %+v in %v\n", *dir, m.NumParams(), m.Config, time.Since(start).Round(time.Millisecond))
+	}
+	var ids []int
+	if *rawIDs != "" {
+		if ids, err = parseIDs(*rawIDs); err != nil {
+			return err
+		}
+	} else {
+		ids = enc.Encode(*prompt)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= m.Config.VocabSize {
+			return fmt.Errorf("prompt token id %d is outside the model's vocabulary [0, %d)", id, m.Config.VocabSize)
+		}
+	}
+	s := model.Sampling{MaxNew: *n, Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), Seed: *seed}
+	if !*noStop && m.Config.VocabSize > gpt2.EndOfTextID {
+		s.Stop = []int{gpt2.EndOfTextID}
+	}
+
+	dec := tokenizer.NewStreamDecoder(enc)
+	emit := func(id int) error {
+		text, err := dec.Add(id)
+		if err != nil {
+			return fmt.Errorf("decoding token %d: %w", id, err)
+		}
+		_, err = io.WriteString(stdout, text)
+		return err
+	}
+	for _, id := range ids {
+		if err := emit(id); err != nil {
+			return err
+		}
+	}
+	start = time.Now()
+	count := 0
+	for id, err := range m.Generate(ctx, ids, s) {
+		if err != nil {
+			io.WriteString(stdout, dec.Flush()+"\n")
+			return err
+		}
+		count++
+		if err := emit(id); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(stdout, dec.Flush()+"\n"); err != nil {
+		return err
+	}
+	if *stats {
+		el := time.Since(start)
+		fmt.Fprintf(stderr, "%d tokens in %v (%.1f tokens/s)\n", count, el.Round(time.Millisecond), float64(count)/el.Seconds())
+	}
+	return nil
+}
+
+// parseIDs reads "1,2,3" (spaces allowed).
+func parseIDs(s string) ([]int, error) {
+	var ids []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("-ids: %q is not a token id", f)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("-ids: no token ids")
+	}
+	return ids, nil
+}

@@ -1,0 +1,105 @@
+package model_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/goformer/goformer/model"
+)
+
+// A tiny GPT: a forward pass over a batch of two sequences of four tokens gives one row of
+// logits per position.
+func ExampleNew() {
+	m, err := model.New(model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	logits, err := m.Forward([]int{1, 2, 3, 4, 5, 6, 7, 8}, 2, 4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("logits:", logits.Shape())    // (B, T, V)
+	fmt.Println("parameters:", m.NumParams()) // V·C + T·C + L·(12C² + 13C) + 2C = 88 + 64 + 1744 + 16
+	// Output:
+	// logits: [2 4 11]
+	// parameters: 1912
+}
+
+// Greedy decoding (temperature 0) of ten tokens; the prompt is not part of the result.
+func ExampleGPT_GenerateAll() {
+	m, err := model.New(model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	toks, err := m.GenerateAll(context.Background(), []int{1, 2, 3}, model.Sampling{MaxNew: 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(toks), "new tokens")
+	// Output: 10 new tokens
+}
+
+// Streaming: each token arrives as soon as it is sampled; an error (a bad prompt, a cancelled
+// context) arrives in the same loop.
+func ExampleGPT_Generate() {
+	m, err := model.New(model.Config{VocabSize: 65, BlockSize: 16, NLayer: 2, NHead: 2, NEmbd: 16}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := model.Sampling{MaxNew: 20, Temperature: 0.8, TopK: 10, TopP: 0.95, Seed: 42}
+	n := 0
+	for tok, err := range m.Generate(context.Background(), []int{0, 1, 2}, s) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		_ = tok // print it, decode it, ...
+		n++
+	}
+	fmt.Println(n, "tokens")
+
+	_, err = m.GenerateAll(context.Background(), []int{99}, s)
+	fmt.Println(err)
+	// Output:
+	// 20 tokens
+	// model: token id 99 at position 0 is outside the vocabulary [0, 65)
+}
+
+// Export to a Hugging Face GPT-2 directory (which transformers' from_pretrained reads) and load
+// it back.
+func ExampleSaveHF() {
+	dir, err := os.MkdirTemp("", "gpt2")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	m, err := model.New(model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8, GELUTanh: true}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := model.SaveHF(m, dir); err != nil {
+		log.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		fmt.Println(filepath.Base(f))
+	}
+	back, err := model.LoadHF(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%+v\n", back.Config)
+	// Output:
+	// config.json
+	// model.safetensors
+	// {VocabSize:11 BlockSize:8 NLayer:2 NHead:2 NEmbd:8 Dropout:0 NoBias:false LayerNormEps:1e-05 GELUTanh:true}
+}
+
+// LoadHF reports what is wrong with a directory instead of panicking.
+func ExampleLoadHF() {
+	_, err := model.LoadHF(filepath.Join(os.TempDir(), "no-such-gpt2"))
+	fmt.Println(err != nil)
+	// Output: true
+}
