@@ -71,7 +71,8 @@ func (s Sampling) validate(v int) error {
 // last BlockSize tokens afresh, as nanoGPT's generate does.
 //
 // Generation runs without recording gradients and in evaluation mode (no dropout); the model's
-// mode is restored when the iteration ends.
+// mode is restored when the iteration ends. autograd.NoGrad is process-wide, so do not train in
+// another goroutine while a forward pass of Generate runs.
 func (m *GPT) Generate(ctx context.Context, prompt []int, s Sampling) iter.Seq2[int, error] {
 	return m.generate(ctx, prompt, s, true)
 }
