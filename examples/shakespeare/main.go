@@ -148,13 +148,13 @@ func (o *options) modelConfig(vocab int) model.Config {
 
 // summary is the JSON line printed at the end, for scripts.
 type summary struct {
-	Iters        int     `json:"iters"`
-	MsPerIter    float64 `json:"ms_per_iter_median"`
-	TokensPerSec float64 `json:"tokens_per_s"`
-	TrainLoss    float64 `json:"train_loss"`
-	ValLoss      float64 `json:"val_loss"`
-	Params       int     `json:"params"`
-	WallSeconds  float64 `json:"wall_s"`
+	Iters        int      `json:"iters"`
+	MsPerIter    float64  `json:"ms_per_iter_median"`
+	TokensPerSec float64  `json:"tokens_per_s"`
+	TrainLoss    *float64 `json:"train_loss"` // null without evaluation (-eval-iters 0)
+	ValLoss      *float64 `json:"val_loss"`
+	Params       int      `json:"params"`
+	WallSeconds  float64  `json:"wall_s"`
 }
 
 func main() {
@@ -296,8 +296,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	med := tr.medianIter(20)
 	s := summary{
 		Iters: len(tr.iterTimes), MsPerIter: float64(med.Microseconds()) / 1000,
-		TrainLoss: final.Train, ValLoss: final.Val, Params: m.NumParams(),
-		WallSeconds: time.Since(wall).Seconds(),
+		Params: m.NumParams(), WallSeconds: time.Since(wall).Seconds(),
+	}
+	if o.evalIters > 0 {
+		s.TrainLoss, s.ValLoss = &final.Train, &final.Val
 	}
 	if med > 0 {
 		s.TokensPerSec = float64(o.batchSize*cfg.BlockSize) / med.Seconds()
