@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -272,8 +271,7 @@ func readCheckpointJSON(dir string) (*checkpointJSON, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not a checkpoint", path, maxCheckpointJSON)
 	}
 	var cj checkpointJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&cj); err != nil {
+	if err := json.Unmarshal(b, &cj); err != nil {
 		return nil, fmt.Errorf("%s: not a valid checkpoint: %w", path, err)
 	}
 	if cj.Format != checkpointFormat {

@@ -259,6 +259,13 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(dir, CheckpointFile))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, CheckpointFile), b[:len(b)/2], 0o644))
 		}, "not a valid checkpoint"},
+		"trailing garbage": {func(dir string) {
+			f, err := os.OpenFile(filepath.Join(dir, CheckpointFile), os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = f.WriteString("{}")
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+		}, "not a valid checkpoint"},
 		"other format": {func(dir string) {
 			raw := readJSON(t, dir)
 			raw["format"] = "pickle"
