@@ -1,0 +1,176 @@
+//go:build amd64 && !purego
+
+package vecmath
+
+// level is the instruction set the kernels use, chosen once from the CPU;
+// tests lower it to check every path on one machine.
+var level = detectLevel()
+
+// Implementation names the kernels in use, for benchmarks and logs.
+func Implementation() string {
+	switch level {
+	case levelAVX512:
+		return "avx512"
+	case levelAVX2:
+		return "avx2"
+	}
+	return "go"
+}
+
+// The AVX-512 kernels (*_amd64.s) take n ≥ 1 elements and finish the last
+// partial vector with masked loads and stores. The wrappers below rely on the
+// exported functions having checked that the slices are equally long.
+
+//go:noescape
+func expAVX512(dst, src *float32, n int, shift float32)
+
+//go:noescape
+func geluAVX512(dst, src *float32, n int)
+
+//go:noescape
+func geluDerivAVX512(y, dydx, src *float32, n int)
+
+//go:noescape
+func geluTanhAVX512(dst, src *float32, n int)
+
+//go:noescape
+func geluTanhDerivAVX512(y, dydx, src *float32, n int)
+
+//go:noescape
+func addAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func scaleAVX512(dst, src *float32, n int, s float32)
+
+//go:noescape
+func addScaledAVX512(dst, src *float32, n int, s float32)
+
+// sumAVX512 and dotAVX512 take n as a multiple of 32.
+//
+//go:noescape
+func sumAVX512(acc *[lanes]float64, src *float32, n int)
+
+//go:noescape
+func dotAVX512(acc *[lanes]float64, a, b *float32, n int)
+
+//go:noescape
+func maxAVX512(lanes *[16]float32, src *float32, n int) (nan bool)
+
+func expImpl(dst, src []float32, shift float32) {
+	switch level {
+	case levelAVX512:
+		expAVX512(&dst[0], &src[0], len(src), shift)
+	default:
+		expGeneric(dst, src, shift)
+	}
+}
+
+func geluImpl(dst, src []float32) {
+	switch level {
+	case levelAVX512:
+		geluAVX512(&dst[0], &src[0], len(src))
+	default:
+		geluGeneric(dst, src)
+	}
+}
+
+func geluDerivImpl(y, dydx, src []float32) {
+	switch level {
+	case levelAVX512:
+		geluDerivAVX512(&y[0], &dydx[0], &src[0], len(src))
+	default:
+		geluDerivGeneric(y, dydx, src)
+	}
+}
+
+func geluTanhImpl(dst, src []float32) {
+	switch level {
+	case levelAVX512:
+		geluTanhAVX512(&dst[0], &src[0], len(src))
+	default:
+		geluTanhGeneric(dst, src)
+	}
+}
+
+func geluTanhDerivImpl(y, dydx, src []float32) {
+	switch level {
+	case levelAVX512:
+		geluTanhDerivAVX512(&y[0], &dydx[0], &src[0], len(src))
+	default:
+		geluTanhDerivGeneric(y, dydx, src)
+	}
+}
+
+func addImpl(dst, a, b []float32) {
+	switch level {
+	case levelAVX512:
+		addAVX512(&dst[0], &a[0], &b[0], len(a))
+	default:
+		addGeneric(dst, a, b)
+	}
+}
+
+func mulImpl(dst, a, b []float32) {
+	switch level {
+	case levelAVX512:
+		mulAVX512(&dst[0], &a[0], &b[0], len(a))
+	default:
+		mulGeneric(dst, a, b)
+	}
+}
+
+func scaleImpl(dst, src []float32, s float32) {
+	switch level {
+	case levelAVX512:
+		scaleAVX512(&dst[0], &src[0], len(src), s)
+	default:
+		scaleGeneric(dst, src, s)
+	}
+}
+
+func addScaledImpl(dst []float32, s float32, src []float32) {
+	switch level {
+	case levelAVX512:
+		addScaledAVX512(&dst[0], &src[0], len(src), s)
+	default:
+		addScaledGeneric(dst, s, src)
+	}
+}
+
+func sumImpl(acc *[lanes]float64, src []float32) {
+	switch level {
+	case levelAVX512:
+		sumAVX512(acc, &src[0], len(src))
+	default:
+		sumGeneric(acc, src)
+	}
+}
+
+func dotImpl(acc *[lanes]float64, a, b []float32) {
+	switch level {
+	case levelAVX512:
+		dotAVX512(acc, &a[0], &b[0], len(a))
+	default:
+		dotGeneric(acc, a, b)
+	}
+}
+
+func maxImpl(src []float32) (float32, bool) {
+	switch level {
+	case levelAVX512:
+		var l [16]float32
+		if maxAVX512(&l, &src[0], len(src)) {
+			return 0, true
+		}
+		m := l[0]
+		for _, x := range l[1:] {
+			m = max(m, x)
+		}
+		return m, false
+	default:
+		return maxGeneric(src)
+	}
+}

@@ -1,0 +1,182 @@
+package vecmath
+
+import (
+	"math"
+	"strconv"
+)
+
+// lanes is the number of float64 partial sums that Sum and Dot keep: each
+// path (AVX-512, AVX2, Go) adds element i into lane i mod 32 and reduces the
+// lanes in one fixed tree (reduceLanes), so all paths return the same bits.
+const lanes = 32
+
+func mustSameLen(op string, n, m int) {
+	if n != m {
+		panic("vecmath." + op + ": slice lengths differ: " + strconv.Itoa(n) + " and " + strconv.Itoa(m))
+	}
+}
+
+// Exp sets dst[i] = e^src[i]. The relative error is below 4e-7 for normal
+// results; subnormal results are within one subnormal ulp, inputs above
+// ln(MaxFloat32) give +Inf, below about −103.97 give 0, and NaN stays NaN.
+func Exp(dst, src []float32) {
+	mustSameLen("Exp", len(dst), len(src))
+	if len(src) > 0 {
+		expImpl(dst, src, 0)
+	}
+}
+
+// GELU sets dst[i] to the exact Gaussian error linear unit x·Φ(x) of
+// x = src[i] (PyTorch's default GELU). −Inf gives 0 and +Inf gives +Inf.
+func GELU(dst, src []float32) {
+	mustSameLen("GELU", len(dst), len(src))
+	if len(src) > 0 {
+		geluImpl(dst, src)
+	}
+}
+
+// GELUWithDerivative sets y[i] = x·Φ(x) and dydx[i] = Φ(x) + x·φ(x) for
+// x = src[i], sharing one exponential between them, for a forward pass whose
+// backward pass needs the derivative. y or dydx may alias src, but not each
+// other. The derivative is 0 at −Inf and 1 at +Inf.
+func GELUWithDerivative(y, dydx, src []float32) {
+	mustSameLen("GELUWithDerivative", len(y), len(src))
+	mustSameLen("GELUWithDerivative", len(dydx), len(src))
+	if len(src) > 0 {
+		geluDerivImpl(y, dydx, src)
+	}
+}
+
+// GELUTanh sets dst[i] to the tanh approximation of GELU (GPT-2's
+// "gelu_new"), x·σ(2u) = ½x(1 + tanh u) with u = √(2/π)(x + 0.044715x³).
+func GELUTanh(dst, src []float32) {
+	mustSameLen("GELUTanh", len(dst), len(src))
+	if len(src) > 0 {
+		geluTanhImpl(dst, src)
+	}
+}
+
+// GELUTanhWithDerivative is GELUWithDerivative for the tanh approximation:
+// dydx = σ(2u) + x·σ(2u)(1 − σ(2u))·2u'.
+func GELUTanhWithDerivative(y, dydx, src []float32) {
+	mustSameLen("GELUTanhWithDerivative", len(y), len(src))
+	mustSameLen("GELUTanhWithDerivative", len(dydx), len(src))
+	if len(src) > 0 {
+		geluTanhDerivImpl(y, dydx, src)
+	}
+}
+
+// Add sets dst[i] = a[i] + b[i].
+func Add(dst, a, b []float32) {
+	mustSameLen("Add", len(dst), len(a))
+	mustSameLen("Add", len(b), len(a))
+	if len(a) > 0 {
+		addImpl(dst, a, b)
+	}
+}
+
+// Mul sets dst[i] = a[i] · b[i].
+func Mul(dst, a, b []float32) {
+	mustSameLen("Mul", len(dst), len(a))
+	mustSameLen("Mul", len(b), len(a))
+	if len(a) > 0 {
+		mulImpl(dst, a, b)
+	}
+}
+
+// Scale sets dst[i] = src[i] · s.
+func Scale(dst, src []float32, s float32) {
+	mustSameLen("Scale", len(dst), len(src))
+	if len(src) > 0 {
+		scaleImpl(dst, src, s)
+	}
+}
+
+// AddScaled adds s·src[i] to dst[i] (BLAS axpy). The product is rounded to
+// float32 before the sum, not fused, so that every path gives the same bits.
+func AddScaled(dst []float32, s float32, src []float32) {
+	mustSameLen("AddScaled", len(dst), len(src))
+	if len(src) > 0 {
+		addScaledImpl(dst, s, src)
+	}
+}
+
+// Sum returns the sum of src, accumulated in float64: element i goes into
+// partial sum i mod 32, and the 32 partial sums are added in a fixed tree.
+// Each float32 converts to float64 exactly, so the error is at most about
+// (n/32 + 5)·2^−53·Σ|src[i]|, far below one float32 ulp of the result unless
+// it cancels to nearly zero. The result depends only on the input, not on the
+// CPU or the code path.
+func Sum(src []float32) float64 {
+	var acc [lanes]float64
+	n := len(src) &^ (lanes - 1)
+	if n > 0 {
+		sumImpl(&acc, src[:n])
+	}
+	for j, x := range src[n:] {
+		acc[j] += float64(x)
+	}
+	return reduceLanes(&acc)
+}
+
+// Dot returns Σ a[i]·b[i] with Sum's float64 accumulation and determinism:
+// each float32 product is exact in float64.
+func Dot(a, b []float32) float64 {
+	mustSameLen("Dot", len(a), len(b))
+	var acc [lanes]float64
+	n := len(a) &^ (lanes - 1)
+	if n > 0 {
+		dotImpl(&acc, a[:n], b[:n])
+	}
+	b = b[n:]
+	for j, x := range a[n:] {
+		acc[j] += float64(x) * float64(b[j])
+	}
+	return reduceLanes(&acc)
+}
+
+// reduceLanes adds the partial sums pairwise in the order the vector
+// registers would: the four 8-lane groups, then halves of the 8 lanes.
+func reduceLanes(acc *[lanes]float64) float64 {
+	var s [8]float64
+	for j := range s {
+		s[j] = (acc[j] + acc[8+j]) + (acc[16+j] + acc[24+j])
+	}
+	for j := range 4 {
+		s[j] += s[j+4]
+	}
+	s[0] += s[2]
+	s[1] += s[3]
+	return s[0] + s[1]
+}
+
+// Max returns the largest element of src, NaN if any element is NaN, and −Inf
+// if src is empty. The sign of a zero result is unspecified.
+func Max(src []float32) float32 {
+	if len(src) == 0 {
+		return float32(math.Inf(-1))
+	}
+	m, nan := maxImpl(src)
+	if nan {
+		return float32(math.NaN())
+	}
+	return m
+}
+
+// SoftmaxRow sets dst to the softmax of src, e^(x−max)/Σe^(x−max), with the
+// denominator summed as Sum does. −Inf entries give 0 (masked attention
+// scores). A row with a NaN or +Inf, or with every entry −Inf, gives NaN
+// throughout, as PyTorch does. dst may alias src.
+func SoftmaxRow(dst, src []float32) {
+	mustSameLen("SoftmaxRow", len(dst), len(src))
+	if len(src) == 0 {
+		return
+	}
+	m, nan := maxImpl(src)
+	if nan {
+		m = float32(math.NaN())
+	}
+	expImpl(dst, src, m)
+	s := Sum(dst)
+	scaleImpl(dst, dst, float32(1/s))
+}
