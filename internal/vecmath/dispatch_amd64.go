@@ -59,10 +59,51 @@ func dotAVX512(acc *[lanes]float64, a, b *float32, n int)
 //go:noescape
 func maxAVX512(lanes *[16]float32, src *float32, n int) (nan bool)
 
+// The AVX2+FMA kernels (*_avx2_amd64.s) have the same contracts, with
+// VMASKMOVPS tails.
+
+//go:noescape
+func expAVX2(dst, src *float32, n int, shift float32)
+
+//go:noescape
+func geluAVX2(dst, src *float32, n int)
+
+//go:noescape
+func geluDerivAVX2(y, dydx, src *float32, n int)
+
+//go:noescape
+func geluTanhAVX2(dst, src *float32, n int)
+
+//go:noescape
+func geluTanhDerivAVX2(y, dydx, src *float32, n int)
+
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func scaleAVX2(dst, src *float32, n int, s float32)
+
+//go:noescape
+func addScaledAVX2(dst, src *float32, n int, s float32)
+
+//go:noescape
+func sumAVX2(acc *[lanes]float64, src *float32, n int)
+
+//go:noescape
+func dotAVX2(acc *[lanes]float64, a, b *float32, n int)
+
+//go:noescape
+func maxAVX2(lanes *[8]float32, src *float32, n int) (nan bool)
+
 func expImpl(dst, src []float32, shift float32) {
 	switch level {
 	case levelAVX512:
 		expAVX512(&dst[0], &src[0], len(src), shift)
+	case levelAVX2:
+		expAVX2(&dst[0], &src[0], len(src), shift)
 	default:
 		expGeneric(dst, src, shift)
 	}
@@ -72,6 +113,8 @@ func geluImpl(dst, src []float32) {
 	switch level {
 	case levelAVX512:
 		geluAVX512(&dst[0], &src[0], len(src))
+	case levelAVX2:
+		geluAVX2(&dst[0], &src[0], len(src))
 	default:
 		geluGeneric(dst, src)
 	}
@@ -81,6 +124,8 @@ func geluDerivImpl(y, dydx, src []float32) {
 	switch level {
 	case levelAVX512:
 		geluDerivAVX512(&y[0], &dydx[0], &src[0], len(src))
+	case levelAVX2:
+		geluDerivAVX2(&y[0], &dydx[0], &src[0], len(src))
 	default:
 		geluDerivGeneric(y, dydx, src)
 	}
@@ -90,6 +135,8 @@ func geluTanhImpl(dst, src []float32) {
 	switch level {
 	case levelAVX512:
 		geluTanhAVX512(&dst[0], &src[0], len(src))
+	case levelAVX2:
+		geluTanhAVX2(&dst[0], &src[0], len(src))
 	default:
 		geluTanhGeneric(dst, src)
 	}
@@ -99,6 +146,8 @@ func geluTanhDerivImpl(y, dydx, src []float32) {
 	switch level {
 	case levelAVX512:
 		geluTanhDerivAVX512(&y[0], &dydx[0], &src[0], len(src))
+	case levelAVX2:
+		geluTanhDerivAVX2(&y[0], &dydx[0], &src[0], len(src))
 	default:
 		geluTanhDerivGeneric(y, dydx, src)
 	}
@@ -108,6 +157,8 @@ func addImpl(dst, a, b []float32) {
 	switch level {
 	case levelAVX512:
 		addAVX512(&dst[0], &a[0], &b[0], len(a))
+	case levelAVX2:
+		addAVX2(&dst[0], &a[0], &b[0], len(a))
 	default:
 		addGeneric(dst, a, b)
 	}
@@ -117,6 +168,8 @@ func mulImpl(dst, a, b []float32) {
 	switch level {
 	case levelAVX512:
 		mulAVX512(&dst[0], &a[0], &b[0], len(a))
+	case levelAVX2:
+		mulAVX2(&dst[0], &a[0], &b[0], len(a))
 	default:
 		mulGeneric(dst, a, b)
 	}
@@ -126,6 +179,8 @@ func scaleImpl(dst, src []float32, s float32) {
 	switch level {
 	case levelAVX512:
 		scaleAVX512(&dst[0], &src[0], len(src), s)
+	case levelAVX2:
+		scaleAVX2(&dst[0], &src[0], len(src), s)
 	default:
 		scaleGeneric(dst, src, s)
 	}
@@ -135,6 +190,8 @@ func addScaledImpl(dst []float32, s float32, src []float32) {
 	switch level {
 	case levelAVX512:
 		addScaledAVX512(&dst[0], &src[0], len(src), s)
+	case levelAVX2:
+		addScaledAVX2(&dst[0], &src[0], len(src), s)
 	default:
 		addScaledGeneric(dst, s, src)
 	}
@@ -144,6 +201,8 @@ func sumImpl(acc *[lanes]float64, src []float32) {
 	switch level {
 	case levelAVX512:
 		sumAVX512(acc, &src[0], len(src))
+	case levelAVX2:
+		sumAVX2(acc, &src[0], len(src))
 	default:
 		sumGeneric(acc, src)
 	}
@@ -153,6 +212,8 @@ func dotImpl(acc *[lanes]float64, a, b []float32) {
 	switch level {
 	case levelAVX512:
 		dotAVX512(acc, &a[0], &b[0], len(a))
+	case levelAVX2:
+		dotAVX2(acc, &a[0], &b[0], len(a))
 	default:
 		dotGeneric(acc, a, b)
 	}
@@ -163,6 +224,16 @@ func maxImpl(src []float32) (float32, bool) {
 	case levelAVX512:
 		var l [16]float32
 		if maxAVX512(&l, &src[0], len(src)) {
+			return 0, true
+		}
+		m := l[0]
+		for _, x := range l[1:] {
+			m = max(m, x)
+		}
+		return m, false
+	case levelAVX2:
+		var l [8]float32
+		if maxAVX2(&l, &src[0], len(src)) {
 			return 0, true
 		}
 		m := l[0]

@@ -77,6 +77,10 @@ type unaryCase struct {
 }
 
 func TestPathsAgree(t *testing.T) {
+	forEachPath(t, testPathsAgree)
+}
+
+func testPathsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	specials := inputs(-30, 30)[:40]
 	unary := []unaryCase{

@@ -1,0 +1,187 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "avx2_amd64.h"
+
+// Reductions for AVX2. Sum and Dot keep the 32 float64 partial sums in
+// Y0-Y7 (lane j of Yk is partial sum 4k+j), the same assignment of elements
+// to partial sums as the AVX-512 and Go code, so all give the same bits.
+
+// func sumAVX2(acc *[32]float64, src *float32, n int)
+TEXT ·sumAVX2(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+	SHRQ $5, CX
+	JZ   done
+
+loop:
+	VCVTPS2PD 0(SI), Y8
+	VADDPD    Y8, Y0, Y0
+	VCVTPS2PD 16(SI), Y8
+	VADDPD    Y8, Y1, Y1
+	VCVTPS2PD 32(SI), Y8
+	VADDPD    Y8, Y2, Y2
+	VCVTPS2PD 48(SI), Y8
+	VADDPD    Y8, Y3, Y3
+	VCVTPS2PD 64(SI), Y8
+	VADDPD    Y8, Y4, Y4
+	VCVTPS2PD 80(SI), Y8
+	VADDPD    Y8, Y5, Y5
+	VCVTPS2PD 96(SI), Y8
+	VADDPD    Y8, Y6, Y6
+	VCVTPS2PD 112(SI), Y8
+	VADDPD    Y8, Y7, Y7
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  loop
+
+done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+// func dotAVX2(acc *[32]float64, a, b *float32, n int)
+TEXT ·dotAVX2(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y4
+	VMOVUPD 160(DI), Y5
+	VMOVUPD 192(DI), Y6
+	VMOVUPD 224(DI), Y7
+	SHRQ $5, CX
+	JZ   done
+
+loop:
+	VCVTPS2PD   0(SI), Y8
+	VCVTPS2PD   0(DX), Y9
+	VFMADD231PD Y9, Y8, Y0
+	VCVTPS2PD   16(SI), Y8
+	VCVTPS2PD   16(DX), Y9
+	VFMADD231PD Y9, Y8, Y1
+	VCVTPS2PD   32(SI), Y8
+	VCVTPS2PD   32(DX), Y9
+	VFMADD231PD Y9, Y8, Y2
+	VCVTPS2PD   48(SI), Y8
+	VCVTPS2PD   48(DX), Y9
+	VFMADD231PD Y9, Y8, Y3
+	VCVTPS2PD   64(SI), Y8
+	VCVTPS2PD   64(DX), Y9
+	VFMADD231PD Y9, Y8, Y4
+	VCVTPS2PD   80(SI), Y8
+	VCVTPS2PD   80(DX), Y9
+	VFMADD231PD Y9, Y8, Y5
+	VCVTPS2PD   96(SI), Y8
+	VCVTPS2PD   96(DX), Y9
+	VFMADD231PD Y9, Y8, Y6
+	VCVTPS2PD   112(SI), Y8
+	VCVTPS2PD   112(DX), Y9
+	VFMADD231PD Y9, Y8, Y7
+	ADDQ $128, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ  loop
+
+done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+CONST8(neginf, 0xff800000)
+
+// func maxAVX2(lanes *[8]float32, src *float32, n int) (nan bool)
+// As maxAVX512: NaN lanes are skipped by VMAXPS and collected in Y9.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-25
+	MOVQ    lanes+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    n+16(FP), CX
+	VMOVUPS neginf<>(SB), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VXORPS  Y9, Y9, Y9
+	CMPQ    CX, $32
+	JB      one
+
+four:
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VMAXPS  Y0, Y4, Y0
+	VMAXPS  Y1, Y5, Y1
+	VMAXPS  Y2, Y6, Y2
+	VMAXPS  Y3, Y7, Y3
+	VCMPPS  $3, Y4, Y4, Y4
+	VCMPPS  $3, Y5, Y5, Y5
+	VCMPPS  $3, Y6, Y6, Y6
+	VCMPPS  $3, Y7, Y7, Y7
+	VORPS   Y4, Y5, Y5
+	VORPS   Y6, Y7, Y7
+	VORPS   Y5, Y9, Y9
+	VORPS   Y7, Y9, Y9
+	ADDQ    $128, SI
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JAE     four
+
+one:
+	CMPQ    CX, $8
+	JB      tail
+	VMOVUPS (SI), Y4
+	VMAXPS  Y0, Y4, Y0
+	VCMPPS  $3, Y4, Y4, Y4
+	VORPS   Y4, Y9, Y9
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     one
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	TAILMASK256(Y8)
+	VMASKMOVPS (SI), Y8, Y4
+	VMOVUPS    neginf<>(SB), Y5
+	VBLENDVPS  Y8, Y4, Y5, Y4 // −Inf in the lanes past the end
+	VMAXPS     Y0, Y4, Y0
+	VCMPPS     $3, Y4, Y4, Y4
+	VORPS      Y4, Y9, Y9
+
+done:
+	VMAXPS    Y1, Y0, Y0
+	VMAXPS    Y3, Y2, Y2
+	VMAXPS    Y2, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	VMOVMSKPS Y9, AX
+	TESTL     AX, AX
+	SETNE     nan+24(FP)
+	VZEROUPPER
+	RET
