@@ -1,107 +1,59 @@
 package tensor
 
-// GELU and its derivatives, in the two forms GPT code uses. Kernels for autograd's backward
-// passes sit beside the forward ones so that each pair can be read (and checked) together.
+import "github.com/goformer/goformer/internal/vecmath"
 
-const (
-	sqrt2OverPi   = 0.7978845608028654 // √(2/π)
-	geluTanhCubic = 0.044715
-	invSqrt2Pi    = 0.3989422804014327 // 1/√(2π)
-)
+// GELU and its derivatives, in the two forms GPT code uses. The element-wise work runs in
+// internal/vecmath's vectorised kernels; the backward kernels sit beside the forward ones so
+// that each pair can be read (and checked) together.
 
 // GELU returns the exact Gaussian error linear unit x·Φ(x) = ½x(1 + erf(x/√2)), PyTorch's
 // default and nanoGPT's.
-func GELU(a *Tensor) *Tensor {
-	return mapSlices(a, func(dst, src []float32) {
-		for i, x := range src {
-			cdf, _ := normalCDF(x)
-			dst[i] = x * cdf
-		}
-	})
-}
+func GELU(a *Tensor) *Tensor { return mapSlices(a, vecmath.GELU) }
+
+// GELUTanh returns the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))), GPT-2's
+// "gelu_new".
+func GELUTanh(a *Tensor) *Tensor { return mapSlices(a, vecmath.GELUTanh) }
 
 // GELUWithDerivative returns GELU(x) and GELU'(x) = Φ(x) + x·φ(x) from one pass (one
 // exponential per element), for a training forward pass whose backward needs the derivative.
 func GELUWithDerivative(a *Tensor) (y, dydx *Tensor) {
-	src := a.Contiguous().Data()
-	y, dydx = Zeros(a.shape...), Zeros(a.shape...)
-	parallelFor(len(src), 20, func(lo, hi int) {
-		yd, dd := y.data[lo:hi], dydx.data[lo:hi]
-		for i, x := range src[lo:hi] {
-			cdf, gauss := normalCDF(x)
-			yd[i] = x * cdf
-			dd[i] = cdf + x*invSqrt2Pi*gauss
-		}
-	})
-	return y, dydx
+	return mapSlices2(a, vecmath.GELUWithDerivative)
 }
 
 // GELUTanhWithDerivative is GELUWithDerivative for the tanh approximation.
 func GELUTanhWithDerivative(a *Tensor) (y, dydx *Tensor) {
-	src := a.Contiguous().Data()
-	y, dydx = Zeros(a.shape...), Zeros(a.shape...)
-	parallelFor(len(src), 20, func(lo, hi int) {
-		yd, dd := y.data[lo:hi], dydx.data[lo:hi]
-		for i, x := range src[lo:hi] {
-			u := sqrt2OverPi * (x + geluTanhCubic*x*x*x)
-			du := sqrt2OverPi * (1 + 3*geluTanhCubic*x*x)
-			s := sigmoidf(2 * u)
-			yd[i] = x * s
-			dd[i] = s + x*s*(1-s)*2*du
-		}
-	})
-	return y, dydx
+	return mapSlices2(a, vecmath.GELUTanhWithDerivative)
 }
 
-// GELUTanh returns the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))), GPT-2's
-// "gelu_new". It is computed as x·σ(2u), the same function: ½(1 + tanh u) = σ(2u).
-func GELUTanh(a *Tensor) *Tensor {
-	return mapSlices(a, func(dst, src []float32) {
-		for i, x := range src {
-			u := sqrt2OverPi * (x + geluTanhCubic*x*x*x)
-			dst[i] = x * sigmoidf(2*u)
-		}
-	})
-}
-
-// GELUBackward returns dy·GELU'(x) for the exact form: Φ(x) + x·φ(x).
+// GELUBackward returns dy·GELU'(x) for the exact form.
 func GELUBackward(x, dy *Tensor) *Tensor {
-	return zipSlices("GELUBackward", x, dy, func(dst, xs, gs []float32) {
-		for i, v := range xs {
-			cdf, gauss := normalCDF(v)
-			dst[i] = gs[i] * (cdf + v*invSqrt2Pi*gauss)
-		}
-	})
+	mustSameShape("GELUBackward", x, dy)
+	_, d := GELUWithDerivative(x)
+	return Mul(d, dy)
 }
 
-// GELUTanhBackward returns dy·d/dx of the tanh approximation x·σ(2u):
-// σ(2u) + x·σ(2u)(1 − σ(2u))·2u'.
+// GELUTanhBackward returns dy·d/dx of the tanh approximation.
 func GELUTanhBackward(x, dy *Tensor) *Tensor {
-	return zipSlices("GELUTanhBackward", x, dy, func(dst, xs, gs []float32) {
-		for i, v := range xs {
-			u := sqrt2OverPi * (v + geluTanhCubic*v*v*v)
-			du := sqrt2OverPi * (1 + 3*geluTanhCubic*v*v)
-			s := sigmoidf(2 * u)
-			dst[i] = gs[i] * (s + v*s*(1-s)*2*du)
-		}
-	})
+	mustSameShape("GELUTanhBackward", x, dy)
+	_, d := GELUTanhWithDerivative(x)
+	return Mul(d, dy)
 }
 
-// mapSlices runs f over matching chunks of a's elements and a fresh output, in parallel.
+// mapSlices runs a slice kernel over matching chunks of a's elements and a fresh output, in
+// parallel.
 func mapSlices(a *Tensor, f func(dst, src []float32)) *Tensor {
 	src := a.Contiguous().Data()
 	out := Zeros(a.shape...)
-	parallelFor(len(src), 20, func(lo, hi int) { f(out.data[lo:hi], src[lo:hi]) })
+	parallelFor(len(src), 4, func(lo, hi int) { f(out.data[lo:hi], src[lo:hi]) })
 	return out
 }
 
-// zipSlices runs f over matching chunks of two same-shaped tensors and a fresh output.
-func zipSlices(op string, a, b *Tensor, f func(dst, as, bs []float32)) *Tensor {
-	mustSameShape(op, a, b)
-	ad, bd := a.Contiguous().Data(), b.Contiguous().Data()
-	out := Zeros(a.shape...)
-	parallelFor(len(ad), 20, func(lo, hi int) { f(out.data[lo:hi], ad[lo:hi], bd[lo:hi]) })
-	return out
+// mapSlices2 is mapSlices for a kernel with two outputs.
+func mapSlices2(a *Tensor, f func(y, z, src []float32)) (y, z *Tensor) {
+	src := a.Contiguous().Data()
+	y, z = Zeros(a.shape...), Zeros(a.shape...)
+	parallelFor(len(src), 4, func(lo, hi int) { f(y.data[lo:hi], z.data[lo:hi], src[lo:hi]) })
+	return y, z
 }
 
 func mustSameShape(op string, a, b *Tensor) {

@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/goformer/goformer/internal/vecmath"
 )
 
 // binaryKind names a binary element-wise operation, so one strided loop per kind can serve
@@ -25,17 +27,13 @@ func binaryLoop(kind binaryKind, dst, x []float32, xs int, y []float32, ys int) 
 		x, y = x[:n], y[:n]
 		switch kind {
 		case kindAdd:
-			for i := range dst {
-				dst[i] = x[i] + y[i]
-			}
+			vecmath.Add(dst, x, y)
 		case kindSub:
 			for i := range dst {
 				dst[i] = x[i] - y[i]
 			}
 		case kindMul:
-			for i := range dst {
-				dst[i] = x[i] * y[i]
-			}
+			vecmath.Mul(dst, x, y)
 		case kindDiv:
 			for i := range dst {
 				dst[i] = x[i] / y[i]
@@ -162,9 +160,7 @@ func (t *Tensor) AddInPlace(b *Tensor) {
 // ScaleInPlace multiplies every element of the contiguous tensor t by s.
 func (t *Tensor) ScaleInPlace(s float32) {
 	d := t.Data()
-	for i := range d {
-		d[i] *= s
-	}
+	vecmath.Scale(d, d, s)
 }
 
 // unary applies f to every element and returns a new contiguous tensor.
@@ -185,7 +181,7 @@ func Neg(a *Tensor) *Tensor { return unary(a, 1, func(x float32) float32 { retur
 
 // Scale returns s·a.
 func Scale(a *Tensor, s float32) *Tensor {
-	return unary(a, 1, func(x float32) float32 { return s * x })
+	return mapSlices(a, func(dst, src []float32) { vecmath.Scale(dst, src, s) })
 }
 
 // AddScalar returns a + s.
@@ -206,11 +202,7 @@ func Pow(a *Tensor, p float32) *Tensor {
 
 // Exp returns e^a.
 func Exp(a *Tensor) *Tensor {
-	return mapSlices(a, func(dst, src []float32) {
-		for i, x := range src {
-			dst[i] = expf(x)
-		}
-	})
+	return mapSlices(a, vecmath.Exp)
 }
 
 // Log returns the natural logarithm of a.

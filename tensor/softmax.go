@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/goformer/goformer/internal/vecmath"
 )
 
 // Row-wise kernels over the last axis: softmax, log-softmax, layer normalisation and the fused
@@ -28,27 +30,10 @@ func Softmax(a *Tensor) *Tensor {
 	out := Zeros(a.shape...)
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			softmaxRow(out.data[r*c:(r+1)*c], src[r*c:(r+1)*c])
+			vecmath.SoftmaxRow(out.data[r*c:(r+1)*c], src[r*c:(r+1)*c])
 		}
 	})
 	return out
-}
-
-func softmaxRow(dst, x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var sum float64
-	for i, v := range x {
-		e := expf(v - m)
-		dst[i] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range dst {
-		dst[i] *= inv
-	}
 }
 
 // SoftmaxBackward returns the gradient with respect to the softmax input, given the softmax
@@ -81,26 +66,25 @@ func LogSoftmax(a *Tensor) *Tensor {
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			x, dst := src[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
-			m, lse := logSumExp(x)
+			m := vecmath.Max(x)
 			for i, v := range x {
-				dst[i] = v - m - lse
+				dst[i] = v - m
+			}
+			lse := logSumExpShifted(dst)
+			for i := range dst {
+				dst[i] -= lse
 			}
 		}
 	})
 	return out
 }
 
-// logSumExp returns the row maximum m and log Σexp(x − m).
-func logSumExp(x []float32) (m, lse float32) {
-	m = float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var sum float64
-	for _, v := range x {
-		sum += float64(expf(v - m))
-	}
-	return m, float32(math.Log(sum))
+// logSumExpShifted returns log Σexp(x) for a row already shifted by its maximum. It exponentiates
+// into a scratch row, since the vector kernel works slice to slice.
+func logSumExpShifted(x []float32) float32 {
+	tmp := make([]float32, len(x))
+	vecmath.Exp(tmp, x)
+	return float32(math.Log(vecmath.Sum(tmp)))
 }
 
 // LogSoftmaxBackward returns dx = dy − exp(y)·Σdy, given the log-softmax output y.
@@ -112,12 +96,10 @@ func LogSoftmaxBackward(y, dy *Tensor) *Tensor {
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			yr, gr, dst := yd[r*c:(r+1)*c], gd[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
-			var s float64
-			for _, g := range gr {
-				s += float64(g)
-			}
+			s := vecmath.Sum(gr)
+			vecmath.Exp(dst, yr) // the softmax probabilities
 			for i := range dst {
-				dst[i] = gr[i] - expf(yr[i])*float32(s)
+				dst[i] = gr[i] - dst[i]*float32(s)
 			}
 		}
 	})
@@ -139,7 +121,7 @@ func CrossEntropy(logits *Tensor, targets []int, ignoreIndex int) (loss float32,
 	parallelFor(rows, v*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			x, dst := src[r*v:(r+1)*v], probs.data[r*v:(r+1)*v]
-			softmaxRow(dst, x)
+			vecmath.SoftmaxRow(dst, x)
 			t := targets[r]
 			if t == ignoreIndex {
 				continue
@@ -147,8 +129,17 @@ func CrossEntropy(logits *Tensor, targets []int, ignoreIndex int) (loss float32,
 			if t < 0 || t >= v {
 				panic(fmt.Sprintf("tensor.CrossEntropy: target %d out of range [0, %d) at row %d", t, v, r))
 			}
-			m, lse := logSumExp(x)
-			losses[r] = float64(m + lse - x[t])
+			if p := dst[t]; p > 1e-30 {
+				losses[r] = -math.Log(float64(p))
+			} else {
+				// the probability underflowed (or nearly): take the loss from the logits
+				m := vecmath.Max(x)
+				shifted := make([]float32, len(x))
+				for i, xv := range x {
+					shifted[i] = xv - m
+				}
+				losses[r] = float64(logSumExpShifted(shifted) - shifted[t])
+			}
 		}
 	})
 	var sum float64
