@@ -63,9 +63,25 @@ func benchBatch(b *testing.B, enc *tokenizer.BPE) {
 	}
 	b.SetBytes(int64(len(needShared(b, "", "data/tinyshakespeare.txt"))))
 	b.ResetTimer()
+	cpu0, wall0 := cpuTime(), time.Now()
+	n := 0
 	for b.Loop() {
 		_ = enc.EncodeBatch(docs)
+		n++
 	}
+	wall := time.Since(wall0)
+	reportCPU(b, cpu0, n, bytesOf(docs))
+	// cores is CPU time over wall time: how many cores the batch actually kept busy. On an idle
+	// machine it approaches GOMAXPROCS; on a shared one it shows how much of the machine we got.
+	b.ReportMetric((cpuTime() - cpu0).Seconds()/wall.Seconds(), "cores")
+}
+
+func bytesOf(docs []string) int {
+	n := 0
+	for _, d := range docs {
+		n += len(d)
+	}
+	return n
 }
 
 func BenchmarkEncodeBatchGPT2(b *testing.B)   { benchBatch(b, encodings(b)["gpt2"]) }
