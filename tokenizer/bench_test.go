@@ -73,7 +73,7 @@ func benchBatch(b *testing.B, enc *tokenizer.BPE) {
 	reportCPU(b, cpu0, n, bytesOf(docs))
 	// cores is CPU time over wall time: how many cores the batch actually kept busy. On an idle
 	// machine it approaches GOMAXPROCS; on a shared one it shows how much of the machine we got.
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/wall.Seconds(), "cores")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/wall.Seconds(), "cores")
 }
 
 func bytesOf(docs []string) int {
