@@ -332,3 +332,44 @@ func TestGrad_AttentionBlock(t *testing.T) {
 		randn(rng, b, tt, c), tensor.RandNormal(rng, 1, 0.3, c), randn(rng, c),
 		tensor.RandNormal(rng, 0, 0.5, c, 3*c), tensor.RandNormal(rng, 0, 0.5, c, c), tensor.RandNormal(rng, 0, 0.5, c, c))
 }
+
+// composedAttention is attention built from the elementary ops, the reference for the fused one.
+func composedAttention(qkv *Var, nh int) *Var {
+	s := qkv.Shape()
+	b, tt, c := s[0], s[1], s[2]/3
+	hs := c / nh
+	parts := Split(qkv, -1, c, c, c)
+	heads := func(p *Var) *Var { return Permute(Reshape(p, b, tt, nh, hs), 0, 2, 1, 3) } // (B, NH, T, HS)
+	q, k, v := heads(parts[0]), heads(parts[1]), heads(parts[2])
+	att := Softmax(CausalMask(Scale(MatMulT(q, k), float32(1/math.Sqrt(float64(hs))))))
+	return Reshape(Permute(MatMul(att, v), 0, 2, 1, 3), b, tt, c)
+}
+
+func TestGrad_CausalSelfAttention(t *testing.T) {
+	rng := newRNG(20)
+	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 2) }, randn(rng, 2, 5, 3*6))
+	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 3) }, randn(rng, 1, 7, 3*9))
+	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 1) }, randn(rng, 3, 1, 3*4))
+}
+
+func TestAttentionFusedMatchesComposed(t *testing.T) {
+	rng := newRNG(21)
+	for _, s := range [][3]int{{2, 7, 3}, {1, 33, 4}, {3, 1, 2}, {2, 64, 4}} {
+		b, tt, nh := s[0], s[1], s[2]
+		c := nh * 8
+		x := tensor.RandNormal(rng, 0, 1, b, tt, 3*c)
+		proj := tensor.RandNormal(rng, 0, 1, b, tt, c)
+		fusedIn, composedIn := Param(x.Clone()), Param(x.Clone())
+		fused := CausalSelfAttention(fusedIn, nh)
+		composed := composedAttention(composedIn, nh)
+		fused.BackwardWith(proj)
+		composed.BackwardWith(proj)
+		// the same sums in another order: float32 rounding only
+		for i, v := range composed.Value.Values() {
+			require.InDelta(t, v, fused.Value.Values()[i], 1e-5, "forward %v element %d", s, i)
+		}
+		for i, v := range composedIn.Grad.Values() {
+			require.InDelta(t, v, fusedIn.Grad.Values()[i], 2e-5*(1+math.Abs(float64(v))), "gradient %v element %d", s, i)
+		}
+	}
+}

@@ -41,6 +41,12 @@ func (a *CausalSelfAttention) Forward(x *autograd.Var, cache *KVCache) *autograd
 	nh := a.NHead
 	hs := c / nh
 	qkv := a.CAttn.Forward(x) // (B, T, 3C)
+	attnDropout := a.AttnDrop.P > 0 && a.AttnDrop.Mode != nil && a.AttnDrop.Mode.Training
+	if cache == nil && !attnDropout {
+		// the fused kernel: same result as the steps below, without their copies
+		y := autograd.CausalSelfAttention(qkv, nh) // (B, T, C)
+		return a.ResidDrop.Forward(a.CProj.Forward(y))
+	}
 	parts := autograd.Split(qkv, 2, c, c, c)
 	heads := func(p *autograd.Var) *autograd.Var { // (B, T, C) -> (B, NH, T, HS)
 		return autograd.Permute(autograd.Reshape(p, b, t, nh, hs), 0, 2, 1, 3)
