@@ -3,6 +3,8 @@ package model
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/goformer/goformer/autograd"
 )
 
 // BenchmarkTrainStepSmall times one forward + backward pass of nanoGPT's CPU config
@@ -29,6 +31,7 @@ func BenchmarkTrainStepSmall(b *testing.B) {
 		}
 		m.ZeroGrad()
 		loss.Backward()
+		autograd.Release(loss)
 	}
 	b.ReportMetric(float64(batch*t)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }

@@ -43,7 +43,7 @@ func GELUTanhBackward(x, dy *Tensor) *Tensor {
 // parallel.
 func mapSlices(a *Tensor, f func(dst, src []float32)) *Tensor {
 	src := a.Contiguous().Data()
-	out := Zeros(a.shape...)
+	out := uninit(a.shape...)
 	parallelFor(len(src), 4, func(lo, hi int) { f(out.data[lo:hi], src[lo:hi]) })
 	return out
 }
@@ -51,7 +51,7 @@ func mapSlices(a *Tensor, f func(dst, src []float32)) *Tensor {
 // mapSlices2 is mapSlices for a kernel with two outputs.
 func mapSlices2(a *Tensor, f func(y, z, src []float32)) (y, z *Tensor) {
 	src := a.Contiguous().Data()
-	y, z = Zeros(a.shape...), Zeros(a.shape...)
+	y, z = uninit(a.shape...), uninit(a.shape...)
 	parallelFor(len(src), 4, func(lo, hi int) { f(y.data[lo:hi], z.data[lo:hi], src[lo:hi]) })
 	return y, z
 }

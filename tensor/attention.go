@@ -46,8 +46,8 @@ func CausalAttention(qkv *Tensor, nHead int) (y, p *Tensor) {
 	b, t, c, hs := attentionDims("CausalAttention", qkv, nHead)
 	d := qkv.Contiguous().Data()
 	c3 := 3 * c
-	p = Zeros(b, nHead, t, t)
-	y = Zeros(b, t, c)
+	p = uninit(b, nHead, t, t)
+	y = uninit(b, t, c)
 	q := func(bi, h int) int { return bi*t*c3 + h*hs }
 	k := func(bi, h int) int { return bi*t*c3 + c + h*hs }
 	v := func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
@@ -87,8 +87,8 @@ func CausalAttentionBackward(dy, qkv, p *Tensor, nHead int) *Tensor {
 	g := dy.Contiguous().Data()
 	pd := p.Contiguous().Data()
 	c3 := 3 * c
-	dqkv := Zeros(b, t, c3)
-	ds := Zeros(b, nHead, t, t)
+	dqkv := uninit(b, t, c3) // dV, dQ and dK each write their third
+	ds := uninit(b, nHead, t, t)
 	q := func(bi, h int) int { return bi*t*c3 + h*hs }
 	k := func(bi, h int) int { return bi*t*c3 + c + h*hs }
 	v := func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }

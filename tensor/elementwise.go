@@ -73,7 +73,7 @@ func binaryLoop(kind binaryKind, dst, x []float32, xs int, y []float32, ys int) 
 // broadcastBinary applies kind with broadcasting and returns a new contiguous tensor.
 func broadcastBinary(kind binaryKind, a, b *Tensor) *Tensor {
 	shape := BroadcastShapes(binaryNames[kind], a.shape, b.shape)
-	out := Zeros(shape...)
+	out := uninit(shape...)
 	n := len(out.data)
 	if n == 0 {
 		return out
@@ -166,7 +166,7 @@ func (t *Tensor) ScaleInPlace(s float32) {
 // unary applies f to every element and returns a new contiguous tensor.
 func unary(a *Tensor, cost int, f func(float32) float32) *Tensor {
 	src := a.Contiguous().Data()
-	out := Zeros(a.shape...)
+	out := uninit(a.shape...)
 	parallelFor(len(src), cost, func(lo, hi int) {
 		d, s := out.data[lo:hi], src[lo:hi]
 		for i := range d {

@@ -10,7 +10,7 @@ func Gather(table *Tensor, ids []int) *Tensor {
 	}
 	v, c := table.shape[0], table.shape[1]
 	src := table.Contiguous().Data()
-	out := Zeros(len(ids), c)
+	out := uninit(len(ids), c)
 	for i, id := range ids {
 		if id < 0 || id >= v {
 			panic(fmt.Sprintf("tensor.Gather: id %d at position %d out of range for table %v", id, i, table.shape))
@@ -59,7 +59,7 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 		}
 		shape[axis] += t.shape[axis]
 	}
-	out := Zeros(shape...)
+	out := uninit(shape...) // every input fills its slot
 	start := 0
 	for _, t := range ts {
 		out.Narrow(axis, start, t.shape[axis]).CopyFrom(t)

@@ -17,9 +17,9 @@ func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 	if bias != nil {
 		b = bias.Contiguous().Data()
 	}
-	y = Zeros(x.shape...)
+	y = uninit(x.shape...)
 	statShape := x.shape[:len(x.shape)-1]
-	mean, rstd = Zeros(statShape...), Zeros(statShape...)
+	mean, rstd = uninit(statShape...), uninit(statShape...)
 	parallelFor(rows, c*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, dst := src[r*c:(r+1)*c], y.data[r*c:(r+1)*c]
@@ -69,7 +69,7 @@ func LayerNormBackward(dy, x, weight, mean, rstd *Tensor) (dx, dweight, dbias *T
 	gd := dy.Contiguous().Data()
 	w := weight.Contiguous().Data()
 	md, rd := mean.Contiguous().Data(), rstd.Contiguous().Data()
-	dx = Zeros(x.shape...)
+	dx = uninit(x.shape...)
 	// dweight and dbias sum over rows: each worker keeps its own partial sums (in float64, as
 	// there may be many rows) and they are added in worker order at the end.
 	type partial struct{ dw, db []float64 }

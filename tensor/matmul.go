@@ -58,7 +58,7 @@ func matmul(op string, a *Tensor, ta bool, b *Tensor, tb bool) *Tensor {
 		panic(fmt.Sprintf("tensor.%s: inner dimensions differ: %v x %v", op, a.shape, b.shape))
 	}
 	batch := BroadcastShapes(op, a.shape[:na-2], b.shape[:nb-2])
-	out := Zeros(append(append([]int(nil), batch...), m, n)...)
+	out := uninit(append(append([]int(nil), batch...), m, n)...) // the kernel writes every element (zeros when K = 0)
 	if out.Size() == 0 {
 		return out
 	}

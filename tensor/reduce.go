@@ -64,7 +64,7 @@ func Mean(t *Tensor, axis int, keepdim bool) *Tensor {
 func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 	outer, d, inner, shape := reduceShape(op, t, axis, keepdim)
 	src := t.Contiguous().Data()
-	out := Zeros(shape...)
+	out := uninit(shape...)
 	scale := 1.0
 	if mean {
 		scale = 1 / float64(d)

@@ -27,7 +27,7 @@ func lastAxisRows(op string, t *Tensor) (data []float32, rows, c int) {
 // a row that is entirely -Inf gives NaN, as in PyTorch.
 func Softmax(a *Tensor) *Tensor {
 	src, rows, c := lastAxisRows("Softmax", a)
-	out := Zeros(a.shape...)
+	out := uninit(a.shape...)
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			vecmath.SoftmaxRow(out.data[r*c:(r+1)*c], src[r*c:(r+1)*c])
@@ -42,7 +42,7 @@ func SoftmaxBackward(y, dy *Tensor) *Tensor {
 	mustSameShape("SoftmaxBackward", y, dy)
 	yd, rows, c := lastAxisRows("SoftmaxBackward", y)
 	gd := dy.Contiguous().Data()
-	out := Zeros(y.shape...)
+	out := uninit(y.shape...)
 	parallelFor(rows, c*3, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			yr, gr, dst := yd[r*c:(r+1)*c], gd[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
@@ -62,7 +62,7 @@ func SoftmaxBackward(y, dy *Tensor) *Tensor {
 // LogSoftmax returns x − max − log Σexp(x − max) over the last axis.
 func LogSoftmax(a *Tensor) *Tensor {
 	src, rows, c := lastAxisRows("LogSoftmax", a)
-	out := Zeros(a.shape...)
+	out := uninit(a.shape...)
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			x, dst := src[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
@@ -92,7 +92,7 @@ func LogSoftmaxBackward(y, dy *Tensor) *Tensor {
 	mustSameShape("LogSoftmaxBackward", y, dy)
 	yd, rows, c := lastAxisRows("LogSoftmaxBackward", y)
 	gd := dy.Contiguous().Data()
-	out := Zeros(y.shape...)
+	out := uninit(y.shape...)
 	parallelFor(rows, c*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			yr, gr, dst := yd[r*c:(r+1)*c], gd[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
@@ -116,7 +116,7 @@ func CrossEntropy(logits *Tensor, targets []int, ignoreIndex int) (loss float32,
 		panic(fmt.Sprintf("tensor.CrossEntropy: logits %v need shape (N, V) with N = %d targets", logits.shape, len(targets)))
 	}
 	src, rows, v := lastAxisRows("CrossEntropy", logits)
-	probs = Zeros(logits.shape...)
+	probs = uninit(logits.shape...)
 	losses := make([]float64, rows)
 	parallelFor(rows, v*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {

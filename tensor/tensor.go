@@ -11,6 +11,9 @@ type Tensor struct {
 	shape   []int
 	strides []int
 	offset  int
+	// owned says data was allocated for this tensor (not a view, not the caller's slice), so
+	// Release may recycle it.
+	owned bool
 }
 
 // contiguousStrides returns the row-major strides of shape.
@@ -42,7 +45,10 @@ func newContiguous(data []float32, shape []int) *Tensor {
 
 // Zeros returns a tensor of the given shape filled with 0. No shape arguments gives a scalar.
 func Zeros(shape ...int) *Tensor {
-	return newContiguous(make([]float32, numel("Zeros", shape)), shape)
+	numel("Zeros", shape)
+	t := uninit(shape...)
+	clear(t.data)
+	return t
 }
 
 // Ones returns a tensor of the given shape filled with 1.
@@ -177,7 +183,9 @@ func (t *Tensor) Item() float32 {
 
 // Clone returns a contiguous copy that shares nothing with t.
 func (t *Tensor) Clone() *Tensor {
-	return newContiguous(t.Values(), t.shape)
+	out := uninit(t.shape...)
+	copyStrided(out.data, t)
+	return out
 }
 
 // Contiguous returns t itself if it is contiguous, else a contiguous copy.
@@ -185,7 +193,7 @@ func (t *Tensor) Contiguous() *Tensor {
 	if t.IsContiguous() {
 		return t
 	}
-	out := Zeros(t.shape...)
+	out := uninit(t.shape...)
 	copyStrided(out.data, t)
 	return out
 }

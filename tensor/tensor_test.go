@@ -216,3 +216,21 @@ func TestGatherScatterConcatSplit(t *testing.T) {
 	assert.Panics(t, func() { Split(c, 1, 2, 2) })
 	assert.Panics(t, func() { Concat(0, a, b) })
 }
+
+func TestReleaseRecyclesOwnedStorage(t *testing.T) {
+	a := Add(Ones(64, 32), Ones(64, 32))
+	zeros := FromSlice(make([]float32, 64*32), 64, 32)
+	first := &a.Data()[0]
+	Release(a)
+	assert.Panics(t, func() { a.Values() }, "a released tensor is detached")
+	b := Exp(zeros)
+	assert.Same(t, first, &b.Data()[0], "the next result of that size reuses the storage")
+	assert.Equal(t, Ones(64, 32).Values(), b.Values())
+
+	user := make([]float32, 4096)
+	v := FromSlice(user, 4096)
+	Release(v, v.Reshape(64, 64), nil)
+	assert.Len(t, v.Values(), 4096, "storage the caller passed in is never recycled")
+	z := Zeros(4096)
+	assert.NotSame(t, &user[0], &z.Data()[0])
+}

@@ -89,6 +89,8 @@ func (tr *trainer) step(it int) error {
 	tr.opt.Step()
 	tr.opt.ZeroGrad()
 	tr.lastLoss = loss.Item()
+	// hand the step's activations and gradients back for the next step to reuse
+	autograd.Release(loss)
 	return nil
 }
 

@@ -1,0 +1,54 @@
+package autograd
+
+import (
+	"testing"
+
+	"github.com/goformer/goformer/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// steps runs a few plain gradient-descent steps of a small network whose intermediates are big
+// enough to be recycled, releasing each step's graph or not.
+func steps(release bool) []float32 {
+	rng := newRNG(30)
+	w1 := Param(tensor.RandNormal(rng, 0, 0.3, 64, 48))
+	w2 := Param(tensor.RandNormal(rng, 0, 0.3, 48, 64))
+	x := Const(tensor.RandNormal(rng, 0, 1, 40, 64))
+	targets := make([]int, 40)
+	for i := range targets {
+		targets[i] = i % 48
+	}
+	for range 5 {
+		h := GELU(LayerNorm(MatMul(x, w1), Const(tensor.Ones(48)), nil, 1e-5))
+		loss := CrossEntropy(MatMulT(h, w1), targets, -1)
+		loss = Add(loss, MeanAll(Mul(MatMul(h, w2), Const(tensor.Full(0.01, 40, 64)))))
+		loss.Backward()
+		for _, p := range []*Var{w1, w2} {
+			p.Value.AddInPlace(tensor.Scale(p.Grad, -0.1))
+			p.ZeroGrad()
+		}
+		if release {
+			Release(loss)
+		}
+	}
+	return append(w1.Value.Values(), w2.Value.Values()...)
+}
+
+func TestReleaseRecyclesWithoutChangingResults(t *testing.T) {
+	assert.Equal(t, steps(false), steps(true), "recycled buffers must not change any result")
+}
+
+func TestReleaseLeavesLeavesAlone(t *testing.T) {
+	w := Param(tensor.Ones(64, 32))
+	x := Const(tensor.Ones(8, 64))
+	y := MatMul(x, w)
+	loss := MeanAll(y)
+	loss.Backward()
+	Release(loss)
+	require.NotNil(t, w.Grad)
+	assert.Equal(t, 64*32, len(w.Grad.Values()))
+	assert.Equal(t, 64*32, len(w.Value.Values()))
+	assert.Equal(t, 8*64, len(x.Value.Values()))
+	assert.Nil(t, y.Value, "released values are gone")
+}
