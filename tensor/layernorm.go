@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/goformer/goformer/internal/vecmath"
 )
 
 // LayerNorm normalises each row of x (..., C) over its last axis and applies the affine weight
@@ -23,25 +25,15 @@ func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 	parallelFor(rows, c*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, dst := src[r*c:(r+1)*c], y.data[r*c:(r+1)*c]
-			var s float64
-			for _, v := range row {
-				s += float64(v)
-			}
-			m := s / float64(c)
-			var ss float64
-			for _, v := range row {
-				d := float64(v) - m
-				ss += d * d
-			}
-			rs := 1 / math.Sqrt(ss/float64(c)+float64(eps))
-			mf, rf := float32(m), float32(rs)
+			mf := float32(vecmath.Sum(row) / float64(c))
 			for i, v := range row {
-				dst[i] = (v - mf) * rf * w[i]
+				dst[i] = v - mf
 			}
+			rf := float32(1 / math.Sqrt(vecmath.Dot(dst, dst)/float64(c)+float64(eps)))
+			vecmath.Scale(dst, dst, rf)
+			vecmath.Mul(dst, dst, w)
 			if b != nil {
-				for i := range dst {
-					dst[i] += b[i]
-				}
+				vecmath.Add(dst, dst, b)
 			}
 			mean.data[r], rstd.data[r] = mf, rf
 		}
@@ -70,43 +62,58 @@ func LayerNormBackward(dy, x, weight, mean, rstd *Tensor) (dx, dweight, dbias *T
 	w := weight.Contiguous().Data()
 	md, rd := mean.Contiguous().Data(), rstd.Contiguous().Data()
 	dx = uninit(x.shape...)
-	// dweight and dbias sum over rows: each worker keeps its own partial sums (in float64, as
-	// there may be many rows) and they are added in worker order at the end.
-	type partial struct{ dw, db []float64 }
+	// dweight and dbias sum over rows. Each chunk of rows sums in float32 over blocks of
+	// lnBlock rows (short enough that float32 loses nothing that matters) and adds the block
+	// sums into float64; the chunks' totals are added in chunk order at the end, so the result
+	// does not depend on scheduling.
+	const lnBlock = 32
 	nChunks := max(1, min(Workers(), rows))
-	parts := make([]partial, nChunks)
-	chunk := (rows + nChunks - 1) / max(nChunks, 1)
+	chunk := (rows + nChunks - 1) / nChunks
+	dw64, db64 := make([][]float64, nChunks), make([][]float64, nChunks)
 	parallelFor(nChunks, rows*c*8/nChunks+1, func(clo, chi int) {
+		n, gw, prod := make([]float32, c), make([]float32, c), make([]float32, c)
+		bw, bb := make([]float32, c), make([]float32, c)
 		for ch := clo; ch < chi; ch++ {
-			p := partial{make([]float64, c), make([]float64, c)}
-			for r := ch * chunk; r < min((ch+1)*chunk, rows); r++ {
+			sw, sb := make([]float64, c), make([]float64, c)
+			flush := func() {
+				for i := range c {
+					sw[i] += float64(bw[i])
+					sb[i] += float64(bb[i])
+				}
+				clear(bw)
+				clear(bb)
+			}
+			r0, r1 := ch*chunk, min((ch+1)*chunk, rows)
+			for r := r0; r < r1; r++ {
 				xr, gr, dst := xd[r*c:(r+1)*c], gd[r*c:(r+1)*c], dx.data[r*c:(r+1)*c]
 				m, rs := md[r], rd[r]
-				var sumG, sumGN float64
-				for i := range xr {
-					n := (xr[i] - m) * rs
-					g := gr[i] * w[i]
-					sumG += float64(g)
-					sumGN += float64(g * n)
-					p.dw[i] += float64(gr[i] * n)
-					p.db[i] += float64(gr[i])
+				for i, v := range xr {
+					n[i] = (v - m) * rs
 				}
-				meanG, meanGN := float32(sumG/float64(c)), float32(sumGN/float64(c))
-				for i := range xr {
-					n := (xr[i] - m) * rs
-					dst[i] = rs * (gr[i]*w[i] - meanG - n*meanGN)
+				vecmath.Mul(gw, gr, w)
+				meanG := float32(vecmath.Sum(gw) / float64(c))
+				meanGN := float32(vecmath.Dot(gw, n) / float64(c))
+				for i := range dst {
+					dst[i] = rs * (gw[i] - meanG - n[i]*meanGN)
+				}
+				vecmath.Mul(prod, gr, n)
+				vecmath.Add(bw, bw, prod)
+				vecmath.Add(bb, bb, gr)
+				if (r-r0+1)%lnBlock == 0 {
+					flush()
 				}
 			}
-			parts[ch] = p
+			flush()
+			dw64[ch], db64[ch] = sw, sb
 		}
 	})
 	dweight, dbias = Zeros(c), Zeros(c)
 	for i := range c {
 		var sw, sb float64
-		for _, p := range parts {
-			if p.dw != nil {
-				sw += p.dw[i]
-				sb += p.db[i]
+		for ch := range nChunks {
+			if dw64[ch] != nil {
+				sw += dw64[ch][i]
+				sb += db64[ch][i]
 			}
 		}
 		dweight.data[i], dbias.data[i] = float32(sw), float32(sb)

@@ -234,3 +234,29 @@ func TestReleaseRecyclesOwnedStorage(t *testing.T) {
 	z := Zeros(4096)
 	assert.NotSame(t, &user[0], &z.Data()[0])
 }
+
+// LayerNormBackward's weight and bias gradients sum over rows in blocks; check them against a
+// float64 sum over enough rows to cross several blocks, for any worker count.
+func TestLayerNormBackwardSumsOverManyRows(t *testing.T) {
+	rng := newRNG(40)
+	const rows, c = 100, 7
+	x := RandNormal(rng, 0.3, 2, rows, c)
+	w := RandNormal(rng, 1, 0.5, c)
+	dy := RandNormal(rng, 0, 1, rows, c)
+	_, mean, rstd := LayerNorm(x, w, nil, 1e-5)
+	defer SetWorkers(0)
+	for _, workers := range []int{1, 2, 3} {
+		SetWorkers(workers)
+		_, dw, db := LayerNormBackward(dy, x, w, mean, rstd)
+		for i := range c {
+			var sw, sb float64
+			for r := range rows {
+				n := (float64(x.At(r, i)) - float64(mean.At(r))) * float64(rstd.At(r))
+				sw += float64(dy.At(r, i)) * n
+				sb += float64(dy.At(r, i))
+			}
+			assert.InDelta(t, sw, dw.At(i), 1e-4*(1+math.Abs(sw)), "dweight[%d] with %d workers", i, workers)
+			assert.InDelta(t, sb, db.At(i), 1e-4*(1+math.Abs(sb)), "dbias[%d] with %d workers", i, workers)
+		}
+	}
+}
