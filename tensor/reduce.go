@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/goformer/goformer/internal/vecmath"
 )
 
 // reduceShape splits a contiguous tensor around axis into (outer, d, inner) and returns the
@@ -69,24 +71,43 @@ func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 	if mean {
 		scale = 1 / float64(d)
 	}
+	if outer == 1 {
+		// Summing away a leading axis (a bias gradient): split the columns instead of the rows.
+		parallelFor(inner, d, func(lo, hi int) {
+			sumColumns(out.data[lo:hi], src, lo, d, inner, scale)
+		})
+		return out
+	}
 	parallelFor(outer, d*inner, func(lo, hi int) {
-		acc := make([]float64, inner)
 		for o := lo; o < hi; o++ {
-			clear(acc)
-			base := o * d * inner
-			for j := range d {
-				row := src[base+j*inner : base+(j+1)*inner]
-				for i, x := range row {
-					acc[i] += float64(x)
-				}
-			}
-			dst := out.data[o*inner : (o+1)*inner]
-			for i := range dst {
-				dst[i] = float32(acc[i] * scale)
-			}
+			sumColumns(out.data[o*inner:(o+1)*inner], src[o*d*inner:(o+1)*d*inner], 0, d, inner, scale)
 		}
 	})
 	return out
+}
+
+// sumColumns writes into dst the sums (times scale) of columns lo..lo+len(dst) of src, a
+// (d, inner) row-major block. It adds rows with the vector kernel into float32 partial sums of
+// sumBlock rows each (short enough that float32 loses nothing that matters) and adds those into
+// float64 totals.
+func sumColumns(dst, src []float32, lo, d, inner int, scale float64) {
+	const sumBlock = 32
+	n := len(dst)
+	acc := make([]float64, n)
+	part := make([]float32, n)
+	for j0 := 0; j0 < d; j0 += sumBlock {
+		clear(part)
+		for j := j0; j < min(j0+sumBlock, d); j++ {
+			row := src[j*inner+lo : j*inner+lo+n]
+			vecmath.Add(part, part, row)
+		}
+		for i, p := range part {
+			acc[i] += float64(p)
+		}
+	}
+	for i := range dst {
+		dst[i] = float32(acc[i] * scale)
+	}
 }
 
 // Max returns the maximum over axis. NaN propagates.

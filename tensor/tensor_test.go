@@ -260,3 +260,34 @@ func TestLayerNormBackwardSumsOverManyRows(t *testing.T) {
 		}
 	}
 }
+
+// Sums over a long axis run in float32 blocks added into float64: check against a float64 sum,
+// for leading, middle and trailing axes and any worker count.
+func TestSumOverLongAxes(t *testing.T) {
+	x := RandNormal(newRNG(41), 0.5, 3, 3, 300, 5)
+	defer SetWorkers(0)
+	for _, workers := range []int{1, 2} {
+		SetWorkers(workers)
+		for _, axis := range []int{0, 1, 2} {
+			got := Sum(x, axis, false)
+			shape := got.Shape()
+			for i := range got.Size() {
+				// multi-index of output element i, with the reduced axis inserted back
+				idx := make([]int, 0, 3)
+				r := i
+				for a := len(shape) - 1; a >= 0; a-- {
+					idx = append([]int{r % shape[a]}, idx...)
+					r /= shape[a]
+				}
+				var want float64
+				for j := range x.Dim(axis) {
+					full := append(append(append([]int{}, idx[:axis]...), j), idx[axis:]...)
+					want += float64(x.At(full...))
+				}
+				assert.InDelta(t, want, got.Values()[i], 1e-5*(10+math.Abs(want)), "axis %d element %d", axis, i)
+			}
+		}
+	}
+	flat := Sum(RandNormal(newRNG(42), 0, 1, 1000, 3), 0, false)
+	assert.Equal(t, []int{3}, flat.Shape())
+}
