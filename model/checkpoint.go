@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/goformer/goformer/internal/atomicfile"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -149,47 +150,31 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 		return fmt.Errorf("model.SaveCheckpoint: %w", err)
 	}
 	// The tensor file gets a fresh name, so writing it never touches the current checkpoint.
-	f, err := os.CreateTemp(dir, fmt.Sprintf("state-%d-*.safetensors", st.Step))
+	h := sha256.New()
+	tpath, err := atomicfile.WriteTemp(dir, fmt.Sprintf("state-%d-*.safetensors", st.Step), func(w io.Writer) error {
+		if err := tensor.WriteSafetensors(io.MultiWriter(w, h), tensors, map[string]string{"format": checkpointFormat}); err != nil {
+			return err
+		}
+		return hook("tensors")
+	})
 	if err != nil {
 		return fmt.Errorf("model.SaveCheckpoint: %w", err)
-	}
-	tpath := f.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			f.Close()
-			os.Remove(tpath)
-		}
-		if err != nil {
-			err = fmt.Errorf("model.SaveCheckpoint: %w", err)
-		}
-	}()
-	h := sha256.New()
-	if err = tensor.WriteSafetensors(io.MultiWriter(f, h), tensors, map[string]string{"format": checkpointFormat}); err != nil {
-		return err
-	}
-	if err = hook("tensors"); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
 	}
 	cj.Tensors = filepath.Base(tpath)
 	cj.SHA256 = hex.EncodeToString(h.Sum(nil))
 	js, err := json.MarshalIndent(cj, "", "  ")
+	if err == nil {
+		err = atomicfile.WriteFile(filepath.Join(dir, CheckpointFile), func(w io.Writer) error {
+			if _, err := w.Write(append(js, '\n')); err != nil {
+				return err
+			}
+			return hook("json")
+		})
+	}
 	if err != nil {
-		return err
+		os.Remove(tpath) // the previous checkpoint's JSON still names its own tensor file
+		return fmt.Errorf("model.SaveCheckpoint: %w", err)
 	}
-	if err = writeFileAtomic(filepath.Join(dir, CheckpointFile), append(js, '\n')); err != nil {
-		return err
-	}
-	committed = true
 
 	// Older tensor files are garbage now; failing to delete one costs disk space, not correctness.
 	if entries, rerr := os.ReadDir(dir); rerr == nil {
@@ -199,46 +184,6 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 				os.Remove(filepath.Join(dir, n))
 			}
 		}
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data: temporary file in the same directory, fsync, rename,
-// directory fsync.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = hook("json"); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil { // not every platform can sync a directory
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

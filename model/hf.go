@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/goformer/goformer/internal/atomicfile"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -503,61 +505,27 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
-	var tmps []string
-	defer func() {
-		for _, t := range tmps {
-			os.Remove(t) // after a successful rename the name is gone and this does nothing
-		}
-	}()
-	weightsTmp, err := writeTemp(dir, hfWeightsFile, func(f *os.File) error {
-		return tensor.WriteSafetensors(f, tensors, map[string]string{"format": "pt"})
+	weightsTmp, err := atomicfile.WriteTemp(dir, "."+hfWeightsFile+".tmp*", func(w io.Writer) error {
+		return tensor.WriteSafetensors(w, tensors, map[string]string{"format": "pt"})
 	})
-	if weightsTmp != "" {
-		tmps = append(tmps, weightsTmp)
-	}
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
-	cfgTmp, err := writeTemp(dir, hfConfigFile, func(f *os.File) error {
-		_, err := f.Write(cfgJSON)
+	cfgTmp, err := atomicfile.WriteTemp(dir, "."+hfConfigFile+".tmp*", func(w io.Writer) error {
+		_, err := w.Write(cfgJSON)
 		return err
 	})
-	if cfgTmp != "" {
-		tmps = append(tmps, cfgTmp)
-	}
 	if err != nil {
+		os.Remove(weightsTmp)
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
 	// The weights go first: a config.json always describes weights at least as new as itself.
-	if err := os.Rename(weightsTmp, filepath.Join(dir, hfWeightsFile)); err != nil {
+	if err := atomicfile.Commit(weightsTmp, filepath.Join(dir, hfWeightsFile)); err != nil {
+		os.Remove(cfgTmp)
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
-	if err := os.Rename(cfgTmp, filepath.Join(dir, hfConfigFile)); err != nil {
+	if err := atomicfile.Commit(cfgTmp, filepath.Join(dir, hfConfigFile)); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil { // make the renames durable where the OS allows it
-		d.Sync()
-		d.Close()
 	}
 	return nil
-}
-
-// writeTemp writes a file under a temporary name in dir (named after base), syncs and closes it,
-// and returns its path, which is non-empty whenever a file was created.
-func writeTemp(dir, base string, write func(*os.File) error) (string, error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return "", err
-	}
-	err = write(f)
-	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes 0600; model files are normally readable
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return f.Name(), err
 }

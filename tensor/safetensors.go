@@ -8,10 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/goformer/goformer/internal/atomicfile"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -608,39 +608,6 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 // SaveSafetensors writes tensors and metadata to path as WriteSafetensors does, atomically: the
 // file is written under a temporary name in the same directory, synced to disk and renamed over
 // path, so a crash or error part-way leaves any previous file at path intact.
-func SaveSafetensors(path string, tensors map[string]*Tensor, metadata map[string]string) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = WriteSafetensors(f, tensors, metadata); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a model file is normally readable
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Sync the directory so the rename itself survives a crash; not every platform allows
-	// opening a directory for this, so failure here is not an error.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+func SaveSafetensors(path string, tensors map[string]*Tensor, metadata map[string]string) error {
+	return atomicfile.WriteFile(path, func(w io.Writer) error { return WriteSafetensors(w, tensors, metadata) })
 }
