@@ -38,6 +38,18 @@ func headOffsets(b, nh int, a, bb, c func(bi, h int) int) []gemm.BatchOffsets {
 	return offs
 }
 
+// headLayout returns where head h of batch entry bi starts: its q, k and v blocks in qkv
+// (B, T, 3C), its (T, T) score matrix in (B, NH, T, T), and its columns in the output (B, T, C).
+func headLayout(t, c, hs, nHead int) (q, k, v, score, out func(bi, h int) int) {
+	c3 := 3 * c
+	q = func(bi, h int) int { return bi*t*c3 + h*hs }
+	k = func(bi, h int) int { return bi*t*c3 + c + h*hs }
+	v = func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
+	score = func(bi, h int) int { return (bi*nHead + h) * t * t }
+	out = func(bi, h int) int { return bi*t*c + h*hs }
+	return q, k, v, score, out
+}
+
 // CausalAttention computes multi-head causal self-attention from a fused projection qkv
 // (B, T, 3C) holding q, k and v side by side: for each head, softmax(q·kᵀ/√HS, masked so that
 // position i sees positions ≤ i)·v. It returns y (B, T, C), heads side by side as GPT-2 lays
@@ -48,11 +60,7 @@ func CausalAttention(qkv *Tensor, nHead int) (y, p *Tensor) {
 	c3 := 3 * c
 	p = uninit(b, nHead, t, t)
 	y = uninit(b, t, c)
-	q := func(bi, h int) int { return bi*t*c3 + h*hs }
-	k := func(bi, h int) int { return bi*t*c3 + c + h*hs }
-	v := func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
-	score := func(bi, h int) int { return (bi*nHead + h) * t * t }
-	out := func(bi, h int) int { return bi*t*c + h*hs }
+	q, k, v, score, out := headLayout(t, c, hs, nHead)
 
 	// scores (T, T) = q·kᵀ per head
 	gemm.SgemmBatched(false, true, t, t, hs, d, c3, d, c3, p.data, t, headOffsets(b, nHead, q, k, score), false)
@@ -89,11 +97,7 @@ func CausalAttentionBackward(dy, qkv, p *Tensor, nHead int) *Tensor {
 	c3 := 3 * c
 	dqkv := uninit(b, t, c3) // dV, dQ and dK each write their third
 	ds := uninit(b, nHead, t, t)
-	q := func(bi, h int) int { return bi*t*c3 + h*hs }
-	k := func(bi, h int) int { return bi*t*c3 + c + h*hs }
-	v := func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
-	score := func(bi, h int) int { return (bi*nHead + h) * t * t }
-	out := func(bi, h int) int { return bi*t*c + h*hs }
+	q, k, v, score, out := headLayout(t, c, hs, nHead)
 
 	// dV = pᵀ·dy
 	gemm.SgemmBatched(true, false, t, hs, t, pd, t, g, c, dqkv.data, c3, headOffsets(b, nHead, score, out, v), false)
