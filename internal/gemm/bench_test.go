@@ -99,3 +99,173 @@ func BenchmarkKernels(b *testing.B) {
 		b.Run(kn.name, func(b *testing.B) { runBench(b, benchCase{batch: 1, m: 512, n: 512, k: 512}, 1) })
 	}
 }
+
+// gptStepProduct is one product of the GPT step benchmark; batched products
+// use the attention layout (heads as strided column blocks of a (B, T, 3C)
+// or (B, T, C) buffer, scores as contiguous (T, T) blocks).
+type gptStepProduct struct {
+	transA, transB bool
+	m, n, k        int
+	lda, ldb, ldc  int
+	aOff, bOff     func(bi, h int) int // nil: a single product at offset 0
+	cOff           func(bi, h int) int
+	times          int
+}
+
+// gptStepProducts lists the products of one training step of the small GPT
+// (4 layers, 4 heads × 32, width 128, MLP 512, batch 12 × 64 tokens, vocab
+// 65), each with its repeat count: forward (NT, x·Wᵀ), input gradients (NN)
+// and weight gradients (TN), and the batched attention products.
+func gptStepProducts() []gptStepProduct {
+	const bt, c, c3, t, hs, nh = 768, 128, 384, 64, 32, 4
+	q := func(bi, h int) int { return bi*t*c3 + h*hs }
+	k := func(bi, h int) int { return bi*t*c3 + c + h*hs }
+	v := func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
+	score := func(bi, h int) int { return (bi*nh + h) * t * t }
+	out := func(bi, h int) int { return bi*t*c + h*hs }
+	lin := func(transA, transB bool, m, n, kk, times int) gptStepProduct {
+		lda, ldb := kk, n
+		if transA {
+			lda = m
+		}
+		if transB {
+			ldb = kk
+		}
+		return gptStepProduct{transA: transA, transB: transB, m: m, n: n, k: kk, lda: lda, ldb: ldb, ldc: n, times: times}
+	}
+	att := func(transA, transB bool, m, n, kk, lda, ldb, ldc int, a, b, cc func(bi, h int) int) gptStepProduct {
+		return gptStepProduct{transA, transB, m, n, kk, lda, ldb, ldc, a, b, cc, 4}
+	}
+	return []gptStepProduct{
+		// forward
+		lin(false, true, bt, 384, 128, 4), lin(false, true, bt, 128, 128, 4),
+		lin(false, true, bt, 512, 128, 4), lin(false, true, bt, 128, 512, 4),
+		lin(false, true, bt, 65, 128, 1),
+		att(false, true, t, t, hs, c3, c3, t, q, k, score),
+		att(false, false, t, hs, t, t, c3, c, score, v, out),
+		// backward: input gradients
+		lin(false, false, bt, 128, 384, 4), lin(false, false, bt, 128, 128, 4),
+		lin(false, false, bt, 128, 512, 4), lin(false, false, bt, 512, 128, 4),
+		lin(false, false, bt, 128, 65, 1),
+		// backward: weight gradients
+		lin(true, false, 384, 128, bt, 4), lin(true, false, 128, 128, bt, 4),
+		lin(true, false, 512, 128, bt, 4), lin(true, false, 128, 512, bt, 4),
+		lin(true, false, 65, 128, bt, 1),
+		// backward: attention
+		att(true, false, t, hs, t, t, c, c3, score, out, v),
+		att(false, true, t, t, hs, c, c3, t, out, v, score),
+		att(false, false, t, hs, t, t, c3, c3, score, k, q),
+		att(true, false, t, hs, t, t, c3, c3, score, q, k),
+	}
+}
+
+// gptStepPrepared is a gptStepProduct with its operands allocated.
+type gptStepPrepared struct {
+	p       gptStepProduct
+	a, bb   []float32
+	c       []float32
+	offsets []BatchOffsets
+	flops   float64 // per run of all its repeats
+}
+
+func (pr *gptStepPrepared) run() {
+	p := pr.p
+	for range p.times {
+		if pr.offsets == nil {
+			Sgemm(p.transA, p.transB, p.m, p.n, p.k, pr.a, p.lda, pr.bb, p.ldb, pr.c, p.ldc, false)
+		} else {
+			SgemmBatched(p.transA, p.transB, p.m, p.n, p.k, pr.a, p.lda, pr.bb, p.ldb, pr.c, p.ldc, pr.offsets, false)
+		}
+	}
+}
+
+func (pr *gptStepPrepared) name() string {
+	p := pr.p
+	t := map[bool]string{false: "N", true: "T"}
+	s := fmt.Sprintf("%s%s_%dx%dx%d", t[p.transA], t[p.transB], p.m, p.n, p.k)
+	if pr.offsets != nil {
+		s = "bmm48_" + s
+	}
+	return s
+}
+
+func prepareGPTStep() []gptStepPrepared {
+	const nb, nh = 12, 4
+	rng := rand.New(rand.NewPCG(1, 1))
+	size := func(rows, ld int) int { return rows * ld }
+	var preps []gptStepPrepared
+	for _, p := range gptStepProducts() {
+		ar, br := p.m, p.k
+		if p.transA {
+			ar = p.k
+		}
+		if p.transB {
+			br = p.n
+		}
+		pr := gptStepPrepared{p: p}
+		if p.aOff == nil {
+			pr.a = randSlice(rng, size(ar, p.lda))
+			pr.bb = randSlice(rng, size(br, p.ldb))
+			pr.c = make([]float32, size(p.m, p.ldc))
+			pr.flops = 2 * float64(p.m*p.n*p.k*p.times)
+		} else {
+			// Shared buffers sized for the largest offset plus one matrix.
+			var maxA, maxB, maxC int
+			for bi := range nb {
+				for h := range nh {
+					pr.offsets = append(pr.offsets, BatchOffsets{A: p.aOff(bi, h), B: p.bOff(bi, h), C: p.cOff(bi, h)})
+					maxA, maxB, maxC = max(maxA, p.aOff(bi, h)), max(maxB, p.bOff(bi, h)), max(maxC, p.cOff(bi, h))
+				}
+			}
+			pr.a = randSlice(rng, maxA+size(ar, p.lda))
+			pr.bb = randSlice(rng, maxB+size(br, p.ldb))
+			pr.c = make([]float32, maxC+size(p.m, p.ldc))
+			pr.flops = 2 * float64(p.m*p.n*p.k*p.times*nb*nh)
+		}
+		preps = append(preps, pr)
+	}
+	return preps
+}
+
+// BenchmarkGPTStep runs every product of one small-GPT training step per
+// iteration (see gptStepProducts), on 1 and 2 workers.
+func BenchmarkGPTStep(b *testing.B) {
+	preps := prepareGPTStep()
+	var flops float64
+	for _, pr := range preps {
+		flops += pr.flops
+	}
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("w=%d", w), func(b *testing.B) {
+			defer SetWorkers(Workers())
+			SetWorkers(w)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				for i := range preps {
+					preps[i].run()
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkGPTStepProducts times the products of BenchmarkGPTStep one by one
+// (each with its repeat count per iteration).
+func BenchmarkGPTStepProducts(b *testing.B) {
+	preps := prepareGPTStep()
+	for i := range preps {
+		pr := &preps[i]
+		for _, w := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/w=%d", pr.name(), w), func(b *testing.B) {
+				defer SetWorkers(Workers())
+				SetWorkers(w)
+				for range b.N {
+					pr.run()
+				}
+				b.ReportMetric(pr.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -29,4 +29,18 @@
 // an 8×16 variant for narrow last column panels), AVX2+FMA (6×16) or pure Go
 // (4×4). The build tag purego, or a non-amd64
 // target, forces the pure-Go kernel.
+//
+// The vector kernels also have strided variants that read op(A) in place
+// (element (i, p) at a[i*rsa+p*csa]), so full mr-row panels of A are never
+// packed; only a ragged last panel is. They perform the same FMAs in the
+// same order as on a packed panel, so results are unchanged.
+//
+// Parallelism (shared.go, parallel.go): a single product on several
+// workers packs each kc×nr panel of op(B) once, the workers sharing the
+// packing, then splits the output into tiles handed out from a counter.
+// Batched products give whole products to workers. Workers are persistent
+// helper goroutines that stay awake (spinning, yielding the P) for a short
+// while after each job, because waking a parked goroutine costs about as
+// much as a small product; a caller never waits for a helper that has not
+// started by the time the work is done.
 package gemm

@@ -103,18 +103,14 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 		workspacePool.Put(ws)
 		return
 	}
-	g := kn.split(p.m, p.n, workers)
-	pp := *p // the closure's copy escapes, so p itself can stay on the caller's stack
-	parallelFor(g.count(), workers, func(t int, ws *workspace) {
-		i0, i1, j0, j1 := g.tile(t)
-		kn.gemmRange(&pp, i0, i1, j0, j1, ws)
-	}, kn)
+	kn.sgemmShared(p, workers)
 }
 
-// gemmRange computes the block C[i0:i1, j0:j1] completely (all of K). The
-// loop nest is the GotoBLAS one: column panels of nc, K blocks of kc (packing
-// op(B) once per block), row panels of mc (packing op(A)), then the
-// macro-kernel over mr×nr tiles.
+// gemmRange computes the block C[i0:i1, j0:j1] completely (all of K) on the
+// calling goroutine. The loop nest is the GotoBLAS one: column panels of nc,
+// K blocks of kc (packing op(B) once per block), row panels of mc (packing
+// op(A) where the kernel cannot read it in place), then the macro-kernel
+// over mr×nr tiles.
 func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) {
 	for jc := j0; jc < j1; jc += kn.nc {
 		nb := min(kn.nc, j1-jc)
@@ -126,40 +122,87 @@ func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) 
 			packB(p, pc, kb, jc, nb, kn.nr, ws.b)
 			for ic := i0; ic < i1; ic += kn.mc {
 				mb := min(kn.mc, i1-ic)
-				packA(p, ic, mb, pc, kb, kn.mr, ws.a)
-				kn.macroKernel(ws, mb, nb, kb, p.c[ic*p.ldc+jc:], p.ldc, acc)
+				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies a packed mb×kb block of op(A) by a packed kb×nb block
-// of op(B) into C (already offset to the block), tile by tile. The inner loop
-// walks down the rows so that one kb×nr panel of B stays in L1 while the A
-// panels stream from L2.
-func (kn *microKernel) macroKernel(ws *workspace, mb, nb, kb int, c []float32, ldc int, acc bool) {
-	mr, nr := kn.mr, kn.nr
+// directA reports whether the kernel reads full row panels of op(A) in
+// place rather than from a packed copy.
+func (kn *microKernel) directA() bool { return kn.fnS != nil }
+
+// macroKernel multiplies the mb×kb block of op(A) at (i0, p0) by columns
+// [j0, j1) of a packed kb×nb block of op(B) (bp, nr-column panels of kb
+// rows) into C (c already offset to the block's first row and column).
+// The inner loop walks down the rows so that one kb×nr panel of B stays in
+// L1 while the A panels stream from L2.
+//
+// Kernels with strided variants read full mr-row panels of op(A) straight
+// from p.a; only a ragged last panel is packed (zero-padded). Other kernels
+// get the whole block packed, as GotoBLAS does.
+func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc bool) {
+	mr, nr, ldc := kn.mr, kn.nr, p.ldc
 	tmp := ws.tmp[:mr*nr]
-	for jr := 0; jr < nb; jr += nr {
-		nrEff := min(nr, nb-jr)
-		bp := ws.b[jr*kb : (jr+nr)*kb]
-		fn, width := kn.fn, nr
+	// A panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa.
+	var a []float32
+	var aStart, aStep, rsa, csa int
+	full := mb / mr * mr // rows in full panels
+	if kn.directA() {
+		if p.transA {
+			a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
+		} else {
+			a, aStart, aStep, rsa, csa = p.a, i0*p.lda+p0, p.lda, p.lda, 1
+		}
+		if full < mb {
+			packA(p, i0+full, mb-full, p0, kb, mr, ws.a)
+		}
+	} else {
+		packA(p, i0, mb, p0, kb, mr, ws.a)
+		a, aStart, aStep, rsa, csa = ws.a, 0, kb, 1, mr
+		full = 0 // every panel goes through fn
+	}
+	for jr := j0; jr < j1; jr += nr {
+		nrEff := min(nr, j1-jr)
+		b := bp[jr*kb : (jr+nr)*kb]
+		fn, fnS, width := kn.fn, kn.fnS, nr
 		if nrEff <= kn.nrNarrow {
-			fn, width = kn.fnNarrow, kn.nrNarrow
+			fn, fnS, width = kn.fnNarrow, kn.fnNarrowS, kn.nrNarrow
+		}
+		cj := c[jr:]
+		if nrEff == width {
+			for ir := 0; ir < full; ir += mr {
+				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc)
+			}
 		}
 		for ir := 0; ir < mb; ir += mr {
+			if ir < full && nrEff == width {
+				continue // done above
+			}
 			mrEff := min(mr, mb-ir)
-			ap := ws.a[ir*kb : (ir+mr)*kb]
+			var ap []float32
+			if ir >= full || !kn.directA() {
+				// A packed panel: the ragged last one, or every panel.
+				off := 0
+				if !kn.directA() {
+					off = ir * kb
+				}
+				ap = ws.a[off : off+mr*kb]
+			}
 			if mrEff == mr && nrEff == width {
-				fn(kb, ap, bp, c[ir*ldc+jr:], ldc, acc)
+				fn(kb, ap, b, cj[ir*ldc:], ldc, acc)
 				continue
 			}
 			// Edge tile: compute the whole padded tile into tmp, then copy
 			// the valid part. c + sum is the same operation the kernel does
 			// in place, so edge and interior elements round identically.
-			fn(kb, ap, bp, tmp, nr, false)
+			if ap != nil {
+				fn(kb, ap, b, tmp, nr, false)
+			} else {
+				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, tmp, nr, false)
+			}
 			for i := 0; i < mrEff; i++ {
-				crow := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nrEff]
+				crow := cj[(ir+i)*ldc : (ir+i)*ldc+nrEff]
 				trow := tmp[i*nr : i*nr+nrEff]
 				if acc {
 					for j, v := range trow {

@@ -18,6 +18,12 @@ type microKernel struct {
 	// panel when few of its columns are real, as for n = 65.
 	nrNarrow int
 	fnNarrow func(k int, a, b, c []float32, ldc int, accumulate bool)
+	// fnS and fnNarrowS, if set, are fn and fnNarrow reading the A panel
+	// with strides: element (i, p) at a[i*rsa+p*csa]. With rsa = 1 and
+	// csa = mr that is the packed panel; with the strides of the caller's
+	// A it reads op(A) in place, so full row panels need no packing. They
+	// perform exactly the FMAs of fn and fnNarrow, in the same order.
+	fnS, fnNarrowS func(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool)
 }
 
 // activeKernel is the kernel chosen at init for this CPU (see kernel_amd64.go

@@ -20,6 +20,18 @@ func kernel8x16AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
 //go:noescape
 func kernel6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 
+// The strided variants (see microKernel.fnS): element (i, p) of the A panel
+// at a[i*rsa+p*csa].
+//
+//go:noescape
+func kernel8x32AVX512S(k int, a *float32, rsa, csa int, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8x16AVX512S(k int, a *float32, rsa, csa int, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel6x16AVX2S(k int, a *float32, rsa, csa int, b, c *float32, ldc int, accumulate bool)
+
 // The wrappers check that the slices hold what the kernel will touch, so an
 // indexing bug surfaces as a panic rather than memory corruption.
 
@@ -44,6 +56,27 @@ func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
 	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
 }
 
+func kernelAVX512S(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[7*rsa+(k-1)*csa]
+	_ = b[32*k-1]
+	_ = c[7*ldc+31]
+	kernel8x32AVX512S(k, &a[0], rsa, csa, &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX512NarrowS(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[7*rsa+(k-1)*csa]
+	_ = b[32*(k-1)+15]
+	_ = c[7*ldc+15]
+	kernel8x16AVX512S(k, &a[0], rsa, csa, &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX2S(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[5*rsa+(k-1)*csa]
+	_ = b[16*k-1]
+	_ = c[5*ldc+15]
+	kernel6x16AVX2S(k, &a[0], rsa, csa, &b[0], &c[0], ldc, accumulate)
+}
+
 var avx512Kernel = &microKernel{
 	name: "avx512-8x32",
 	mr:   8, nr: 32,
@@ -53,13 +86,15 @@ var avx512Kernel = &microKernel{
 	kc: 256, mc: 256, nc: 2048,
 	fn:       kernelAVX512,
 	nrNarrow: 16, fnNarrow: kernelAVX512Narrow,
+	fnS: kernelAVX512S, fnNarrowS: kernelAVX512NarrowS,
 }
 
 var avx2Kernel = &microKernel{
 	name: "avx2-6x16",
 	mr:   6, nr: 16,
 	kc: 256, mc: 120, nc: 2048,
-	fn: kernelAVX2,
+	fn:  kernelAVX2,
+	fnS: kernelAVX2S,
 }
 
 var cpu = detectCPU()
