@@ -2,10 +2,10 @@ package tensor
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/goformer/goformer/internal/gemm"
+	"github.com/goformer/goformer/internal/parallel"
 )
 
 var workers atomic.Int32
@@ -29,29 +29,18 @@ func Workers() int {
 }
 
 // minParallelWork is the number of element-operations below which a kernel stays on one
-// goroutine: starting goroutines costs about a microsecond, so small loops are faster serial.
+// goroutine: handing work to a helper costs a few microseconds, so small loops are faster serial.
 const minParallelWork = 1 << 15
 
-// parallelFor splits [0, n) into contiguous chunks and runs body on each, in parallel when
-// n·costPerItem is large enough to pay for the goroutines. body must only write to its own items.
+// parallelFor splits [0, n) into chunks and runs body on each, on the shared helper pool when
+// n·costPerItem is large enough to pay for the hand-off. body must only write to its own items.
 func parallelFor(n, costPerItem int, body func(lo, hi int)) {
 	w := Workers()
-	if w > n {
-		w = n
-	}
 	if w <= 1 || n*costPerItem < minParallelWork {
-		body(0, n)
+		if n > 0 {
+			body(0, n)
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + w - 1) / w
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body(lo, hi)
-		}()
-	}
-	wg.Wait()
+	parallel.For(n, w, body)
 }

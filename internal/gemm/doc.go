@@ -38,9 +38,9 @@
 // Parallelism (shared.go, parallel.go): a single product on several
 // workers packs each kc×nr panel of op(B) once, the workers sharing the
 // packing, then splits the output into tiles handed out from a counter.
-// Batched products give whole products to workers. Workers are persistent
-// helper goroutines that stay awake (spinning, yielding the P) for a short
-// while after each job, because waking a parked goroutine costs about as
-// much as a small product; a caller never waits for a helper that has not
-// started by the time the work is done.
+// Batched products give whole products to workers. Workers come from
+// internal/parallel's pool of persistent helper goroutines, which stay awake
+// (spinning, yielding the P) for a short while after each job, because
+// waking a parked goroutine costs about as much as a small product; a caller
+// never waits for a helper that has not started by the time the work is done.
 package gemm

@@ -1,9 +1,10 @@
 package gemm
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/goformer/goformer/internal/parallel"
 )
 
 // sharedBMax (a variable for tests) bounds the packed op(B) buffer that the workers of one product
@@ -69,7 +70,7 @@ func (kn *microKernel) sgemmShared(p *problem, workers int) {
 			i++
 		}
 	}
-	runParallel(j, workers)
+	parallel.Run(j, workers)
 	j.p = problem{} // drop the references to the caller's slices
 	sharedJobPool.Put(j)
 }
@@ -86,7 +87,7 @@ func (kn *microKernel) tileGrid(m, n, workers int) grid {
 // more balance the load on a busy machine, fewer reuse each B panel more.
 const tilesPerWorker = 3
 
-func (j *sharedJob) run() {
+func (j *sharedJob) Run() {
 	kn, p := j.kn, &j.p
 	ws := getWorkspace(kn)
 	nr, kc := kn.nr, kn.kc
@@ -97,7 +98,7 @@ func (j *sharedJob) run() {
 			// be finished before it is overwritten.
 			prev := &j.rounds[ri-1]
 			for spin := 0; prev.tileDone.Load() < int64(prev.tiles); spin++ {
-				pause(spin)
+				parallel.Pause(spin)
 			}
 		}
 		nbPad := roundUp(r.nb, nr)
@@ -116,7 +117,7 @@ func (j *sharedJob) run() {
 			r.packDone.Add(1)
 		}
 		for spin := 0; r.packDone.Load() < units; spin++ {
-			pause(spin)
+			parallel.Pause(spin)
 		}
 		g := j.grid
 		g.n = r.nb
@@ -140,14 +141,6 @@ func (j *sharedJob) run() {
 		}
 	}
 	workspacePool.Put(ws)
-}
-
-// pause is one step of a wait for other workers: a short busy wait first,
-// then yielding the processor (there may be more workers than Ps).
-func pause(spin int) {
-	if spin >= 1000 {
-		runtime.Gosched()
-	}
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
