@@ -2,6 +2,8 @@
 
 package gemm
 
+import "github.com/goformer/goformer/internal/cpufeat"
+
 // kernel8x32AVX512 is the AVX-512 micro-kernel (kernel_amd64.s): an 8×32 tile
 // in 16 ZMM accumulators, two ZMM loads of B and eight broadcasts of A per k.
 //
@@ -97,7 +99,8 @@ var avx2Kernel = &microKernel{
 	fnS: kernelAVX2S,
 }
 
-var cpu = detectCPU()
+// cpu holds the instruction sets the kernels may use (CPU and OS support both checked).
+var cpu = struct{ avx2FMA, avx512 bool }{cpufeat.AVX2FMA, cpufeat.AVX512F}
 
 func init() {
 	switch {

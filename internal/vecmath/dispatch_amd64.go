@@ -2,9 +2,28 @@
 
 package vecmath
 
+import "github.com/goformer/goformer/internal/cpufeat"
+
+// Instruction-set levels, in increasing order.
+const (
+	levelGo     = iota
+	levelAVX2   // AVX2 + FMA3
+	levelAVX512 // AVX-512F as well
+)
+
 // level is the instruction set the kernels use, chosen once from the CPU;
 // tests lower it to check every path on one machine.
 var level = detectLevel()
+
+func detectLevel() int {
+	switch {
+	case cpufeat.AVX512F:
+		return levelAVX512
+	case cpufeat.AVX2FMA:
+		return levelAVX2
+	}
+	return levelGo
+}
 
 // Implementation names the kernels in use, for benchmarks and logs.
 func Implementation() string {
