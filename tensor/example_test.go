@@ -24,7 +24,7 @@ func Example_views() {
 // stretch.
 func ExampleAdd() {
 	x := tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	row := tensor.FromSlice([]float32{10, 20, 30}, 3)   // (3) stretches over the rows
+	row := tensor.FromSlice([]float32{10, 20, 30}, 3)  // (3) stretches over the rows
 	col := tensor.FromSlice([]float32{100, 200}, 2, 1) // (2, 1) stretches over the columns
 	fmt.Println(tensor.Add(x, row).Values())
 	fmt.Println(tensor.Add(x, col).Values())
