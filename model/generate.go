@@ -70,9 +70,10 @@ func (s Sampling) validate(v int) error {
 // cropped to its last BlockSize tokens; once the sequence outgrows BlockSize, each step runs the
 // last BlockSize tokens afresh, as nanoGPT's generate does.
 //
-// Generation runs without recording gradients and in evaluation mode (no dropout); the model's
-// mode is restored when the iteration ends. autograd.NoGrad is process-wide, so do not train in
-// another goroutine while a forward pass of Generate runs.
+// Generation runs on a frozen view of the model: it records no gradients and uses no dropout,
+// and it changes neither the model's mode nor autograd's NoGrad switch. Many generations may run
+// at once, in any goroutines, also while another goroutine trains the model (each step then sees
+// the weights as they are at that moment).
 func (m *GPT) Generate(ctx context.Context, prompt []int, s Sampling) iter.Seq2[int, error] {
 	return m.generate(ctx, prompt, s, true)
 }
@@ -112,10 +113,7 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			yield(0, err)
 			return
 		}
-		if m.Mode != nil && m.Mode.Training {
-			m.Mode.Training = false
-			defer func() { m.Mode.Training = true }()
-		}
+		fm := m.inference()
 		smp := newSampler(s)
 		seq := slices.Clone(prompt)
 		block := m.Config.BlockSize
@@ -126,24 +124,20 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 				return
 			}
 			var logits []float32
-			autograd.NoGrad(func() {
-				if !useCache {
-					logits = m.lastLogits(seq[max(0, len(seq)-block):], 0, nil)
-					return
+			switch {
+			case !useCache:
+				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, nil)
+			case caches != nil && caches[0].Len() == len(seq)-1 && len(seq) <= block:
+				// the usual step: only the newest token is new
+				logits = fm.lastLogits(seq[len(seq)-1:], len(seq)-1, caches)
+			default:
+				// (re)prefill: the first step, or the window slid past BlockSize
+				caches = make([]*nn.KVCache, len(fm.H))
+				for i := range caches {
+					caches[i] = &nn.KVCache{}
 				}
-				switch {
-				case caches != nil && caches[0].Len() == len(seq)-1 && len(seq) <= block:
-					// the usual step: only the newest token is new
-					logits = m.lastLogits(seq[len(seq)-1:], len(seq)-1, caches)
-				default:
-					// (re)prefill: the first step, or the window slid past BlockSize
-					caches = make([]*nn.KVCache, len(m.H))
-					for i := range caches {
-						caches[i] = &nn.KVCache{}
-					}
-					logits = m.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
-				}
-			})
+				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
+			}
 			tok := smp.next(logits)
 			if slices.Contains(s.Stop, tok) {
 				return
@@ -154,6 +148,18 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			seq = append(seq, tok)
 		}
 	}
+}
+
+// inference returns a frozen view of m for generation: constant parameters sharing m's values
+// (so no graph is recorded, whatever autograd's NoGrad switch says) and a Mode of its own in
+// evaluation, so generating never changes m's mode.
+func (m *GPT) inference() *GPT {
+	mode := &nn.Mode{}
+	f := &GPT{Config: m.Config, WTE: m.WTE.Frozen(), WPE: m.WPE.Frozen(), LnF: m.LnF.Frozen(), Mode: mode}
+	for _, b := range m.H {
+		f.H = append(f.H, b.Frozen(mode))
+	}
+	return f
 }
 
 // lastLogits runs ids (one sequence starting at position pos0) through the model and returns

@@ -232,7 +232,7 @@ func TestGenerateCancel(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func TestGenerateRestoresModeAndRecordsNoGraph(t *testing.T) {
+func TestGenerateLeavesModeAloneAndRecordsNoGraph(t *testing.T) {
 	cfg := genConfig()
 	cfg.Dropout = 0.5
 	m := peakedModel(t, cfg, 7)
@@ -244,10 +244,15 @@ func TestGenerateRestoresModeAndRecordsNoGraph(t *testing.T) {
 	b, err := m.GenerateAll(ctx, []int{1, 2}, Sampling{MaxNew: 10})
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
-	assert.True(t, m.Mode.Training, "training mode restored")
-	// Breaking out of the loop restores it too.
+	assert.True(t, m.Mode.Training, "the model's mode is untouched")
+	// While tokens are being generated, the model and autograd stay as they were, so another
+	// goroutine could train meanwhile.
 	for range m.Generate(ctx, []int{1, 2}, Sampling{MaxNew: 10}) {
-		assert.False(t, m.Mode.Training)
+		assert.True(t, m.Mode.Training)
+		assert.True(t, autograd.GradEnabled())
+		loss, err := m.Loss([]int{1, 2}, []int{2, 3}, 1, 2)
+		require.NoError(t, err)
+		assert.True(t, loss.RequiresGrad(), "training code running meanwhile still records its graph")
 		break
 	}
 	assert.True(t, m.Mode.Training)
@@ -466,5 +471,25 @@ func BenchmarkGenerate(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tok/s")
 		})
+	}
+}
+
+func TestGenerateConcurrently(t *testing.T) {
+	m := peakedModel(t, genConfig(), 8)
+	want, err := m.GenerateAll(context.Background(), []int{1, 2}, Sampling{MaxNew: 12, Temperature: 0.9, Seed: 5})
+	require.NoError(t, err)
+	results := make([][]int, 4)
+	done := make(chan struct{})
+	for i := range results {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			results[i], _ = m.GenerateAll(context.Background(), []int{1, 2}, Sampling{MaxNew: 12, Temperature: 0.9, Seed: 5})
+		}()
+	}
+	for range results {
+		<-done
+	}
+	for _, r := range results {
+		assert.Equal(t, want, r, "the same seed gives the same tokens in every goroutine")
 	}
 }

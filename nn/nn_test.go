@@ -133,3 +133,18 @@ func TestBlockParamNames(t *testing.T) {
 		"h.3.mlp.c_fc.weight", "h.3.mlp.c_fc.bias", "h.3.mlp.c_proj.weight", "h.3.mlp.c_proj.bias",
 	}, names)
 }
+
+func TestFrozenBlockComputesTheSameWithoutAGraph(t *testing.T) {
+	blk := randomBlock(16, 4)
+	x := autograd.Const(tensor.RandNormal(newRNG(6), 0, 1, 2, 5, 16))
+	want := blk.Forward(x, nil)
+	require.True(t, want.RequiresGrad())
+	fz := blk.Frozen(&Mode{})
+	got := fz.Forward(x, nil)
+	assert.False(t, got.RequiresGrad(), "a frozen block records no graph")
+	assert.Equal(t, want.Value.Values(), got.Value.Values())
+	// it shares the values: a change to the original shows through
+	blk.Ln2.Bias.Value.Fill(1)
+	assert.NotEqual(t, got.Value.Values(), fz.Forward(x, nil).Value.Values())
+	assert.Equal(t, len(blk.Params("", nil)), len(fz.Params("", nil)))
+}
