@@ -1,6 +1,10 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/goformer/goformer/internal/parallel"
+)
 
 // BatchOffsets gives the element offsets of one matrix product's A, B and C within the shared slices.
 type BatchOffsets struct{ A, B, C int }
@@ -25,6 +29,21 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	}
 	workers := Workers()
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))
+	if m > 0 && m < thinMaxM && n > 0 && k > 0 {
+		// thin products (a KV-cached attention step): one whole product per task
+		run := func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				p := at(i)
+				thin(&p, 1)
+			}
+		}
+		if workers <= 1 || flops < parallelMinFlops {
+			run(0, len(offsets))
+		} else {
+			parallel.For(len(offsets), workers, run)
+		}
+		return
+	}
 	if workers <= 1 || flops < parallelMinFlops || m == 0 || n == 0 || k == 0 {
 		for i := range offsets {
 			p := at(i)

@@ -1,0 +1,65 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Thin products (m < thinMaxM) skip packing; they must agree with Naive for every transposition,
+// across thinColumnBlock boundaries, and not depend on the worker count.
+func TestThinProductsMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	i := 0
+	for _, m := range []int{1, 2, 3} {
+		for _, n := range []int{1, 7, 33, thinColumnBlock + 5} {
+			for _, k := range []int{1, 5, 130} {
+				for _, s := range allShapes([]int{m}) {
+					s.n, s.k = n, k
+					checkAgainstNaive(t, s, i%3*2, i%2 == 0, rng, Sgemm)
+					i++
+				}
+			}
+		}
+	}
+}
+
+func TestThinProductsIndependentOfWorkers(t *testing.T) {
+	defer SetWorkers(Workers())
+	rng := rand.New(rand.NewPCG(23, 24))
+	// big enough (> parallelMinFlops) to be split across workers
+	for _, s := range []shape{{false, true, 1, 5000, 300}, {false, false, 2, 3000, 400}, {true, true, 3, 2500, 300}} {
+		a, b, c := operands(rng, s, 1)
+		var ref []float32
+		for _, w := range []int{1, 2, 3, 16} {
+			SetWorkers(w)
+			got := c.clone()
+			Sgemm(s.transA, s.transB, s.m, s.n, s.k, a.data, a.ld, b.data, b.ld, got.data, got.ld, false)
+			if ref == nil {
+				ref = got.data
+				continue
+			}
+			requireBitwiseEqual(t, ref, got.data, "%v workers=%d", s, w)
+		}
+	}
+	// batched thin products, as a KV-cached attention step makes
+	for _, w := range []int{1, 2} {
+		SetWorkers(w)
+		const batch, m, n, k = 48, 1, 40, 32
+		a, b := randSlice(rng, batch*m*k), randSlice(rng, batch*n*k)
+		offs := make([]BatchOffsets, batch)
+		for i := range offs {
+			offs[i] = BatchOffsets{A: i * m * k, B: i * n * k, C: i * m * n}
+		}
+		got := make([]float32, batch*m*n)
+		SgemmBatched(false, true, m, n, k, a, k, b, k, got, n, offs, false)
+		want := make([]float32, batch*m*n)
+		for _, o := range offs {
+			Naive(false, true, m, n, k, a[o.A:], k, b[o.B:], k, want[o.C:], n, false)
+		}
+		for i := range want {
+			if d := got[i] - want[i]; d > 1e-4 || d < -1e-4 {
+				t.Fatalf("batched thin product element %d: %v, naive %v", i, got[i], want[i])
+			}
+		}
+	}
+}
