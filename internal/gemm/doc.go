@@ -35,6 +35,10 @@
 // packed; only a ragged last panel is. They perform the same FMAs in the
 // same order as on a packed panel, so results are unchanged.
 //
+// Thin products (thin.go), with fewer than four rows, as generation with a KV cache makes, are
+// not packed at all: packing B would cost as much as the product. Each output is a dot product
+// of two rows (B transposed) or a sum of scaled rows of B.
+//
 // Parallelism (shared.go, parallel.go): a single product on several
 // workers packs each kc×nr panel of op(B) once, the workers sharing the
 // packing, then splits the output into tiles handed out from a counter.
