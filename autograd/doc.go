@@ -15,8 +15,9 @@
 //   - NoGrad runs a function with recording switched off, for inference and evaluation: ops then
 //     return plain values with no graph. The switch is process-wide: do not train in one
 //     goroutine while running NoGrad inference in another.
-//   - Ops never modify their inputs' values. A Var's Grad is nil until Backward reaches it;
-//     Grad tensors are contiguous and owned by their Var.
+//   - Ops never modify their inputs' values. A leaf's Grad is nil until Backward reaches it;
+//     Grad tensors are contiguous and owned by their Var. As in PyTorch, only leaves keep their
+//     gradients: an op's output hands its storage back as soon as Backward has passed it on.
 //   - Shape errors panic, naming the op and the shapes (the tensor kernels do the checking).
 //
 // # Main calls

@@ -11,7 +11,8 @@ import (
 type Var struct {
 	// Value is the tensor this Var holds. Optimisers update parameters' values in place.
 	Value *tensor.Tensor
-	// Grad is d(output)/d(Value) after Backward, with Value's shape; nil before.
+	// Grad is d(output)/d(Value) after Backward, with Value's shape; nil before. Only leaves
+	// (Param) keep it: an op's output drops its gradient once Backward has passed it on.
 	Grad *tensor.Tensor
 
 	requiresGrad bool
@@ -105,20 +106,53 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 		panic("autograd.Backward: output does not depend on any parameter (or was built under NoGrad)")
 	}
 	order := topoSort(v)
-	v.accumulate(grad, false)
+	// The seed is copied so that the caller's tensor is never recycled below.
+	v.accumulate(grad.Clone(), true)
+	// Passed on, an intermediate gradient is garbage, as in PyTorch, where only leaves keep
+	// theirs. Recycling it as soon as no Var holds its storage any more (parents may have kept
+	// it without a copy) lets the rest of the sweep reuse it, which keeps peak memory down.
+	held := map[*float32]*heldGrad{}
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
-		if n.backward != nil && n.Grad != nil {
-			n.backward()
+		if n.backward == nil || n.Grad == nil {
+			continue
+		}
+		n.backward()
+		key := tensor.StorageKey(n.Grad)
+		h := held[key]
+		if h == nil {
+			h = &heldGrad{owner: n.Grad, holders: 1}
+			held[key] = h
+		}
+		for _, p := range n.parents {
+			if p.gradShared && tensor.SharesStorage(p.Grad, n.Grad) {
+				h.holders++
+			}
+		}
+		n.Grad, n.gradShared = nil, false
+		if h.holders--; h.holders == 0 {
+			tensor.Release(h.owner)
+			delete(held, key)
 		}
 	}
 	// Leaves hand their gradients to optimisers, which scale and read them in place: give each
-	// its own storage.
+	// its own storage. After that no Var holds what is left in held.
 	for _, n := range order {
 		if n.backward == nil && n.gradShared {
 			n.ownGrad()
 		}
 	}
+	for _, h := range held {
+		tensor.Release(h.owner)
+	}
+}
+
+// heldGrad counts the Vars holding one gradient storage during a backward sweep. The count
+// may be too high (a parent that copied on a later write still counts), which only delays
+// recycling to the end of the sweep; it is never too low.
+type heldGrad struct {
+	owner   *tensor.Tensor // the tensor that allocated the storage
+	holders int
 }
 
 // topoSort returns the Vars that v depends on (and that require gradients), parents before

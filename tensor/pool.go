@@ -73,3 +73,18 @@ func Release(ts ...*Tensor) {
 		pool.Unlock()
 	}
 }
+
+// StorageKey identifies the storage t views: every view of one storage has the same key. It is
+// nil for a nil tensor or one without storage.
+func StorageKey(t *Tensor) *float32 {
+	if t == nil || cap(t.data) == 0 {
+		return nil
+	}
+	return &t.data[:1][0]
+}
+
+// SharesStorage reports whether a and b are views of the same storage (nil tensors share none).
+func SharesStorage(a, b *Tensor) bool {
+	ka := StorageKey(a)
+	return ka != nil && ka == StorageKey(b)
+}
