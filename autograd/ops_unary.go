@@ -45,23 +45,17 @@ func ReLU(a *Var) *Var {
 	})
 }
 
-// GELU returns the exact GELU x·Φ(x) (PyTorch's default, nanoGPT's). When a gradient will be
-// needed, the forward pass also computes the derivative, which shares its exponential.
+// GELU returns the exact GELU x·Φ(x) (PyTorch's default, nanoGPT's). The backward pass
+// recomputes the derivative from the input rather than keeping it from the forward pass.
 func GELU(a *Var) *Var {
-	return geluOp("gelu", a, tensor.GELU, tensor.GELUWithDerivative)
+	return record("gelu", tensor.GELU(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.GELUBackward(a.Value, out.Grad), true) }
+	})
 }
 
 // GELUTanh returns GPT-2's tanh approximation of GELU ("gelu_new").
 func GELUTanh(a *Var) *Var {
-	return geluOp("gelu_tanh", a, tensor.GELUTanh, tensor.GELUTanhWithDerivative)
-}
-
-func geluOp(op string, a *Var, plain func(*tensor.Tensor) *tensor.Tensor, withDerivative func(*tensor.Tensor) (y, dydx *tensor.Tensor)) *Var {
-	if !GradEnabled() || !a.requiresGrad {
-		return Const(plain(a.Value))
-	}
-	y, dydx := withDerivative(a.Value)
-	return record(op, y, []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.Mul(out.Grad, dydx), true) }
+	return record("gelu_tanh", tensor.GELUTanh(a.Value), []*Var{a}, func(out *Var) func() {
+		return func() { a.accumulate(tensor.GELUTanhBackward(a.Value, out.Grad), true) }
 	})
 }

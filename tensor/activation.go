@@ -27,16 +27,23 @@ func GELUTanhWithDerivative(a *Tensor) (y, dydx *Tensor) {
 
 // GELUBackward returns dy·GELU'(x) for the exact form.
 func GELUBackward(x, dy *Tensor) *Tensor {
-	mustSameShape("GELUBackward", x, dy)
-	_, d := GELUWithDerivative(x)
-	return Mul(d, dy)
+	return geluBackward("GELUBackward", x, dy, vecmath.GELUWithDerivative)
 }
 
 // GELUTanhBackward returns dy·d/dx of the tanh approximation.
 func GELUTanhBackward(x, dy *Tensor) *Tensor {
-	mustSameShape("GELUTanhBackward", x, dy)
-	_, d := GELUTanhWithDerivative(x)
-	return Mul(d, dy)
+	return geluBackward("GELUTanhBackward", x, dy, vecmath.GELUTanhWithDerivative)
+}
+
+// geluBackward recomputes the derivative (cheap with the vector kernels, and it spares the
+// forward pass from keeping a tensor as large as its input) and multiplies it by dy in place.
+func geluBackward(op string, x, dy *Tensor, withDerivative func(y, dydx, src []float32)) *Tensor {
+	mustSameShape(op, x, dy)
+	y, d := mapSlices2(x, withDerivative)
+	Release(y)
+	g := dy.Contiguous().Data()
+	parallelFor(len(d.data), 2, func(lo, hi int) { vecmath.Mul(d.data[lo:hi], d.data[lo:hi], g[lo:hi]) })
+	return d
 }
 
 // mapSlices runs a slice kernel over matching chunks of a's elements and a fresh output, in
