@@ -15,36 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
 )
-
-// hfFixtureDir finds the Hugging Face GPT-2 fixture: $GOFORMER_HF_FIXTURE, else
-// ../shared/testdata/hf-gpt2-tiny next to the repository root (the directory holding go.mod).
-// It skips the test when neither exists.
-func hfFixtureDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("GOFORMER_HF_FIXTURE"); dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
-			t.Skipf("GOFORMER_HF_FIXTURE=%s is not a Hugging Face GPT-2 fixture: %v", dir, err)
-		}
-		return dir
-	}
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			fix := filepath.Join(dir, "..", "shared", "testdata", "hf-gpt2-tiny")
-			if _, err := os.Stat(filepath.Join(fix, "reference.safetensors")); err != nil {
-				t.Skipf("Hugging Face GPT-2 fixture not found: set GOFORMER_HF_FIXTURE or provide %s (%v)", fix, err)
-			}
-			return fix
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skipf("Hugging Face GPT-2 fixture not found: set GOFORMER_HF_FIXTURE (no go.mod above %s)", wd)
-		}
-	}
-}
 
 // maxErr compares got with want element-wise against abs ≤ atol + rtol·|want| and returns the
 // largest absolute error, the largest ratio of error to allowance, and the first offending index
@@ -128,7 +102,7 @@ const (
 )
 
 func TestHFParity(t *testing.T) {
-	dir := hfFixtureDir(t)
+	dir := fixture.HFDir(t)
 	ref, err := tensor.OpenSafetensors(filepath.Join(dir, "reference.safetensors"))
 	require.NoError(t, err)
 	defer ref.Close()
@@ -240,7 +214,7 @@ func countEqual(a, b []int) int {
 // names, dtypes, shapes and metadata, the same bytes for every tensor after a load, and a
 // config.json whose computational fields agree.
 func TestHFFixtureLayout(t *testing.T) {
-	dir := hfFixtureDir(t)
+	dir := fixture.HFDir(t)
 	m, err := LoadHF(dir)
 	require.NoError(t, err)
 	out := t.TempDir()

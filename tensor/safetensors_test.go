@@ -11,34 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// hfFixtureDir finds ../shared/testdata/hf-gpt2-tiny: $GOFORMER_HF_FIXTURE if set, else by walking
-// up from the package directory to the repository root (the directory with go.mod).
-func hfFixtureDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("GOFORMER_HF_FIXTURE"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "testdata", "hf-gpt2-tiny")
-			if _, err := os.Stat(d); err != nil {
-				t.Skipf("HF fixture not found at %s (set GOFORMER_HF_FIXTURE): %v", d, err)
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("HF fixture not found: no go.mod above the test directory and GOFORMER_HF_FIXTURE unset")
-		}
-		dir = parent
-	}
-}
 
 // stFile assembles a safetensors file from a raw header string and data bytes.
 func stFile(header string, data []byte) []byte {
@@ -48,7 +24,7 @@ func stFile(header string, data []byte) []byte {
 }
 
 func TestSafetensorsHFModel(t *testing.T) {
-	dir := hfFixtureDir(t)
+	dir := fixture.HFDir(t)
 	var ref struct {
 		Config struct {
 			VocabSize  int `json:"vocab_size"`

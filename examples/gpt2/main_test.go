@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,34 +11,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tensor"
 	"github.com/goformer/goformer/tokenizer/gpt2"
 )
 
-// fixture finds ../shared/testdata/hf-gpt2-tiny (or $GOFORMER_HF_FIXTURE), skipping without it.
-func fixture(t *testing.T) string {
-	if dir := os.Getenv("GOFORMER_HF_FIXTURE"); dir != "" {
-		return dir
-	}
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	for dir := wd; filepath.Dir(dir) != dir; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			fix := filepath.Join(dir, "..", "shared", "testdata", "hf-gpt2-tiny")
-			if _, err := os.Stat(filepath.Join(fix, "reference.safetensors")); err != nil {
-				t.Skipf("Hugging Face GPT-2 fixture not found at %s; set GOFORMER_HF_FIXTURE", fix)
-			}
-			return fix
-		}
-	}
-	t.Skip("no go.mod above the working directory; set GOFORMER_HF_FIXTURE")
-	return ""
-}
-
 // TestGreedyPrintsReferenceText: greedy decoding of the fixture's prompt prints the text of
 // transformers' greedy output.
 func TestGreedyPrintsReferenceText(t *testing.T) {
-	dir := fixture(t)
+	dir := fixture.HFDir(t)
 	ref, err := tensor.OpenSafetensors(filepath.Join(dir, "reference.safetensors"))
 	require.NoError(t, err)
 	defer ref.Close()
@@ -68,7 +48,7 @@ func TestGreedyPrintsReferenceText(t *testing.T) {
 }
 
 func TestTextPrompt(t *testing.T) {
-	dir := fixture(t)
+	dir := fixture.HFDir(t)
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"-model", dir, "-prompt", "Humpty Dumpty sat on a", "-n", "40",
 		"-temperature", "0.8", "-top-k", "40", "-seed", "1"}, &out, &errOut)
@@ -78,7 +58,7 @@ func TestTextPrompt(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	dir := fixture(t)
+	dir := fixture.HFDir(t)
 	for _, tc := range []struct {
 		args []string
 		want string
