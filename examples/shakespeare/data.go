@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,28 +11,59 @@ import (
 	"github.com/goformer/goformer/tokenizer"
 )
 
-// dataset is a text encoded character by character and split 90/10 into training and
-// validation ids, as nanoGPT's shakespeare_char prepare.py does.
+// vocabulary is what training and sampling need of a tokenizer: tokenizer.Char (nanoGPT's
+// shakespeare_char) or a byte-level BPE trained on the text.
+type vocabulary interface {
+	Encode(text string) []int
+	Decode(ids []int) (string, error)
+	VocabSize() int
+	TokenBytes(id int) ([]byte, error)
+}
+
+// dataset is a text encoded by its tokenizer and split 90/10 into training and validation ids,
+// as nanoGPT's prepare.py scripts do.
 type dataset struct {
-	tok        *tokenizer.Char
+	tok vocabulary
+	// vocabID identifies the vocabulary, so a checkpoint can tell whether it was trained on the
+	// same one: the character list for char, a digest of the merge ranks for BPE.
+	vocabID    string
 	train, val []int
 }
 
-// newDataset tokenizes text and splits it. Both splits must be longer than blockSize, since a
+// newDataset tokenizes text and splits it. kind is "char" or "bpe" (a byte-level BPE of
+// bpeVocab tokens learned from the text with GPT-2's split pattern; deterministic, so the same
+// text always gives the same vocabulary). Both splits must be longer than blockSize, since a
 // batch row needs blockSize+1 consecutive ids (inputs and their next-token targets).
-func newDataset(text string, blockSize int) (*dataset, error) {
+func newDataset(ctx context.Context, text string, blockSize int, kind string, bpeVocab int) (*dataset, error) {
 	if text == "" {
 		return nil, errors.New("the training text is empty")
 	}
 	if !utf8.ValidString(text) {
 		return nil, errors.New("the training text is not valid UTF-8")
 	}
-	tok := tokenizer.NewChar(text)
-	ids := tok.Encode(text)
+	d := &dataset{}
+	switch kind {
+	case "char":
+		c := tokenizer.NewChar(text)
+		d.tok, d.vocabID = c, c.Vocab()
+	case "bpe":
+		b, err := tokenizer.Train(ctx, text, tokenizer.TrainConfig{VocabSize: bpeVocab, Pattern: tokenizer.GPT2Pattern})
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		if err := b.WriteTiktoken(h); err != nil {
+			return nil, err
+		}
+		d.tok, d.vocabID = b, fmt.Sprintf("bpe %d %x", b.VocabSize(), h.Sum(nil))
+	default:
+		return nil, fmt.Errorf("unknown tokenizer %q (want char or bpe)", kind)
+	}
+	ids := d.tok.Encode(text)
 	n := int(0.9 * float64(len(ids)))
-	d := &dataset{tok: tok, train: ids[:n], val: ids[n:]}
+	d.train, d.val = ids[:n], ids[n:]
 	if len(d.train) <= blockSize || len(d.val) <= blockSize {
-		return nil, fmt.Errorf("the text has %d characters: too short for a 90/10 split with block size %d (each split needs more than %d)", len(ids), blockSize, blockSize)
+		return nil, fmt.Errorf("the text has %d tokens: too short for a 90/10 split with block size %d (each split needs more than %d)", len(ids), blockSize, blockSize)
 	}
 	return d, nil
 }

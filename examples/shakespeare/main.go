@@ -5,6 +5,7 @@
 //	go run ./examples/shakespeare -max-iters 5000 -out ckpt
 //	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
+//	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
 //
 // It prints a progress line as it trains, the training and validation losses every -eval-interval
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
@@ -31,7 +32,6 @@ import (
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
-	"github.com/goformer/goformer/tokenizer"
 )
 
 // input.txt is tiny Shakespeare (1,115,394 bytes), the corpus of nanoGPT's shakespeare_char.
@@ -61,6 +61,8 @@ type options struct {
 	topK                    int
 	threads                 int
 	data                    string
+	tokenizer               string
+	bpeVocab                int
 	cpuProfile              string
 }
 
@@ -95,6 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.topK, "top-k", 200, "sample among the k most likely characters (0: all)")
 	fs.IntVar(&o.threads, "threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
 	fs.StringVar(&o.data, "data", "", "train on this UTF-8 text file instead of the embedded tiny Shakespeare")
+	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character) or bpe (a byte-level BPE learned from the text)")
+	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -135,6 +139,8 @@ func (o *options) validate() error {
 	check(o.dropout >= 0 && o.dropout < 1, "-dropout must be in [0, 1), got %v", o.dropout)
 	check(finite(o.temperature) && o.temperature >= 0, "-temperature must be >= 0, got %v", o.temperature)
 	check(o.out != "", "-out must name a directory")
+	check(o.tokenizer == "char" || o.tokenizer == "bpe", "-tokenizer must be char or bpe, got %q", o.tokenizer)
+	check(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
 	return errors.Join(errs...)
 }
@@ -194,12 +200,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		text, source = string(b), o.data
 	}
-	data, err := newDataset(text, o.blockSize)
+	data, err := newDataset(ctx, text, o.blockSize, o.tokenizer, o.bpeVocab)
 	if err != nil {
 		return fmt.Errorf("%s: %w", source, err)
 	}
-	fmt.Fprintf(stdout, "data: %s, %d characters, vocabulary %d, train %d, val %d\n",
-		source, len(data.train)+len(data.val), data.tok.VocabSize(), len(data.train), len(data.val))
+	unit := "characters"
+	if o.tokenizer != "char" {
+		unit = o.tokenizer + " tokens"
+	}
+	fmt.Fprintf(stdout, "data: %s, %d %s, vocabulary %d, train %d, val %d\n",
+		source, len(data.train)+len(data.val), unit, data.tok.VocabSize(), len(data.train), len(data.val))
 
 	cfg := o.modelConfig(data.tok.VocabSize())
 	if err := cfg.Validate(); err != nil {
@@ -210,8 +220,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if ck, err = model.LoadCheckpoint(o.out); err != nil {
 			return err
 		}
-		if v := ck.Meta["vocab"]; v != data.tok.Vocab() {
-			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (%d characters, this text has %d): pass the same -data", o.out, len([]rune(v)), data.tok.VocabSize())
+		if ck.Meta["vocab"] != data.vocabID {
+			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens, the model has %d): pass the same -data and -tokenizer", o.out, data.tok.VocabSize(), ck.Config.VocabSize)
 		}
 		want := ck.Config
 		want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
@@ -263,7 +273,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr.save = func(step int) error {
 		err := model.SaveCheckpoint(o.out, m, model.TrainState{
 			Step: step, Optimizer: opt, RNGs: map[string]*rand.PCG{"data": dataRNG},
-			Meta: map[string]string{"vocab": data.tok.Vocab(), "data": source},
+			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source},
 		})
 		if err == nil {
 			tr.log.linef("saved checkpoint at iteration %d to %s", step, o.out)
@@ -312,8 +322,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printSample streams sampleLen generated characters, starting from a newline as nanoGPT does.
-func printSample(ctx context.Context, w io.Writer, m *model.GPT, tok *tokenizer.Char, o *options) error {
+// printSample streams sampleLen generated tokens, starting from a newline as nanoGPT does.
+func printSample(ctx context.Context, w io.Writer, m *model.GPT, tok vocabulary, o *options) error {
 	prompt := tok.Encode("\n")
 	if len(prompt) == 0 {
 		prompt = []int{0}

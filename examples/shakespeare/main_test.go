@@ -72,6 +72,20 @@ func TestCustomDataFile(t *testing.T) {
 	assert.Less(t, *s.ValLoss, math.Log(4))
 }
 
+// With -tokenizer bpe the example learns a subword vocabulary from the text first and trains on
+// its tokens; the loss starts near ln(vocabulary) and falls.
+func TestTrainingWithBPE(t *testing.T) {
+	dir := t.TempDir()
+	out, s := runOK(t, smallArgs(dir, "60", "-tokenizer", "bpe", "-bpe-vocab", "300", "-eval-interval", "30", "-sample-len", "20"))
+	assert.Contains(t, out, "bpe tokens, vocabulary 300")
+	assert.Less(t, *s.TrainLoss, math.Log(300)-1, out)
+	assert.Contains(t, out, "sample:\n")
+	// the same tokenizer resumes; a char-level run does not take its checkpoint
+	runOK(t, smallArgs(dir, "70", "-tokenizer", "bpe", "-bpe-vocab", "300", "-sample-len", "0", "-resume"))
+	var buf bytes.Buffer
+	assert.ErrorContains(t, run(context.Background(), smallArgs(dir, "80", "-sample-len", "0", "-resume"), &buf, &buf), "another vocabulary")
+}
+
 func TestBadInputIsAnError(t *testing.T) {
 	short := filepath.Join(t.TempDir(), "short.txt")
 	require.NoError(t, os.WriteFile(short, []byte("to be or not to be"), 0o644))
@@ -95,6 +109,8 @@ func TestBadInputIsAnError(t *testing.T) {
 		{[]string{"-data", short}, "too short"},
 		{[]string{"-data", bin}, "not valid UTF-8"},
 		{[]string{"-resume", "-out", dir}, "checkpoint.json"},
+		{[]string{"-tokenizer", "words"}, "-tokenizer must be char or bpe"},
+		{[]string{"-tokenizer", "bpe", "-bpe-vocab", "100"}, "-bpe-vocab must be at least 256"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), c.args, &out, &errOut)
@@ -110,7 +126,7 @@ func TestBadInputIsAnError(t *testing.T) {
 }
 
 func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
-	d, err := newDataset(shakespeare, 8)
+	d, err := newDataset(context.Background(), shakespeare, 8, "char", 0)
 	require.NoError(t, err)
 	assert.Equal(t, 65, d.tok.VocabSize())
 	assert.Equal(t, 1003854, len(d.train)) // nanoGPT's split of the same file
