@@ -20,9 +20,9 @@ type microKernel struct {
 	fnNarrow func(k int, a, b, c []float32, ldc int, accumulate bool)
 	// fnS and fnNarrowS, if set, are fn and fnNarrow reading the A panel
 	// with strides: element (i, p) at a[i*rsa+p*csa]. With rsa = 1 and
-	// csa = mr that is the packed panel; with the strides of the caller's
-	// A it reads op(A) in place, so full row panels need no packing. They
-	// perform exactly the FMAs of fn and fnNarrow, in the same order.
+	// csa = mr that is the packed panel (the assembly kernels' fn is exactly
+	// that call); with the strides of the caller's A it reads op(A) in
+	// place, so full row panels need no packing.
 	fnS, fnNarrowS func(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool)
 }
 

@@ -4,26 +4,11 @@ package gemm
 
 import "github.com/goformer/goformer/internal/cpufeat"
 
-// kernel8x32AVX512 is the AVX-512 micro-kernel (kernel_amd64.s): an 8×32 tile
-// in 16 ZMM accumulators, two ZMM loads of B and eight broadcasts of A per k.
-//
-//go:noescape
-func kernel8x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
-
-// kernel8x16AVX512 computes only the first 16 columns of the 8×32 tile
-// (B is still read with the 32-wide panel stride): the narrow edge kernel.
-//
-//go:noescape
-func kernel8x16AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
-
-// kernel6x16AVX2 is the AVX2+FMA micro-kernel: a 6×16 tile in 12 YMM
-// accumulators.
-//
-//go:noescape
-func kernel6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
-
-// The strided variants (see microKernel.fnS): element (i, p) of the A panel
-// at a[i*rsa+p*csa].
+// The micro-kernels (kernel_amd64.s) read the A panel with strides (see
+// microKernel.fnS): element (i, p) at a[i*rsa+p*csa]. kernel8x32AVX512S is an
+// 8×32 tile in 16 ZMM accumulators; kernel8x16AVX512S computes only its first
+// 16 columns (B still read with the 32-wide panel stride), the narrow edge
+// kernel; kernel6x16AVX2S is a 6×16 tile in 12 YMM accumulators.
 //
 //go:noescape
 func kernel8x32AVX512S(k int, a *float32, rsa, csa int, b, c *float32, ldc int, accumulate bool)
@@ -37,25 +22,19 @@ func kernel6x16AVX2S(k int, a *float32, rsa, csa int, b, c *float32, ldc int, ac
 // The wrappers check that the slices hold what the kernel will touch, so an
 // indexing bug surfaces as a panic rather than memory corruption.
 
+// The packed-panel forms (microKernel.fn) are the strided kernels with the packed layout's
+// strides: rsa = 1, csa = mr.
+
 func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
-	_ = a[8*k-1]
-	_ = b[32*k-1]
-	_ = c[7*ldc+31]
-	kernel8x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+	kernelAVX512S(k, a, 1, 8, b, c, ldc, accumulate)
 }
 
 func kernelAVX512Narrow(k int, a, b, c []float32, ldc int, accumulate bool) {
-	_ = a[8*k-1]
-	_ = b[32*(k-1)+15]
-	_ = c[7*ldc+15]
-	kernel8x16AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+	kernelAVX512NarrowS(k, a, 1, 8, b, c, ldc, accumulate)
 }
 
 func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
-	_ = a[6*k-1]
-	_ = b[16*k-1]
-	_ = c[5*ldc+15]
-	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
+	kernelAVX2S(k, a, 1, 6, b, c, ldc, accumulate)
 }
 
 func kernelAVX512S(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool) {

@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Micro-kernels. Packed layouts (see pack.go): A panel has mr floats per k
-// step, B panel nr floats per k step. The accumulators start at zero and sum
+// Micro-kernels. B is a packed panel (see pack.go) of nr floats per k step;
+// A is read with strides (the strided-A variants below), which covers both a
+// packed A panel and op(A) read in place. The accumulators start at zero and sum
 // k in order, so every output element is computed the same way whether it is
 // in an interior or an edge tile.
 
@@ -14,27 +15,6 @@
 #define FMA2_512(bc, acc0, acc1) \
 	VFMADD231PS Z16, bc, acc0; \
 	VFMADD231PS Z17, bc, acc1
-
-// One k step at byte offsets ao into A (SI) and bo into B (DI).
-#define STEP512(ao, bo) \
-	VMOVUPS (bo)(DI), Z16; \
-	VMOVUPS (bo+64)(DI), Z17; \
-	VBROADCASTSS (ao)(SI), Z18; \
-	VBROADCASTSS (ao+4)(SI), Z19; \
-	VBROADCASTSS (ao+8)(SI), Z20; \
-	VBROADCASTSS (ao+12)(SI), Z21; \
-	FMA2_512(Z18, Z0, Z1); \
-	FMA2_512(Z19, Z2, Z3); \
-	VBROADCASTSS (ao+16)(SI), Z22; \
-	VBROADCASTSS (ao+20)(SI), Z23; \
-	FMA2_512(Z20, Z4, Z5); \
-	FMA2_512(Z21, Z6, Z7); \
-	VBROADCASTSS (ao+24)(SI), Z24; \
-	VBROADCASTSS (ao+28)(SI), Z25; \
-	FMA2_512(Z22, Z8, Z9); \
-	FMA2_512(Z23, Z10, Z11); \
-	FMA2_512(Z24, Z12, Z13); \
-	FMA2_512(Z25, Z14, Z15)
 
 // Row r of C (DX) += / = its accumulators, then advance DX by ldc (BX bytes).
 #define ADDROW512(acc0, acc1) \
@@ -49,87 +29,6 @@
 	VMOVUPS acc1, 64(DX); \
 	ADDQ BX, DX
 
-// func kernel8x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
-TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-41
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), BX
-	SHLQ $2, BX
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-
-	// Unrolled by 4 k steps, then the remainder one at a time.
-	MOVQ CX, R8
-	SHRQ $2, R8
-	ANDQ $3, CX
-	TESTQ R8, R8
-	JZ   tail512
-
-loop512:
-	STEP512(0, 0)
-	STEP512(32, 128)
-	STEP512(64, 256)
-	STEP512(96, 384)
-	ADDQ $128, SI
-	ADDQ $512, DI
-	DECQ R8
-	JNZ  loop512
-
-tail512:
-	TESTQ CX, CX
-	JZ    store512
-
-loop512tail:
-	STEP512(0, 0)
-	ADDQ $32, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop512tail
-
-store512:
-	MOVBLZX accumulate+40(FP), AX
-	TESTQ   AX, AX
-	JZ      set512
-	ADDROW512(Z0, Z1)
-	ADDROW512(Z2, Z3)
-	ADDROW512(Z4, Z5)
-	ADDROW512(Z6, Z7)
-	ADDROW512(Z8, Z9)
-	ADDROW512(Z10, Z11)
-	ADDROW512(Z12, Z13)
-	ADDROW512(Z14, Z15)
-	VZEROUPPER
-	RET
-
-set512:
-	SETROW512(Z0, Z1)
-	SETROW512(Z2, Z3)
-	SETROW512(Z4, Z5)
-	SETROW512(Z6, Z7)
-	SETROW512(Z8, Z9)
-	SETROW512(Z10, Z11)
-	SETROW512(Z12, Z13)
-	SETROW512(Z14, Z15)
-	VZEROUPPER
-	RET
-
 // ---- AVX2 + FMA: 6 rows × 16 columns ----
 // Accumulators: row r in Y(2r), Y(2r+1). Y12, Y13 hold the B row; Y14, Y15
 // alternate as broadcast registers.
@@ -137,22 +36,6 @@ set512:
 #define FMA2_256(bc, acc0, acc1) \
 	VFMADD231PS Y12, bc, acc0; \
 	VFMADD231PS Y13, bc, acc1
-
-#define STEP256(ao, bo) \
-	VMOVUPS (bo)(DI), Y12; \
-	VMOVUPS (bo+32)(DI), Y13; \
-	VBROADCASTSS (ao)(SI), Y14; \
-	VBROADCASTSS (ao+4)(SI), Y15; \
-	FMA2_256(Y14, Y0, Y1); \
-	FMA2_256(Y15, Y2, Y3); \
-	VBROADCASTSS (ao+8)(SI), Y14; \
-	VBROADCASTSS (ao+12)(SI), Y15; \
-	FMA2_256(Y14, Y4, Y5); \
-	FMA2_256(Y15, Y6, Y7); \
-	VBROADCASTSS (ao+16)(SI), Y14; \
-	VBROADCASTSS (ao+20)(SI), Y15; \
-	FMA2_256(Y14, Y8, Y9); \
-	FMA2_256(Y15, Y10, Y11)
 
 #define ADDROW256(acc0, acc1) \
 	VADDPS (DX), acc0, acc0; \
@@ -166,101 +49,10 @@ set512:
 	VMOVUPS acc1, 32(DX); \
 	ADDQ BX, DX
 
-// func kernel6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
-TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-41
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), BX
-	SHLQ $2, BX
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	MOVQ CX, R8
-	SHRQ $2, R8
-	ANDQ $3, CX
-	TESTQ R8, R8
-	JZ   tail256
-
-loop256:
-	STEP256(0, 0)
-	STEP256(24, 64)
-	STEP256(48, 128)
-	STEP256(72, 192)
-	ADDQ $96, SI
-	ADDQ $256, DI
-	DECQ R8
-	JNZ  loop256
-
-tail256:
-	TESTQ CX, CX
-	JZ    store256
-
-loop256tail:
-	STEP256(0, 0)
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  loop256tail
-
-store256:
-	MOVBLZX accumulate+40(FP), AX
-	TESTQ   AX, AX
-	JZ      set256
-	ADDROW256(Y0, Y1)
-	ADDROW256(Y2, Y3)
-	ADDROW256(Y4, Y5)
-	ADDROW256(Y6, Y7)
-	ADDROW256(Y8, Y9)
-	ADDROW256(Y10, Y11)
-	VZEROUPPER
-	RET
-
-set256:
-	SETROW256(Y0, Y1)
-	SETROW256(Y2, Y3)
-	SETROW256(Y4, Y5)
-	SETROW256(Y6, Y7)
-	SETROW256(Y8, Y9)
-	SETROW256(Y10, Y11)
-	VZEROUPPER
-	RET
-
 // ---- AVX-512 narrow variant: 8 rows × 16 columns ----
 // Used for the last column panel when at most 16 of its 32 columns are
 // real (e.g. n = 65): it reads the same 32-wide packed B panel but only its
 // first 16 columns, halving the work spent on padding.
-
-#define STEP512N(ao, bo) \
-	VMOVUPS (bo)(DI), Z16; \
-	VBROADCASTSS (ao)(SI), Z18; \
-	VBROADCASTSS (ao+4)(SI), Z19; \
-	VBROADCASTSS (ao+8)(SI), Z20; \
-	VBROADCASTSS (ao+12)(SI), Z21; \
-	VFMADD231PS Z16, Z18, Z0; \
-	VFMADD231PS Z16, Z19, Z1; \
-	VFMADD231PS Z16, Z20, Z2; \
-	VFMADD231PS Z16, Z21, Z3; \
-	VBROADCASTSS (ao+16)(SI), Z22; \
-	VBROADCASTSS (ao+20)(SI), Z23; \
-	VBROADCASTSS (ao+24)(SI), Z24; \
-	VBROADCASTSS (ao+28)(SI), Z25; \
-	VFMADD231PS Z16, Z22, Z4; \
-	VFMADD231PS Z16, Z23, Z5; \
-	VFMADD231PS Z16, Z24, Z6; \
-	VFMADD231PS Z16, Z25, Z7
 
 #define ADDROW512N(acc) \
 	VADDPS (DX), acc, acc; \
@@ -271,84 +63,11 @@ set256:
 	VMOVUPS acc, (DX); \
 	ADDQ BX, DX
 
-// func kernel8x16AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
-TEXT ·kernel8x16AVX512(SB), NOSPLIT, $0-41
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), BX
-	SHLQ $2, BX
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-
-	MOVQ CX, R8
-	SHRQ $2, R8
-	ANDQ $3, CX
-	TESTQ R8, R8
-	JZ   tail512n
-
-loop512n:
-	STEP512N(0, 0)
-	STEP512N(32, 128)
-	STEP512N(64, 256)
-	STEP512N(96, 384)
-	ADDQ $128, SI
-	ADDQ $512, DI
-	DECQ R8
-	JNZ  loop512n
-
-tail512n:
-	TESTQ CX, CX
-	JZ    store512n
-
-loop512ntail:
-	STEP512N(0, 0)
-	ADDQ $32, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop512ntail
-
-store512n:
-	MOVBLZX accumulate+40(FP), AX
-	TESTQ   AX, AX
-	JZ      set512n
-	ADDROW512N(Z0)
-	ADDROW512N(Z1)
-	ADDROW512N(Z2)
-	ADDROW512N(Z3)
-	ADDROW512N(Z4)
-	ADDROW512N(Z5)
-	ADDROW512N(Z6)
-	ADDROW512N(Z7)
-	VZEROUPPER
-	RET
-
-set512n:
-	SETROW512N(Z0)
-	SETROW512N(Z1)
-	SETROW512N(Z2)
-	SETROW512N(Z3)
-	SETROW512N(Z4)
-	SETROW512N(Z5)
-	SETROW512N(Z6)
-	SETROW512N(Z7)
-	VZEROUPPER
-	RET
-
-// ---- Strided-A variants ----
-// The same kernels reading op(A) in place: element (i, p) of the tile's A
-// panel is at a + 4·(i·rsa + p·csa) bytes. Packed panels are rsa = 1,
-// csa = mr; a row-major A read directly is rsa = lda, csa = 1; a transposed
-// A is rsa = 1, csa = lda. Each accumulator receives the same FMAs in the
-// same order as in the packed kernels, so results are bitwise identical.
+// ---- The kernels, reading A with strides ----
+// Element (i, p) of the tile's A panel is at a + 4·(i·rsa + p·csa) bytes.
+// Packed panels are rsa = 1, csa = mr; a row-major A read directly is
+// rsa = lda, csa = 1; a transposed A is rsa = 1, csa = lda. Each accumulator
+// sums its k products in order, so every layout gives the same bits.
 // Rows 0-3 are read at SI + {0, 1, 2, 3}·R9, rows 4-7 at R11 = SI + 4·R9
 // (R9 = rsa bytes, R10 = 3·rsa bytes); both advance by R12 = csa bytes.
 
