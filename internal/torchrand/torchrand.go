@@ -163,10 +163,20 @@ func boxMuller16(data []float32, mean, std float32) {
 	}
 }
 
-// fma32 returns a·b + c rounded once to float32. The float64 product of two float32s is exact;
-// the sum can round twice only in cases far rarer than the draws anyone makes.
+// fma32 returns a·b + c rounded once to float32, as an FMA instruction does. The float64
+// product of two float32s is exact; the sum is rounded to float64 "to odd" (a rounded sum with
+// an even last bit that is not exact moves to its odd neighbour, toward the exact sum), and a
+// value rounded to odd with 29 spare bits rounds to float32 as the exact sum would.
 func fma32(a, b, c float32) float32 {
-	return float32(float64(a)*float64(b) + float64(c))
+	p, q := float64(a)*float64(b), float64(c)
+	s := p + q
+	// the rounding error of s (Knuth's TwoSum): exactly p + q − s
+	qq := s - p
+	e := (p - (s - qq)) + (q - qq)
+	if e != 0 && math.Float64bits(s)&1 == 0 {
+		s = math.Nextafter(s, s+e)
+	}
+	return float32(s)
 }
 
 // normalDouble is ATen's normal_distribution<double>: Box–Muller on two float64 uniforms,
