@@ -2,19 +2,21 @@ package model
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/goformer/goformer/internal/atomicfile"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
 )
@@ -53,11 +55,18 @@ type TrainState struct {
 	// Optimizer, when not nil, has its moments and step counts saved. Its parameters must be
 	// parameters of the model.
 	Optimizer *optim.AdamW
-	// RNGs are generators to save by name, e.g. the one that samples training batches. The
-	// model's own dropout generator is saved as DropoutRNG without being listed.
-	RNGs map[string]*rand.PCG
+	// RNGs are generators to save by name, e.g. the one that samples training batches: a
+	// *rand.PCG, or any generator that can marshal its state. The model's own dropout generator
+	// is saved as DropoutRNG without being listed.
+	RNGs map[string]RNGState
 	// Meta is free-form metadata, e.g. a char tokenizer's vocabulary under "vocab".
 	Meta map[string]string
+}
+
+// RNGState is a random generator whose state a checkpoint can keep, such as *rand.PCG.
+type RNGState interface {
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
 }
 
 // checkpointJSON is the layout of checkpoint.json.
@@ -71,7 +80,7 @@ type checkpointJSON struct {
 	// OptimSteps holds AdamW's per-parameter step counts by parameter name; nil without an
 	// optimizer.
 	OptimSteps map[string]int    `json:"optim_steps,omitempty"`
-	RNG        map[string][]byte `json:"rng,omitempty"` // PCG.MarshalBinary output, base64 in JSON
+	RNG        map[string][]byte `json:"rng,omitempty"` // MarshalBinary output, base64 in JSON
 	Meta       map[string]string `json:"meta,omitempty"`
 }
 
@@ -126,7 +135,7 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 		if name == DropoutRNG {
 			return fmt.Errorf("model.SaveCheckpoint: RNG name %q is reserved for the model's dropout generator", name)
 		}
-		if g == nil {
+		if v := reflect.ValueOf(g); g == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 			return fmt.Errorf("model.SaveCheckpoint: RNG %q is nil", name)
 		}
 		b, err := g.MarshalBinary()
@@ -254,9 +263,10 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 			return nil, bad("optimizer step count %d for %s", n, name)
 		}
 	}
-	for name, b := range cj.RNG {
+	// the other generators' states are checked by RestoreRNG, which knows their kind
+	if b, ok := cj.RNG[DropoutRNG]; ok {
 		if err := new(rand.PCG).UnmarshalBinary(b); err != nil {
-			return nil, bad("RNG %q: %v", name, err)
+			return nil, bad("RNG %q: %v", DropoutRNG, err)
 		}
 	}
 
@@ -458,8 +468,10 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 	return nil
 }
 
-// RestoreRNG sets g to the state of the generator saved under name.
-func (c *Checkpoint) RestoreRNG(name string, g *rand.PCG) error {
+// RestoreRNG sets g to the state of the generator saved under name. g must be of the kind that
+// was saved; a state it cannot read is an error, and g is then left as the generator's
+// UnmarshalBinary leaves it on error (unchanged, for *rand.PCG).
+func (c *Checkpoint) RestoreRNG(name string, g RNGState) error {
 	b, ok := c.rng[name]
 	if !ok {
 		return fmt.Errorf("model.Checkpoint.RestoreRNG: no RNG %q in the checkpoint", name)

@@ -74,7 +74,7 @@ func TestCheckpointResumeIsBitwiseIdentical(t *testing.T) {
 	trainRange(t, first, opt, data, 0, n/2)
 	dir := t.TempDir()
 	require.NoError(t, SaveCheckpoint(dir, first, TrainState{
-		Step: n / 2, Optimizer: opt, RNGs: map[string]*rand.PCG{"data": data}, Meta: map[string]string{"vocab": "abc\n"},
+		Step: n / 2, Optimizer: opt, RNGs: map[string]RNGState{"data": data}, Meta: map[string]string{"vocab": "abc\n"},
 	}))
 
 	ck, err := LoadCheckpoint(dir)
@@ -219,7 +219,7 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 	opt := optim.NewAdamW(m.Parameters(), ckptAdamW)
 	trainRange(t, m, opt, rand.NewPCG(1, 2), 0, 1)
 	good := t.TempDir()
-	require.NoError(t, SaveCheckpoint(good, m, TrainState{Step: 1, Optimizer: opt, RNGs: map[string]*rand.PCG{"data": rand.NewPCG(3, 4)}}))
+	require.NoError(t, SaveCheckpoint(good, m, TrainState{Step: 1, Optimizer: opt, RNGs: map[string]RNGState{"data": rand.NewPCG(3, 4)}}))
 
 	// fresh returns a copy of the good checkpoint to damage.
 	fresh := func() string {
@@ -297,11 +297,11 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 			raw["tensors"] = "../" + raw["tensors"].(string)
 			writeJSON(t, dir, raw)
 		}, "invalid tensor file name"},
-		"bad rng": {func(dir string) {
+		"bad dropout rng": {func(dir string) {
 			raw := readJSON(t, dir)
-			raw["rng"].(map[string]any)["data"] = "AAAA"
+			raw["rng"].(map[string]any)[DropoutRNG] = "AAAA"
 			writeJSON(t, dir, raw)
-		}, `RNG "data"`},
+		}, `RNG "dropout"`},
 		"missing tensor file": {func(dir string) {
 			require.NoError(t, os.Remove(filepath.Join(dir, tensorFileOf(t, dir))))
 		}, "no such file"},
@@ -358,4 +358,15 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 	}
 	_, err = LoadCheckpoint(fresh())
 	assert.NoError(t, err, "the undamaged copy loads")
+
+	// a caller's generator state is opaque to the checkpoint: RestoreRNG is where a bad one shows
+	dir := fresh()
+	raw := readJSON(t, dir)
+	raw["rng"].(map[string]any)["data"] = "AAAA"
+	writeJSON(t, dir, raw)
+	ck, err := LoadCheckpoint(dir)
+	require.NoError(t, err)
+	g := rand.NewPCG(5, 6)
+	assert.ErrorContains(t, ck.RestoreRNG("data", g), `"data"`)
+	assert.Equal(t, rand.NewPCG(5, 6).Uint64(), g.Uint64(), "a failed restore leaves the generator as it was")
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"unicode/utf8"
 
 	"github.com/goformer/goformer/tokenizer"
@@ -75,7 +74,7 @@ type batch struct {
 
 // sampleBatch draws b random windows of t+1 consecutive ids from data, nanoGPT's get_batch: a
 // start i uniform in [0, len(data)−t), inputs data[i:i+t], targets data[i+1:i+1+t].
-func sampleBatch(data []int, b, t int, rng *rand.Rand) batch {
+func sampleBatch(data []int, b, t int, rng windowSource) batch {
 	out := batch{x: make([]int, 0, b*t), y: make([]int, 0, b*t)}
 	for range b {
 		i := rng.IntN(len(data) - t)
@@ -88,8 +87,7 @@ func sampleBatch(data []int, b, t int, rng *rand.Rand) batch {
 // evalBatches draws the n batches that every evaluation of a split uses, from a generator of their
 // own, so that losses at different steps are measured on the same text and evaluation does not
 // disturb the training batches' generator.
-func evalBatches(data []int, n, b, t int, seed uint64) []batch {
-	rng := rand.New(rand.NewPCG(seed, 7))
+func evalBatches(data []int, n, b, t int, rng windowSource) []batch {
 	out := make([]batch, n)
 	for i := range out {
 		out[i] = sampleBatch(data, b, t, rng)

@@ -15,6 +15,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -23,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -54,6 +54,7 @@ type options struct {
 	evalInterval, evalIters int
 	logInterval             int
 	seed                    uint64
+	rng                     string
 	out                     string
 	resume                  bool
 	sampleLen               int
@@ -90,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.evalIters, "eval-iters", 20, "batches per split in an evaluation (0: no evaluation)")
 	fs.IntVar(&o.logInterval, "log-interval", 10, "iterations between progress lines")
 	fs.Uint64Var(&o.seed, "seed", 1337, "seed for the weights, the batches and the sample")
+	fs.StringVar(&o.rng, "rng", "pytorch", "random draws for the weights and batches: pytorch (the same numbers as the PyTorch reference with the same -seed) or pcg (goformer's own generator)")
 	fs.StringVar(&o.out, "out", "out-shakespeare", "checkpoint directory")
 	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint in -out")
 	fs.IntVar(&o.sampleLen, "sample-len", 500, "characters to generate after training (0: none)")
@@ -139,6 +141,7 @@ func (o *options) validate() error {
 	check(o.dropout >= 0 && o.dropout < 1, "-dropout must be in [0, 1), got %v", o.dropout)
 	check(finite(o.temperature) && o.temperature >= 0, "-temperature must be >= 0, got %v", o.temperature)
 	check(o.out != "", "-out must name a directory")
+	check(o.rng == "pytorch" || o.rng == "pcg", "-rng must be pytorch or pcg, got %q", o.rng)
 	check(o.tokenizer == "char" || o.tokenizer == "bpe", "-tokenizer must be char or bpe, got %q", o.tokenizer)
 	check(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
@@ -223,6 +226,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if ck.Meta["vocab"] != data.vocabID {
 			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens, the model has %d): pass the same -data and -tokenizer", o.out, data.tok.VocabSize(), ck.Config.VocabSize)
 		}
+		if saved := cmp.Or(ck.Meta["rng"], "pcg"); saved != o.rng { // checkpoints from before -rng used pcg
+			return fmt.Errorf("the checkpoint in %s was trained with -rng %s: pass -rng %s to resume it", o.out, saved, saved)
+		}
 		want := ck.Config
 		want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
 		if want != cfg {
@@ -230,20 +236,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg = want
 		}
 	}
-	m, err := model.New(cfg, o.seed)
+	rnd := newRandomness(o.rng, o.seed)
+	m, err := rnd.newModel(cfg, o.seed)
 	if err != nil {
 		return err
 	}
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{
 		LR: float32(o.lr), Betas: [2]float32{float32(o.beta1), float32(o.beta2)}, WeightDecay: float32(o.weightDecay),
 	})
-	dataRNG := rand.NewPCG(o.seed, 0x6461746120726e67) // "data rng"
 	start := 0
 	if ck != nil {
 		if err := ck.Restore(m, opt); err != nil {
 			return err
 		}
-		if err := ck.RestoreRNG("data", dataRNG); err != nil {
+		if err := ck.RestoreRNG("data", rnd.batches); err != nil {
 			return err
 		}
 		start = ck.Step
@@ -263,17 +269,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			GradClip: float32(o.gradClip),
 			Schedule: optim.CosineSchedule{WarmupIters: o.warmup, DecayIters: decayIters, MaxLR: float32(o.lr), MinLR: float32(o.minLR)},
 		},
-		m: m, opt: opt, data: data, rng: dataRNG,
+		m: m, opt: opt, data: data, windows: rnd.windows,
 		eval: map[string][]batch{
-			"train": evalBatches(data.train, o.evalIters, o.batchSize, cfg.BlockSize, o.seed),
-			"val":   evalBatches(data.val, o.evalIters, o.batchSize, cfg.BlockSize, o.seed),
+			"train": evalBatches(data.train, o.evalIters, o.batchSize, cfg.BlockSize, rnd.evalWindows()),
+			"val":   evalBatches(data.val, o.evalIters, o.batchSize, cfg.BlockSize, rnd.evalWindows()),
 		},
 		log: &progress{w: stdout, tty: isTerminal(stdout)},
 	}
 	tr.save = func(step int) error {
 		err := model.SaveCheckpoint(o.out, m, model.TrainState{
-			Step: step, Optimizer: opt, RNGs: map[string]*rand.PCG{"data": dataRNG},
-			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source},
+			Step: step, Optimizer: opt, RNGs: map[string]model.RNGState{"data": rnd.batches},
+			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source, "rng": o.rng},
 		})
 		if err == nil {
 			tr.log.linef("saved checkpoint at iteration %d to %s", step, o.out)

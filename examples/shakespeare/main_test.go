@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -54,14 +55,64 @@ func TestTrainingLossFalls(t *testing.T) {
 // Resuming from a checkpoint continues exactly where the run stopped: the same final losses as a
 // run straight through, with dropout on so that the saved RNG states matter.
 func TestResumeMatchesStraightRun(t *testing.T) {
-	_, straight := runOK(t, smallArgs(t.TempDir(), "40", "-dropout", "0.1", "-sample-len", "0"))
-	dir := t.TempDir()
-	runOK(t, smallArgs(dir, "20", "-dropout", "0.1", "-sample-len", "0"))
-	out, resumed := runOK(t, smallArgs(dir, "40", "-dropout", "0.1", "-sample-len", "0", "-resume"))
-	assert.Contains(t, out, "resumed from")
-	assert.Equal(t, 20, resumed.Iters)
-	assert.Equal(t, *straight.TrainLoss, *resumed.TrainLoss)
-	assert.Equal(t, *straight.ValLoss, *resumed.ValLoss)
+	for _, rng := range []string{"pytorch", "pcg"} {
+		t.Run(rng, func(t *testing.T) {
+			args := func(dir, iters string, extra ...string) []string {
+				return smallArgs(dir, iters, append([]string{"-dropout", "0.1", "-sample-len", "0", "-rng", rng}, extra...)...)
+			}
+			_, straight := runOK(t, args(t.TempDir(), "40"))
+			dir := t.TempDir()
+			runOK(t, args(dir, "20"))
+			out, resumed := runOK(t, args(dir, "40", "-resume"))
+			assert.Contains(t, out, "resumed from")
+			assert.Equal(t, 20, resumed.Iters)
+			assert.Equal(t, *straight.TrainLoss, *resumed.TrainLoss)
+			assert.Equal(t, *straight.ValLoss, *resumed.ValLoss)
+
+			// a checkpoint resumes only with the generator kind it was trained with
+			other := map[string]string{"pytorch": "pcg", "pcg": "pytorch"}[rng]
+			var buf bytes.Buffer
+			assert.ErrorContains(t, run(context.Background(), smallArgs(dir, "50", "-sample-len", "0", "-rng", other, "-resume"), &buf, &buf), "-rng "+rng)
+		})
+	}
+}
+
+// TestDefaultRunFollowsPyTorch trains the configuration of testdata/torch_small.json, which the
+// PyTorch reference (../shared/bench/torch_gpt.py) trained with seed 1337, and checks that the
+// example, with its default -rng pytorch, measures the same losses at every evaluation: the
+// same initial weights, the same batches and the same arithmetic give the same run.
+func TestDefaultRunFollowsPyTorch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/torch_small.json")
+	require.NoError(t, err)
+	var ref struct {
+		Params int `json:"params"`
+		Evals  []struct {
+			Iter       int
+			Train, Val float64
+		} `json:"evals"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &ref))
+	out, s := runOK(t, []string{
+		"-n-layer", "2", "-n-head", "2", "-n-embd", "32", "-block-size", "16", "-batch-size", "8",
+		"-max-iters", "60", "-lr", "3e-3", "-min-lr", "3e-4", "-warmup", "10", "-eval-interval", "20",
+		"-eval-iters", "4", "-seed", "1337", "-sample-len", "0", "-out", t.TempDir(),
+	})
+	assert.Equal(t, ref.Params, s.Params)
+	for _, e := range ref.Evals[:len(ref.Evals)-1] {
+		// the log prints four decimals
+		var train, val float64
+		line := fmt.Sprintf("eval iter %d: ", e.Iter)
+		i := strings.Index(out, line)
+		require.GreaterOrEqual(t, i, 0, "no %q in the output", line)
+		_, err := fmt.Sscanf(out[i+len(line):], "train loss %f, val loss %f", &train, &val)
+		require.NoError(t, err)
+		assert.InDelta(t, e.Train, train, 6e-5, "train loss at iteration %d", e.Iter)
+		assert.InDelta(t, e.Val, val, 6e-5, "val loss at iteration %d", e.Iter)
+	}
+	last := ref.Evals[len(ref.Evals)-1]
+	t.Logf("final losses: goformer train %.7f val %.7f, PyTorch train %.7f val %.7f", *s.TrainLoss, *s.ValLoss, last.Train, last.Val)
+	assert.InDelta(t, last.Train, *s.TrainLoss, 1e-5)
+	assert.InDelta(t, last.Val, *s.ValLoss, 1e-5)
 }
 
 func TestCustomDataFile(t *testing.T) {
@@ -110,6 +161,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		{[]string{"-data", bin}, "not valid UTF-8"},
 		{[]string{"-resume", "-out", dir}, "checkpoint.json"},
 		{[]string{"-tokenizer", "words"}, "-tokenizer must be char or bpe"},
+		{[]string{"-rng", "mt"}, "-rng must be pytorch or pcg"},
 		{[]string{"-tokenizer", "bpe", "-bpe-vocab", "100"}, "-bpe-vocab must be at least 256"},
 	} {
 		var out, errOut bytes.Buffer
@@ -131,7 +183,7 @@ func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
 	assert.Equal(t, 65, d.tok.VocabSize())
 	assert.Equal(t, 1003854, len(d.train)) // nanoGPT's split of the same file
 	assert.Equal(t, 111540, len(d.val))
-	bs := evalBatches(d.val, 3, 4, 8, 1)
+	bs := evalBatches(d.val, 3, 4, 8, newRandomness("pytorch", 1).evalWindows())
 	require.Len(t, bs, 3)
 	text, err := d.tok.Decode(d.val)
 	require.NoError(t, err)
@@ -145,5 +197,6 @@ func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
 			assert.Contains(t, text, xs+ys[7:])
 		}
 	}
-	assert.Equal(t, bs, evalBatches(d.val, 3, 4, 8, 1), "evaluation batches are fixed by the seed")
+	assert.Equal(t, bs, evalBatches(d.val, 3, 4, 8, newRandomness("pytorch", 1).evalWindows()), "evaluation batches are fixed by the seed")
+	assert.NotEqual(t, bs, evalBatches(d.val, 3, 4, 8, newRandomness("pcg", 1).evalWindows()))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -31,8 +30,9 @@ type trainer struct {
 	m    *model.GPT
 	opt  *optim.AdamW
 	data *dataset
-	rng  *rand.PCG // draws the training batches; saved in checkpoints
-	eval map[string][]batch
+	// windows draws the training batches' window starts; its generator is saved in checkpoints
+	windows windowSource
+	eval    map[string][]batch
 	// save writes a checkpoint saying that step iterations are done; nil saves nothing.
 	save func(step int) error
 	log  *progress
@@ -76,7 +76,7 @@ func (tr *trainer) evaluate() (losses, error) {
 // step runs training iteration it: a batch, forward, backward, clipping, an AdamW step at the
 // scheduled learning rate.
 func (tr *trainer) step(it int) error {
-	b := sampleBatch(tr.data.train, tr.cfg.BatchSize, tr.cfg.BlockSize, rand.New(tr.rng))
+	b := sampleBatch(tr.data.train, tr.cfg.BatchSize, tr.cfg.BlockSize, tr.windows)
 	loss, err := tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
 	if err != nil {
 		return err
