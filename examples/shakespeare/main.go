@@ -12,6 +12,10 @@
 // evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
 // the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
 // Ctrl-C stops training at the next iteration and saves a checkpoint that -resume continues.
+//
+// By default (-rng pytorch) the initial weights and the batches are the ones the PyTorch
+// reference (../shared/bench/torch_gpt.py) draws with the same -seed, so the default run
+// reproduces the reference's run; -rng pcg uses goformer's own generators instead.
 package main
 
 import (
