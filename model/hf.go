@@ -19,7 +19,8 @@ import (
 )
 
 // This file reads and writes GPT-2 in the layout of Hugging Face transformers' save_pretrained:
-// a directory holding config.json and model.safetensors.
+// a directory holding config.json and model.safetensors. (Reading also accepts sharded and
+// PyTorch weight files: see hf_store.go and hf_shards.go.)
 //
 // The two layouts differ in three ways:
 //   - names: HF prefixes every tensor with "transformer." (GPT2LMHeadModel); the original
@@ -225,7 +226,18 @@ func isHFBuffer(name string) bool {
 }
 
 // LoadHF loads a GPT-2 from a directory written by Hugging Face transformers' save_pretrained
-// (or downloaded from the Hub, e.g. openai-community/gpt2): config.json and model.safetensors.
+// (or downloaded from the Hub, e.g. openai-community/gpt2): config.json and the weights, in the
+// first of these layouts that the directory holds:
+//
+//   - model.safetensors;
+//   - model.safetensors.index.json and the safetensors shards it names;
+//   - pytorch_model.bin, as torch.save (torch >= 1.6, zip format) writes a state dict;
+//   - pytorch_model.bin.index.json and the pytorch_model.bin shards it names.
+//
+// PyTorch files are read by a restricted unpickler that understands state dicts only and never
+// runs code from the file; the legacy format of torch < 1.6 is rejected. Shard files must lie in
+// dir, and the index and shards must agree on where every tensor is.
+//
 // Tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
 // the attention buffers attn.bias and attn.masked_bias are skipped; lm_head.weight may be absent
 // (tied) or present and equal to wte.weight. The model is returned in evaluation mode, with
@@ -243,13 +255,9 @@ func LoadHF(dir string) (*GPT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
-	path := filepath.Join(dir, hfWeightsFile)
-	st, err := tensor.OpenSafetensors(path)
+	st, path, err := openHFWeights(dir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("model: %s has no %s (pytorch_model.bin and sharded checkpoints are not supported): %w", dir, hfWeightsFile, err)
-		}
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, fmt.Errorf("model: %w", err) // the error names the file
 	}
 	defer st.Close()
 	m, err := loadHFTensors(cfg, st)
@@ -260,7 +268,7 @@ func LoadHF(dir string) (*GPT, error) {
 }
 
 // loadHFTensors builds a GPT for cfg from the tensors of st.
-func loadHFTensors(cfg Config, st *tensor.Safetensors) (*GPT, error) {
+func loadHFTensors(cfg Config, st hfStore) (*GPT, error) {
 	// A layer has 12 tensors: bound n_layer by the file before listing what it should hold.
 	if n := len(st.Names()); cfg.NLayer > n/12 {
 		return nil, fmt.Errorf("config.json says n_layer %d but the file holds only %d tensors", cfg.NLayer, n)
@@ -332,7 +340,7 @@ func loadHFTensors(cfg Config, st *tensor.Safetensors) (*GPT, error) {
 }
 
 // checkStored checks that a stored tensor is floating-point and has the expected shape.
-func checkStored(st *tensor.Safetensors, name string, want []int) error {
+func checkStored(st hfStore, name string, want []int) error {
 	switch dt := st.Dtype(name); dt {
 	case "F32", "F16", "BF16", "F64":
 	default:
