@@ -97,5 +97,9 @@ func sendReduced(v *Var, g *tensor.Tensor) {
 
 // sendReducedOwned is sendReduced for a g that the caller allocated and gives away.
 func sendReducedOwned(v *Var, g *tensor.Tensor) {
-	v.accumulate(tensor.SumTo(g, v.Value.Shape()), true)
+	r := tensor.SumTo(g, v.Value.Shape())
+	if r != g {
+		tensor.ReleaseStorage(g) // summed into r
+	}
+	v.accumulate(r, true)
 }

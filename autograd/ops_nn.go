@@ -33,7 +33,7 @@ func CrossEntropy(logits *Var, targets []int, ignoreIndex int) *Var {
 	v := shape[len(shape)-1]
 	flat := logits.Value.Contiguous().Reshape(-1, v)
 	loss, probs, count := tensor.CrossEntropy(flat, targets, ignoreIndex)
-	return record("cross_entropy", tensor.Scalar(loss), []*Var{logits}, func(out *Var) func() {
+	return recordSaving("cross_entropy", tensor.Scalar(loss), []*Var{logits}, []*tensor.Tensor{probs}, func(out *Var) func() {
 		return func() {
 			g := tensor.CrossEntropyBackward(probs, targets, ignoreIndex, count, out.Grad.Item())
 			logits.accumulate(g.Reshape(shape...), true)
@@ -50,7 +50,7 @@ func LayerNorm(x, weight, bias *Var, eps float32) *Var {
 		inputs = append(inputs, bias)
 	}
 	y, mean, rstd := tensor.LayerNorm(x.Value, weight.Value, b, eps)
-	return record("layer_norm", y, inputs, func(out *Var) func() {
+	return recordSaving("layer_norm", y, inputs, []*tensor.Tensor{mean, rstd}, func(out *Var) func() {
 		return func() {
 			dx, dw, db := tensor.LayerNormBackward(out.Grad, x.Value, weight.Value, mean, rstd)
 			x.accumulate(dx, true)
@@ -79,7 +79,7 @@ func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
 			md[i] = keep
 		}
 	}
-	return record("dropout", tensor.Mul(a.Value, mask), []*Var{a}, func(out *Var) func() {
+	return recordSaving("dropout", tensor.Mul(a.Value, mask), []*Var{a}, []*tensor.Tensor{mask}, func(out *Var) func() {
 		return func() { a.accumulate(tensor.Mul(out.Grad, mask), true) }
 	})
 }
@@ -134,7 +134,7 @@ func Embedding(table *Var, ids []int) *Var {
 // (TestAttentionFusedMatchesComposed checks that), without their intermediate copies.
 func CausalSelfAttention(qkv *Var, nHead int) *Var {
 	y, p := tensor.CausalAttention(qkv.Value, nHead)
-	return record("causal_self_attention", y, []*Var{qkv}, func(out *Var) func() {
+	return recordSaving("causal_self_attention", y, []*Var{qkv}, []*tensor.Tensor{p}, func(out *Var) func() {
 		return func() { qkv.accumulate(tensor.CausalAttentionBackward(out.Grad, qkv.Value, p, nHead), true) }
 	})
 }

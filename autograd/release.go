@@ -31,7 +31,8 @@ func Release(v *Var) {
 			continue // a leaf, or an op output recorded without a graph
 		}
 		tensor.Release(n.Value, n.Grad)
-		n.Value, n.Grad, n.gradShared = nil, nil, false
+		tensor.Release(n.saved...)
+		n.Value, n.Grad, n.gradShared, n.saved = nil, nil, false, nil
 		n.parents, n.backward = nil, nil // let the closures' cached tensors go too
 	}
 }

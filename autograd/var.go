@@ -22,7 +22,11 @@ type Var struct {
 	parents    []*Var
 	// backward reads the receiver's Grad and accumulates into its parents' gradients.
 	backward func()
-	op       string
+	// saved are tensors that only backward reads (softmax probabilities, normalisation
+	// statistics, masks): they are recycled as soon as backward has run, or at once when no
+	// graph is recorded.
+	saved []*tensor.Tensor
+	op    string
 }
 
 // Param returns a leaf Var that requires a gradient: a trainable parameter.
@@ -46,8 +50,15 @@ func (v *Var) Op() string { return v.op }
 // Detach returns a constant Var sharing v's value, cut off from the graph.
 func (v *Var) Detach() *Var { return Const(v.Value) }
 
-// ZeroGrad drops v's gradient (the next Backward starts it from zero).
-func (v *Var) ZeroGrad() { v.Grad, v.gradShared = nil, false }
+// ZeroGrad drops v's gradient (the next Backward starts it from zero). Its storage goes back to
+// tensor's free lists, where the next Backward finds it: a reference to the old Grad must not be
+// used afterwards (reading it panics).
+func (v *Var) ZeroGrad() {
+	if v.Grad != nil && !v.gradShared {
+		tensor.ReleaseStorage(v.Grad)
+	}
+	v.Grad, v.gradShared = nil, false
+}
 
 // String describes the Var briefly.
 func (v *Var) String() string {
@@ -72,8 +83,14 @@ func (v *Var) accumulate(g *tensor.Tensor, owned bool) {
 		v.Grad, v.gradShared = g.Clone(), false
 	case v.gradShared:
 		v.Grad, v.gradShared = tensor.Add(v.Grad, g), false
+		if owned {
+			tensor.ReleaseStorage(g) // added in, and nobody else holds it
+		}
 	default:
 		v.Grad.AddInPlace(g)
+		if owned {
+			tensor.ReleaseStorage(g)
+		}
 	}
 }
 
@@ -118,6 +135,7 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 			continue
 		}
 		n.backward()
+		n.freeSaved()
 		key := tensor.StorageKey(n.Grad)
 		h := held[key]
 		if h == nil {
@@ -131,7 +149,7 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 		}
 		n.Grad, n.gradShared = nil, false
 		if h.holders--; h.holders == 0 {
-			tensor.Release(h.owner)
+			tensor.ReleaseStorage(h.owner)
 			delete(held, key)
 		}
 	}
@@ -143,7 +161,7 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 		}
 	}
 	for _, h := range held {
-		tensor.Release(h.owner)
+		tensor.ReleaseStorage(h.owner)
 	}
 }
 
@@ -151,7 +169,7 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 // may be too high (a parent that copied on a later write still counts), which only delays
 // recycling to the end of the sweep; it is never too low.
 type heldGrad struct {
-	owner   *tensor.Tensor // the tensor that allocated the storage
+	owner   *tensor.Tensor // a Var's gradient on the storage (the storage's allocator or a view of it)
 	holders int
 }
 
@@ -193,6 +211,32 @@ func NoGrad(f func()) {
 
 // GradEnabled reports whether ops currently record the graph.
 func GradEnabled() bool { return gradDisabled.Load() == 0 }
+
+// recordSaving is record for an op whose backward closure keeps tensors of its own (saved): they
+// are recycled once the closure has run, or at once when no graph is recorded for the op.
+func recordSaving(op string, value *tensor.Tensor, inputs []*Var, saved []*tensor.Tensor, mk func(out *Var) func()) *Var {
+	out := record(op, value, inputs, mk)
+	if out.backward == nil {
+		tensor.Release(saved...)
+	} else {
+		out.saved = saved
+	}
+	return out
+}
+
+// freeSaved recycles the tensors n's backward kept, which leaves the closure unable to run
+// again: a second Backward through n panics with a message instead of reading freed storage.
+func (n *Var) freeSaved() {
+	if n.saved == nil {
+		return
+	}
+	tensor.Release(n.saved...)
+	n.saved = nil
+	op := n.op
+	n.backward = func() {
+		panic(fmt.Sprintf("autograd.Backward: the graph through %s was already differentiated and its saved tensors freed; build it again to differentiate it again", op))
+	}
+}
 
 // record builds an op's output Var. If gradients are enabled and any input requires one, the
 // output remembers its inputs and the backward closure made by mk (which receives the output so

@@ -109,7 +109,8 @@ func checkState(op, what string, params []*autograd.Var, ts []*tensor.Tensor, al
 	return nil
 }
 
-// ZeroGrad drops the gradients of params (sets Grad to nil), ready for the next Backward.
+// ZeroGrad drops the gradients of params (sets Grad to nil, recycling their storage), ready for
+// the next Backward.
 func ZeroGrad(params []*autograd.Var) {
 	for _, p := range params {
 		p.ZeroGrad()

@@ -14,6 +14,8 @@ type Tensor struct {
 	// owned says data was allocated for this tensor (not a view, not the caller's slice), so
 	// Release may recycle it.
 	owned bool
+	// owner, for a view of an owned tensor, is that tensor: ReleaseStorage goes through it.
+	owner *Tensor
 }
 
 // contiguousStrides returns the row-major strides of shape.

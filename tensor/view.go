@@ -5,7 +5,11 @@ import "fmt"
 // This file holds the view operations: each returns a Tensor that shares t's storage.
 
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
-	return &Tensor{data: t.data, shape: shape, strides: strides, offset: offset}
+	owner := t.owner
+	if t.owned {
+		owner = t
+	}
+	return &Tensor{data: t.data, shape: shape, strides: strides, offset: offset, owner: owner}
 }
 
 // Reshape returns a view with a new shape holding the same elements. One dimension may be -1,
