@@ -103,3 +103,20 @@ func ExampleLoadHF() {
 	fmt.Println(err != nil)
 	// Output: true
 }
+
+// NewLikePyTorch starts from the weights PyTorch draws for nanoGPT's model after
+// torch.manual_seed(1337). The values printed here are the ones PyTorch prints for
+// model.transformer.wte.weight[0, :3] and the last block's mlp.c_proj.weight[0, :2].
+func ExampleNewLikePyTorch() {
+	m, err := model.NewLikePyTorch(model.Config{VocabSize: 37, BlockSize: 10, NLayer: 2, NHead: 2, NEmbd: 24}, 1337)
+	if err != nil {
+		log.Fatal(err)
+	}
+	wte := m.WTE.Weight.Value
+	fmt.Printf("%.8f %.8f %.8f\n", wte.At(0, 0), wte.At(0, 1), wte.At(0, 2))
+	proj := m.H[1].MLP.CProj.Weight.Value
+	fmt.Printf("%.8f %.8f\n", proj.At(0, 0), proj.At(0, 1))
+	// Output:
+	// 0.01086164 -0.01072949 -0.03186847
+	// 0.00427863 -0.00555445
+}

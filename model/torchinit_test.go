@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/goformer/goformer/tensor"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,4 +40,32 @@ func TestNewLikePyTorch(t *testing.T) {
 	other, err := NewLikePyTorch(cfg, 1338)
 	require.NoError(t, err)
 	require.NotEqual(t, m.WTE.Weight.Value.Values(), other.WTE.Weight.Value.Values())
+}
+
+// TestNewLikePyTorchWithoutBias checks the draw order of nanoGPT's default, bias=False, where no
+// Linear draws a bias: testdata/torch-init-nobias holds PyTorch's weights for it.
+func TestNewLikePyTorchWithoutBias(t *testing.T) {
+	st, err := tensor.OpenSafetensors("testdata/torch-init-nobias/weights.safetensors")
+	require.NoError(t, err)
+	defer st.Close()
+	m, err := NewLikePyTorch(Config{VocabSize: 37, BlockSize: 10, NLayer: 2, NHead: 2, NEmbd: 24, NoBias: true}, 1337)
+	require.NoError(t, err)
+	compared := 0
+	for _, p := range m.NamedParams() {
+		if !st.Has(p.Name) {
+			require.Contains(t, p.Name, "ln_", "only the layer norms (which draw nothing) are not in the file")
+			continue
+		}
+		want, err := st.Float32(p.Name)
+		require.NoError(t, err)
+		require.Equal(t, want.Shape(), p.Var.Value.Shape(), p.Name)
+		w, g := want.Values(), p.Var.Value.Values()
+		for i := range g {
+			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+				t.Fatalf("%s[%d] = %v, PyTorch drew %v", p.Name, i, g[i], w[i])
+			}
+		}
+		compared++
+	}
+	require.Equal(t, 2+2*4, compared)
 }

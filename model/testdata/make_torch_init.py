@@ -33,3 +33,27 @@ with open(os.path.join(out, "config.json"), "w") as f:
                "n_embd": cfg.n_embd, "n_layer": cfg.n_layer, "n_head": cfg.n_head,
                "activation_function": "gelu", "layer_norm_epsilon": 1e-5,
                "torch_version": torch.__version__, "seed": 1337}, f, indent=1)
+
+# torch-init-nobias: the same model with bias=False, nanoGPT's default, where the Linear layers
+# draw no bias at construction. torch_gpt.py builds its Linears with biases, so they are swapped
+# for bias-free ones here; the draws are still PyTorch's own. Stored under goformer's parameter
+# names in PyTorch's (out, in) layout; the LayerNorms, which draw nothing, are left out.
+
+
+class NoBiasLinear(torch.nn.Linear):
+    def __init__(self, in_features, out_features, bias=True, **kw):
+        super().__init__(in_features, out_features, bias=False, **kw)
+
+
+torch_gpt.nn.Linear = NoBiasLinear
+torch.manual_seed(1337)
+model = torch_gpt.CharGPT(cfg, vocab)
+weights = {"wte.weight": model.tok_emb.weight, "wpe.weight": model.pos_emb.weight}
+for i, blk in enumerate(model.blocks):
+    for name, lin in (("attn.c_attn", blk.attn.qkv), ("attn.c_proj", blk.attn.out),
+                      ("mlp.c_fc", blk.mlp.up), ("mlp.c_proj", blk.mlp.down)):
+        assert lin.bias is None
+        weights[f"h.{i}.{name}.weight"] = lin.weight
+out = os.path.join(HERE, "torch-init-nobias")
+os.makedirs(out, exist_ok=True)
+write_safetensors(os.path.join(out, "weights.safetensors"), weights)
