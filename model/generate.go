@@ -113,7 +113,7 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			yield(0, err)
 			return
 		}
-		fm := m.inference()
+		fm := m.Frozen()
 		smp := newSampler(s)
 		seq := slices.Clone(prompt)
 		block := m.Config.BlockSize
@@ -148,18 +148,6 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			seq = append(seq, tok)
 		}
 	}
-}
-
-// inference returns a frozen view of m for generation: constant parameters sharing m's values
-// (so no graph is recorded, whatever autograd's NoGrad switch says) and a Mode of its own in
-// evaluation, so generating never changes m's mode.
-func (m *GPT) inference() *GPT {
-	mode := &nn.Mode{}
-	f := &GPT{Config: m.Config, WTE: m.WTE.Frozen(), WPE: m.WPE.Frozen(), LnF: m.LnF.Frozen(), Mode: mode}
-	for _, b := range m.H {
-		f.H = append(f.H, b.Frozen(mode))
-	}
-	return f
 }
 
 // lastLogits runs ids (one sequence starting at position pos0) through the model and returns

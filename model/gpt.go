@@ -54,6 +54,22 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 	return m, nil
 }
 
+// Frozen returns a view of m for evaluation and inference: its parameters are constants sharing
+// m's values, so forward passes and losses on it record no graph, whatever autograd's
+// process-wide NoGrad switch says, and it has a Mode of its own, in evaluation (no dropout), so
+// using it never changes m's mode. It is the goroutine-safe way to run a model without
+// gradients: one goroutine may evaluate a frozen view while another trains a different model
+// (reading m's values while an optimiser updates them is a data race, as with any shared slice).
+// Generate uses one.
+func (m *GPT) Frozen() *GPT {
+	mode := &nn.Mode{}
+	f := &GPT{Config: m.Config, WTE: m.WTE.Frozen(), WPE: m.WPE.Frozen(), LnF: m.LnF.Frozen(), Mode: mode}
+	for _, b := range m.H {
+		f.H = append(f.H, b.Frozen(mode))
+	}
+	return f
+}
+
 // Params lists every parameter with its Hugging Face name, in a fixed order. The tied output
 // head is not listed separately: it is wte.
 func (m *GPT) Params(prefix string, dst []nn.Param) []nn.Param {

@@ -138,3 +138,47 @@ func TestTrainingStepReusesItsBuffers(t *testing.T) {
 	t.Logf("%.0f bytes allocated per step", perStep)
 	assert.Less(t, perStep, 1e6, "a step's tensors (about 20 MB) should come from the free lists")
 }
+
+// A frozen view computes what the model computes in evaluation mode, records no graph without
+// NoGrad, leaves the model's mode alone, and can run in one goroutine while another goroutine
+// trains a different model.
+func TestFrozenViewEvaluatesWithoutAGraph(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Dropout = 0.5
+	m, err := New(cfg, 3)
+	require.NoError(t, err)
+	ids, targets := []int{1, 2, 3, 4, 5, 6}, []int{2, 3, 4, 5, 6, 7}
+	frozen := m.Frozen()
+	got, err := frozen.Loss(ids, targets, 2, 3)
+	require.NoError(t, err)
+	assert.False(t, got.RequiresGrad())
+	assert.True(t, m.Mode.Training, "the model stays in training mode")
+	m.Eval()
+	var want float32
+	autograd.NoGrad(func() {
+		l, err := m.Loss(ids, targets, 2, 3)
+		require.NoError(t, err)
+		want = l.Item()
+	})
+	assert.Equal(t, want, got.Item())
+
+	other, err := New(tinyConfig(), 4)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if _, err := frozen.Loss(ids, targets, 2, 3); err != nil {
+				panic(err)
+			}
+		}
+	}()
+	for range 50 {
+		loss, err := other.Loss(ids, targets, 2, 3)
+		require.NoError(t, err)
+		require.True(t, loss.RequiresGrad(), "training is recorded while the frozen view runs")
+		loss.Backward()
+		other.ZeroGrad()
+	}
+	<-done
+}

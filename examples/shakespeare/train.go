@@ -44,33 +44,29 @@ type trainer struct {
 // losses are the mean losses over the evaluation batches of each split.
 type losses struct{ Train, Val float64 }
 
-// evaluate returns the mean loss of each split over its fixed evaluation batches, in evaluation
-// mode (no dropout) and without recording gradients. The mean is accumulated in float64.
+// evaluate returns the mean loss of each split over its fixed evaluation batches, on a frozen
+// view of the model (evaluation mode, constant parameters: no dropout and no graph). The mean is
+// accumulated in float64.
 func (tr *trainer) evaluate() (losses, error) {
-	tr.m.Eval()
-	defer tr.m.Train()
+	frozen := tr.m.Frozen()
 	var out losses
-	var err error
-	autograd.NoGrad(func() {
-		for _, split := range []string{"train", "val"} {
-			sum := 0.0
-			for _, b := range tr.eval[split] {
-				l, lerr := tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
-				if lerr != nil {
-					err = lerr
-					return
-				}
-				sum += float64(l.Item())
+	for _, split := range []string{"train", "val"} {
+		sum := 0.0
+		for _, b := range tr.eval[split] {
+			l, err := frozen.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
+			if err != nil {
+				return losses{}, err
 			}
-			mean := sum / float64(len(tr.eval[split]))
-			if split == "train" {
-				out.Train = mean
-			} else {
-				out.Val = mean
-			}
+			sum += float64(l.Item())
 		}
-	})
-	return out, err
+		mean := sum / float64(len(tr.eval[split]))
+		if split == "train" {
+			out.Train = mean
+		} else {
+			out.Val = mean
+		}
+	}
+	return out, nil
 }
 
 // step runs training iteration it: a batch, forward, backward, clipping, an AdamW step at the
