@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/goformer/goformer/tensor"
 )
 
 // readChunk is how many elements a contiguous tensor is read at a time: large enough to keep
@@ -80,29 +82,13 @@ func (f *File) decoder(dt dtype) (func(b []byte) float32, error) {
 	case "F32":
 		return func(b []byte) float32 { return math.Float32frombits(o.Uint32(b)) }, nil
 	case "F16":
-		return func(b []byte) float32 { return halfToFloat32(o.Uint16(b)) }, nil
+		return func(b []byte) float32 { return tensor.HalfToFloat32(o.Uint16(b)) }, nil
 	case "BF16":
-		return func(b []byte) float32 { return math.Float32frombits(uint32(o.Uint16(b)) << 16) }, nil
+		return func(b []byte) float32 { return tensor.BFloat16ToFloat32(o.Uint16(b)) }, nil
 	case "F64":
 		return func(b []byte) float32 { return float32(math.Float64frombits(o.Uint64(b))) }, nil
 	}
 	return nil, fmt.Errorf("dtype %s is not floating-point and cannot be read as float32", dt.name)
-}
-
-// halfToFloat32 converts IEEE 754 binary16 bits to float32, exactly. tensor.HalfToFloat32 does the
-// same; this copy keeps the package free of any dependency beyond the standard library.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch exp {
-	case 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case 0: // zero or subnormal: mant·2^-24, which float32 holds exactly as a normal number
-		f := float32(mant) * (1.0 / (1 << 24))
-		return math.Float32frombits(sign | math.Float32bits(f))
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }
 
 // readFull fills b from r at off. io.ReaderAt may report io.EOF along with a full read that ends
