@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
@@ -79,9 +81,22 @@ type checkpointJSON struct {
 	SHA256  string `json:"tensors_sha256"`
 	// OptimSteps holds AdamW's per-parameter step counts by parameter name; nil without an
 	// optimizer.
-	OptimSteps map[string]int    `json:"optim_steps,omitempty"`
-	RNG        map[string][]byte `json:"rng,omitempty"` // MarshalBinary output, base64 in JSON
-	Meta       map[string]string `json:"meta,omitempty"`
+	OptimSteps map[string]int `json:"optim_steps,omitempty"`
+	// Optim holds AdamW's hyperparameters; nil without an optimizer (or from before it was kept).
+	Optim *optimJSON        `json:"optim,omitempty"`
+	RNG   map[string][]byte `json:"rng,omitempty"` // MarshalBinary output, base64 in JSON
+	Meta  map[string]string `json:"meta,omitempty"`
+}
+
+// optimJSON is AdamW's configuration in checkpoint.json: the learning rate at the save (a
+// schedule may have moved it from AdamWConfig.LR), the other hyperparameters, and which
+// parameters weight decay applies to.
+type optimJSON struct {
+	LR          json.Number   `json:"lr"`
+	Betas       []json.Number `json:"betas"`
+	Eps         json.Number   `json:"eps"`
+	WeightDecay json.Number   `json:"weight_decay"`
+	Decayed     []string      `json:"decayed"` // parameter names, in the model's order
 }
 
 // saveHook, when set (by tests), is called at each stage of a save; an error it returns makes the
@@ -120,11 +135,21 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 	}
 	if o := st.Optimizer; o != nil {
 		s := o.State()
+		cfg := o.Config()
 		cj.OptimSteps = make(map[string]int, len(s.Steps))
+		cj.Optim = &optimJSON{
+			LR:    float32Number(o.LR()),
+			Betas: []json.Number{float32Number(cfg.Betas[0]), float32Number(cfg.Betas[1])},
+			Eps:   float32Number(cfg.Eps), WeightDecay: float32Number(cfg.WeightDecay),
+			Decayed: []string{},
+		}
 		for i, p := range o.Params() {
 			name, ok := names[p]
 			if !ok {
 				return fmt.Errorf("model.SaveCheckpoint: optimizer parameter %d (shape %v) is not a parameter of the model", i, p.Value.Shape())
+			}
+			if o.Decays(i) {
+				cj.Optim.Decayed = append(cj.Optim.Decayed, name)
 			}
 			cj.OptimSteps[name] = s.Steps[i]
 			tensors["optim.m."+name] = s.M[i]
@@ -207,7 +232,26 @@ type Checkpoint struct {
 	optimM     map[string]*tensor.Tensor
 	optimV     map[string]*tensor.Tensor
 	optimSteps map[string]int // nil: saved without an optimizer
+	optim      *OptimizerConfig
 	rng        map[string][]byte
+}
+
+// OptimizerConfig is the AdamW configuration a checkpoint was saved with.
+type OptimizerConfig struct {
+	// AdamW holds the hyperparameters, with LR the learning rate at the save. Its Decay is nil:
+	// Decayed says which parameters weight decay applied to.
+	AdamW   optim.AdamWConfig
+	Decayed []string // parameter names
+}
+
+// Optimizer returns the AdamW configuration saved with the checkpoint, and false for a
+// checkpoint without one (saved without an optimizer, or by a version that did not keep it).
+// Restore does not apply it: the caller builds its optimizer, and may compare.
+func (c *Checkpoint) Optimizer() (OptimizerConfig, bool) {
+	if c.optim == nil {
+		return OptimizerConfig{}, false
+	}
+	return *c.optim, true
 }
 
 func readCheckpointJSON(dir string) (*checkpointJSON, error) {
@@ -285,6 +329,13 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	ck := &Checkpoint{
 		Config: cj.Config, Step: cj.Step, Meta: cj.Meta,
 		params: map[string]*tensor.Tensor{}, rng: cj.RNG, optimSteps: cj.OptimSteps,
+	}
+	if cj.Optim != nil {
+		oc, err := cj.Optim.config()
+		if err != nil {
+			return nil, bad("optimizer configuration: %v", err)
+		}
+		ck.optim = &oc
 	}
 	if cj.OptimSteps != nil {
 		ck.optimM, ck.optimV = map[string]*tensor.Tensor{}, map[string]*tensor.Tensor{}
@@ -480,4 +531,32 @@ func (c *Checkpoint) RestoreRNG(name string, g RNGState) error {
 		return fmt.Errorf("model.Checkpoint.RestoreRNG: %q: %w", name, err)
 	}
 	return nil
+}
+
+// config parses the saved hyperparameters.
+func (oj *optimJSON) config() (OptimizerConfig, error) {
+	num := func(n json.Number) (float32, error) {
+		f, err := strconv.ParseFloat(string(n), 32)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("bad number %q", n)
+		}
+		return float32(f), nil
+	}
+	var c OptimizerConfig
+	var errs []error
+	get := func(dst *float32, n json.Number) {
+		v, err := num(n)
+		errs = append(errs, err)
+		*dst = v
+	}
+	if len(oj.Betas) != 2 {
+		return c, fmt.Errorf("%d betas, want 2", len(oj.Betas))
+	}
+	get(&c.AdamW.LR, oj.LR)
+	get(&c.AdamW.Betas[0], oj.Betas[0])
+	get(&c.AdamW.Betas[1], oj.Betas[1])
+	get(&c.AdamW.Eps, oj.Eps)
+	get(&c.AdamW.WeightDecay, oj.WeightDecay)
+	c.Decayed = oj.Decayed
+	return c, errors.Join(errs...)
 }

@@ -83,6 +83,19 @@ func TestCheckpointResumeIsBitwiseIdentical(t *testing.T) {
 	assert.Equal(t, cfg, ck.Config)
 	assert.Equal(t, "abc\n", ck.Meta["vocab"])
 	assert.True(t, ck.HasOptimizer())
+	oc, ok := ck.Optimizer()
+	require.True(t, ok)
+	assert.Equal(t, opt.LR(), oc.AdamW.LR)
+	assert.Equal(t, ckptAdamW.Betas, oc.AdamW.Betas)
+	assert.Equal(t, ckptAdamW.WeightDecay, oc.AdamW.WeightDecay)
+	assert.Equal(t, opt.Config().Eps, oc.AdamW.Eps)
+	var decayed []string
+	for _, p := range first.NamedParams() {
+		if p.Var.Value.Dims() >= 2 {
+			decayed = append(decayed, p.Name)
+		}
+	}
+	assert.Equal(t, decayed, oc.Decayed)
 
 	// Resume into a model and optimizer built fresh, with another seed, and a data generator in
 	// another state: everything that matters must come from the checkpoint.
@@ -117,6 +130,8 @@ func TestCheckpointWeightsOnly(t *testing.T) {
 	ck, err := LoadCheckpoint(dir)
 	require.NoError(t, err)
 	assert.False(t, ck.HasOptimizer())
+	_, ok := ck.Optimizer()
+	assert.False(t, ok)
 	m2, err := New(tinyConfig(), 5)
 	require.NoError(t, err)
 	assert.ErrorContains(t, ck.Restore(m2, optim.NewAdamW(m2.Parameters(), ckptAdamW)), "no optimizer state")
@@ -341,6 +356,16 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 			delete(raw["optim_steps"].(map[string]any), "wte.weight")
 			writeJSON(t, dir, raw)
 		}, "without step counts"},
+		"bad optimizer config": {func(dir string) {
+			raw := readJSON(t, dir)
+			raw["optim"].(map[string]any)["betas"] = []any{0.9}
+			writeJSON(t, dir, raw)
+		}, "1 betas"},
+		"non-finite optimizer config": {func(dir string) {
+			raw := readJSON(t, dir)
+			raw["optim"].(map[string]any)["lr"] = "1e999"
+			writeJSON(t, dir, raw)
+		}, "bad number"},
 		"negative optimizer step": {func(dir string) {
 			raw := readJSON(t, dir)
 			raw["optim_steps"].(map[string]any)["wte.weight"] = -1

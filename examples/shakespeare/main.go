@@ -258,6 +258,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		start = ck.Step
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", o.out, start)
+		if saved, ok := ck.Optimizer(); ok {
+			was, now := saved.AdamW, opt.Config()
+			if was.Betas != now.Betas || was.Eps != now.Eps || was.WeightDecay != now.WeightDecay {
+				fmt.Fprintf(stdout, "resume: the checkpoint was trained with betas %v, eps %g, weight decay %g; continuing with %v, %g, %g\n",
+					was.Betas, was.Eps, was.WeightDecay, now.Betas, now.Eps, now.WeightDecay)
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "model: %d layers, %d heads, %d wide, block %d, %d parameters; batch %d, %d iterations\n",
 		cfg.NLayer, cfg.NHead, cfg.NEmbd, cfg.BlockSize, m.NumParams(), o.batchSize, o.maxIters)

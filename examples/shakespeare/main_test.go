@@ -65,9 +65,14 @@ func TestResumeMatchesStraightRun(t *testing.T) {
 			runOK(t, args(dir, "20"))
 			out, resumed := runOK(t, args(dir, "40", "-resume"))
 			assert.Contains(t, out, "resumed from")
+			assert.NotContains(t, out, "the checkpoint was trained with")
 			assert.Equal(t, 20, resumed.Iters)
 			assert.Equal(t, *straight.TrainLoss, *resumed.TrainLoss)
 			assert.Equal(t, *straight.ValLoss, *resumed.ValLoss)
+
+			// other optimizer settings are taken, with a note
+			out, _ = runOK(t, args(dir, "45", "-resume", "-beta2", "0.95"))
+			assert.Contains(t, out, "the checkpoint was trained with betas [0.9 0.99], eps 1e-08, weight decay 0.1; continuing with [0.9 0.95], 1e-08, 0.1")
 
 			// a checkpoint resumes only with the generator kind it was trained with
 			other := map[string]string{"pytorch": "pcg", "pcg": "pytorch"}[rng]
