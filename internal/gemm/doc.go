@@ -25,15 +25,18 @@
 // for each block a kc×nc panel of op(B) and an mc×kc panel of op(A) are packed
 // into contiguous, zero-padded buffers laid out in the order the micro-kernel
 // reads them, and a register-blocked micro-kernel computes mr×nr tiles of C.
-// The micro-kernel is chosen at init from CPU features: AVX-512 (8×32, with
-// an 8×16 variant for narrow last column panels), AVX2+FMA (6×16) or pure Go
-// (4×4). The build tag purego, or a non-amd64
-// target, forces the pure-Go kernel.
+// The micro-kernel is chosen at init: on amd64 from CPU features, AVX-512
+// (8×32, with an 8×16 variant for narrow last column panels), AVX2+FMA
+// (6×16) or pure Go (4×4); on arm64 NEON (8×12, with an 8×8 narrow variant),
+// which every ARMv8-A CPU has. The build tag purego, or any other target,
+// forces the pure-Go kernel.
 //
-// The vector kernels also have strided variants that read op(A) in place
+// The amd64 vector kernels also have strided variants that read op(A) in place
 // (element (i, p) at a[i*rsa+p*csa]), so full mr-row panels of A are never
 // packed; only a ragged last panel is. They perform the same FMAs in the
-// same order as on a packed panel, so results are unchanged.
+// same order as on a packed panel, so results are unchanged. The arm64
+// kernel multiplies by lanes of A vectors loaded from a packed panel, so it
+// packs every A panel, as GotoBLAS does.
 //
 // Thin products (thin.go), with fewer than four rows, as generation with a KV cache makes, are
 // not packed at all: packing B would cost as much as the product. Each output is a dot product

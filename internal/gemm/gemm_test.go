@@ -210,19 +210,7 @@ func TestLargeBlocks(t *testing.T) {
 // one tile, including accumulate and a C leading dimension larger than nr.
 func TestMicroKernelContract(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	type variant struct {
-		name          string
-		mr, nr, width int // nr is the B panel stride, width the columns written
-		fn            func(k int, a, b, c []float32, ldc int, accumulate bool)
-	}
-	var variants []variant
-	for _, kn := range supportedKernels() {
-		variants = append(variants, variant{kn.name, kn.mr, kn.nr, kn.nr, kn.fn})
-		if kn.fnNarrow != nil {
-			variants = append(variants, variant{kn.name + "-narrow", kn.mr, kn.nr, kn.nrNarrow, kn.fnNarrow})
-		}
-	}
-	for _, kn := range variants {
+	for _, kn := range tileKernels() {
 		width := kn.width
 		for _, k := range []int{1, 2, 3, 4, 5, 17, 256} {
 			for _, acc := range []bool{false, true} {
@@ -257,6 +245,100 @@ func TestMicroKernelContract(t *testing.T) {
 						}
 						require.InDelta(t, s, float64(c[i*ldc+j]), errorBound(abs, float64(c0[i*ldc+j]), k),
 							"%s k=%d acc=%v (%d,%d)", kn.name, k, acc, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// tileKernel is one micro-kernel entry point: a kernel's fn or its narrow fnNarrow.
+type tileKernel struct {
+	name          string
+	mr, nr, width int // nr is the B panel stride, width the columns written
+	fn            func(k int, a, b, c []float32, ldc int, accumulate bool)
+}
+
+// tileKernels lists every micro-kernel entry point this machine can run.
+func tileKernels() []tileKernel {
+	var out []tileKernel
+	for _, kn := range supportedKernels() {
+		out = append(out, tileKernel{kn.name, kn.mr, kn.nr, kn.nr, kn.fn})
+		if kn.fnNarrow != nil {
+			out = append(out, tileKernel{kn.name + "-narrow", kn.mr, kn.nr, kn.nrNarrow, kn.fnNarrow})
+		}
+	}
+	return out
+}
+
+// TestMicroKernelSpecialValues checks that every kernel propagates NaN and
+// ±Inf as IEEE arithmetic does (a NaN in A poisons its row, an Inf in B its
+// column, +Inf and -Inf in one sum give NaN), adds an Inf already in C when
+// accumulating, and never reads C otherwise (C is poisoned with NaN). The
+// expected class of each element comes from the same sum in float64, whose
+// products of float32 values are exact and cannot overflow here.
+func TestMicroKernelSpecialValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, kn := range tileKernels() {
+		mr, nr, width := kn.mr, kn.nr, kn.width
+		for _, k := range []int{1, 2, 5, 17} {
+			for _, acc := range []bool{false, true} {
+				a := randSlice(rng, mr*k)
+				b := randSlice(rng, nr*k)
+				last := (k - 1) * nr // the last k step's B row
+				a[k/2*mr+mr-1] = nan // poisons row mr-1
+				b[width-1] = inf     // column width-1: ±Inf ...
+				if k > 1 {
+					b[last+width-1] = -inf // ... or NaN where the two infinite products differ in sign
+				}
+				b[last] = -inf           // column 0: ±Inf
+				b[last+width/2] = nan    // column width/2: NaN
+				b[last+width/2-1] = 1e38 // column width/2-1: large but finite
+				ldc := nr + 3
+				c0 := randSlice(rng, mr*ldc)
+				if acc {
+					c0[1] = inf // row 0, column 1
+				} else {
+					for i := 0; i < mr; i++ {
+						for j := 0; j < width; j++ {
+							c0[i*ldc+j] = nan
+						}
+					}
+				}
+				c := append([]float32(nil), c0...)
+				kn.fn(k, a, b, c, ldc, acc)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc; j++ {
+						got := c[i*ldc+j]
+						if j >= width {
+							require.Equal(t, math.Float32bits(c0[i*ldc+j]), math.Float32bits(got), "%s wrote past its tile", kn.name)
+							continue
+						}
+						var s, abs float64
+						for p := 0; p < k; p++ {
+							prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
+							s += prod
+							if !math.IsInf(prod, 0) && !math.IsNaN(prod) {
+								abs += math.Abs(prod)
+							}
+						}
+						if acc {
+							s += float64(c0[i*ldc+j])
+						}
+						where := fmt.Sprintf("%s k=%d acc=%v (%d,%d)", kn.name, k, acc, i, j)
+						switch {
+						case math.IsNaN(s):
+							require.True(t, math.IsNaN(float64(got)), "%s: got %v, want NaN", where, got)
+						case math.IsInf(s, 0):
+							require.Equal(t, s, float64(got), where)
+						default:
+							c := 0.0
+							if acc {
+								c = float64(c0[i*ldc+j])
+							}
+							require.InDelta(t, s, float64(got), errorBound(abs, c, k), where)
+						}
 					}
 				}
 			}
