@@ -127,14 +127,19 @@ func TestTrainingStepReusesItsBuffers(t *testing.T) {
 	step()
 	// no collection in the window: it would empty the matrix kernels' sync.Pool of workspaces
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	const steps = 3
-	for range steps {
-		step()
+	// the least of a few windows: a stray allocation elsewhere (a helper goroutine starting, a
+	// workspace refilled) should not decide the result
+	perStep := math.Inf(1)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const steps = 3
+		for range steps {
+			step()
+		}
+		runtime.ReadMemStats(&after)
+		perStep = min(perStep, float64(after.TotalAlloc-before.TotalAlloc)/steps)
 	}
-	runtime.ReadMemStats(&after)
-	perStep := float64(after.TotalAlloc-before.TotalAlloc) / steps
 	t.Logf("%.0f bytes allocated per step", perStep)
 	assert.Less(t, perStep, 1e6, "a step's tensors (about 20 MB) should come from the free lists")
 }
