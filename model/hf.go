@@ -355,7 +355,9 @@ func checkStored(st hfStore, name string, want []int) error {
 // assembleGPT builds the GPT whose parameters (by NamedParams name, our layout) are vals, which
 // must hold every name of hfLayout(cfg). It mirrors New without drawing random weights.
 func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) *GPT {
-	mode := &nn.Mode{Training: false, RNG: rand.New(rand.NewPCG(0, 0x64726f706f7574))}
+	// the dropout generator is kept like New's, so a checkpoint can save its state
+	dropoutSrc := rand.NewPCG(0, 0x64726f706f7574)
+	mode := &nn.Mode{Training: false, RNG: rand.New(dropoutSrc)}
 	p := func(name string) *autograd.Var { return autograd.Param(vals[name]) }
 	lin := func(prefix string) *nn.Linear {
 		return &nn.Linear{Weight: p(prefix + "weight"), Bias: p(prefix + "bias")}
@@ -370,6 +372,9 @@ func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) *GPT {
 		WPE:    &nn.Embedding{Weight: p("wpe.weight")},
 		LnF:    ln("ln_f."),
 		Mode:   mode,
+
+		dropoutSrc: dropoutSrc,
+		dropoutRNG: mode.RNG,
 	}
 	for i := range cfg.NLayer {
 		pre := fmt.Sprintf("h.%d.", i)
