@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/goformer/goformer/tokenizer"
+	"github.com/goformer/goformer/tokenizer/gpt2"
 )
 
 // vocabulary is what training and sampling need of a tokenizer: tokenizer.Char (nanoGPT's
@@ -29,9 +30,9 @@ type dataset struct {
 	train, val []int
 }
 
-// newDataset tokenizes text and splits it. kind is "char" or "bpe" (a byte-level BPE of
-// bpeVocab tokens learned from the text with GPT-2's split pattern; deterministic, so the same
-// text always gives the same vocabulary). Both splits must be longer than blockSize, since a
+// newDataset tokenizes text and splits it. kind is "char", "gpt2" (GPT-2's own tokenizer, for
+// fine-tuning GPT-2) or "bpe" (a byte-level BPE of bpeVocab tokens learned from the text with
+// GPT-2's split pattern; deterministic, so the same text always gives the same vocabulary). Both splits must be longer than blockSize, since a
 // batch row needs blockSize+1 consecutive ids (inputs and their next-token targets).
 func newDataset(ctx context.Context, text string, blockSize int, kind string, bpeVocab int) (*dataset, error) {
 	if text == "" {
@@ -45,6 +46,12 @@ func newDataset(ctx context.Context, text string, blockSize int, kind string, bp
 	case "char":
 		c := tokenizer.NewChar(text)
 		d.tok, d.vocabID = c, c.Vocab()
+	case "gpt2":
+		enc, err := gpt2.Encoding()
+		if err != nil {
+			return nil, err
+		}
+		d.tok, d.vocabID = enc, "gpt2"
 	case "bpe":
 		b, err := tokenizer.Train(ctx, text, tokenizer.TrainConfig{VocabSize: bpeVocab, Pattern: tokenizer.GPT2Pattern})
 		if err != nil {
@@ -56,7 +63,7 @@ func newDataset(ctx context.Context, text string, blockSize int, kind string, bp
 		}
 		d.tok, d.vocabID = b, fmt.Sprintf("bpe %d %x", b.VocabSize(), h.Sum(nil))
 	default:
-		return nil, fmt.Errorf("unknown tokenizer %q (want char or bpe)", kind)
+		return nil, fmt.Errorf("unknown tokenizer %q (want char, bpe or gpt2)", kind)
 	}
 	ids := d.tok.Encode(text)
 	n := int(0.9 * float64(len(ids)))

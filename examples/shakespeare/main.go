@@ -6,6 +6,8 @@
 //	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
+//	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 4 -lr 3e-5 -max-iters 200
+//	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
 //
 // It prints a progress line as it trains, the training and validation losses every -eval-interval
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
@@ -67,6 +69,7 @@ type options struct {
 	threads                 int
 	data                    string
 	tokenizer               string
+	initFrom                string
 	bpeVocab                int
 	cpuProfile              string
 }
@@ -103,7 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.topK, "top-k", 200, "sample among the k most likely characters (0: all)")
 	fs.IntVar(&o.threads, "threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
 	fs.StringVar(&o.data, "data", "", "train on this UTF-8 text file instead of the embedded tiny Shakespeare")
-	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character) or bpe (a byte-level BPE learned from the text)")
+	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character), bpe (a byte-level BPE learned from the text) or gpt2 (GPT-2's tokenizer)")
+	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face GPT-2 directory (config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer gpt2")
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
 	if err := fs.Parse(args); err != nil {
@@ -146,7 +150,8 @@ func (o *options) validate() error {
 	check(finite(o.temperature) && o.temperature >= 0, "-temperature must be >= 0, got %v", o.temperature)
 	check(o.out != "", "-out must name a directory")
 	check(o.rng == "pytorch" || o.rng == "pcg", "-rng must be pytorch or pcg, got %q", o.rng)
-	check(o.tokenizer == "char" || o.tokenizer == "bpe", "-tokenizer must be char or bpe, got %q", o.tokenizer)
+	check(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
+	check(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
 	check(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
 	return errors.Join(errs...)
@@ -241,8 +246,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rnd := newRandomness(o.rng, o.seed)
-	m, err := rnd.newModel(cfg, o.seed)
-	if err != nil {
+	var m *model.GPT
+	if o.initFrom != "" && ck == nil {
+		if m, err = loadPretrained(o); err != nil {
+			return err
+		}
+		cfg = m.Config
+		fmt.Fprintf(stdout, "fine-tuning %s\n", o.initFrom)
+	} else if m, err = rnd.newModel(cfg, o.seed); err != nil {
 		return err
 	}
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{
@@ -337,6 +348,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, string(js))
 	return nil
+}
+
+// loadPretrained loads the GPT-2 of -init-from for fine-tuning, as nanoGPT's init_from does: the
+// context cropped to -block-size and the dropout set to -dropout.
+func loadPretrained(o *options) (*model.GPT, error) {
+	m, err := model.LoadHF(o.initFrom)
+	if err != nil {
+		return nil, err
+	}
+	if o.blockSize > m.Config.BlockSize {
+		return nil, fmt.Errorf("-block-size %d is longer than the context of %s (%d)", o.blockSize, o.initFrom, m.Config.BlockSize)
+	}
+	if err := m.CropBlockSize(o.blockSize); err != nil {
+		return nil, err
+	}
+	if err := m.SetDropout(float32(o.dropout)); err != nil {
+		return nil, err
+	}
+	m.Train()
+	return m, nil
 }
 
 // printSample streams sampleLen generated tokens, starting from a newline as nanoGPT does.

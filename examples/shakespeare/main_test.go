@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -165,7 +166,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		{[]string{"-data", short}, "too short"},
 		{[]string{"-data", bin}, "not valid UTF-8"},
 		{[]string{"-resume", "-out", dir}, "checkpoint.json"},
-		{[]string{"-tokenizer", "words"}, "-tokenizer must be char or bpe"},
+		{[]string{"-tokenizer", "words"}, "-tokenizer must be char, bpe or gpt2"},
 		{[]string{"-rng", "mt"}, "-rng must be pytorch or pcg"},
 		{[]string{"-tokenizer", "bpe", "-bpe-vocab", "100"}, "-bpe-vocab must be at least 256"},
 	} {
@@ -204,4 +205,37 @@ func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
 	}
 	assert.Equal(t, bs, evalBatches(d.val, 3, 4, 8, newRandomness("pytorch", 1).evalWindows()), "evaluation batches are fixed by the seed")
 	assert.NotEqual(t, bs, evalBatches(d.val, 3, 4, 8, newRandomness("pcg", 1).evalWindows()))
+}
+
+// -init-from fine-tunes a Hugging Face GPT-2 (here the tiny test fixture, GPT-2's vocabulary at
+// small widths) on the text with GPT-2's tokenizer: the context is cropped to -block-size, the
+// loss falls, and the run resumes from its checkpoint.
+func TestFineTuneFromHuggingFace(t *testing.T) {
+	hf := fixture.HFDir(t)
+	dir := t.TempDir()
+	args := func(iters string, extra ...string) []string {
+		return append([]string{
+			"-init-from", hf, "-tokenizer", "gpt2", "-block-size", "16", "-batch-size", "4",
+			"-max-iters", iters, "-lr", "3e-3", "-warmup", "2", "-lr-decay-iters", "40",
+			"-eval-interval", "20", "-eval-iters", "2", "-sample-len", "8", "-out", dir,
+		}, extra...)
+	}
+	out, s := runOK(t, args("30"))
+	assert.Contains(t, out, "gpt2 tokens, vocabulary 50257")
+	assert.Contains(t, out, "fine-tuning "+hf)
+	assert.Contains(t, out, "2 layers, 4 heads, 32 wide, block 16")
+	var first float64
+	i := strings.Index(out, "eval iter 0: train loss ")
+	require.GreaterOrEqual(t, i, 0)
+	_, err := fmt.Sscanf(out[i+len("eval iter 0: train loss "):], "%f", &first)
+	require.NoError(t, err)
+	assert.Less(t, *s.TrainLoss, first-0.5, out)
+
+	out, _ = runOK(t, args("40", "-resume"))
+	assert.Contains(t, out, "resumed from")
+	assert.NotContains(t, out, "fine-tuning")
+
+	var buf bytes.Buffer
+	assert.ErrorContains(t, run(context.Background(), []string{"-init-from", hf}, &buf, &buf), "-init-from needs -tokenizer gpt2")
+	assert.ErrorContains(t, run(context.Background(), args("1", "-block-size", "64", "-out", t.TempDir()), &buf, &buf), "longer than the context")
 }
