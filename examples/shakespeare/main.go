@@ -72,6 +72,7 @@ type options struct {
 	initFrom                string
 	bpeVocab                int
 	cpuProfile              string
+	exportHF                string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -110,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face GPT-2 directory (config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer gpt2")
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
+	fs.StringVar(&o.exportHF, "export-hf", "", "after training, also write the model to this directory as a Hugging Face GPT-2 (config.json + model.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -326,6 +328,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	pprof.StopCPUProfile()
 
+	if o.exportHF != "" {
+		if err := model.SaveHF(m, o.exportHF); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "exported the model as a Hugging Face GPT-2 to %s\n", o.exportHF)
+	}
 	if o.sampleLen > 0 {
 		if err := printSample(ctx, stdout, m, data.tok, o); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/goformer/goformer/internal/fixture"
+	"github.com/goformer/goformer/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -231,9 +232,27 @@ func TestFineTuneFromHuggingFace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, *s.TrainLoss, first-0.5, out)
 
-	out, _ = runOK(t, args("40", "-resume"))
+	export := t.TempDir()
+	out, resumed := runOK(t, args("40", "-resume", "-export-hf", export))
 	assert.Contains(t, out, "resumed from")
 	assert.NotContains(t, out, "fine-tuning")
+
+	// the exported directory holds the trained weights: those of the final checkpoint
+	exported, err := model.LoadHF(export)
+	require.NoError(t, err)
+	ck, err := model.LoadCheckpoint(dir)
+	require.NoError(t, err)
+	trained, err := ck.Model()
+	require.NoError(t, err)
+	assert.Equal(t, 16, exported.Config.BlockSize)
+	want := map[string][]float32{}
+	for _, p := range trained.NamedParams() {
+		want[p.Name] = p.Var.Value.Values()
+	}
+	for _, p := range exported.NamedParams() {
+		assert.Equal(t, want[p.Name], p.Var.Value.Values(), p.Name)
+	}
+	assert.NotNil(t, resumed.ValLoss)
 
 	var buf bytes.Buffer
 	assert.ErrorContains(t, run(context.Background(), []string{"-init-from", hf}, &buf, &buf), "-init-from needs -tokenizer gpt2")
