@@ -120,3 +120,24 @@ func ExampleNewLikePyTorch() {
 	// 0.01086164 -0.01072949 -0.03186847
 	// 0.00427863 -0.00555445
 }
+
+// Frozen gives a view of the model for evaluation: its parameters are constants sharing the
+// model's values, so a loss computed on it records no graph and can run in another goroutine
+// while a different model trains (autograd.NoGrad, in contrast, switches recording off for the
+// whole process).
+func ExampleGPT_Frozen() {
+	m, err := model.New(model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	frozen := m.Frozen()
+	loss, err := frozen.Loss([]int{1, 2, 3, 4}, []int{2, 3, 4, 5}, 1, 4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("records a graph:", loss.RequiresGrad())
+	fmt.Println("model still training:", m.Mode.Training)
+	// Output:
+	// records a graph: false
+	// model still training: true
+}
