@@ -6,7 +6,7 @@
 //	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
-//	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 4 -lr 3e-5 -max-iters 200
+//	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 2 -grad-accum 8 -lr 3e-5 -max-iters 200
 //	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
 //
 // It prints a progress line as it trains, the training and validation losses every -eval-interval
@@ -57,6 +57,7 @@ type options struct {
 	weightDecay             float64
 	beta1, beta2            float64
 	gradClip                float64
+	gradAccum               int
 	evalInterval, evalIters int
 	logInterval             int
 	seed                    uint64
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.beta1, "beta1", 0.9, "AdamW β1")
 	fs.Float64Var(&o.beta2, "beta2", 0.99, "AdamW β2")
 	fs.Float64Var(&o.gradClip, "grad-clip", 1.0, "clip the gradients' global norm to this (0: no clipping)")
+	fs.IntVar(&o.gradAccum, "grad-accum", 1, "micro-batches of -batch-size sequences whose gradients add up to one step (nanoGPT's gradient_accumulation_steps)")
 	fs.IntVar(&o.evalInterval, "eval-interval", 250, "evaluate and checkpoint every N iterations (0: only at the end)")
 	fs.IntVar(&o.evalIters, "eval-iters", 20, "batches per split in an evaluation (0: no evaluation)")
 	fs.IntVar(&o.logInterval, "log-interval", 10, "iterations between progress lines")
@@ -131,7 +133,7 @@ func (o *options) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"-n-layer", o.nLayer}, {"-n-head", o.nHead}, {"-n-embd", o.nEmbd}, {"-block-size", o.blockSize}, {"-batch-size", o.batchSize}, {"-log-interval", o.logInterval}} {
+	}{{"-n-layer", o.nLayer}, {"-n-head", o.nHead}, {"-n-embd", o.nEmbd}, {"-block-size", o.blockSize}, {"-batch-size", o.batchSize}, {"-grad-accum", o.gradAccum}, {"-log-interval", o.logInterval}} {
 		check(f.v > 0, "%s must be positive, got %d", f.name, f.v)
 	}
 	for _, f := range []struct {
@@ -279,8 +281,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "model: %d layers, %d heads, %d wide, block %d, %d parameters; batch %d, %d iterations\n",
-		cfg.NLayer, cfg.NHead, cfg.NEmbd, cfg.BlockSize, m.NumParams(), o.batchSize, o.maxIters)
+	batchDesc := fmt.Sprint(o.batchSize)
+	if o.gradAccum > 1 {
+		batchDesc = fmt.Sprintf("%d×%d (accumulated)", o.gradAccum, o.batchSize)
+	}
+	fmt.Fprintf(stdout, "model: %d layers, %d heads, %d wide, block %d, %d parameters; batch %s, %d iterations\n",
+		cfg.NLayer, cfg.NHead, cfg.NEmbd, cfg.BlockSize, m.NumParams(), batchDesc, o.maxIters)
 
 	decayIters := o.lrDecayIters
 	if decayIters == 0 {
@@ -290,7 +296,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg: trainConfig{
 			BatchSize: o.batchSize, BlockSize: cfg.BlockSize, MaxIters: o.maxIters,
 			EvalInterval: o.evalInterval, EvalIters: o.evalIters, LogInterval: o.logInterval,
-			GradClip: float32(o.gradClip),
+			GradClip: float32(o.gradClip), GradAccum: o.gradAccum,
 			Schedule: optim.CosineSchedule{WarmupIters: o.warmup, DecayIters: decayIters, MaxLR: float32(o.lr), MinLR: float32(o.minLR)},
 		},
 		m: m, opt: opt, data: data, windows: rnd.windows,
@@ -348,7 +354,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		s.TrainLoss, s.ValLoss = &final.Train, &final.Val
 	}
 	if med > 0 {
-		s.TokensPerSec = float64(o.batchSize*cfg.BlockSize) / med.Seconds()
+		s.TokensPerSec = float64(o.gradAccum*o.batchSize*cfg.BlockSize) / med.Seconds()
 	}
 	js, err := json.Marshal(s)
 	if err != nil {

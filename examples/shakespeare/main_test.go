@@ -258,3 +258,24 @@ func TestFineTuneFromHuggingFace(t *testing.T) {
 	assert.ErrorContains(t, run(context.Background(), []string{"-init-from", hf}, &buf, &buf), "-init-from needs -tokenizer gpt2")
 	assert.ErrorContains(t, run(context.Background(), args("1", "-block-size", "64", "-out", t.TempDir()), &buf, &buf), "longer than the context")
 }
+
+// -grad-accum 2 with batches of 8 draws the same 16 windows per step as batches of 16 (with
+// -rng pytorch one batch's rows are consecutive draws), and the scaled gradients add up to the
+// full batch's: the runs agree up to float rounding.
+func TestGradientAccumulationMatchesTheFullBatch(t *testing.T) {
+	common := []string{"-n-layer", "1", "-n-head", "2", "-n-embd", "32", "-block-size", "16",
+		"-max-iters", "30", "-lr", "3e-3", "-warmup", "5", "-eval-interval", "0", "-sample-len", "0"}
+	// evaluation batches have -batch-size rows: 8 of 8 rows are the same 64 windows as 4 of 16
+	full, fullSum := runOK(t, append([]string{"-batch-size", "16", "-eval-iters", "4", "-out", t.TempDir()}, common...))
+	accum, accumSum := runOK(t, append([]string{"-batch-size", "8", "-grad-accum", "2", "-eval-iters", "8", "-out", t.TempDir()}, common...))
+	assert.Contains(t, accum, "batch 2×8 (accumulated)")
+	assert.NotContains(t, full, "accumulated")
+	assert.InDelta(t, *fullSum.TrainLoss, *accumSum.TrainLoss, 1e-4)
+	assert.InDelta(t, *fullSum.ValLoss, *accumSum.ValLoss, 1e-4)
+	t.Logf("full batch: train %.6f val %.6f; accumulated: train %.6f val %.6f",
+		*fullSum.TrainLoss, *fullSum.ValLoss, *accumSum.TrainLoss, *accumSum.ValLoss)
+
+	// and not by accident: one micro-batch of 8 is another run
+	_, half := runOK(t, append([]string{"-batch-size", "8", "-eval-iters", "8", "-out", t.TempDir()}, common...))
+	assert.Greater(t, math.Abs(*half.ValLoss-*fullSum.ValLoss), 1e-3)
+}

@@ -21,6 +21,7 @@ type trainConfig struct {
 	EvalIters            int // batches per split in an evaluation; 0: no evaluation
 	LogInterval          int // iterations between progress lines
 	GradClip             float32
+	GradAccum            int // micro-batches per optimizer step, each of BatchSize rows (1: none)
 	Schedule             optim.CosineSchedule
 }
 
@@ -69,24 +70,33 @@ func (tr *trainer) evaluate() (losses, error) {
 	return out, nil
 }
 
-// step runs training iteration it: a batch, forward, backward, clipping, an AdamW step at the
-// scheduled learning rate.
+// step runs training iteration it: GradAccum micro-batches, each sampled, run forward and
+// backward with its loss scaled by 1/GradAccum (so the gradients add up to those of the mean
+// loss, as in nanoGPT), then clipping and an AdamW step at the scheduled learning rate.
 func (tr *trainer) step(it int) error {
-	b := sampleBatch(tr.data.train, tr.cfg.BatchSize, tr.cfg.BlockSize, tr.windows)
-	loss, err := tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
-	if err != nil {
-		return err
+	accum := max(1, tr.cfg.GradAccum)
+	var sum float32
+	for range accum {
+		b := sampleBatch(tr.data.train, tr.cfg.BatchSize, tr.cfg.BlockSize, tr.windows)
+		loss, err := tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
+		if err != nil {
+			return err
+		}
+		sum += loss.Item()
+		if accum > 1 {
+			loss = autograd.Scale(loss, 1/float32(accum))
+		}
+		loss.Backward()
+		// hand the micro-step's activations back for the next one to reuse
+		autograd.Release(loss)
 	}
-	loss.Backward()
 	if tr.cfg.GradClip > 0 {
 		optim.ClipGradNorm(tr.opt.Params(), tr.cfg.GradClip)
 	}
 	tr.opt.SetLR(tr.cfg.Schedule.LR(it))
 	tr.opt.Step()
 	tr.opt.ZeroGrad()
-	tr.lastLoss = loss.Item()
-	// hand the step's activations and gradients back for the next step to reuse
-	autograd.Release(loss)
+	tr.lastLoss = sum / float32(accum)
 	return nil
 }
 
@@ -153,7 +163,7 @@ func (tr *trainer) report(done int, elapsed time.Duration) {
 		sum += d
 	}
 	per := sum / time.Duration(max(1, len(recent)))
-	tokens := float64(tr.cfg.BatchSize*tr.cfg.BlockSize) / per.Seconds()
+	tokens := float64(max(1, tr.cfg.GradAccum)*tr.cfg.BatchSize*tr.cfg.BlockSize) / per.Seconds()
 	eta := per * time.Duration(tr.cfg.MaxIters-done)
 	tr.log.statusf("iter %d/%d | loss %.4f | lr %.2e | %.1f ms/iter | %.0f tokens/s | elapsed %s | ETA %s",
 		done, tr.cfg.MaxIters, tr.lastLoss, tr.opt.LR(), float64(per.Microseconds())/1000, tokens,
