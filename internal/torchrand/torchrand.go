@@ -17,6 +17,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"runtime"
+
+	"github.com/goformer/goformer/internal/parallel"
 )
 
 // Generator is PyTorch's CPU generator: an MT19937 engine plus the spare normal sample that
@@ -134,9 +137,18 @@ func (g *Generator) FillNormal(dst []float32, mean, std float32) {
 	for i := range dst {
 		dst[i] = g.uniform01()
 	}
-	for i := 0; i+16 <= n; i += 16 {
-		boxMuller16(dst[i:i+16], mean, std)
+	// the blocks are independent: transform them on every core (the arithmetic, and so the
+	// result, does not depend on how they are split)
+	blocks := n / 16
+	workers := runtime.GOMAXPROCS(0)
+	if blocks < 1<<12 {
+		workers = 1
 	}
+	parallel.For(blocks, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			boxMuller16(dst[16*i:16*i+16], mean, std)
+		}
+	})
 	if n%16 != 0 {
 		tail := dst[n-16:]
 		for i := range tail {
@@ -164,19 +176,36 @@ func boxMuller16(data []float32, mean, std float32) {
 }
 
 // fma32 returns a·b + c rounded once to float32, as an FMA instruction does. The float64
-// product of two float32s is exact; the sum is rounded to float64 "to odd" (a rounded sum with
-// an even last bit that is not exact moves to its odd neighbour, toward the exact sum), and a
-// value rounded to odd with 29 spare bits rounds to float32 as the exact sum would.
+// product of two float32s is exact, so s = a·b + c rounded to float64 is one rounding away from
+// the exact sum. Rounding s to float32 gives the right answer unless s landed exactly on a
+// midpoint between two float32s (float64 can represent those): then whether the exact sum was
+// above or below it decides, and the float64 rounding error e (Knuth's TwoSum) says which.
+// Results here are normal float32s, whose midpoints have the low 29 bits of a float64 equal
+// to 1<<28.
 func fma32(a, b, c float32) float32 {
 	p, q := float64(a)*float64(b), float64(c)
 	s := p + q
-	// the rounding error of s (Knuth's TwoSum): exactly p + q − s
-	qq := s - p
-	e := (p - (s - qq)) + (q - qq)
-	if e != 0 && math.Float64bits(s)&1 == 0 {
-		s = math.Nextafter(s, s+e)
+	if math.Float64bits(s)&(1<<29-1) == 1<<28 {
+		s = offMidpoint(p, q, s)
 	}
 	return float32(s)
+}
+
+// offMidpoint returns s = p + q rounded to float64, a float32 midpoint, moved one float64 step
+// toward the exact sum when s is not exact: up in magnitude if the error has s's sign.
+func offMidpoint(p, q, s float64) float64 {
+	v := s - p
+	e := (p - (s - v)) + (q - v)
+	if e == 0 {
+		return s
+	}
+	bits := math.Float64bits(s)
+	if (math.Float64bits(e)^bits)>>63 == 0 {
+		bits++
+	} else {
+		bits--
+	}
+	return math.Float64frombits(bits)
 }
 
 // normalDouble is ATen's normal_distribution<double>: Box–Muller on two float64 uniforms,
