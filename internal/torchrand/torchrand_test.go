@@ -1,11 +1,15 @@
 package torchrand
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,19 +29,31 @@ type vectorCase struct {
 	} `json:"calls"`
 }
 
-func loadVectors(t *testing.T) []vectorCase {
+// vectorFile is testdata/vectors.json.
+type vectorFile struct {
+	Cases []vectorCase `json:"cases"`
+	// NormalDigest is the SHA-256 of the little-endian float32 bytes of N normals PyTorch drew.
+	NormalDigest struct {
+		Seed      uint64
+		N         int
+		Mean, Std float32
+		SHA256    string
+	} `json:"normal_digest"`
+}
+
+func loadVectors(t *testing.T) vectorFile {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/vectors.json")
 	require.NoError(t, err)
-	var cases []vectorCase
-	require.NoError(t, json.Unmarshal(raw, &cases))
-	return cases
+	var v vectorFile
+	require.NoError(t, json.Unmarshal(raw, &v))
+	return v
 }
 
 // TestMatchesPyTorch replays every case of testdata/vectors.json (drawn by PyTorch 1.13 on an
 // x86 machine with AVX2) and compares every value bit for bit.
 func TestMatchesPyTorch(t *testing.T) {
-	for _, c := range loadVectors(t) {
+	for _, c := range loadVectors(t).Cases {
 		g := New(c.Seed)
 		for i, call := range c.Calls {
 			switch call.Kind {
@@ -102,4 +118,19 @@ func TestSkipAndRandInt(t *testing.T) {
 	}
 	require.Equal(t, a.Uint32(), b.Uint32())
 	require.Panics(t, func() { a.RandInt(0) })
+}
+
+// TestMillionNormalsMatchPyTorch draws 2²⁰ normals, enough to meet the rare roundings (float32
+// midpoints, the far ends of the Cephes ranges), and compares their digest with PyTorch's.
+func TestMillionNormalsMatchPyTorch(t *testing.T) {
+	d := loadVectors(t).NormalDigest
+	require.Positive(t, d.N)
+	got := make([]float32, d.N)
+	New(d.Seed).FillNormal(got, d.Mean, d.Std)
+	b := make([]byte, 0, 4*len(got))
+	for _, v := range got {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	sum := sha256.Sum256(b)
+	assert.Equal(t, d.SHA256, hex.EncodeToString(sum[:]))
 }

@@ -5,6 +5,7 @@ Run with Debian's PyTorch (../../../../shared/bench/README.md has the install li
   /usr/bin/python3 make_vectors.py > vectors.json
 Every case seeds a fresh torch.Generator, then makes the listed calls in order on it.
 """
+import hashlib
 import json
 
 import torch
@@ -45,4 +46,9 @@ cases = [
     case(7, [("normal", (0.0, 1.0, 5)), ("normal", (1.0, 2.0, 3)), ("normal", (0.0, 1.0, 20))]),
     case(2**40 + 5, [("randint", (1000, 4))]),
 ]
-print(json.dumps(cases))
+# a million normals, too many to list: their SHA-256 (little-endian float32 bytes) instead
+g = torch.Generator().manual_seed(99)
+big = torch.empty(1 << 20).normal_(0.0, 0.02, generator=g)
+digest = {"seed": 99, "n": 1 << 20, "mean": 0.0, "std": 0.02,
+          "sha256": hashlib.sha256(big.numpy().astype("<f4").tobytes()).hexdigest()}
+print(json.dumps({"cases": cases, "normal_digest": digest}))
