@@ -10,6 +10,15 @@
 // Face's: wte, wpe, h.N.ln_1, h.N.attn.c_attn, h.N.attn.c_proj, h.N.ln_2, h.N.mlp.c_fc,
 // h.N.mlp.c_proj, ln_f.
 //
+// Where to start:
+//   - New builds a GPT with random GPT-2 initialisation; NewLikePyTorch draws the very weights
+//     PyTorch draws for nanoGPT's model after torch.manual_seed, to follow a PyTorch run.
+//   - GPT.Loss and GPT.Forward run it; GPT.Frozen is a view for evaluation without a graph.
+//   - GPT.Generate and GPT.GenerateAll sample from it.
+//   - SaveCheckpoint and LoadCheckpoint save and resume training exactly.
+//   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or
+//     pytorch_model.bin); CropBlockSize and SetDropout adapt a loaded model for fine-tuning.
+//
 // Input that comes from outside (configs, token ids, sequence lengths, files) is checked and
 // reported as an error, never a panic.
 package model
