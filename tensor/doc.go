@@ -23,6 +23,14 @@
 //     (default GOMAXPROCS); results do not depend on the worker count beyond float rounding, and
 //     MatMul's are bitwise identical for any count.
 //
+// # Memory
+//
+// A training step allocates the same buffers every time. Release hands a result's storage to
+// free lists kept by length, and the kernels take their outputs from there (up to 1 GiB held
+// for sure, more held weakly until the next garbage collection); ReleaseStorage does the same
+// through a view of the result. autograd calls them as a step's graph is finished, so a training
+// loop allocates almost nothing after its first step. TrimPool empties the lists.
+//
 // # Files
 //
 // ReadSafetensors, OpenSafetensors and LoadSafetensors decode the safetensors format (F32, F16,
