@@ -1,7 +1,8 @@
-// Command replay trains goformer from the initial weights and on the batches that
-// bench/torch_replay.py wrote, so that its loss curve can be laid over PyTorch's: with the same
-// start and the same data, any gap left between the curves is the libraries' arithmetic, not
-// their random draws. See bench/torch_replay.py for the files and the whole procedure.
+// Package main is the replay command: it trains goformer from the initial weights and on the
+// batches that bench/torch_replay.py wrote, so that its loss curve can be laid over PyTorch's:
+// with the same start and the same data, any gap left between the curves is the libraries'
+// arithmetic, not their random draws. See bench/torch_replay.py for the files and the whole
+// procedure.
 //
 //	go run ./bench/replay -dir /tmp/replay
 package main
