@@ -251,13 +251,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rnd := newRandomness(o.rng, o.seed)
 	var m *model.GPT
-	if o.initFrom != "" && ck == nil {
-		if m, err = loadPretrained(o); err != nil {
-			return err
+	switch {
+	case ck != nil:
+		m, err = model.New(cfg, o.seed) // the checkpoint's weights replace these
+	case o.initFrom != "":
+		if m, err = loadPretrained(o); err == nil {
+			cfg = m.Config
+			fmt.Fprintf(stdout, "fine-tuning %s\n", o.initFrom)
 		}
-		cfg = m.Config
-		fmt.Fprintf(stdout, "fine-tuning %s\n", o.initFrom)
-	} else if m, err = rnd.newModel(cfg, o.seed); err != nil {
+	default:
+		m, err = rnd.newModel(cfg, o.seed)
+	}
+	if err != nil {
 		return err
 	}
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{
