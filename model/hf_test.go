@@ -539,12 +539,7 @@ func TestHFBadInputs(t *testing.T) {
 		{"integer weights", intTensor, "dtype I64"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var err error
-			require.NotPanics(t, func() { _, err = LoadHF(c.dir) })
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-		})
+		t.Run(c.name, func(t *testing.T) { requireLoadHFError(t, c.dir, c.want) })
 	}
 }
 
@@ -601,4 +596,15 @@ func TestParseHFConfig(t *testing.T) {
 	assert.True(t, cfg.GELUTanh)
 	_, err = ParseHFConfig([]byte(`[]`))
 	assert.Error(t, err)
+}
+
+// requireLoadHFError checks that LoadHF refuses dir, without panicking, with an error that
+// contains want.
+func requireLoadHFError(t *testing.T, dir, want string) {
+	t.Helper()
+	var err error
+	require.NotPanics(t, func() { _, err = LoadHF(dir) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), want)
+	t.Log(err)
 }
