@@ -27,10 +27,19 @@ type Var struct {
 	// graph is recorded.
 	saved []*tensor.Tensor
 	op    string
+	name  string // a model parameter's dotted name (NamedParam), else ""
 }
 
 // Param returns a leaf Var that requires a gradient: a trainable parameter.
 func Param(t *tensor.Tensor) *Var { return &Var{Value: t, requiresGrad: true, op: "param"} }
+
+// NamedParam returns a parameter with a name, as a model's layers get them ("h.0.attn.c_attn.weight").
+func NamedParam(name string, t *tensor.Tensor) *Var {
+	return &Var{Value: t, requiresGrad: true, op: "param", name: name}
+}
+
+// Name returns the name NamedParam gave v ("" for other Vars; a Detach keeps it).
+func (v *Var) Name() string { return v.name }
 
 // Const returns a leaf Var that needs no gradient: an input or a constant.
 func Const(t *tensor.Tensor) *Var { return &Var{Value: t, op: "const"} }
@@ -48,7 +57,11 @@ func (v *Var) Item() float32 { return v.Value.Item() }
 func (v *Var) Op() string { return v.op }
 
 // Detach returns a constant Var sharing v's value, cut off from the graph.
-func (v *Var) Detach() *Var { return Const(v.Value) }
+func (v *Var) Detach() *Var {
+	c := Const(v.Value)
+	c.name = v.name
+	return c
+}
 
 // ZeroGrad drops v's gradient (the next Backward starts it from zero). Its storage goes back to
 // tensor's free lists, where the next Backward finds it: a reference to the old Grad must not be

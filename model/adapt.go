@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/nn"
 )
 
 // This file adapts a model for further training, as nanoGPT does when it fine-tunes GPT-2:
@@ -20,10 +21,14 @@ func (m *GPT) CropBlockSize(n int) error {
 	if n == m.Config.BlockSize {
 		return nil
 	}
-	wpe := m.WPE.Weight.Value.Narrow(0, 0, n).Clone() // (n, C)
-	m.WPE.Weight = autograd.Param(wpe)
-	m.Config.BlockSize = n
-	return nil
+	cfg := m.Config
+	cfg.BlockSize = n
+	return m.rebuild(cfg, func(s nn.Spec) (*autograd.Var, error) {
+		if s.Name != "wpe.weight" {
+			return nil, nil
+		}
+		return autograd.NamedParam(s.Name, m.WPE.Weight.Value.Narrow(0, 0, n).Clone()), nil // (n, C)
+	})
 }
 
 // SetDropout sets the dropout probability of every dropout layer (embeddings, attention
@@ -33,9 +38,7 @@ func (m *GPT) SetDropout(p float32) error {
 	if !(p >= 0 && p < 1) {
 		return fmt.Errorf("model.SetDropout: probability %v outside [0, 1)", p)
 	}
-	m.Config.Dropout = p
-	for _, b := range m.H {
-		b.Attn.AttnDrop.P, b.Attn.ResidDrop.P, b.MLP.Drop.P = p, p, p
-	}
-	return nil
+	cfg := m.Config
+	cfg.Dropout = p
+	return m.rebuild(cfg, func(nn.Spec) (*autograd.Var, error) { return nil, nil })
 }

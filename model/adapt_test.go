@@ -10,9 +10,8 @@ import (
 func TestCropBlockSizeKeepsTheFirstPositions(t *testing.T) {
 	m, err := New(tinyConfig(), 8) // block 8
 	require.NoError(t, err)
-	m.Eval()
 	ids := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	want, err := m.Forward(ids, 2, 5)
+	want, err := m.Frozen().Forward(ids, 2, 5)
 	require.NoError(t, err)
 
 	require.Error(t, m.CropBlockSize(0))
@@ -20,9 +19,10 @@ func TestCropBlockSizeKeepsTheFirstPositions(t *testing.T) {
 	require.NoError(t, m.CropBlockSize(5))
 	assert.Equal(t, 5, m.Config.BlockSize)
 	assert.Equal(t, []int{5, 8}, m.WPE.Weight.Value.Shape())
-	got, err := m.Forward(ids, 2, 5)
+	got, err := m.Frozen().Forward(ids, 2, 5)
 	require.NoError(t, err)
 	assert.Equal(t, want.Value.Values(), got.Value.Values())
+	assert.Contains(t, m.Parameters(), m.WPE.Weight, "the cropped table is the parameter listed")
 	_, err = m.Forward([]int{1, 2, 3, 4, 5, 6}, 1, 6)
 	assert.ErrorContains(t, err, "6", "a sequence longer than the cropped context is an error")
 }
@@ -31,7 +31,7 @@ func TestSetDropout(t *testing.T) {
 	m, err := New(tinyConfig(), 9)
 	require.NoError(t, err)
 	ids := []int{1, 2, 3, 4, 5, 6}
-	m.Train()
+	params := m.Parameters()
 	a, _ := m.Forward(ids, 1, 6)
 	b, _ := m.Forward(ids, 1, 6)
 	assert.Equal(t, a.Value.Values(), b.Value.Values(), "no dropout: training forwards agree")
@@ -43,10 +43,11 @@ func TestSetDropout(t *testing.T) {
 	a, _ = m.Forward(ids, 1, 6)
 	b, _ = m.Forward(ids, 1, 6)
 	assert.NotEqual(t, a.Value.Values(), b.Value.Values(), "dropout draws a new mask each time")
-	m.Eval()
-	a, _ = m.Forward(ids, 1, 6)
-	b, _ = m.Forward(ids, 1, 6)
-	assert.Equal(t, a.Value.Values(), b.Value.Values(), "evaluation mode has no dropout")
+	assert.Equal(t, params, m.Parameters(), "the parameters are the same Vars")
+	f := m.Frozen()
+	a, _ = f.Forward(ids, 1, 6)
+	b, _ = f.Forward(ids, 1, 6)
+	assert.Equal(t, a.Value.Values(), b.Value.Values(), "a frozen view has no dropout")
 
 	// a model loaded from Hugging Face files trains with dropout and checkpoints it
 	dir := t.TempDir()
@@ -54,7 +55,6 @@ func TestSetDropout(t *testing.T) {
 	hf, err := LoadHF(dir)
 	require.NoError(t, err)
 	require.NoError(t, hf.SetDropout(0.2))
-	hf.Train()
 	_, err = hf.Forward(ids, 1, 6)
 	require.NoError(t, err)
 	require.NoError(t, SaveCheckpoint(t.TempDir(), hf, TrainState{Step: 1}))

@@ -126,12 +126,11 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 		Config: m.Config, Step: st.Step, Meta: st.Meta,
 		RNG: map[string][]byte{},
 	}
-	params := m.NamedParams()
-	tensors := make(map[string]*tensor.Tensor, 3*len(params))
-	names := make(map[*autograd.Var]string, len(params))
-	for _, p := range params {
-		tensors[p.Name] = p.Var.Value
-		names[p.Var] = p.Name
+	tensors := make(map[string]*tensor.Tensor, 3*len(m.params))
+	names := make(map[*autograd.Var]string, len(m.params))
+	for _, p := range m.params {
+		tensors[p.Name()] = p.Value
+		names[p] = p.Name()
 	}
 	if o := st.Optimizer; o != nil {
 		s := o.State()
@@ -169,16 +168,14 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 		}
 		cj.RNG[name] = b
 	}
-	switch {
-	case m.dropoutSrc != nil && m.Mode != nil && m.Mode.RNG == m.dropoutRNG:
-		b, err := m.dropoutSrc.MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("model.SaveCheckpoint: dropout RNG: %w", err)
-		}
-		cj.RNG[DropoutRNG] = b
-	case m.Config.Dropout > 0:
-		return errors.New("model.SaveCheckpoint: the model's Mode.RNG is not the generator New made, so its state cannot be saved")
+	if m.dropoutSrc == nil {
+		return errors.New("model.SaveCheckpoint: a frozen view has no training state to save; save the model it views")
 	}
+	b, err := m.dropoutSrc.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("model.SaveCheckpoint: dropout RNG: %w", err)
+	}
+	cj.RNG[DropoutRNG] = b
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("model.SaveCheckpoint: %w", err)
@@ -407,30 +404,11 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	return ck, nil
 }
 
-// paramShapes lists the parameter names and shapes of a model of config c, from a model with the
-// smallest vocabulary, context and depth that has the same layer shapes (so the cost is one block).
+// paramShapes lists the parameter names and shapes of a model of config c.
 func paramShapes(c Config) (map[string][]int, error) {
-	small := c
-	small.VocabSize, small.BlockSize, small.NLayer, small.Dropout = 1, 1, 1, 0
-	m, err := New(small, 0)
-	if err != nil {
-		return nil, err
-	}
 	shapes := map[string][]int{}
-	for _, p := range m.NamedParams() {
-		shape := slices.Clone(p.Var.Shape())
-		switch {
-		case p.Name == "wte.weight":
-			shape[0] = c.VocabSize
-		case p.Name == "wpe.weight":
-			shape[0] = c.BlockSize
-		case strings.HasPrefix(p.Name, "h.0."):
-			for i := range c.NLayer {
-				shapes[fmt.Sprintf("h.%d.%s", i, strings.TrimPrefix(p.Name, "h.0."))] = shape
-			}
-			continue
-		}
-		shapes[p.Name] = shape
+	for _, s := range specs(c) {
+		shapes[s.Name] = s.Shape
 	}
 	return shapes, nil
 }
@@ -462,11 +440,11 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 	if want != got {
 		return fmt.Errorf("model.Checkpoint.Restore: checkpoint config %+v does not match the model's %+v", c.Config, m.Config)
 	}
-	params := m.NamedParams()
+	params := m.params
 	for _, p := range params {
-		t, ok := c.params[p.Name]
-		if !ok || !tensor.SameShape(t, p.Var.Value) {
-			return fmt.Errorf("model.Checkpoint.Restore: no parameter %s of shape %v in the checkpoint", p.Name, p.Var.Shape())
+		t, ok := c.params[p.Name()]
+		if !ok || !tensor.SameShape(t, p.Value) {
+			return fmt.Errorf("model.Checkpoint.Restore: no parameter %s of shape %v in the checkpoint", p.Name(), p.Shape())
 		}
 	}
 	var ostate optim.AdamWState
@@ -476,7 +454,7 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 		}
 		names := make(map[*autograd.Var]string, len(params))
 		for _, p := range params {
-			names[p.Var] = p.Name
+			names[p] = p.Name()
 		}
 		for i, p := range o.Params() {
 			name, ok := names[p]
@@ -498,11 +476,8 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 		if err := dropout.UnmarshalBinary(b); err != nil {
 			return fmt.Errorf("model.Checkpoint.Restore: dropout RNG: %w", err)
 		}
-		if m.dropoutSrc == nil || m.Mode == nil || m.Mode.RNG != m.dropoutRNG {
-			if m.Config.Dropout > 0 {
-				return errors.New("model.Checkpoint.Restore: the model's Mode.RNG is not the generator New made, so the saved dropout state cannot be restored into it")
-			}
-			dropout = nil
+		if m.dropoutSrc == nil {
+			return errors.New("model.Checkpoint.Restore: cannot restore into a frozen view")
 		}
 	}
 	if o != nil {
@@ -511,7 +486,7 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 		}
 	}
 	for _, p := range params {
-		p.Var.Value.CopyFrom(c.params[p.Name])
+		p.Value.CopyFrom(c.params[p.Name()])
 	}
 	if dropout != nil {
 		*m.dropoutSrc = *dropout

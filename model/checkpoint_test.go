@@ -51,9 +51,9 @@ func trainRange(t *testing.T, m *GPT, opt *optim.AdamW, data *rand.PCG, from, to
 
 func paramBits(m *GPT) map[string][]uint32 {
 	out := map[string][]uint32{}
-	for _, p := range m.NamedParams() {
-		for _, v := range p.Var.Value.Values() {
-			out[p.Name] = append(out[p.Name], math.Float32bits(v))
+	for _, p := range m.Parameters() {
+		for _, v := range p.Value.Values() {
+			out[p.Name()] = append(out[p.Name()], math.Float32bits(v))
 		}
 	}
 	return out
@@ -90,9 +90,9 @@ func TestCheckpointResumeIsBitwiseIdentical(t *testing.T) {
 	assert.Equal(t, ckptAdamW.WeightDecay, oc.AdamW.WeightDecay)
 	assert.Equal(t, opt.Config().Eps, oc.AdamW.Eps)
 	var decayed []string
-	for _, p := range first.NamedParams() {
-		if p.Var.Value.Dims() >= 2 {
-			decayed = append(decayed, p.Name)
+	for _, p := range first.Parameters() {
+		if p.Value.Dims() >= 2 {
+			decayed = append(decayed, p.Name())
 		}
 	}
 	assert.Equal(t, decayed, oc.Decayed)
@@ -222,9 +222,8 @@ func TestCheckpointFailedSaveKeepsPrevious(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
 	assert.Error(t, SaveCheckpoint(filepath.Join(file, "ckpt"), m, TrainState{}))
 
-	// A replaced Mode.RNG cannot be saved when dropout uses it.
-	m.Mode.RNG = rand.New(rand.NewPCG(1, 1))
-	assert.ErrorContains(t, SaveCheckpoint(t.TempDir(), m, TrainState{}), "Mode.RNG")
+	// A frozen view is not a training state.
+	assert.ErrorContains(t, SaveCheckpoint(t.TempDir(), m.Frozen(), TrainState{}), "frozen")
 	assert.ErrorContains(t, SaveCheckpoint(t.TempDir(), m, TrainState{Step: -1}), "negative step")
 }
 

@@ -10,10 +10,17 @@
 // Face's: wte, wpe, h.N.ln_1, h.N.attn.c_attn, h.N.attn.c_proj, h.N.ln_2, h.N.mlp.c_fc,
 // h.N.mlp.c_proj, ln_f.
 //
+// The architecture is written down once, in gpt.go's build: a function that asks an nn.Builder
+// for each layer. Everything else derives from it: New and NewLikePyTorch fill the parameters with
+// random draws, LoadHF and checkpoints fill them from files (whose expected names, shapes and
+// layouts come from the same description), and Frozen shares them as constants.
+//
 // Where to start:
 //   - New builds a GPT with random GPT-2 initialisation; NewLikePyTorch draws the very weights
 //     PyTorch draws for nanoGPT's model after torch.manual_seed, to follow a PyTorch run.
-//   - GPT.Loss and GPT.Forward run it; GPT.Frozen is a view for evaluation without a graph.
+//   - GPT.Loss and GPT.Forward run it, with dropout: a GPT is always ready to train.
+//     GPT.Frozen is the one way to evaluate: a view with no graph and no dropout, safe to use
+//     from any goroutine.
 //   - GPT.Generate and GPT.GenerateAll sample from it.
 //   - SaveCheckpoint and LoadCheckpoint save and resume training exactly.
 //   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or

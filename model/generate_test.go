@@ -21,9 +21,9 @@ func peakedModel(t testing.TB, cfg Config, seed uint64) *GPT {
 	t.Helper()
 	m, err := New(cfg, seed)
 	require.NoError(t, err)
-	for _, p := range m.NamedParams() {
-		if p.Var.Value.Dims() >= 2 {
-			p.Var.Value.ScaleInPlace(25)
+	for _, p := range m.Parameters() {
+		if p.Value.Dims() >= 2 {
+			p.Value.ScaleInPlace(25)
 		}
 	}
 	return m
@@ -43,7 +43,7 @@ func naiveGreedy(t *testing.T, m *GPT, prompt []int, n int) []int {
 		ctxIDs := seq[max(0, len(seq)-m.Config.BlockSize):]
 		var logits *autograd.Var
 		var err error
-		autograd.NoGrad(func() { logits, err = m.Forward(ctxIDs, 1, len(ctxIDs)) })
+		logits, err = m.Frozen().Forward(ctxIDs, 1, len(ctxIDs))
 		require.NoError(t, err)
 		v := m.Config.VocabSize
 		row := logits.Value.Contiguous().Data()[(len(ctxIDs)-1)*v:]
@@ -61,7 +61,6 @@ func naiveGreedy(t *testing.T, m *GPT, prompt []int, n int) []int {
 
 func TestGenerateGreedyMatchesRecompute(t *testing.T) {
 	m := peakedModel(t, genConfig(), 1)
-	m.Eval()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
@@ -112,11 +111,10 @@ func distinct(x []int) int {
 // TestKVCacheLogitsMatchFullForward compares, position by position, the logits computed one
 // token at a time with the cache against one forward pass over the whole sequence.
 func TestKVCacheLogitsMatchFullForward(t *testing.T) {
-	m := peakedModel(t, genConfig(), 2)
-	m.Eval()
+	m := peakedModel(t, genConfig(), 2).Frozen()
 	ids := []int{3, 1, 4, 1, 5, 9, 2, 6}
 	v := m.Config.VocabSize
-	autograd.NoGrad(func() {
+	func() {
 		full, err := m.Forward(ids, 1, len(ids))
 		require.NoError(t, err)
 		want := full.Value.Contiguous().Data()
@@ -132,12 +130,11 @@ func TestKVCacheLogitsMatchFullForward(t *testing.T) {
 			assert.Equal(t, p+1, caches[0].Len())
 			assertClose(t, "cached step", got, want[p*v:(p+1)*v], 1e-4, 1e-4)
 		}
-	})
+	}()
 }
 
 func TestGenerateSeedReproducible(t *testing.T) {
 	m := peakedModel(t, genConfig(), 3)
-	m.Eval()
 	ctx := context.Background()
 	s := Sampling{MaxNew: 30, Temperature: 3, Seed: 7}
 	a, err := m.GenerateAll(ctx, []int{1}, s)
@@ -160,7 +157,6 @@ func TestGenerateSeedReproducible(t *testing.T) {
 
 func TestGenerateTopKOneIsGreedy(t *testing.T) {
 	m := peakedModel(t, genConfig(), 4)
-	m.Eval()
 	ctx := context.Background()
 	greedy, err := m.GenerateAll(ctx, []int{2, 7}, Sampling{MaxNew: 15})
 	require.NoError(t, err)
@@ -177,7 +173,6 @@ func TestGenerateTopKOneIsGreedy(t *testing.T) {
 
 func TestGenerateStops(t *testing.T) {
 	m := peakedModel(t, genConfig(), 5)
-	m.Eval()
 	ctx := context.Background()
 	all, err := m.GenerateAll(ctx, []int{1, 2}, Sampling{MaxNew: 12})
 	require.NoError(t, err)
@@ -208,7 +203,6 @@ func TestGenerateStops(t *testing.T) {
 
 func TestGenerateCancel(t *testing.T) {
 	m := peakedModel(t, genConfig(), 6)
-	m.Eval()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var toks []int
@@ -236,7 +230,6 @@ func TestGenerateLeavesModeAloneAndRecordsNoGraph(t *testing.T) {
 	cfg := genConfig()
 	cfg.Dropout = 0.5
 	m := peakedModel(t, cfg, 7)
-	m.Train()
 	ctx := context.Background()
 	// Dropout would make repeated greedy runs differ if it stayed on.
 	a, err := m.GenerateAll(ctx, []int{1, 2}, Sampling{MaxNew: 10})
@@ -244,26 +237,20 @@ func TestGenerateLeavesModeAloneAndRecordsNoGraph(t *testing.T) {
 	b, err := m.GenerateAll(ctx, []int{1, 2}, Sampling{MaxNew: 10})
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
-	assert.True(t, m.Mode.Training, "the model's mode is untouched")
-	// While tokens are being generated, the model and autograd stay as they were, so another
-	// goroutine could train meanwhile.
+	assert.True(t, m.mode.Training, "the model's mode is untouched")
+	// While tokens are being generated, the model stays as it was, so another goroutine could
+	// train meanwhile.
 	for range m.Generate(ctx, []int{1, 2}, Sampling{MaxNew: 10}) {
-		assert.True(t, m.Mode.Training)
-		assert.True(t, autograd.GradEnabled())
+		assert.True(t, m.mode.Training)
 		loss, err := m.Loss([]int{1, 2}, []int{2, 3}, 1, 2)
 		require.NoError(t, err)
 		assert.True(t, loss.RequiresGrad(), "training code running meanwhile still records its graph")
 		break
 	}
-	assert.True(t, m.Mode.Training)
-	assert.True(t, autograd.GradEnabled())
-	for _, p := range m.NamedParams() {
-		assert.Nil(t, p.Var.Grad)
+	assert.True(t, m.mode.Training)
+	for _, p := range m.Parameters() {
+		assert.Nil(t, p.Grad)
 	}
-	m.Eval()
-	for range m.Generate(ctx, []int{1, 2}, Sampling{MaxNew: 3}) {
-	}
-	assert.False(t, m.Mode.Training, "evaluation mode left as it was")
 }
 
 func TestGenerateBadInput(t *testing.T) {
@@ -455,7 +442,6 @@ func BenchmarkGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m.Eval()
 	const n = 63
 	for _, bc := range []struct {
 		name  string

@@ -3,117 +3,175 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
 )
 
-// GPT is a decoder-only transformer language model.
+// GPT is a decoder-only transformer language model: GPT-2's architecture, as in nanoGPT.
+//
+// Its layer tree is described once, by build below; New, NewLikePyTorch, LoadHF, checkpoints,
+// Frozen and the layouts of files all derive from that description.
 type GPT struct {
 	Config Config
 	WTE    *nn.Embedding // token embedding (V, C), also the output head (tied)
 	WPE    *nn.Embedding // position embedding (BlockSize, C)
+	Drop   nn.Dropout    // on the sum of the embeddings
 	H      []*nn.Block
 	LnF    *nn.LayerNorm
-	// Mode is shared by every layer: training (dropout on) or evaluation.
-	Mode *nn.Mode
 
-	// dropoutSrc is the source behind the Mode.RNG that New made, kept so that a checkpoint can
-	// save and restore its state (a *rand.Rand does not expose its source).
+	params []*autograd.Var // in construction order, named
+	// mode is shared by every dropout layer: a trainable model trains (dropout on), a frozen
+	// view evaluates.
+	mode *nn.Mode
+	// dropoutSrc is the source behind mode.RNG, kept so that a checkpoint can save and restore
+	// its state (a *rand.Rand does not expose its source). nil in a frozen view.
 	dropoutSrc *rand.PCG
-	dropoutRNG *rand.Rand
 }
 
-// New returns a GPT with GPT-2's initialisation drawn from a generator seeded with seed.
-// The same seed gives the same weights.
-func New(cfg Config, seed uint64) (*GPT, error) {
-	if err := cfg.Validate(); err != nil {
+// Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
+func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
+	if err := m.checkInput(ids, b, t, 0); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x676f666f726d6572)) // "goformer"
-	dropoutSrc := rand.NewPCG(seed, 0x64726f706f7574)
-	mode := &nn.Mode{Training: true, RNG: rand.New(dropoutSrc)}
+	return m.logits(m.trunk(ids, b, t, 0, nil)), nil
+}
+
+// trunk runs embeddings, blocks and the final LayerNorm: (B, T) ids → (B, T, C). caches, when
+// not nil, holds one KV cache per layer and pos0 is the position of the first id.
+func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.Var {
+	pos := make([]int, t)
+	for i := range pos {
+		pos[i] = pos0 + i
+	}
+	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
+	wpe := m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
+	x := m.Drop.Forward(autograd.Add(tok, wpe))
+	for i, blk := range m.H {
+		var c *nn.KVCache
+		if caches != nil {
+			c = caches[i]
+		}
+		x = blk.Forward(x, c) // (B, T, C)
+	}
+	return m.LnF.Forward(x)
+}
+
+// logits applies the tied output head: (B, T, C) · wteᵀ → (B, T, V).
+func (m *GPT) logits(x *autograd.Var) *autograd.Var {
+	return autograd.MatMulT(x, m.WTE.Weight)
+}
+
+// build describes the GPT's layers, with Hugging Face's GPT-2 names (wte, wpe, h.N.…, ln_f). It
+// is the only place the architecture is written down.
+func build(cfg Config, b *nn.Builder) *GPT {
 	const std = 0.02
 	m := &GPT{
 		Config: cfg,
-		WTE:    nn.NewEmbedding(rng, cfg.VocabSize, cfg.NEmbd, std),
-		WPE:    nn.NewEmbedding(rng, cfg.BlockSize, cfg.NEmbd, std),
-		LnF:    nn.NewLayerNorm(cfg.NEmbd, !cfg.NoBias, cfg.layerNormEps()),
-		Mode:   mode,
-
-		dropoutSrc: dropoutSrc,
-		dropoutRNG: mode.RNG,
+		WTE:    nn.NewEmbedding(b.Sub("wte"), cfg.VocabSize, cfg.NEmbd, std),
+		WPE:    nn.NewEmbedding(b.Sub("wpe"), cfg.BlockSize, cfg.NEmbd, std),
+		Drop:   b.Dropout(cfg.Dropout),
 	}
 	bc := nn.BlockConfig{
 		NEmbd: cfg.NEmbd, NHead: cfg.NHead, NLayer: cfg.NLayer, Bias: !cfg.NoBias,
 		Dropout: cfg.Dropout, LayerNormEps: cfg.layerNormEps(), GELUTanh: cfg.GELUTanh,
 	}
-	for range cfg.NLayer {
-		m.H = append(m.H, nn.NewBlock(rng, bc, mode))
+	for i := range cfg.NLayer {
+		m.H = append(m.H, nn.NewBlock(b.Subf("h.%d", i), bc))
 	}
+	m.LnF = nn.NewLayerNorm(b.Sub("ln_f"), cfg.NEmbd, !cfg.NoBias, cfg.layerNormEps())
+	return m
+}
+
+// assemble builds a GPT for cfg whose parameters come from src and whose dropout layers share
+// mode.
+func assemble(cfg Config, src nn.Source, mode *nn.Mode) (*GPT, error) {
+	b := nn.NewBuilder(src, mode)
+	m := build(cfg, b)
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	m.params, m.mode = b.Params(), b.Mode()
+	return m, nil
+}
+
+// specs lists the parameters a GPT of config cfg has, with their shapes, without allocating
+// them.
+func specs(cfg Config) []nn.Spec {
+	return nn.Specs(func(b *nn.Builder) { build(cfg, b) })
+}
+
+// The streams of New's generators: "goformer" for the weights, "dropout" for the masks.
+const (
+	weightStream  = 0x676f666f726d6572
+	dropoutStream = 0x64726f706f7574
+)
+
+// trainingMode returns the mode of a trainable model and the source behind its dropout generator.
+func trainingMode(seed uint64) (*nn.Mode, *rand.PCG) {
+	src := rand.NewPCG(seed, dropoutStream)
+	return &nn.Mode{Training: true, RNG: rand.New(src)}, src
+}
+
+// New returns a GPT with GPT-2's initialisation drawn from a generator seeded with seed.
+// The same seed gives the same weights. The model trains (its dropout layers are active); use
+// Frozen to evaluate it.
+func New(cfg Config, seed uint64) (*GPT, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mode, dropoutSrc := trainingMode(seed)
+	m, err := assemble(cfg, nn.Random(rand.New(rand.NewPCG(seed, weightStream))), mode)
+	if err != nil {
+		return nil, err
+	}
+	m.dropoutSrc = dropoutSrc
 	return m, nil
 }
 
 // Frozen returns a view of m for evaluation and inference: its parameters are constants sharing
-// m's values, so forward passes and losses on it record no graph, whatever autograd's
-// process-wide NoGrad switch says, and it has a Mode of its own, in evaluation (no dropout), so
-// using it never changes m's mode. It is the goroutine-safe way to run a model without
-// gradients: one goroutine may evaluate a frozen view while another trains a different model
-// (reading m's values while an optimiser updates them is a data race, as with any shared slice).
-// Generate uses one.
+// m's values, so forward passes and losses on it record no graph, and its dropout is off. It is
+// the one way to run a model without gradients, and it is goroutine-safe: any number of
+// goroutines may evaluate frozen views while another trains a different model. (Reading m's
+// values while an optimiser updates them is a data race, as with any shared slice.)
 func (m *GPT) Frozen() *GPT {
-	mode := &nn.Mode{}
-	f := &GPT{Config: m.Config, WTE: m.WTE.Frozen(), WPE: m.WPE.Frozen(), LnF: m.LnF.Frozen(), Mode: mode}
-	for _, b := range m.H {
-		f.H = append(f.H, b.Frozen(mode))
+	f, err := assemble(m.Config, nn.Shared(m.params, true), nil)
+	if err != nil {
+		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
 	return f
 }
 
-// Params lists every parameter with its Hugging Face name, in a fixed order. The tied output
-// head is not listed separately: it is wte.
-func (m *GPT) Params(prefix string, dst []nn.Param) []nn.Param {
-	dst = m.WTE.Params(prefix+"wte.", dst)
-	dst = m.WPE.Params(prefix+"wpe.", dst)
-	for i, b := range m.H {
-		dst = b.Params(fmt.Sprintf("%sh.%d.", prefix, i), dst)
+// rebuild rebuilds m for cfg (a changed dropout or context), sharing its parameters except those
+// that src returns, and keeping its mode and dropout generator.
+func (m *GPT) rebuild(cfg Config, src nn.Source) error {
+	shared := nn.Shared(m.params, false)
+	n, err := assemble(cfg, func(s nn.Spec) (*autograd.Var, error) {
+		if v, err := src(s); v != nil || err != nil {
+			return v, err
+		}
+		return shared(s)
+	}, m.mode)
+	if err != nil {
+		return err
 	}
-	return m.LnF.Params(prefix+"ln_f.", dst)
+	n.dropoutSrc = m.dropoutSrc
+	*m = *n
+	return nil
 }
 
-// NamedParams lists every parameter with its name.
-func (m *GPT) NamedParams() []nn.Param { return m.Params("", nil) }
-
-// Parameters returns the parameters' Vars, in NamedParams order (for optimisers).
-func (m *GPT) Parameters() []*autograd.Var {
-	ps := m.NamedParams()
-	out := make([]*autograd.Var, len(ps))
-	for i, p := range ps {
-		out[i] = p.Var
-	}
-	return out
-}
+// Parameters returns the model's parameters, each named (Var.Name) after Hugging Face's GPT-2
+// (wte.weight, h.0.attn.c_attn.weight, ...), in a fixed order. The tied output head is wte.
+func (m *GPT) Parameters() []*autograd.Var { return slices.Clone(m.params) }
 
 // NumParams returns the number of parameters (the tied head counted once).
 func (m *GPT) NumParams() int {
 	n := 0
-	for _, p := range m.NamedParams() {
-		n += p.Var.Value.Size()
+	for _, p := range m.params {
+		n += p.Value.Size()
 	}
 	return n
-}
-
-// Train switches dropout on.
-func (m *GPT) Train() { m.Mode.Training = true }
-
-// Eval switches dropout off.
-func (m *GPT) Eval() { m.Mode.Training = false }
-
-// ZeroGrad drops every parameter's gradient.
-func (m *GPT) ZeroGrad() {
-	for _, p := range m.NamedParams() {
-		p.Var.ZeroGrad()
-	}
 }
 
 // checkInput validates a (B, T) batch of ids that starts at position pos0.
@@ -132,14 +190,6 @@ func (m *GPT) checkInput(ids []int, b, t, pos0 int) error {
 		}
 	}
 	return nil
-}
-
-// Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
-func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
-	if err := m.checkInput(ids, b, t, 0); err != nil {
-		return nil, err
-	}
-	return m.logits(m.trunk(ids, b, t, 0, nil)), nil
 }
 
 // Loss returns the mean cross-entropy of predicting targets from ids (both B·T long, row-major).
@@ -170,29 +220,3 @@ func (m *GPT) Loss(ids, targets []int, b, t int) (*autograd.Var, error) {
 
 // IgnoreIndex marks a target position that Loss leaves out.
 const IgnoreIndex = -1
-
-// trunk runs embeddings, blocks and the final LayerNorm: (B, T) ids → (B, T, C). caches, when
-// not nil, holds one KV cache per layer and pos0 is the position of the first id.
-func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.Var {
-	pos := make([]int, t)
-	for i := range pos {
-		pos[i] = pos0 + i
-	}
-	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	wpe := m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
-	x := autograd.Add(tok, wpe)
-	x = nn.Dropout{P: m.Config.Dropout, Mode: m.Mode}.Forward(x)
-	for i, blk := range m.H {
-		var c *nn.KVCache
-		if caches != nil {
-			c = caches[i]
-		}
-		x = blk.Forward(x, c)
-	}
-	return m.LnF.Forward(x)
-}
-
-// logits applies the tied output head: (B, T, C) · wteᵀ → (B, T, V).
-func (m *GPT) logits(x *autograd.Var) *autograd.Var {
-	return autograd.MatMulT(x, m.WTE.Weight)
-}

@@ -34,8 +34,8 @@ func TestParamNamesAndCount(t *testing.T) {
 	m, err := New(tinyConfig(), 1)
 	require.NoError(t, err)
 	names := map[string][]int{}
-	for _, p := range m.NamedParams() {
-		names[p.Name] = p.Var.Shape()
+	for _, p := range m.Parameters() {
+		names[p.Name()] = p.Shape()
 	}
 	assert.Equal(t, []int{11, 8}, names["wte.weight"])
 	assert.Equal(t, []int{8, 8}, names["wpe.weight"])
@@ -88,7 +88,7 @@ func TestTrainingReducesLoss(t *testing.T) {
 			first = loss.Item()
 		}
 		last = loss.Item()
-		m.ZeroGrad()
+		zeroGrad(m)
 		loss.Backward()
 		for _, p := range m.Parameters() {
 			g := p.Grad.Data()
@@ -120,7 +120,7 @@ func TestTrainingStepReusesItsBuffers(t *testing.T) {
 		loss, err := m.Loss(ids, targets, b, T)
 		require.NoError(t, err)
 		loss.Backward()
-		m.ZeroGrad()
+		zeroGrad(m)
 		autograd.Release(loss)
 	}
 	step()
@@ -144,9 +144,9 @@ func TestTrainingStepReusesItsBuffers(t *testing.T) {
 	assert.Less(t, perStep, 1e6, "a step's tensors (about 20 MB) should come from the free lists")
 }
 
-// A frozen view computes what the model computes in evaluation mode, records no graph without
-// NoGrad, leaves the model's mode alone, and can run in one goroutine while another goroutine
-// trains a different model.
+// A frozen view computes what the model computes without dropout, records no graph, leaves the
+// model's mode alone, and can run in one goroutine while another goroutine trains a different
+// model.
 func TestFrozenViewEvaluatesWithoutAGraph(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Dropout = 0.5
@@ -157,15 +157,16 @@ func TestFrozenViewEvaluatesWithoutAGraph(t *testing.T) {
 	got, err := frozen.Loss(ids, targets, 2, 3)
 	require.NoError(t, err)
 	assert.False(t, got.RequiresGrad())
-	assert.True(t, m.Mode.Training, "the model stays in training mode")
-	m.Eval()
-	var want float32
-	autograd.NoGrad(func() {
-		l, err := m.Loss(ids, targets, 2, 3)
-		require.NoError(t, err)
-		want = l.Item()
-	})
-	assert.Equal(t, want, got.Item())
+	assert.True(t, m.mode.Training, "the model stays in training mode")
+	cfg.Dropout = 0
+	noDropout, err := New(cfg, 3) // the same weights
+	require.NoError(t, err)
+	want, err := noDropout.Loss(ids, targets, 2, 3)
+	require.NoError(t, err)
+	assert.Equal(t, want.Item(), got.Item())
+	withDropout, err := m.Loss(ids, targets, 2, 3)
+	require.NoError(t, err)
+	assert.NotEqual(t, want.Item(), withDropout.Item(), "the model itself trains with dropout")
 
 	other, err := New(tinyConfig(), 4)
 	require.NoError(t, err)
@@ -183,7 +184,14 @@ func TestFrozenViewEvaluatesWithoutAGraph(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, loss.RequiresGrad(), "training is recorded while the frozen view runs")
 		loss.Backward()
-		other.ZeroGrad()
+		zeroGrad(other)
 	}
 	<-done
+}
+
+// zeroGrad drops every parameter's gradient, as an optimiser's ZeroGrad does.
+func zeroGrad(m *GPT) {
+	for _, p := range m.Parameters() {
+		p.ZeroGrad()
+	}
 }

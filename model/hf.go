@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/goformer/goformer/internal/atomicfile"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/tensor"
 )
@@ -120,8 +119,8 @@ func (h *hfConfig) toConfig() (Config, error) {
 			errs = append(errs, fmt.Errorf("layer_norm_epsilon must be positive, got %v", e))
 		}
 	}
-	// One dropout probability serves all three places; HF's configs set them equal. The model is
-	// returned in evaluation mode, where none applies.
+	// One dropout probability serves all three places; HF's configs set them equal. It applies
+	// when the model trains; Frozen views and generation use none.
 	for _, p := range []*float64{h.ResidPdrop, h.EmbdPdrop, h.AttnPdrop} {
 		if p != nil && float32(*p) > cfg.Dropout {
 			cfg.Dropout = float32(*p)
@@ -165,47 +164,16 @@ type hfTensor struct {
 	shape  []int  // our shape
 }
 
-// isConv1D reports whether our parameter name is a Conv1D weight in GPT-2.
-func isConv1D(name string) bool {
-	if !strings.HasSuffix(name, ".weight") {
-		return false
-	}
-	for _, s := range []string{".attn.c_attn.", ".attn.c_proj.", ".mlp.c_fc.", ".mlp.c_proj."} {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // hfLayout lists GPT-2's parameters for cfg (with biases, as HF's GPT-2 always has) in
-// NamedParams order, with their shapes in our layout.
+// construction order, with their shapes in our layout. GPT-2 builds every Linear layer as a
+// Conv1D, whose weight is stored transposed.
 func hfLayout(cfg Config) []hfTensor {
-	c, v := cfg.NEmbd, cfg.VocabSize
-	out := []hfTensor{
-		{name: "wte.weight", shape: []int{v, c}},
-		{name: "wpe.weight", shape: []int{cfg.BlockSize, c}},
+	cfg.NoBias = false
+	var out []hfTensor
+	for _, s := range specs(cfg) {
+		conv1d := s.Layer == nn.LayerLinear && len(s.Shape) == 2
+		out = append(out, hfTensor{name: s.Name, conv1d: conv1d, shape: s.Shape})
 	}
-	add := func(name string, shape ...int) {
-		out = append(out, hfTensor{name: name, conv1d: isConv1D(name), shape: shape})
-	}
-	for i := range cfg.NLayer {
-		p := fmt.Sprintf("h.%d.", i)
-		add(p+"ln_1.weight", c)
-		add(p+"ln_1.bias", c)
-		add(p+"attn.c_attn.weight", 3*c, c)
-		add(p+"attn.c_attn.bias", 3*c)
-		add(p+"attn.c_proj.weight", c, c)
-		add(p+"attn.c_proj.bias", c)
-		add(p+"ln_2.weight", c)
-		add(p+"ln_2.bias", c)
-		add(p+"mlp.c_fc.weight", 4*c, c)
-		add(p+"mlp.c_fc.bias", 4*c)
-		add(p+"mlp.c_proj.weight", c, 4*c)
-		add(p+"mlp.c_proj.bias", c)
-	}
-	add("ln_f.weight", c)
-	add("ln_f.bias", c)
 	return out
 }
 
@@ -240,8 +208,8 @@ func isHFBuffer(name string) bool {
 //
 // Tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
 // the attention buffers attn.bias and attn.masked_bias are skipped; lm_head.weight may be absent
-// (tied) or present and equal to wte.weight. The model is returned in evaluation mode, with
-// Config.Dropout set from resid_pdrop/embd_pdrop/attn_pdrop for a later Train.
+// (tied) or present and equal to wte.weight. The model is returned ready to train, with
+// Config.Dropout set from resid_pdrop/embd_pdrop/attn_pdrop; evaluate it through Frozen.
 //
 // Every problem with the files (missing, malformed, unsupported options, missing, unexpected or
 // mis-shaped tensors) is an error. Shapes are checked against config.json before any tensor
@@ -336,7 +304,7 @@ func loadHFTensors(cfg Config, st hfStore) (*GPT, error) {
 			return nil, errors.New("lm_head.weight differs from wte.weight: untied output heads are not supported")
 		}
 	}
-	return assembleGPT(cfg, vals), nil
+	return assembleGPT(cfg, vals)
 }
 
 // checkStored checks that a stored tensor is floating-point and has the expected shape.
@@ -352,46 +320,23 @@ func checkStored(st hfStore, name string, want []int) error {
 	return nil
 }
 
-// assembleGPT builds the GPT whose parameters (by NamedParams name, our layout) are vals, which
-// must hold every name of hfLayout(cfg). It mirrors New without drawing random weights.
-func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) *GPT {
-	// the dropout generator is kept like New's, so a checkpoint can save its state
-	dropoutSrc := rand.NewPCG(0, 0x64726f706f7574)
-	mode := &nn.Mode{Training: false, RNG: rand.New(dropoutSrc)}
-	p := func(name string) *autograd.Var { return autograd.Param(vals[name]) }
-	lin := func(prefix string) *nn.Linear {
-		return &nn.Linear{Weight: p(prefix + "weight"), Bias: p(prefix + "bias")}
+// assembleGPT builds the GPT whose parameters (by name, our layout) are vals, which must hold
+// every name of hfLayout(cfg). Its dropout generator is seeded like New's with seed 0, so that a
+// checkpoint can save its state.
+func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) (*GPT, error) {
+	mode, dropoutSrc := trainingMode(0)
+	m, err := assemble(cfg, func(s nn.Spec) (*autograd.Var, error) {
+		v, ok := vals[s.Name]
+		if !ok {
+			return nil, fmt.Errorf("missing tensor %q", s.Name)
+		}
+		return autograd.NamedParam(s.Name, v), nil
+	}, mode)
+	if err != nil {
+		return nil, err
 	}
-	ln := func(prefix string) *nn.LayerNorm {
-		return &nn.LayerNorm{Weight: p(prefix + "weight"), Bias: p(prefix + "bias"), Eps: cfg.layerNormEps()}
-	}
-	drop := nn.Dropout{P: cfg.Dropout, Mode: mode}
-	m := &GPT{
-		Config: cfg,
-		WTE:    &nn.Embedding{Weight: p("wte.weight")},
-		WPE:    &nn.Embedding{Weight: p("wpe.weight")},
-		LnF:    ln("ln_f."),
-		Mode:   mode,
-
-		dropoutSrc: dropoutSrc,
-		dropoutRNG: mode.RNG,
-	}
-	for i := range cfg.NLayer {
-		pre := fmt.Sprintf("h.%d.", i)
-		m.H = append(m.H, &nn.Block{
-			Ln1: ln(pre + "ln_1."),
-			Attn: &nn.CausalSelfAttention{
-				CAttn: lin(pre + "attn.c_attn."), CProj: lin(pre + "attn.c_proj."),
-				NHead: cfg.NHead, AttnDrop: drop, ResidDrop: drop,
-			},
-			Ln2: ln(pre + "ln_2."),
-			MLP: &nn.MLP{
-				CFc: lin(pre + "mlp.c_fc."), Act: nn.GELU{Tanh: cfg.GELUTanh},
-				CProj: lin(pre + "mlp.c_proj."), Drop: drop,
-			},
-		})
-	}
-	return m
+	m.dropoutSrc = dropoutSrc
+	return m, nil
 }
 
 // hfConfigOut is the config.json SaveHF writes, in transformers' field order. Floats are
@@ -467,8 +412,8 @@ const gpt2EndOfText = 50256
 // built with NoBias gets zero biases, which compute the same function.
 func hfTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 	params := map[string]*tensor.Tensor{}
-	for _, p := range m.NamedParams() {
-		params[p.Name] = p.Var.Value
+	for _, p := range m.params {
+		params[p.Name()] = p.Value
 	}
 	out := make(map[string]*tensor.Tensor, len(params))
 	for _, t := range hfLayout(m.Config) {

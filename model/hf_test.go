@@ -78,6 +78,28 @@ func hfNext(ids []int, b, t int) []int {
 	return out
 }
 
+// isConv1D reports whether GPT-2 builds the layer of a weight as a Conv1D (stored [in, out]): an
+// independent statement of what hfLayout derives from the model's description.
+func isConv1D(name string) bool {
+	if !strings.HasSuffix(name, ".weight") {
+		return false
+	}
+	for _, s := range []string{".attn.c_attn.", ".attn.c_proj.", ".mlp.c_fc.", ".mlp.c_proj."} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHFLayoutTransposesExactlyTheConv1DWeights(t *testing.T) {
+	layout := hfLayout(Config{VocabSize: 5, BlockSize: 4, NLayer: 2, NHead: 2, NEmbd: 4, NoBias: true})
+	require.Len(t, layout, 2+12*2+2, "GPT-2's layout always has biases")
+	for _, l := range layout {
+		assert.Equal(t, isConv1D(l.name), l.conv1d, l.name)
+	}
+}
+
 // hfValue returns our parameter's value in Hugging Face's layout (Conv1D weights transposed).
 func hfValue(name string, v *tensor.Tensor) []float32 {
 	if isConv1D(name) {
@@ -134,31 +156,30 @@ func TestHFParity(t *testing.T) {
 	})
 
 	t.Run("loss and gradients", func(t *testing.T) {
-		m.ZeroGrad()
+		zeroGrad(m)
 		loss, err := m.Loss(ids, targets, b, tt)
 		require.NoError(t, err)
 		assertClose(t, "loss", []float32{loss.Item()}, f32("loss"), parityAtol, parityRtol)
 		loss.Backward()
-		params := m.NamedParams()
+		params := m.Parameters()
 		n := 0
 		for _, p := range params {
-			name := "grad." + hfPrefix + p.Name
+			name := "grad." + hfPrefix + p.Name()
 			if !ref.Has(name) {
 				continue
 			}
 			n++
-			require.NotNil(t, p.Var.Grad, p.Name)
-			require.Equal(t, ref.Shape(name), (hfTensor{shape: p.Var.Shape(), conv1d: isConv1D(p.Name)}).storedShape(), name)
-			assertClose(t, name, hfValue(p.Name, p.Var.Grad), f32(name), parityGradAtol, parityGradRtol)
+			require.NotNil(t, p.Grad, p.Name())
+			require.Equal(t, ref.Shape(name), (hfTensor{shape: p.Shape(), conv1d: isConv1D(p.Name())}).storedShape(), name)
+			assertClose(t, name, hfValue(p.Name(), p.Grad), f32(name), parityGradAtol, parityGradRtol)
 		}
 		assert.Equal(t, len(params), n, "the reference should hold the gradient of every parameter")
-		m.ZeroGrad()
+		zeroGrad(m)
 	})
 
 	t.Run("adamw", func(t *testing.T) {
 		m, err := LoadHF(dir) // fresh weights
 		require.NoError(t, err)
-		m.Train() // dropout is 0 in the fixture; train as the reference did
 		want := f32("adamw.losses")
 		opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{
 			LR: 1e-3, Betas: [2]float32{0.9, 0.95}, Eps: 1e-8, WeightDecay: 0.1,
@@ -176,13 +197,13 @@ func TestHFParity(t *testing.T) {
 		}
 		assertClose(t, "adamw.losses", got, want, parityAtol, parityRtol)
 		n := 0
-		for _, p := range m.NamedParams() {
-			name := "adamw.after." + hfPrefix + p.Name
+		for _, p := range m.Parameters() {
+			name := "adamw.after." + hfPrefix + p.Name()
 			if !ref.Has(name) {
 				continue
 			}
 			n++
-			assertClose(t, name, hfValue(p.Name, p.Var.Value), f32(name), parityAtol, parityRtol)
+			assertClose(t, name, hfValue(p.Name(), p.Value), f32(name), parityAtol, parityRtol)
 		}
 		assert.Positive(t, n, "the reference should hold some parameters after the AdamW steps")
 	})
@@ -270,20 +291,18 @@ func TestHFRoundTrip(t *testing.T) {
 			want.LayerNormEps = 1e-5 // written explicitly
 		}
 		assert.Equal(t, want, got.Config)
-		assert.False(t, got.Mode.Training, "LoadHF returns an evaluation-mode model")
-		gp, mp := got.NamedParams(), m.NamedParams()
+		gp, mp := got.Parameters(), m.Parameters()
 		require.Equal(t, len(mp), len(gp))
 		for i := range mp {
-			assert.Equal(t, mp[i].Name, gp[i].Name)
-			assert.Equal(t, mp[i].Var.Shape(), gp[i].Var.Shape(), mp[i].Name)
-			assert.True(t, slices.Equal(mp[i].Var.Value.Data(), gp[i].Var.Value.Data()), "%s differs", mp[i].Name)
+			assert.Equal(t, mp[i].Name(), gp[i].Name())
+			assert.Equal(t, mp[i].Shape(), gp[i].Shape(), mp[i].Name())
+			assert.True(t, slices.Equal(mp[i].Value.Data(), gp[i].Value.Data()), "%s differs", mp[i].Name())
 		}
 		// Same function: same logits.
-		m.Eval()
 		ids := []int{1, 2, 3, 4}
-		a, err := m.Forward(ids, 1, 4)
+		a, err := m.Frozen().Forward(ids, 1, 4)
 		require.NoError(t, err)
-		b, err := got.Forward(ids, 1, 4)
+		b, err := got.Frozen().Forward(ids, 1, 4)
 		require.NoError(t, err)
 		assert.Equal(t, a.Value.Data(), b.Value.Data())
 	}
@@ -295,16 +314,15 @@ func TestHFNoBiasExportsZeroBiases(t *testing.T) {
 	cfg := Config{VocabSize: 11, BlockSize: 8, NLayer: 1, NHead: 2, NEmbd: 8, NoBias: true}
 	m, err := New(cfg, 3)
 	require.NoError(t, err)
-	m.Eval()
 	dir := t.TempDir()
 	require.NoError(t, SaveHF(m, dir))
 	got, err := LoadHF(dir)
 	require.NoError(t, err)
 	assert.False(t, got.Config.NoBias)
 	ids := []int{3, 1, 4, 1, 5}
-	a, err := m.Forward(ids, 1, 5)
+	a, err := m.Frozen().Forward(ids, 1, 5)
 	require.NoError(t, err)
-	b, err := got.Forward(ids, 1, 5)
+	b, err := got.Frozen().Forward(ids, 1, 5)
 	require.NoError(t, err)
 	worst, _, _ := maxErr(b.Value.Data(), a.Value.Data(), 0, 0)
 	assert.Less(t, worst, 1e-6)
@@ -316,16 +334,17 @@ func TestHFLoadMatchesNew(t *testing.T) {
 	m, err := New(cfg, 1)
 	require.NoError(t, err)
 	vals := map[string]*tensor.Tensor{}
-	for _, p := range m.NamedParams() {
-		vals[p.Name] = p.Var.Value
+	for _, p := range m.Parameters() {
+		vals[p.Name()] = p.Value
 	}
-	got := assembleGPT(cfg, vals)
+	got, err := assembleGPT(cfg, vals)
+	require.NoError(t, err)
 	var a, b []string
-	for _, p := range m.NamedParams() {
-		a = append(a, fmt.Sprint(p.Name, p.Var.Shape()))
+	for _, p := range m.Parameters() {
+		a = append(a, fmt.Sprint(p.Name(), p.Shape()))
 	}
-	for _, p := range got.NamedParams() {
-		b = append(b, fmt.Sprint(p.Name, p.Var.Shape()))
+	for _, p := range got.Parameters() {
+		b = append(b, fmt.Sprint(p.Name(), p.Shape()))
 	}
 	assert.Equal(t, a, b)
 	var layout []string
@@ -333,10 +352,9 @@ func TestHFLoadMatchesNew(t *testing.T) {
 		layout = append(layout, fmt.Sprint(l.name, l.shape))
 	}
 	assert.Equal(t, a, layout)
-	m.Eval()
-	x, err := m.Forward([]int{1, 2, 3}, 1, 3)
+	x, err := m.Frozen().Forward([]int{1, 2, 3}, 1, 3)
 	require.NoError(t, err)
-	y, err := got.Forward([]int{1, 2, 3}, 1, 3)
+	y, err := got.Frozen().Forward([]int{1, 2, 3}, 1, 3)
 	require.NoError(t, err)
 	assert.Equal(t, x.Value.Data(), y.Value.Data())
 }
@@ -427,10 +445,10 @@ func TestHFLoadHubLayoutAndDtypes(t *testing.T) {
 	cfg := Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8, GELUTanh: true}
 	m, err := New(cfg, 9)
 	require.NoError(t, err)
-	for _, p := range m.NamedParams() { // make every value visible in 8 bits: N(0, 0.02) mostly rounds to 0
-		d := p.Var.Value.Data()
+	for _, p := range m.Parameters() { // make every value visible in 8 bits: N(0, 0.02) mostly rounds to 0
+		d := p.Value.Data()
 		for i := range d {
-			d[i] = float32((i*7+len(p.Name))%41-20) / 16
+			d[i] = float32((i*7+len(p.Name()))%41-20) / 16
 		}
 	}
 	for _, dtype := range []string{"F32", "F16", "BF16"} {
@@ -438,10 +456,10 @@ func TestHFLoadHubLayoutAndDtypes(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/lm_head=%v", dtype, lmHead), func(t *testing.T) {
 				got, err := LoadHF(hubStyleDir(t, m, dtype, lmHead))
 				require.NoError(t, err)
-				gp, mp := got.NamedParams(), m.NamedParams()
+				gp, mp := got.Parameters(), m.Parameters()
 				require.Equal(t, len(mp), len(gp))
 				for i := range mp {
-					assert.Equal(t, mp[i].Var.Value.Data(), gp[i].Var.Value.Data(), mp[i].Name)
+					assert.Equal(t, mp[i].Value.Data(), gp[i].Value.Data(), mp[i].Name())
 				}
 			})
 		}

@@ -57,8 +57,8 @@ func TestHFVariants(t *testing.T) {
 	ref, err := LoadHF(fixture.HFDir(t))
 	require.NoError(t, err)
 	refVals := map[string][]float32{}
-	for _, p := range ref.NamedParams() {
-		refVals[p.Name] = p.Var.Value.Contiguous().Data()
+	for _, p := range ref.Parameters() {
+		refVals[p.Name()] = p.Value.Contiguous().Data()
 	}
 	wantCfg := ref.Config
 	wantCfg.VocabSize = variantVocab
@@ -68,24 +68,23 @@ func TestHFVariants(t *testing.T) {
 			m, err := LoadHF(variantDir(v.dir))
 			require.NoError(t, err)
 			assert.Equal(t, wantCfg, m.Config)
-			assert.False(t, m.Mode.Training)
-			params := m.NamedParams()
+			params := m.Parameters()
 			require.Len(t, params, len(refVals))
 			for _, p := range params {
-				want := refVals[p.Name]
-				if p.Name == "wte.weight" {
+				want := refVals[p.Name()]
+				if p.Name() == "wte.weight" {
 					want = want[:variantVocab*m.Config.NEmbd]
 				}
-				if dt := v.rounded[p.Name]; dt != "" {
+				if dt := v.rounded[p.Name()]; dt != "" {
 					rounded := make([]float32, len(want))
 					for i, x := range want {
 						rounded[i] = roundTo16(x, dt)
 					}
 					// The rounding must show, or this would not tell a 16-bit read from a copy.
-					require.NotEqual(t, want, rounded, "%s: rounding to %s changes nothing", p.Name, dt)
+					require.NotEqual(t, want, rounded, "%s: rounding to %s changes nothing", p.Name(), dt)
 					want = rounded
 				}
-				assert.Equal(t, want, p.Var.Value.Contiguous().Data(), "%s (%s)", p.Name, v.rounded[p.Name])
+				assert.Equal(t, want, p.Value.Contiguous().Data(), "%s (%s)", p.Name(), v.rounded[p.Name()])
 			}
 		})
 	}
@@ -132,8 +131,8 @@ func TestHFLayoutPreference(t *testing.T) {
 	stSharded, pt, ptSharded := load("safetensors-sharded"), load("pytorch"), load("pytorch-sharded")
 	same := func(t *testing.T, want, got *GPT) {
 		t.Helper()
-		for i, p := range want.NamedParams() {
-			assert.Equal(t, p.Var.Value.Data(), got.NamedParams()[i].Var.Value.Data(), p.Name)
+		for i, p := range want.Parameters() {
+			assert.Equal(t, p.Value.Data(), got.Parameters()[i].Value.Data(), p.Name())
 		}
 	}
 	require.NotEqual(t, stSharded.WPE.Weight.Value.Data(), pt.WPE.Weight.Value.Data())

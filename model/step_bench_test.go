@@ -30,7 +30,7 @@ func BenchmarkTrainStepSmall(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m.ZeroGrad()
+		zeroGrad(m)
 		loss.Backward()
 		autograd.Release(loss)
 	}

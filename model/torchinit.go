@@ -1,8 +1,6 @@
 package model
 
 import (
-	"math"
-
 	"github.com/goformer/goformer/internal/torchrand"
 	"github.com/goformer/goformer/nn"
 )
@@ -33,43 +31,50 @@ func NewLikePyTorch(cfg Config, seed uint64) (*GPT, error) {
 	}
 	g := torchrand.New(seed)
 	C, V, T := cfg.NEmbd, cfg.VocabSize, cfg.BlockSize
-	scratch := make([]float32, max(V, T, 4*C)*C)
+	scratch := make([]float32, max(V, T)*C)
+	specs := specs(cfg) // in construction order, as m.params
+	isWeight := func(s nn.Spec) bool {
+		return s.Layer == nn.LayerEmbedding || s.Layer == nn.LayerLinear && len(s.Shape) == 2
+	}
 
 	// 1. the constructors' draws, overwritten below: only their number matters
-	g.FillNormal(scratch[:V*C], 0, 1) // wte
-	g.FillNormal(scratch[:T*C], 0, 1) // wpe
-	for _, b := range m.H {
-		for _, l := range blockLinears(b) {
-			out, in := l.Weight.Value.Dim(0), l.Weight.Value.Dim(1)
-			g.Skip(out * in)
-			if l.Bias != nil {
-				g.Skip(out)
-			}
+	for _, s := range specs {
+		n := shapeSize(s.Shape)
+		switch s.Layer {
+		case nn.LayerEmbedding: // nn.Embedding: N(0, 1)
+			g.FillNormal(scratch[:n], 0, 1)
+		case nn.LayerLinear: // nn.Linear: kaiming_uniform_ weight, uniform bias
+			g.Skip(n)
 		}
 	}
 	g.Skip(V * C) // lm_head
 
-	// 2. GPT-2's initialisation, module by module
+	// 2. GPT-2's initialisation, module by module: weights N(0, 0.02²), biases zero (as New left
+	// them); wte's draw is overwritten by lm_head's, which comes last
 	const std = 0.02
-	g.FillNormal(scratch[:V*C], 0, std) // wte, overwritten by lm_head's draw below
-	g.FillNormal(m.WPE.Weight.Value.Data(), 0, std)
-	for _, b := range m.H {
-		for _, l := range blockLinears(b) {
-			g.FillNormal(l.Weight.Value.Data(), 0, std)
+	for i, s := range specs {
+		switch {
+		case s.Name == "wte.weight":
+			g.FillNormal(scratch[:V*C], 0, std)
+		case isWeight(s):
+			g.FillNormal(m.params[i].Value.Data(), 0, std)
 		}
 	}
 	g.FillNormal(m.WTE.Weight.Value.Data(), 0, std) // lm_head, tied to wte
 
-	// 3. the residual projections, scaled for depth
-	projStd := float32(std / math.Sqrt(2*float64(cfg.NLayer)))
-	for _, b := range m.H {
-		g.FillNormal(b.Attn.CProj.Weight.Value.Data(), 0, projStd)
-		g.FillNormal(b.MLP.CProj.Weight.Value.Data(), 0, projStd)
+	// 3. the residual projections (the weights the description scales for depth), drawn again
+	for i, s := range specs {
+		if isWeight(s) && s.Init.Kind == nn.InitNormal && s.Init.Std != std {
+			g.FillNormal(m.params[i].Value.Data(), 0, s.Init.Std)
+		}
 	}
 	return m, nil
 }
 
-// blockLinears lists a block's Linear layers in the order PyTorch builds them.
-func blockLinears(b *nn.Block) []*nn.Linear {
-	return []*nn.Linear{b.Attn.CAttn, b.Attn.CProj, b.MLP.CFc, b.MLP.CProj}
+func shapeSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -19,19 +19,19 @@ func TestNewLikePyTorch(t *testing.T) {
 	require.NoError(t, err)
 
 	want := map[string][]float32{}
-	for _, p := range ref.NamedParams() {
-		want[p.Name] = p.Var.Value.Values()
+	for _, p := range ref.Parameters() {
+		want[p.Name()] = p.Value.Values()
 	}
-	got := m.NamedParams()
+	got := m.Parameters()
 	require.Len(t, got, len(want))
 	for _, p := range got {
-		w, ok := want[p.Name]
-		require.True(t, ok, "parameter %s is not in the fixture", p.Name)
-		g := p.Var.Value.Values()
-		require.Len(t, g, len(w), p.Name)
+		w, ok := want[p.Name()]
+		require.True(t, ok, "parameter %s is not in the fixture", p.Name())
+		g := p.Value.Values()
+		require.Len(t, g, len(w), p.Name())
 		for i := range g {
 			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
-				t.Fatalf("%s[%d] = %v, PyTorch drew %v", p.Name, i, g[i], w[i])
+				t.Fatalf("%s[%d] = %v, PyTorch drew %v", p.Name(), i, g[i], w[i])
 			}
 		}
 	}
@@ -51,18 +51,18 @@ func TestNewLikePyTorchWithoutBias(t *testing.T) {
 	m, err := NewLikePyTorch(Config{VocabSize: 37, BlockSize: 10, NLayer: 2, NHead: 2, NEmbd: 24, NoBias: true}, 1337)
 	require.NoError(t, err)
 	compared := 0
-	for _, p := range m.NamedParams() {
-		if !st.Has(p.Name) {
-			require.Contains(t, p.Name, "ln_", "only the layer norms (which draw nothing) are not in the file")
+	for _, p := range m.Parameters() {
+		if !st.Has(p.Name()) {
+			require.Contains(t, p.Name(), "ln_", "only the layer norms (which draw nothing) are not in the file")
 			continue
 		}
-		want, err := st.Float32(p.Name)
+		want, err := st.Float32(p.Name())
 		require.NoError(t, err)
-		require.Equal(t, want.Shape(), p.Var.Value.Shape(), p.Name)
-		w, g := want.Values(), p.Var.Value.Values()
+		require.Equal(t, want.Shape(), p.Value.Shape(), p.Name())
+		w, g := want.Values(), p.Value.Values()
 		for i := range g {
 			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
-				t.Fatalf("%s[%d] = %v, PyTorch drew %v", p.Name, i, g[i], w[i])
+				t.Fatalf("%s[%d] = %v, PyTorch drew %v", p.Name(), i, g[i], w[i])
 			}
 		}
 		compared++

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/tensor"
@@ -78,12 +77,6 @@ func (c *KVCache) extend(k, v *autograd.Var) (*autograd.Var, *autograd.Var) {
 	return autograd.Const(c.K), autograd.Const(c.V)
 }
 
-// Params lists c_attn and c_proj.
-func (a *CausalSelfAttention) Params(prefix string, dst []Param) []Param {
-	dst = a.CAttn.Params(prefix+"c_attn.", dst)
-	return a.CProj.Params(prefix+"c_proj.", dst)
-}
-
 // MLP is the position-wise feed-forward network: c_fc (C → 4C), GELU, c_proj (4C → C).
 type MLP struct {
 	CFc   *Linear
@@ -95,12 +88,6 @@ type MLP struct {
 // Forward maps x (B, T, C) to (B, T, C).
 func (m *MLP) Forward(x *autograd.Var) *autograd.Var {
 	return m.Drop.Forward(m.CProj.Forward(m.Act.Forward(m.CFc.Forward(x))))
-}
-
-// Params lists c_fc and c_proj.
-func (m *MLP) Params(prefix string, dst []Param) []Param {
-	dst = m.CFc.Params(prefix+"c_fc.", dst)
-	return m.CProj.Params(prefix+"c_proj.", dst)
 }
 
 // Block is one pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
@@ -121,29 +108,29 @@ type BlockConfig struct {
 	GELUTanh     bool // GPT-2's tanh approximation instead of the exact GELU
 }
 
-// NewBlock returns a block with GPT-2's initialisation: weights N(0, 0.02²), the two residual
-// projections (attn.c_proj, mlp.c_proj) N(0, (0.02/√(2·NLayer))²), zero biases, LayerNorm
-// weights 1.
-func NewBlock(rng *rand.Rand, cfg BlockConfig, mode *Mode) *Block {
+// NewBlock builds a block with GPT-2's initialisation and Hugging Face's names (ln_1, attn.c_attn,
+// attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj): weights N(0, 0.02²), the two residual projections
+// N(0, (0.02/√(2·NLayer))²), zero biases, LayerNorm scales 1.
+func NewBlock(b *Builder, cfg BlockConfig) *Block {
 	c := cfg.NEmbd
 	if cfg.NHead <= 0 || c%cfg.NHead != 0 {
 		panic(fmt.Sprintf("nn.NewBlock: width %d is not divisible by %d heads", c, cfg.NHead))
 	}
 	const std = 0.02
 	projStd := float32(std / math.Sqrt(2*float64(max(cfg.NLayer, 1))))
-	drop := Dropout{P: cfg.Dropout, Mode: mode}
+	drop := b.Dropout(cfg.Dropout)
 	return &Block{
-		Ln1: NewLayerNorm(c, cfg.Bias, cfg.LayerNormEps),
+		Ln1: NewLayerNorm(b.Sub("ln_1"), c, cfg.Bias, cfg.LayerNormEps),
 		Attn: &CausalSelfAttention{
-			CAttn: NewLinear(rng, c, 3*c, cfg.Bias, std),
-			CProj: NewLinear(rng, c, c, cfg.Bias, projStd),
+			CAttn: NewLinear(b.Sub("attn.c_attn"), c, 3*c, cfg.Bias, std),
+			CProj: NewLinear(b.Sub("attn.c_proj"), c, c, cfg.Bias, projStd),
 			NHead: cfg.NHead, AttnDrop: drop, ResidDrop: drop,
 		},
-		Ln2: NewLayerNorm(c, cfg.Bias, cfg.LayerNormEps),
+		Ln2: NewLayerNorm(b.Sub("ln_2"), c, cfg.Bias, cfg.LayerNormEps),
 		MLP: &MLP{
-			CFc:   NewLinear(rng, c, 4*c, cfg.Bias, std),
+			CFc:   NewLinear(b.Sub("mlp.c_fc"), c, 4*c, cfg.Bias, std),
 			Act:   GELU{Tanh: cfg.GELUTanh},
-			CProj: NewLinear(rng, 4*c, c, cfg.Bias, projStd),
+			CProj: NewLinear(b.Sub("mlp.c_proj"), 4*c, c, cfg.Bias, projStd),
 			Drop:  drop,
 		},
 	}
@@ -153,12 +140,4 @@ func NewBlock(rng *rand.Rand, cfg BlockConfig, mode *Mode) *Block {
 func (bl *Block) Forward(x *autograd.Var, cache *KVCache) *autograd.Var {
 	x = autograd.Add(x, bl.Attn.Forward(bl.Ln1.Forward(x), cache))
 	return autograd.Add(x, bl.MLP.Forward(bl.Ln2.Forward(x)))
-}
-
-// Params lists ln_1, attn, ln_2, mlp in Hugging Face's order.
-func (bl *Block) Params(prefix string, dst []Param) []Param {
-	dst = bl.Ln1.Params(prefix+"ln_1.", dst)
-	dst = bl.Attn.Params(prefix+"attn.", dst)
-	dst = bl.Ln2.Params(prefix+"ln_2.", dst)
-	return bl.MLP.Params(prefix+"mlp.", dst)
 }

@@ -4,11 +4,17 @@
 // Shapes use llm.c's legend: B batch, T time (sequence position), C channels (embedding width),
 // V vocabulary, NH heads, HS head size (C / NH).
 //
-// Every layer can list its parameters by name (Params), with names that mirror Hugging Face's
-// GPT-2 (c_attn, c_proj, c_fc, ln_1, ...), so that loading real weights is a name-for-name copy.
-// Linear weights use PyTorch's nn.Linear layout (out, in); GPT-2 checkpoints store Conv1D
-// weights as (in, out), which package model transposes on import and export.
+// Layers are built through a Builder, which hands each constructor its parameters by name
+// (names mirror Hugging Face's GPT-2: c_attn, c_proj, c_fc, ln_1, ...) and shape. Where the
+// values come from is the builder's Source: Random draws a fresh model, Shared hands out another
+// model's parameters (as constants, for a frozen view), and a loader can read them from a file.
+// A model is thus described once, by one function over a Builder, and Specs lists the names and
+// shapes such a description asks for without allocating anything.
 //
-// Layers whose behaviour differs between training and evaluation (Dropout) read a shared *Mode,
-// which the model owns and flips with its Train and Eval methods.
+// Linear weights use PyTorch's nn.Linear layout (out, in); GPT-2 checkpoints store Conv1D
+// weights as (in, out), which package model transposes on import and export (Spec.Layer tells
+// a loader which parameters are Linear weights).
+//
+// Layers whose behaviour differs between training and evaluation (Dropout) read a shared *Mode
+// that the Builder hands out: a trainable model's mode trains, a frozen view's evaluates.
 package nn

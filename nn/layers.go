@@ -2,10 +2,8 @@ package nn
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/tensor"
 )
 
 // Linear is y = x·Wᵀ + b with W (out, in) and b (out), or no b when built without bias.
@@ -14,11 +12,16 @@ type Linear struct {
 	Bias   *autograd.Var // (out), or nil
 }
 
-// NewLinear returns a Linear layer with weights drawn from N(0, std²) and zero bias.
-func NewLinear(rng *rand.Rand, in, out int, bias bool, std float32) *Linear {
-	l := &Linear{Weight: autograd.Param(tensor.RandNormal(rng, 0, std, out, in))}
+// NewLinear builds a Linear layer whose fresh weights are drawn from N(0, std²), with zero bias.
+func NewLinear(b *Builder, in, out int, bias bool, std float32) *Linear {
+	return NewLinearInit(b, in, out, bias, Normal(std), Init{Kind: InitZeros})
+}
+
+// NewLinearInit builds a Linear layer with the given initialisation of its weight and bias.
+func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *Linear {
+	l := &Linear{Weight: b.Param("weight", LayerLinear, weight, out, in)}
 	if bias {
-		l.Bias = autograd.Param(tensor.Zeros(out))
+		l.Bias = b.Param("bias", LayerLinear, biasInit, out)
 	}
 	return l
 }
@@ -32,23 +35,14 @@ func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
 	return y
 }
 
-// Params lists weight and bias.
-func (l *Linear) Params(prefix string, dst []Param) []Param {
-	dst = append(dst, Param{prefix + "weight", l.Weight})
-	if l.Bias != nil {
-		dst = append(dst, Param{prefix + "bias", l.Bias})
-	}
-	return dst
-}
-
 // Embedding maps integer ids to rows of a (V, C) table.
 type Embedding struct {
 	Weight *autograd.Var // (V, C)
 }
 
-// NewEmbedding returns an embedding table drawn from N(0, std²).
-func NewEmbedding(rng *rand.Rand, vocab, dim int, std float32) *Embedding {
-	return &Embedding{Weight: autograd.Param(tensor.RandNormal(rng, 0, std, vocab, dim))}
+// NewEmbedding builds an embedding table whose fresh values are drawn from N(0, std²).
+func NewEmbedding(b *Builder, vocab, dim int, std float32) *Embedding {
+	return &Embedding{Weight: b.Param("weight", LayerEmbedding, Normal(std), vocab, dim)}
 }
 
 // Forward looks up ids (B·T of them, row-major) and returns (B, T, C).
@@ -59,11 +53,6 @@ func (e *Embedding) Forward(ids []int, b, t int) *autograd.Var {
 	return autograd.Reshape(autograd.Embedding(e.Weight, ids), b, t, e.Weight.Value.Dim(1))
 }
 
-// Params lists the table.
-func (e *Embedding) Params(prefix string, dst []Param) []Param {
-	return append(dst, Param{prefix + "weight", e.Weight})
-}
-
 // LayerNorm normalises over the last axis with a learned scale and (optional) shift.
 type LayerNorm struct {
 	Weight *autograd.Var // (C), initialised to 1
@@ -71,11 +60,11 @@ type LayerNorm struct {
 	Eps    float32
 }
 
-// NewLayerNorm returns a LayerNorm over dim channels.
-func NewLayerNorm(dim int, bias bool, eps float32) *LayerNorm {
-	ln := &LayerNorm{Weight: autograd.Param(tensor.Ones(dim)), Eps: eps}
+// NewLayerNorm builds a LayerNorm over dim channels: scale 1, shift 0 when fresh.
+func NewLayerNorm(b *Builder, dim int, bias bool, eps float32) *LayerNorm {
+	ln := &LayerNorm{Weight: b.Param("weight", LayerNormKind, Init{Kind: InitOnes}, dim), Eps: eps}
 	if bias {
-		ln.Bias = autograd.Param(tensor.Zeros(dim))
+		ln.Bias = b.Param("bias", LayerNormKind, Init{Kind: InitZeros}, dim)
 	}
 	return ln
 }
@@ -83,15 +72,6 @@ func NewLayerNorm(dim int, bias bool, eps float32) *LayerNorm {
 // Forward normalises x (..., C).
 func (ln *LayerNorm) Forward(x *autograd.Var) *autograd.Var {
 	return autograd.LayerNorm(x, ln.Weight, ln.Bias, ln.Eps)
-}
-
-// Params lists weight and bias.
-func (ln *LayerNorm) Params(prefix string, dst []Param) []Param {
-	dst = append(dst, Param{prefix + "weight", ln.Weight})
-	if ln.Bias != nil {
-		dst = append(dst, Param{prefix + "bias", ln.Bias})
-	}
-	return dst
 }
 
 // GELU is the Gaussian error linear unit: the exact erf form, or with Tanh set, GPT-2's tanh

@@ -55,7 +55,6 @@ func run(dir, dataPath string, iters int) error {
 	if err != nil {
 		return err
 	}
-	m.Train()
 	T := m.Config.BlockSize
 	starts, err := readStarts(filepath.Join(dir, "batches.bin"))
 	if err != nil {
@@ -86,21 +85,15 @@ func run(dir, dataPath string, iters int) error {
 		}
 	}
 
-	m.Eval()
+	frozen := m.Frozen()
 	sum, nval := 0.0, len(valStarts)/batchSize
-	autograd.NoGrad(func() {
-		for i := range nval {
-			x, y := window(val, valStarts[i*batchSize:(i+1)*batchSize], T)
-			l, lerr := m.Loss(x, y, batchSize, T)
-			if lerr != nil {
-				err = lerr
-				return
-			}
-			sum += float64(l.Item())
+	for i := range nval {
+		x, y := window(val, valStarts[i*batchSize:(i+1)*batchSize], T)
+		l, err := frozen.Loss(x, y, batchSize, T)
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
+		sum += float64(l.Item())
 	}
 	res := map[string]any{"losses": losses, "val": sum / float64(max(1, nval))}
 	fmt.Printf("val loss over %d batches: %.4f\n", nval, res["val"])

@@ -385,7 +385,6 @@ func loadPretrained(o *options) (*model.GPT, error) {
 	if err := m.SetDropout(float32(o.dropout)); err != nil {
 		return nil, err
 	}
-	m.Train()
 	return m, nil
 }
 

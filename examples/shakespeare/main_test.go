@@ -246,11 +246,11 @@ func TestFineTuneFromHuggingFace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 16, exported.Config.BlockSize)
 	want := map[string][]float32{}
-	for _, p := range trained.NamedParams() {
-		want[p.Name] = p.Var.Value.Values()
+	for _, p := range trained.Parameters() {
+		want[p.Name()] = p.Value.Values()
 	}
-	for _, p := range exported.NamedParams() {
-		assert.Equal(t, want[p.Name], p.Var.Value.Values(), p.Name)
+	for _, p := range exported.Parameters() {
+		assert.Equal(t, want[p.Name()], p.Value.Values(), p.Name())
 	}
 	assert.NotNil(t, resumed.ValLoss)
 
