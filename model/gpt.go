@@ -130,6 +130,27 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 	return m, nil
 }
 
+// Build returns a GPT for cfg whose parameters come from src, as a loader (a checkpoint, a file
+// of another layout) supplies them: src is asked for each parameter of the description by name and
+// shape, in construction order, and its first error is returned. The model trains (dropout
+// active) with a dropout generator seeded like New's with seed 0; DropoutRNG gives access to it.
+func Build(cfg Config, src nn.Source) (*GPT, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mode, dropoutSrc := trainingMode(0)
+	m, err := assemble(cfg, src, mode)
+	if err != nil {
+		return nil, err
+	}
+	m.dropoutSrc = dropoutSrc
+	return m, nil
+}
+
+// DropoutRNG returns the generator m's dropout masks are drawn from, for saving and restoring its
+// state (checkpoints do). It is nil for a frozen view, which has no dropout.
+func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
+
 // Frozen returns a view of m for evaluation and inference: its parameters are constants sharing
 // m's values, so forward passes and losses on it record no graph, and its dropout is off. It is
 // the one way to run a model without gradients, and it is goroutine-safe: any number of

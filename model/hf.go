@@ -321,22 +321,15 @@ func checkStored(st hfStore, name string, want []int) error {
 }
 
 // assembleGPT builds the GPT whose parameters (by name, our layout) are vals, which must hold
-// every name of hfLayout(cfg). Its dropout generator is seeded like New's with seed 0, so that a
-// checkpoint can save its state.
+// every name of hfLayout(cfg).
 func assembleGPT(cfg Config, vals map[string]*tensor.Tensor) (*GPT, error) {
-	mode, dropoutSrc := trainingMode(0)
-	m, err := assemble(cfg, func(s nn.Spec) (*autograd.Var, error) {
+	return Build(cfg, func(s nn.Spec) (*autograd.Var, error) {
 		v, ok := vals[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("missing tensor %q", s.Name)
 		}
 		return autograd.NamedParam(s.Name, v), nil
-	}, mode)
-	if err != nil {
-		return nil, err
-	}
-	m.dropoutSrc = dropoutSrc
-	return m, nil
+	})
 }
 
 // hfConfigOut is the config.json SaveHF writes, in transformers' field order. Floats are
