@@ -297,7 +297,7 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 		}, "not divisible"},
 		"huge config": {func(dir string) {
 			raw := readJSON(t, dir)
-			raw["config"].(map[string]any)["NEmbd"] = 1 << 40
+			raw["config"].(map[string]any)["NEmbd"] = 1 << 14
 			raw["config"].(map[string]any)["NHead"] = 1
 			writeJSON(t, dir, raw)
 		}, "too few"},

@@ -42,6 +42,12 @@ func (c Config) Validate() error {
 	if c.LayerNormEps < 0 || c.LayerNormEps != c.LayerNormEps {
 		errs = append(errs, fmt.Errorf("LayerNormEps must be >= 0, got %v", c.LayerNormEps))
 	}
+	if len(errs) == 0 {
+		if n := paramCount(c); n > maxParams {
+			errs = append(errs, fmt.Errorf("%.3g parameters (VocabSize %d, BlockSize %d, NLayer %d, NEmbd %d), more than the %d this library accepts",
+				n, c.VocabSize, c.BlockSize, c.NLayer, c.NEmbd, int64(maxParams)))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("model: invalid config: %w", err)
 	}

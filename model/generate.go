@@ -70,10 +70,12 @@ func (s Sampling) validate(v int) error {
 // cropped to its last BlockSize tokens; once the sequence outgrows BlockSize, each step runs the
 // last BlockSize tokens afresh, as nanoGPT's generate does.
 //
-// Generation runs on a frozen view of the model: it records no gradients and uses no dropout,
-// and it changes neither the model's mode nor autograd's NoGrad switch. Many generations may run
-// at once, in any goroutines, also while another goroutine trains the model (each step then sees
-// the weights as they are at that moment).
+// Generation runs on a frozen view of the model: it records no gradients, uses no dropout and
+// changes nothing in the model. Many generations may run at once, in any goroutines. To generate
+// while another goroutine trains the model, generate from a Snapshot the trainer takes between
+// steps: reading weights while an optimiser writes them is a data race.
+//
+// Logits that are not finite (a model whose training diverged) end generation with an error.
 func (m *GPT) Generate(ctx context.Context, prompt []int, s Sampling) iter.Seq2[int, error] {
 	return m.generate(ctx, prompt, s, true)
 }
@@ -137,6 +139,10 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 					caches[i] = &nn.KVCache{}
 				}
 				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
+			}
+			if i := firstNonFinite(logits); i >= 0 {
+				yield(0, fmt.Errorf("model: logit %d is %v at generation step %d: the weights are not finite (did training diverge?)", i, logits[i], n))
+				return
 			}
 			tok := smp.next(logits)
 			if slices.Contains(s.Stop, tok) {
@@ -341,6 +347,16 @@ func topP(cand []int, probs []float64, p float64) ([]int, []float64) {
 }
 
 // argmax returns the index of the largest value, the first one on a tie (as torch.argmax).
+// firstNonFinite returns the index of the first NaN or infinite value of x, or -1.
+func firstNonFinite(x []float32) int {
+	for i, v := range x {
+		if v-v != 0 { // NaN - NaN and Inf - Inf are NaN; finite - itself is 0
+			return i
+		}
+	}
+	return -1
+}
+
 func argmax(x []float32) int {
 	best := 0
 	for i, v := range x {

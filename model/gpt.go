@@ -121,6 +121,9 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkFits(cfg); err != nil {
+		return nil, err
+	}
 	mode, dropoutSrc := trainingMode(seed)
 	m, err := assemble(cfg, nn.Random(rand.New(rand.NewPCG(seed, weightStream))), mode)
 	if err != nil {
@@ -162,6 +165,29 @@ func (m *GPT) Frozen() *GPT {
 		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
 	return f
+}
+
+// Snapshot returns a frozen copy of m: like Frozen, but with its own copy of the weights, so that
+// it keeps computing what m computed at the moment of the snapshot while m goes on training. It
+// is how a program serves or evaluates a model that is training: the training goroutine takes a
+// snapshot between optimiser steps (never during one) and hands it to other goroutines (through
+// a channel or an atomic.Pointer, say), which may then use it freely and concurrently.
+func (m *GPT) Snapshot() *GPT {
+	byName := make(map[string]*autograd.Var, len(m.params))
+	for _, p := range m.params {
+		byName[p.Name()] = p
+	}
+	s, err := assemble(m.Config, func(s nn.Spec) (*autograd.Var, error) {
+		p, ok := byName[s.Name]
+		if !ok {
+			return nil, fmt.Errorf("no parameter %s", s.Name)
+		}
+		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
+	}, nil)
+	if err != nil {
+		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
 }
 
 // rebuild rebuilds m for cfg (a changed dropout or context), sharing its parameters except those

@@ -135,6 +135,9 @@ func (h *hfConfig) toConfig() (Config, error) {
 	if h.AddCrossAttention != nil && *h.AddCrossAttention {
 		errs = append(errs, errors.New("add_cross_attention true is not supported"))
 	}
+	if h.TieWordEmbeddings != nil && !*h.TieWordEmbeddings {
+		errs = append(errs, errors.New("tie_word_embeddings false (a separate output head) is not supported: the GPT's output head is wte"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

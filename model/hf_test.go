@@ -541,12 +541,12 @@ func TestHFBadInputs(t *testing.T) {
 		{"missing n_embd", withConfig(func(c map[string]any) { delete(c, "n_embd") }), "n_embd"},
 		{"negative n_head", withConfig(func(c map[string]any) { c["n_head"] = -2 }), "n_head"},
 		{"fractional n_layer", withConfig(func(c map[string]any) { c["n_layer"] = 1.5 }), "n_layer"},
-		{"huge n_layer", withConfig(func(c map[string]any) { c["n_layer"] = 1 << 40 }), "n_layer"},
+		{"huge n_layer", withConfig(func(c map[string]any) { c["n_layer"] = 1 << 40 }), "NLayer 1099511627776"},
 		{"indivisible heads", withConfig(func(c map[string]any) { c["n_head"] = 3 }), "divisible"},
 		{"no positions", withConfig(func(c map[string]any) { delete(c, "n_positions") }), "n_ctx"},
 		{"activation", withConfig(func(c map[string]any) { c["activation_function"] = "relu" }), "relu"},
 		{"n_inner", withConfig(func(c map[string]any) { c["n_inner"] = 7 }), "n_inner"},
-		{"vocab mismatch", withConfig(func(c map[string]any) { c["vocab_size"] = 1 << 40 }), "wte.weight"},
+		{"vocab mismatch", withConfig(func(c map[string]any) { c["vocab_size"] = 1 << 20 }), "wte.weight"},
 		{"layer count mismatch", withConfig(func(c map[string]any) { c["n_layer"] = 1 }), `unexpected tensor "transformer.h.1.`},
 		{"missing tensor", withTensors(func(ts map[string]*tensor.Tensor) { delete(ts, "transformer.h.1.mlp.c_fc.bias") }), `missing tensor "transformer.h.1.mlp.c_fc.bias"`},
 		{"not transposed", withTensors(func(ts map[string]*tensor.Tensor) {
@@ -614,6 +614,13 @@ func TestParseHFConfig(t *testing.T) {
 	assert.True(t, cfg.GELUTanh)
 	_, err = ParseHFConfig([]byte(`[]`))
 	assert.Error(t, err)
+	// an untied output head would be silently replaced by wte: refused
+	_, err = ParseHFConfig([]byte(`{"model_type":"gpt2","vocab_size":5,"n_positions":4,"n_embd":4,"n_layer":1,"n_head":1,
+		"tie_word_embeddings":false}`))
+	assert.ErrorContains(t, err, "tie_word_embeddings")
+	_, err = ParseHFConfig([]byte(`{"model_type":"gpt2","vocab_size":5,"n_positions":4,"n_embd":4,"n_layer":1,"n_head":1,
+		"tie_word_embeddings":true}`))
+	assert.NoError(t, err)
 }
 
 // requireLoadHFError checks that LoadHF refuses dir, without panicking, with an error that
