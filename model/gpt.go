@@ -41,6 +41,12 @@ func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
 // trunk runs embeddings, blocks and the final LayerNorm: (B, T) ids → (B, T, C). caches, when
 // not nil, holds one KV cache per layer and pos0 is the position of the first id.
 func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.Var {
+	return m.trunkWatched(ids, b, t, pos0, caches, nil)
+}
+
+// trunkWatched is trunk, calling watch (when not nil) with each block and its input (B, T, C):
+// how Inspect looks inside without a second copy of the forward pass.
+func (m *GPT) trunkWatched(ids []int, b, t, pos0 int, caches []*nn.KVCache, watch func(layer int, blk *nn.Block, x *autograd.Var)) *autograd.Var {
 	pos := make([]int, t)
 	for i := range pos {
 		pos[i] = pos0 + i
@@ -52,6 +58,9 @@ func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.V
 		var c *nn.KVCache
 		if caches != nil {
 			c = caches[i]
+		}
+		if watch != nil {
+			watch(i, blk, x)
 		}
 		x = blk.Forward(x, c) // (B, T, C)
 	}

@@ -63,6 +63,15 @@ func (a *CausalSelfAttention) Forward(x *autograd.Var, cache *KVCache) *autograd
 	return a.ResidDrop.Forward(a.CProj.Forward(y))
 }
 
+// Weights returns the attention weights (B, NH, T, T) that Forward applies to x (B, T, C):
+// for each head, row i is the softmax of position i's scaled, causally masked scores over
+// positions 0..i (dropout aside). It is for looking inside a model; Forward does not need it.
+func (a *CausalSelfAttention) Weights(x *autograd.Var) *tensor.Tensor {
+	qkv := a.CAttn.Forward(x) // (B, T, 3C)
+	_, p := tensor.CausalAttention(qkv.Value, a.NHead)
+	return p
+}
+
 // extend appends the new keys and values (B, NH, T, HS) to the cache and returns all of them.
 func (c *KVCache) extend(k, v *autograd.Var) (*autograd.Var, *autograd.Var) {
 	if k.RequiresGrad() {
