@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -183,7 +185,7 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 	// The tensor file gets a fresh name, so writing it never touches the current checkpoint.
 	h := sha256.New()
 	tpath, err := atomicfile.WriteTemp(dir, fmt.Sprintf("state-%d-*.safetensors", st.Step), func(w io.Writer) error {
-		if err := tensor.WriteSafetensors(io.MultiWriter(w, h), tensors, map[string]string{"format": checkpointFormat}); err != nil {
+		if err := safetensors.Write(io.MultiWriter(w, h), tensors, map[string]string{"format": checkpointFormat}); err != nil {
 			return err
 		}
 		return hook("tensors")
@@ -319,7 +321,7 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != cj.SHA256 {
 		return nil, fmt.Errorf("model.LoadCheckpoint: %s: checksum mismatch: the file is corrupt or not the one %s names", tpath, CheckpointFile)
 	}
-	st, err := tensor.ParseSafetensors(data)
+	st, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("model.LoadCheckpoint: %s: %w", tpath, err)
 	}

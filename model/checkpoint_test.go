@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,7 +142,7 @@ func TestCheckpointWeightsOnly(t *testing.T) {
 	assert.ErrorContains(t, ck.RestoreRNG("data", rand.NewPCG(1, 1)), "no RNG")
 
 	// The tensor file is plain safetensors with Hugging Face names.
-	ts, _, err := tensor.LoadSafetensors(filepath.Join(dir, tensorFileOf(t, dir)))
+	ts, _, err := loadSafetensors(filepath.Join(dir, tensorFileOf(t, dir)))
 	require.NoError(t, err)
 	assert.Contains(t, ts, "h.1.mlp.c_proj.weight")
 
@@ -158,6 +159,22 @@ func tensorFileOf(t *testing.T, dir string) string {
 	name, ok := raw["tensors"].(string)
 	require.True(t, ok)
 	return name
+}
+
+// loadSafetensors reads every tensor of the safetensors file at path, with its metadata.
+func loadSafetensors(path string) (map[string]*tensor.Tensor, map[string]string, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	ts := map[string]*tensor.Tensor{}
+	for _, name := range f.Names() {
+		if ts[name], err = f.Float32(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ts, f.Metadata(), nil
 }
 
 func readJSON(t *testing.T, dir string) map[string]any {
@@ -249,10 +266,10 @@ func TestCheckpointCorruptFilesAreErrors(t *testing.T) {
 	// so that the checks behind the checksum are reached.
 	rewriteTensors := func(dir string, edit func(ts map[string]*tensor.Tensor)) {
 		name := tensorFileOf(t, dir)
-		ts, _, err := tensor.LoadSafetensors(filepath.Join(dir, name))
+		ts, _, err := loadSafetensors(filepath.Join(dir, name))
 		require.NoError(t, err)
 		edit(ts)
-		require.NoError(t, tensor.SaveSafetensors(filepath.Join(dir, name), ts, nil))
+		require.NoError(t, safetensors.Save(filepath.Join(dir, name), ts, nil))
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		sum := sha256.Sum256(b)

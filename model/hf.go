@@ -14,6 +14,7 @@ import (
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -460,7 +461,7 @@ func SaveHF(m *GPT, dir string) (err error) {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
 	weightsTmp, err := atomicfile.WriteTemp(dir, "."+hfWeightsFile+".tmp*", func(w io.Writer) error {
-		return tensor.WriteSafetensors(w, tensors, map[string]string{"format": "pt"})
+		return safetensors.Write(w, tensors, map[string]string{"format": "pt"})
 	})
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/goformer/goformer/internal/torchpickle"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -27,7 +28,7 @@ type hfStore interface {
 	Close() error
 }
 
-var _ hfStore = (*tensor.Safetensors)(nil)
+var _ hfStore = (*safetensors.File)(nil)
 
 // The weight files LoadHF looks for, in order of preference: the first one present is read and
 // the rest are ignored, as transformers does (it too prefers safetensors when both exist).
@@ -65,7 +66,7 @@ func openHFWeights(dir string) (hfStore, string, error) {
 	return nil, "", fmt.Errorf("%s has no weights: none of %q exists: %w", dir, names, fs.ErrNotExist)
 }
 
-func openSafetensorsStore(path string) (hfStore, error) { return tensor.OpenSafetensors(path) }
+func openSafetensorsStore(path string) (hfStore, error) { return safetensors.Open(path) }
 
 // torchStore adapts a PyTorch state dict to hfStore.
 type torchStore struct{ *torchpickle.File }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -125,7 +126,7 @@ const (
 
 func TestHFParity(t *testing.T) {
 	dir := fixture.HFDir(t)
-	ref, err := tensor.OpenSafetensors(filepath.Join(dir, "reference.safetensors"))
+	ref, err := safetensors.Open(filepath.Join(dir, "reference.safetensors"))
 	require.NoError(t, err)
 	defer ref.Close()
 	f32 := func(name string) []float32 {
@@ -241,10 +242,10 @@ func TestHFFixtureLayout(t *testing.T) {
 	out := t.TempDir()
 	require.NoError(t, SaveHF(m, out))
 
-	orig, err := tensor.OpenSafetensors(filepath.Join(dir, "model.safetensors"))
+	orig, err := safetensors.Open(filepath.Join(dir, "model.safetensors"))
 	require.NoError(t, err)
 	defer orig.Close()
-	ours, err := tensor.OpenSafetensors(filepath.Join(out, "model.safetensors"))
+	ours, err := safetensors.Open(filepath.Join(out, "model.safetensors"))
 	require.NoError(t, err)
 	defer ours.Close()
 	assert.Equal(t, orig.Names(), ours.Names())
@@ -500,7 +501,7 @@ func TestHFBadInputs(t *testing.T) {
 		f(ts)
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), goodCfg, 0o644))
-		require.NoError(t, tensor.SaveSafetensors(filepath.Join(dir, "model.safetensors"), ts, nil))
+		require.NoError(t, safetensors.Save(filepath.Join(dir, "model.safetensors"), ts, nil))
 		return dir
 	}
 	missingWeights := t.TempDir()

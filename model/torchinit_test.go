@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/goformer/goformer/tensor"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/stretchr/testify/require"
 )
 
@@ -45,7 +45,7 @@ func TestNewLikePyTorch(t *testing.T) {
 // TestNewLikePyTorchWithoutBias checks the draw order of nanoGPT's default, bias=False, where no
 // Linear draws a bias: testdata/torch-init-nobias holds PyTorch's weights for it.
 func TestNewLikePyTorchWithoutBias(t *testing.T) {
-	st, err := tensor.OpenSafetensors("testdata/torch-init-nobias/weights.safetensors")
+	st, err := safetensors.Open("testdata/torch-init-nobias/weights.safetensors")
 	require.NoError(t, err)
 	defer st.Close()
 	m, err := NewLikePyTorch(Config{VocabSize: 37, BlockSize: 10, NLayer: 2, NHead: 2, NEmbd: 24, NoBias: true}, 1337)

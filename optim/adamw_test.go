@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -197,8 +198,8 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 		meta[fmt.Sprintf("step.%d", i)] = strconv.Itoa(st.Steps[i])
 	}
 	var buf bytes.Buffer
-	require.NoError(t, tensor.WriteSafetensors(&buf, ts, meta))
-	file, err := tensor.ParseSafetensors(buf.Bytes())
+	require.NoError(t, safetensors.Write(&buf, ts, meta))
+	file, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	require.NoError(t, err)
 	load := func(name string) *tensor.Tensor {
 		x, err := file.Float32(name)

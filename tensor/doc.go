@@ -16,8 +16,7 @@
 //     an axis of length 1 (or a missing axis) stretches to match the other operand.
 //   - Shape mismatches, bad axes and out-of-range indices are programmer errors: they panic with a
 //     message naming the operation and the shapes, e.g. "tensor.MatMul: inner dimensions differ: [2 3] x [4 5]".
-//     Nothing in this package returns an error except the safetensors reader and writer, whose
-//     input and output are files.
+//     Nothing in this package returns an error: it reads no files (package safetensors does).
 //   - Long sums (reductions, softmax denominators, variances) accumulate in float64.
 //   - Heavy kernels (MatMul, Softmax, large element-wise ops) run on SetWorkers goroutines
 //     (default GOMAXPROCS); results do not depend on the worker count beyond float rounding, and
@@ -30,14 +29,6 @@
 // for sure, more held weakly until the next garbage collection); ReleaseStorage does the same
 // through a view of the result. autograd calls them as a step's graph is finished, so a training
 // loop allocates almost nothing after its first step. TrimPool empties the lists.
-//
-// # Files
-//
-// ReadSafetensors, OpenSafetensors and LoadSafetensors decode the safetensors format (F32, F16,
-// BF16 and integer dtypes; F16 and BF16 widen to float32), checking every header field against
-// the real file size before trusting it. WriteSafetensors encodes F32 tensors, and
-// SaveSafetensors writes a file atomically (temporary file, fsync, rename), so a failed save
-// leaves the previous file intact.
 //
 // # Main calls
 //

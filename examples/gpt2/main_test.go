@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/internal/fixture"
-	"github.com/goformer/goformer/tensor"
+	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tokenizer/gpt2"
 )
 
@@ -20,7 +20,7 @@ import (
 // transformers' greedy output.
 func TestGreedyPrintsReferenceText(t *testing.T) {
 	dir := fixture.HFDir(t)
-	ref, err := tensor.OpenSafetensors(filepath.Join(dir, "reference.safetensors"))
+	ref, err := safetensors.Open(filepath.Join(dir, "reference.safetensors"))
 	require.NoError(t, err)
 	defer ref.Close()
 	prompt, _, err := ref.Int64("greedy.prompt")

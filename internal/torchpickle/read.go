@@ -5,7 +5,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/goformer/goformer/tensor"
+	"github.com/goformer/goformer/safetensors"
 )
 
 // readChunk is how many elements a contiguous tensor is read at a time: large enough to keep
@@ -82,9 +82,9 @@ func (f *File) decoder(dt dtype) (func(b []byte) float32, error) {
 	case "F32":
 		return func(b []byte) float32 { return math.Float32frombits(o.Uint32(b)) }, nil
 	case "F16":
-		return func(b []byte) float32 { return tensor.HalfToFloat32(o.Uint16(b)) }, nil
+		return func(b []byte) float32 { return safetensors.Float16ToFloat32(o.Uint16(b)) }, nil
 	case "BF16":
-		return func(b []byte) float32 { return tensor.BFloat16ToFloat32(o.Uint16(b)) }, nil
+		return func(b []byte) float32 { return safetensors.BFloat16ToFloat32(o.Uint16(b)) }, nil
 	case "F64":
 		return func(b []byte) float32 { return float32(math.Float64frombits(o.Uint64(b))) }, nil
 	}

@@ -1,34 +1,28 @@
-package tensor
+package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/goformer/goformer/internal/atomicfile"
 	"io"
 	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/goformer/goformer/tensor"
 )
 
-// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
-// header length N, N bytes of JSON mapping each tensor name to
-// {"dtype", "shape", "data_offsets": [begin, end]} (plus an optional "__metadata__" object of
-// string to string), then the raw little-endian tensor bytes; offsets are relative to the end of
-// the header.
-
-// maxSafetensorsHeader bounds the JSON header, as the reference implementation does (100 MB):
+// maxHeader bounds the JSON header, as the reference implementation does (100 MB):
 // a real header lists names and shapes, so anything larger is a corrupt or hostile file.
-const maxSafetensorsHeader = 100_000_000
+const maxHeader = 100_000_000
 
-// safetensorsMetadataKey is the reserved header entry holding free-form string metadata.
-const safetensorsMetadataKey = "__metadata__"
+// metadataKey is the reserved header entry holding free-form string metadata.
+const metadataKey = "__metadata__"
 
 // dtypeSizes lists the dtypes this package understands and their element sizes in bytes.
 var dtypeSizes = map[string]int{
@@ -44,10 +38,11 @@ type stEntry struct {
 	begin, end int64 // byte offsets into the data section
 }
 
-// Safetensors is a parsed safetensors file. Parsing validates the whole header against the real
-// size of the input; tensor data is read and converted only when asked for, so a caller can pick
-// a few tensors out of a large file without holding all of it in memory twice.
-type Safetensors struct {
+// File is a parsed safetensors file, from Open or Read. Parsing validates the whole header
+// against the real size of the input; tensor data is read and converted only when asked for (by
+// Float32 or Int64), so a caller can pick a few tensors out of a large file without holding all
+// of it in memory twice. Names, Has, Dtype, Shape and Metadata answer from the header alone.
+type File struct {
 	r        io.ReaderAt
 	dataBase int64 // absolute position of the data section in r
 	entries  map[string]stEntry
@@ -56,12 +51,13 @@ type Safetensors struct {
 	closer   io.Closer
 }
 
-// ReadSafetensors parses the header of a safetensors file of the given total size read through r.
+// Read parses the header of a safetensors file of the given total size read through r; for a
+// file in memory, pass bytes.NewReader(b) and len(b).
 // It checks every entry (known dtype, non-negative shape, offsets inside the data section, no two
 // tensors overlapping, byte length equal to shape × element size) and returns an error describing
 // the first problem. Tensor data is read later, from r, by Float32 and Int64; r must stay valid
 // until then.
-func ReadSafetensors(r io.ReaderAt, size int64) (*Safetensors, error) {
+func Read(r io.ReaderAt, size int64) (*File, error) {
 	if size < 8 {
 		return nil, fmt.Errorf("safetensors: file is %d bytes, too short for the 8-byte header length", size)
 	}
@@ -74,29 +70,23 @@ func ReadSafetensors(r io.ReaderAt, size int64) (*Safetensors, error) {
 	if n > uint64(size-8) {
 		return nil, fmt.Errorf("safetensors: header claims %d bytes but only %d follow the length", n, size-8)
 	}
-	if n > maxSafetensorsHeader {
-		return nil, fmt.Errorf("safetensors: header of %d bytes exceeds the %d-byte limit", n, maxSafetensorsHeader)
+	if n > maxHeader {
+		return nil, fmt.Errorf("safetensors: header of %d bytes exceeds the %d-byte limit", n, maxHeader)
 	}
 	header := make([]byte, n)
 	if err := readFull(r, header, 8); err != nil {
 		return nil, fmt.Errorf("safetensors: reading %d-byte header: %w", n, err)
 	}
-	st := &Safetensors{r: r, dataBase: 8 + int64(n), entries: map[string]stEntry{}}
+	st := &File{r: r, dataBase: 8 + int64(n), entries: map[string]stEntry{}}
 	if err := st.parseHeader(header, size-st.dataBase); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// ParseSafetensors parses a safetensors file held in memory. The result reads tensor data from b,
-// which the caller must not modify while using it.
-func ParseSafetensors(b []byte) (*Safetensors, error) {
-	return ReadSafetensors(bytes.NewReader(b), int64(len(b)))
-}
-
-// OpenSafetensors opens and parses the safetensors file at path. Tensor data is read from the
-// file on demand; call Close when done.
-func OpenSafetensors(path string) (*Safetensors, error) {
+// Open opens and parses the safetensors file at path, checking the header against the file's
+// real size as Read does. Tensor data is read from the file on demand; call Close when done.
+func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -106,7 +96,7 @@ func OpenSafetensors(path string) (*Safetensors, error) {
 		f.Close()
 		return nil, err
 	}
-	st, err := ReadSafetensors(f, fi.Size())
+	st, err := Read(f, fi.Size())
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -115,27 +105,8 @@ func OpenSafetensors(path string) (*Safetensors, error) {
 	return st, nil
 }
 
-// LoadSafetensors reads every tensor of the file at path as float32 (see Float32 for how other
-// dtypes convert), with the file's metadata (nil if it has none).
-func LoadSafetensors(path string) (map[string]*Tensor, map[string]string, error) {
-	st, err := OpenSafetensors(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer st.Close()
-	out := make(map[string]*Tensor, len(st.names))
-	for _, name := range st.names {
-		t, err := st.Float32(name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out[name] = t
-	}
-	return out, st.Metadata(), nil
-}
-
-// Close releases the file opened by OpenSafetensors; for other sources it does nothing.
-func (st *Safetensors) Close() error {
+// Close releases the file opened by Open; for a File from Read it does nothing.
+func (st *File) Close() error {
 	if st.closer == nil {
 		return nil
 	}
@@ -145,13 +116,13 @@ func (st *Safetensors) Close() error {
 }
 
 // Names returns the tensor names in sorted order.
-func (st *Safetensors) Names() []string { return slices.Clone(st.names) }
+func (st *File) Names() []string { return slices.Clone(st.names) }
 
 // Has reports whether the file holds a tensor called name.
-func (st *Safetensors) Has(name string) bool { _, ok := st.entries[name]; return ok }
+func (st *File) Has(name string) bool { _, ok := st.entries[name]; return ok }
 
 // Metadata returns a copy of the "__metadata__" map, or nil if the file has none.
-func (st *Safetensors) Metadata() map[string]string {
+func (st *File) Metadata() map[string]string {
 	if st.meta == nil {
 		return nil
 	}
@@ -163,10 +134,10 @@ func (st *Safetensors) Metadata() map[string]string {
 }
 
 // Dtype returns the stored dtype of name ("F32", "BF16", "I64", ...), or "" if there is no such tensor.
-func (st *Safetensors) Dtype(name string) string { return st.entries[name].dtype }
+func (st *File) Dtype(name string) string { return st.entries[name].dtype }
 
 // Shape returns the shape of name, or nil if there is no such tensor.
-func (st *Safetensors) Shape(name string) []int {
+func (st *File) Shape(name string) []int {
 	e, ok := st.entries[name]
 	if !ok {
 		return nil
@@ -174,7 +145,7 @@ func (st *Safetensors) Shape(name string) []int {
 	return slices.Clone(e.shape)
 }
 
-func (st *Safetensors) entry(name string) (stEntry, error) {
+func (st *File) entry(name string) (stEntry, error) {
 	e, ok := st.entries[name]
 	if !ok {
 		return e, fmt.Errorf("safetensors: no tensor named %q", name)
@@ -185,12 +156,12 @@ func (st *Safetensors) entry(name string) (stEntry, error) {
 // Float32 reads tensor name as a fresh contiguous float32 tensor. F32 is copied exactly; F16,
 // BF16 and F64 convert to the nearest float32 (F16 and BF16 exactly). Integer and BOOL tensors
 // convert only if every value is exactly representable in float32 (|x| ≤ 2^24); otherwise use Int64.
-func (st *Safetensors) Float32(name string) (*Tensor, error) {
+func (st *File) Float32(name string) (*tensor.Tensor, error) {
 	e, err := st.entry(name)
 	if err != nil {
 		return nil, err
 	}
-	t := Zeros(e.shape...) // the size was checked against the file when the header was parsed
+	t := tensor.Zeros(e.shape...) // the size was checked against the file when the header was parsed
 	dst := t.Data()
 	esize := dtypeSizes[e.dtype]
 	var convErr error
@@ -206,7 +177,7 @@ func (st *Safetensors) Float32(name string) (*Tensor, error) {
 			}
 		case "F16":
 			for i := range out {
-				out[i] = HalfToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+				out[i] = Float16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 			}
 		case "BF16":
 			for i := range out {
@@ -239,7 +210,7 @@ func (st *Safetensors) Float32(name string) (*Tensor, error) {
 // Int64 reads an integer or BOOL tensor (I8 ... I64, U8 ... U64, BOOL) as int64 values in
 // row-major order, with its shape. Token ids, as Hugging Face stores them, are I64. A U64 value
 // above math.MaxInt64, or a floating-point tensor, is an error.
-func (st *Safetensors) Int64(name string) ([]int64, []int, error) {
+func (st *File) Int64(name string) ([]int64, []int, error) {
 	e, err := st.entry(name)
 	if err != nil {
 		return nil, nil, err
@@ -297,7 +268,7 @@ func decodeInt(dtype string, b []byte) (v int64, ok bool) {
 // readChunks reads e's bytes in pieces of whole elements and passes each with the index of its
 // first element. Reading in pieces keeps the peak memory of a large conversion near the size of
 // its result rather than twice that.
-func (st *Safetensors) readChunks(e stEntry, f func(b []byte, at int)) error {
+func (st *File) readChunks(e stEntry, f func(b []byte, at int)) error {
 	const chunk = 1 << 16
 	esize := int64(dtypeSizes[e.dtype])
 	total := e.end - e.begin
@@ -326,7 +297,7 @@ func readFull(r io.ReaderAt, b []byte, off int64) error {
 }
 
 // parseHeader decodes and validates the JSON header against a data section of dataLen bytes.
-func (st *Safetensors) parseHeader(header []byte, dataLen int64) error {
+func (st *File) parseHeader(header []byte, dataLen int64) error {
 	dec := json.NewDecoder(bytes.NewReader(header))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -351,7 +322,7 @@ func (st *Safetensors) parseHeader(header []byte, dataLen int64) error {
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("safetensors: bad header JSON at %q: %w", name, err)
 		}
-		if name == safetensorsMetadataKey {
+		if name == metadataKey {
 			if st.meta != nil {
 				return errors.New("safetensors: duplicate __metadata__ in header")
 			}
@@ -453,7 +424,7 @@ func byteCount(elems int64, esize int) string {
 
 // checkOverlap rejects files in which two non-empty tensors share bytes: a writer never produces
 // them, and a reader that trusted them could alias one tensor's data as another's.
-func (st *Safetensors) checkOverlap() error {
+func (st *File) checkOverlap() error {
 	type span struct {
 		name       string
 		begin, end int64
@@ -477,137 +448,4 @@ func (st *Safetensors) checkOverlap() error {
 		}
 	}
 	return nil
-}
-
-// HalfToFloat32 converts an IEEE 754 binary16 value, given by its bits, to float32 (exactly:
-// every half value is a float32 value). NaN payloads are kept.
-func HalfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch exp {
-	case 0x1f: // Inf or NaN: the all-ones exponent maps to float32's all-ones exponent
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case 0: // zero or subnormal: mant·2^-24, a normal float32 (or zero), exact
-		f := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	// Normal: rebias the exponent from 15 to 127 and widen the mantissa from 10 to 23 bits.
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
-}
-
-// BFloat16ToFloat32 converts a bfloat16 value, given by its bits, to float32: bfloat16 is the
-// top half of a float32, so this is exact.
-func BFloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
-
-// WriteSafetensors writes tensors as F32 in the safetensors format, with optional string
-// metadata. Tensors are laid out in name order; the header is padded with spaces to a multiple of
-// 8 bytes, as the reference implementation does, so that the data starts aligned.
-// Names must be non-empty and must not be "__metadata__".
-func WriteSafetensors(w io.Writer, tensors map[string]*Tensor, metadata map[string]string) error {
-	names := make([]string, 0, len(tensors))
-	for name, t := range tensors {
-		if name == "" || name == safetensorsMetadataKey {
-			return fmt.Errorf("safetensors: invalid tensor name %q", name)
-		}
-		if t == nil {
-			return fmt.Errorf("safetensors: tensor %q is nil", name)
-		}
-		names = append(names, name)
-	}
-	slices.Sort(names)
-
-	var hdr bytes.Buffer
-	hdr.WriteByte('{')
-	first := true
-	sep := func() {
-		if !first {
-			hdr.WriteByte(',')
-		}
-		first = false
-	}
-	if len(metadata) > 0 {
-		sep()
-		writeJSONString(&hdr, safetensorsMetadataKey)
-		hdr.WriteString(":{")
-		keys := make([]string, 0, len(metadata))
-		for k := range metadata {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i > 0 {
-				hdr.WriteByte(',')
-			}
-			writeJSONString(&hdr, k)
-			hdr.WriteByte(':')
-			writeJSONString(&hdr, metadata[k])
-		}
-		hdr.WriteByte('}')
-	}
-	var off int64
-	for _, name := range names {
-		t := tensors[name]
-		n := int64(t.Size()) * 4
-		sep()
-		writeJSONString(&hdr, name)
-		hdr.WriteString(`:{"dtype":"F32","shape":[`)
-		for i, d := range t.Shape() {
-			if i > 0 {
-				hdr.WriteByte(',')
-			}
-			hdr.WriteString(strconv.Itoa(d))
-		}
-		fmt.Fprintf(&hdr, `],"data_offsets":[%d,%d]}`, off, off+n)
-		off += n
-	}
-	hdr.WriteByte('}')
-	for hdr.Len()%8 != 0 {
-		hdr.WriteByte(' ')
-	}
-
-	bw := bufio.NewWriterSize(w, 1<<16)
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
-	bw.Write(lenBuf[:])
-	bw.Write(hdr.Bytes())
-	// Encode through a fixed buffer: a per-element Write would dominate the time of a large save.
-	buf := make([]byte, 0, 1<<16)
-	for _, name := range names {
-		data := tensors[name].Contiguous().Data()
-		for len(data) > 0 {
-			k := min(len(data), cap(buf)/4)
-			buf = buf[:4*k]
-			for i, v := range data[:k] {
-				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-			}
-			if _, err := bw.Write(buf); err != nil {
-				return fmt.Errorf("safetensors: writing: %w", err)
-			}
-			data = data[k:]
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: writing: %w", err)
-	}
-	return nil
-}
-
-// writeJSONString writes s as a JSON string without Go's HTML escaping of <, > and &, which is
-// valid JSON but would make our headers differ needlessly from other writers'.
-func writeJSONString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s)               // a string always encodes
-	buf.Truncate(buf.Len() - 1) // Encode appends a newline
-}
-
-// SaveSafetensors writes tensors and metadata to path as WriteSafetensors does, atomically: the
-// file is written under a temporary name in the same directory, synced to disk and renamed over
-// path, so a crash or error part-way leaves any previous file at path intact.
-func SaveSafetensors(path string, tensors map[string]*Tensor, metadata map[string]string) error {
-	return atomicfile.WriteFile(path, func(w io.Writer) error { return WriteSafetensors(w, tensors, metadata) })
 }

@@ -1,4 +1,4 @@
-package tensor
+package safetensors
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/goformer/goformer/internal/fixture"
+	"github.com/goformer/goformer/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,7 +24,26 @@ func stFile(header string, data []byte) []byte {
 	return append(b, data...)
 }
 
-func TestSafetensorsHFModel(t *testing.T) {
+// parse reads a safetensors file held in memory.
+func parse(b []byte) (*File, error) { return Read(bytes.NewReader(b), int64(len(b))) }
+
+// loadAll opens path and reads every tensor as float32, with the metadata.
+func loadAll(path string) (map[string]*tensor.Tensor, map[string]string, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	out := map[string]*tensor.Tensor{}
+	for _, name := range f.Names() {
+		if out[name], err = f.Float32(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, f.Metadata(), nil
+}
+
+func TestHFModel(t *testing.T) {
 	dir := fixture.HFDir(t)
 	var ref struct {
 		Config struct {
@@ -45,7 +65,7 @@ func TestSafetensorsHFModel(t *testing.T) {
 	c := ref.Config
 	require.Equal(t, 32, c.NEmbd, "the expected shapes below assume the fixture's documented config")
 
-	st, err := OpenSafetensors(filepath.Join(dir, "model.safetensors"))
+	st, err := Open(filepath.Join(dir, "model.safetensors"))
 	require.NoError(t, err)
 	defer st.Close()
 	assert.ElementsMatch(t, ref.ParamNames, st.Names(), "model.safetensors holds exactly the parameters reference.json lists")
@@ -69,7 +89,7 @@ func TestSafetensorsHFModel(t *testing.T) {
 		want[p+"mlp.c_proj.weight"], want[p+"mlp.c_proj.bias"] = []int{4 * E, E}, []int{E}
 	}
 	require.Len(t, want, len(ref.ParamNames))
-	tensors := map[string]*Tensor{}
+	tensors := map[string]*tensor.Tensor{}
 	for name, shape := range want {
 		assert.Equal(t, "F32", st.Dtype(name), name)
 		assert.Equal(t, shape, st.Shape(name), name)
@@ -79,13 +99,13 @@ func TestSafetensorsHFModel(t *testing.T) {
 		tensors[name] = x
 	}
 	// LayerNorm weights start at exactly 1 and biases at 0 in a fresh HF GPT-2.
-	assert.Equal(t, Ones(E).Values(), tensors["transformer.ln_f.weight"].Values())
-	assert.Equal(t, Zeros(E).Values(), tensors["transformer.ln_f.bias"].Values())
+	assert.Equal(t, tensor.Ones(E).Values(), tensors["transformer.ln_f.weight"].Values())
+	assert.Equal(t, tensor.Zeros(E).Values(), tensors["transformer.ln_f.bias"].Values())
 
 	// Round trip: write, read back, identical names, shapes, metadata and bits.
 	var buf bytes.Buffer
-	require.NoError(t, WriteSafetensors(&buf, tensors, map[string]string{"format": "pt"}))
-	back, err := ParseSafetensors(buf.Bytes())
+	require.NoError(t, Write(&buf, tensors, map[string]string{"format": "pt"}))
+	back, err := parse(buf.Bytes())
 	require.NoError(t, err)
 	assert.Equal(t, st.Names(), back.Names())
 	assert.Equal(t, map[string]string{"format": "pt"}, back.Metadata())
@@ -102,7 +122,7 @@ func TestSafetensorsHFModel(t *testing.T) {
 	assert.True(t, bytes.Equal(orig, buf.Bytes()), "re-encoded model.safetensors differs from the original bytes")
 
 	// reference.safetensors: int64 token ids and scalars that reference.json repeats.
-	rst, err := OpenSafetensors(filepath.Join(dir, "reference.safetensors"))
+	rst, err := Open(filepath.Join(dir, "reference.safetensors"))
 	require.NoError(t, err)
 	defer rst.Close()
 	ids, shape, err := rst.Int64("input_ids")
@@ -144,16 +164,16 @@ func bitsEqual(a, b []float32) bool {
 	return true
 }
 
-// TestSafetensorsMixedDtypes reads testdata/mixed.safetensors, written by gen_mixed.py with
+// TestMixedDtypes reads testdata/mixed.safetensors, written by gen_mixed.py with
 // Python's struct module (an encoder independent of this package).
-func TestSafetensorsMixedDtypes(t *testing.T) {
-	st, err := OpenSafetensors(filepath.Join("testdata", "mixed.safetensors"))
+func TestMixedDtypes(t *testing.T) {
+	st, err := Open(filepath.Join("testdata", "mixed.safetensors"))
 	require.NoError(t, err)
 	defer st.Close()
 	assert.Equal(t, []string{"bf16", "bool", "f16", "f32_empty", "f32_scalar", "f64", "i32", "i64", "u8"}, st.Names())
 	assert.Equal(t, map[string]string{"format": "pt", "note": "<a&b>"}, st.Metadata())
 
-	f := func(name string) *Tensor {
+	f := func(name string) *tensor.Tensor {
 		x, err := st.Float32(name)
 		require.NoError(t, err, name)
 		return x
@@ -190,7 +210,7 @@ func TestSafetensorsMixedDtypes(t *testing.T) {
 	assert.Equal(t, "", st.Dtype("missing"))
 }
 
-func TestHalfToFloat32(t *testing.T) {
+func TestFloat16ToFloat32(t *testing.T) {
 	// Known bit patterns (values cross-checked with Python's struct '<e' format).
 	cases := []struct {
 		bits uint16
@@ -208,18 +228,18 @@ func TestHalfToFloat32(t *testing.T) {
 		{0x0000, 0},
 	}
 	for _, c := range cases {
-		assert.Equal(t, c.want, HalfToFloat32(c.bits), "0x%04X", c.bits)
+		assert.Equal(t, c.want, Float16ToFloat32(c.bits), "0x%04X", c.bits)
 	}
-	assert.True(t, math.Signbit(float64(HalfToFloat32(0x8000))), "0x8000 is -0")
+	assert.True(t, math.Signbit(float64(Float16ToFloat32(0x8000))), "0x8000 is -0")
 	for _, nan := range []uint16{0x7E00, 0x7C01, 0xFE00, 0x7FFF} {
-		assert.True(t, math.IsNaN(float64(HalfToFloat32(nan))), "0x%04X is NaN", nan)
+		assert.True(t, math.IsNaN(float64(Float16ToFloat32(nan))), "0x%04X is NaN", nan)
 	}
 
 	// Every one of the 65536 patterns against the textbook definition, evaluated in float64:
 	// (-1)^s · 2^(e-15) · (1 + m/1024) for normal numbers, (-1)^s · 2^-14 · (m/1024) for subnormals.
 	for h := range 1 << 16 {
 		s, e, m := h>>15, (h>>10)&0x1f, h&0x3ff
-		got := HalfToFloat32(uint16(h))
+		got := Float16ToFloat32(uint16(h))
 		if e == 0x1f {
 			if m == 0 {
 				assert.True(t, math.IsInf(float64(got), 1-2*s), "0x%04X", h)
@@ -238,7 +258,7 @@ func TestHalfToFloat32(t *testing.T) {
 			want = -want
 		}
 		if float64(got) != want || math.Signbit(float64(got)) != (s == 1) {
-			t.Fatalf("HalfToFloat32(0x%04X) = %g, want %g", h, got, want)
+			t.Fatalf("Float16ToFloat32(0x%04X) = %g, want %g", h, got, want)
 		}
 	}
 }
@@ -261,13 +281,13 @@ func TestBFloat16ToFloat32(t *testing.T) {
 	assert.True(t, math.Signbit(float64(BFloat16ToFloat32(0x8000))))
 }
 
-func TestSafetensorsWriteLayout(t *testing.T) {
+func TestWriteLayout(t *testing.T) {
 	var buf bytes.Buffer
-	x := FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	require.NoError(t, WriteSafetensors(&buf, map[string]*Tensor{
+	x := tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	require.NoError(t, Write(&buf, map[string]*tensor.Tensor{
 		"b":   x.Transpose(0, 1), // a non-contiguous view is written in its logical order
-		"a":   Scalar(-1),
-		"a<b": Zeros(0),
+		"a":   tensor.Scalar(-1),
+		"a<b": tensor.Zeros(0),
 	}, map[string]string{"step": "7"}))
 	b := buf.Bytes()
 	n := binary.LittleEndian.Uint64(b)
@@ -284,22 +304,22 @@ func TestSafetensorsWriteLayout(t *testing.T) {
 	}
 	assert.Equal(t, []float32{-1, 1, 4, 2, 5, 3, 6}, got)
 
-	assert.Error(t, WriteSafetensors(&buf, map[string]*Tensor{"__metadata__": Scalar(1)}, nil))
-	assert.Error(t, WriteSafetensors(&buf, map[string]*Tensor{"": Scalar(1)}, nil))
-	assert.Error(t, WriteSafetensors(&buf, map[string]*Tensor{"x": nil}, nil))
-	assert.Error(t, WriteSafetensors(failWriter{}, map[string]*Tensor{"x": Zeros(100000)}, nil))
+	assert.Error(t, Write(&buf, map[string]*tensor.Tensor{"__metadata__": tensor.Scalar(1)}, nil))
+	assert.Error(t, Write(&buf, map[string]*tensor.Tensor{"": tensor.Scalar(1)}, nil))
+	assert.Error(t, Write(&buf, map[string]*tensor.Tensor{"x": nil}, nil))
+	assert.Error(t, Write(failWriter{}, map[string]*tensor.Tensor{"x": tensor.Zeros(100000)}, nil))
 }
 
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
-func TestSaveSafetensorsAtomic(t *testing.T) {
+func TestSaveAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ckpt.safetensors")
-	first := map[string]*Tensor{"w": FromSlice([]float32{1, 2}, 2)}
-	require.NoError(t, SaveSafetensors(path, first, nil))
-	loaded, meta, err := LoadSafetensors(path)
+	first := map[string]*tensor.Tensor{"w": tensor.FromSlice([]float32{1, 2}, 2)}
+	require.NoError(t, Save(path, first, nil))
+	loaded, meta, err := loadAll(path)
 	require.NoError(t, err)
 	assert.Nil(t, meta)
 	assert.Equal(t, []float32{1, 2}, loaded["w"].Values())
@@ -307,14 +327,14 @@ func TestSaveSafetensorsAtomic(t *testing.T) {
 	// A save that fails part-way (a nil tensor is found before anything is written; a failing
 	// rename is simulated by making the target a directory) leaves the old file in place and no
 	// temporary files behind.
-	require.Error(t, SaveSafetensors(path, map[string]*Tensor{"w": nil}, nil))
-	loaded, _, err = LoadSafetensors(path)
+	require.Error(t, Save(path, map[string]*tensor.Tensor{"w": nil}, nil))
+	loaded, _, err = loadAll(path)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{1, 2}, loaded["w"].Values())
 	sub := filepath.Join(dir, "isdir")
 	require.NoError(t, os.Mkdir(sub, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(sub, "keep"), nil, 0o644))
-	require.Error(t, SaveSafetensors(sub, first, nil))
+	require.Error(t, Save(sub, first, nil))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	var names []string
@@ -323,8 +343,8 @@ func TestSaveSafetensorsAtomic(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"ckpt.safetensors", "isdir"}, names, "no temporary file left behind")
 
-	require.NoError(t, SaveSafetensors(path, map[string]*Tensor{"w": FromSlice([]float32{3}, 1)}, map[string]string{"k": "v"}))
-	loaded, meta, err = LoadSafetensors(path)
+	require.NoError(t, Save(path, map[string]*tensor.Tensor{"w": tensor.FromSlice([]float32{3}, 1)}, map[string]string{"k": "v"}))
+	loaded, meta, err = loadAll(path)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{3}, loaded["w"].Values())
 	assert.Equal(t, map[string]string{"k": "v"}, meta)
@@ -332,11 +352,11 @@ func TestSaveSafetensorsAtomic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
 
-	_, _, err = LoadSafetensors(filepath.Join(dir, "absent.safetensors"))
+	_, _, err = loadAll(filepath.Join(dir, "absent.safetensors"))
 	assert.Error(t, err)
 }
 
-func TestSafetensorsBadInput(t *testing.T) {
+func TestBadInput(t *testing.T) {
 	f32 := func(vals ...float32) []byte {
 		var b []byte
 		for _, v := range vals {
@@ -378,14 +398,14 @@ func TestSafetensorsBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, err := ParseSafetensors(c.file)
+			st, err := parse(c.file)
 			assert.Nil(t, st)
 			assert.ErrorContains(t, err, c.want)
 		})
 	}
 
 	// Valid edge cases: padding, empty tensors sharing an offset, holes between tensors.
-	st, err := ParseSafetensors(stFile(`{"e":{"dtype":"F32","shape":[0,5],"data_offsets":[4,4]},"f":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"g":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}   `, f32(9, 9, 3)))
+	st, err := parse(stFile(`{"e":{"dtype":"F32","shape":[0,5],"data_offsets":[4,4]},"f":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"g":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}   `, f32(9, 9, 3)))
 	require.NoError(t, err)
 	g, err := st.Float32("g")
 	require.NoError(t, err)
@@ -393,16 +413,16 @@ func TestSafetensorsBadInput(t *testing.T) {
 
 	// A reader that fails after the header was validated reports the error.
 	file := stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, f32(1))
-	st, err = ReadSafetensors(bytes.NewReader(file), int64(len(file)))
+	st, err = Read(bytes.NewReader(file), int64(len(file)))
 	require.NoError(t, err)
 	st.r = bytes.NewReader(file[:len(file)-2])
 	_, err = st.Float32("a")
 	assert.ErrorContains(t, err, "unexpected EOF")
 }
 
-func FuzzReadSafetensors(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
-	if err := WriteSafetensors(&buf, map[string]*Tensor{"a": FromSlice([]float32{1, 2, 3, 4}, 2, 2), "s": Scalar(5)}, map[string]string{"k": "v"}); err != nil {
+	if err := Write(&buf, map[string]*tensor.Tensor{"a": tensor.FromSlice([]float32{1, 2, 3, 4}, 2, 2), "s": tensor.Scalar(5)}, map[string]string{"k": "v"}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
@@ -413,7 +433,7 @@ func FuzzReadSafetensors(f *testing.F) {
 		[]byte{0, 0x3c, 0, 0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st, err := ParseSafetensors(data)
+		st, err := parse(data)
 		if err != nil {
 			return
 		}
@@ -425,17 +445,17 @@ func FuzzReadSafetensors(f *testing.F) {
 			st.Int64(name)
 		}
 		// Whatever parsed must survive a round trip through the writer (as F32).
-		all := map[string]*Tensor{}
+		all := map[string]*tensor.Tensor{}
 		for _, name := range st.Names() {
 			if x, err := st.Float32(name); err == nil && name != "" { // the writer rejects empty names
 				all[name] = x
 			}
 		}
 		var out bytes.Buffer
-		if err := WriteSafetensors(&out, all, st.Metadata()); err != nil {
+		if err := Write(&out, all, st.Metadata()); err != nil {
 			t.Fatalf("re-encoding a parsed file: %v", err)
 		}
-		back, err := ParseSafetensors(out.Bytes())
+		back, err := parse(out.Bytes())
 		if err != nil {
 			t.Fatalf("re-encoded file does not parse: %v", err)
 		}
