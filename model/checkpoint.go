@@ -147,12 +147,12 @@ func SaveCheckpoint(dir string, m *GPT, st TrainState) (err error) {
 			if !ok {
 				return fmt.Errorf("model.SaveCheckpoint: optimizer parameter %d (shape %v) is not a parameter of the model", i, p.Value.Shape())
 			}
-			if o.Decays(i) {
+			if s.Decay[i] {
 				cj.Optim.Decayed = append(cj.Optim.Decayed, name)
 			}
 			cj.OptimSteps[name] = s.Steps[i]
-			tensors["optim.m."+name] = s.M[i]
-			tensors["optim.v."+name] = s.V[i]
+			tensors["optim.m."+name] = s.Slots["m"][i]
+			tensors["optim.v."+name] = s.Slots["v"][i]
 		}
 	}
 	for name, g := range st.RNGs {
@@ -447,8 +447,9 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 			return fmt.Errorf("model.Checkpoint.Restore: no parameter %s of shape %v in the checkpoint", p.Name(), p.Shape())
 		}
 	}
-	var ostate optim.AdamWState
+	var ostate optim.State
 	if o != nil {
+		ostate = optim.State{Kind: optim.KindAdamW, Hyper: map[string]float64{"lr": float64(o.LR())}, Slots: map[string][]*tensor.Tensor{}}
 		if c.optimSteps == nil {
 			return errors.New("model.Checkpoint.Restore: the checkpoint holds no optimizer state")
 		}
@@ -466,8 +467,8 @@ func (c *Checkpoint) Restore(m *GPT, o *optim.AdamW) error {
 				return fmt.Errorf("model.Checkpoint.Restore: the checkpoint has no optimizer state for %s", name)
 			}
 			ostate.Steps = append(ostate.Steps, n)
-			ostate.M = append(ostate.M, c.optimM[name])
-			ostate.V = append(ostate.V, c.optimV[name])
+			ostate.Slots["m"] = append(ostate.Slots["m"], c.optimM[name])
+			ostate.Slots["v"] = append(ostate.Slots["v"], c.optimV[name])
 		}
 	}
 	var dropout *rand.PCG
