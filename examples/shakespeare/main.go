@@ -35,6 +35,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
@@ -231,29 +232,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	var ck *model.Checkpoint
+	var ck *checkpoint.Checkpoint
 	if o.resume {
-		if ck, err = model.LoadCheckpoint(o.out); err != nil {
+		if ck, err = checkpoint.Load(o.out); err != nil {
 			return err
 		}
 		if ck.Meta["vocab"] != data.vocabID {
-			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens, the model has %d): pass the same -data and -tokenizer", o.out, data.tok.VocabSize(), ck.Config.VocabSize)
+			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens): pass the same -data and -tokenizer", o.out, data.tok.VocabSize())
 		}
 		if saved := cmp.Or(ck.Meta["rng"], "pcg"); saved != o.rng { // checkpoints from before -rng used pcg
 			return fmt.Errorf("the checkpoint in %s was trained with -rng %s: pass -rng %s to resume it", o.out, saved, saved)
-		}
-		want := ck.Config
-		want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
-		if want != cfg {
-			fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
-			cfg = want
 		}
 	}
 	rnd := newRandomness(o.rng, o.seed)
 	var m *model.GPT
 	switch {
 	case ck != nil:
-		m, err = model.New(cfg, o.seed) // the checkpoint's weights replace these
+		if m, err = ck.GPT(); err == nil {
+			want := m.Config
+			want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
+			if want != cfg {
+				fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
+			}
+			cfg = want
+			err = m.SetDropout(cfg.Dropout)
+		}
 	case o.initFrom != "":
 		if m, err = loadPretrained(o); err == nil {
 			cfg = m.Config
@@ -279,10 +282,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		start = ck.Step
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", o.out, start)
 		if saved, ok := ck.Optimizer(); ok {
-			was, now := saved.AdamW, opt.Config()
-			if was.Betas != now.Betas || was.Eps != now.Eps || was.WeightDecay != now.WeightDecay {
+			was := func(name string) float32 { return float32(saved.Hyper[name]) }
+			wasBetas := [2]float32{was("beta1"), was("beta2")}
+			now := opt.Config()
+			if saved.Kind != optim.KindAdamW || wasBetas != now.Betas || was("eps") != now.Eps || was("weight_decay") != now.WeightDecay {
 				fmt.Fprintf(stdout, "resume: the checkpoint was trained with betas %v, eps %g, weight decay %g; continuing with %v, %g, %g\n",
-					was.Betas, was.Eps, was.WeightDecay, now.Betas, now.Eps, now.WeightDecay)
+					wasBetas, was("eps"), was("weight_decay"), now.Betas, now.Eps, now.WeightDecay)
 			}
 		}
 	}
@@ -312,8 +317,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log: &progress{w: stdout, tty: isTerminal(stdout)},
 	}
 	tr.save = func(step int) error {
-		err := model.SaveCheckpoint(o.out, m, model.TrainState{
-			Step: step, Optimizer: opt, RNGs: map[string]model.RNGState{"data": rnd.batches},
+		err := checkpoint.Save(o.out, m, checkpoint.State{
+			Step: step, Optimizer: opt, RNGs: map[string]checkpoint.RNGState{"data": rnd.batches},
 			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source, "rng": o.rng},
 		})
 		if err == nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/model"
 	"github.com/stretchr/testify/assert"
@@ -240,9 +241,9 @@ func TestFineTuneFromHuggingFace(t *testing.T) {
 	// the exported directory holds the trained weights: those of the final checkpoint
 	exported, err := model.LoadHF(export)
 	require.NoError(t, err)
-	ck, err := model.LoadCheckpoint(dir)
+	ck, err := checkpoint.Load(dir)
 	require.NoError(t, err)
-	trained, err := ck.Model()
+	trained, err := ck.GPT()
 	require.NoError(t, err)
 	assert.Equal(t, 16, exported.Config.BlockSize)
 	want := map[string][]float32{}

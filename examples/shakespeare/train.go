@@ -29,7 +29,7 @@ type trainConfig struct {
 type trainer struct {
 	cfg  trainConfig
 	m    *model.GPT
-	opt  *optim.AdamW
+	opt  optim.Optimizer
 	data *dataset
 	// windows draws the training batches' window starts; its generator is saved in checkpoints
 	windows windowSource
@@ -72,7 +72,7 @@ func (tr *trainer) evaluate() (losses, error) {
 
 // step runs training iteration it: GradAccum micro-batches, each sampled, run forward and
 // backward with its loss scaled by 1/GradAccum (so the gradients add up to those of the mean
-// loss, as in nanoGPT), then clipping and an AdamW step at the scheduled learning rate.
+// loss, as in nanoGPT), then clipping and an optimizer step at the scheduled learning rate.
 func (tr *trainer) step(it int) error {
 	accum := max(1, tr.cfg.GradAccum)
 	var sum float32

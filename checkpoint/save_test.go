@@ -1,0 +1,103 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/optim"
+)
+
+func tensorFile(t *testing.T, dir string) string {
+	t.Helper()
+	name, ok := readRaw(t, dir)["tensors"].(string)
+	require.True(t, ok)
+	return name
+}
+
+func tensorPath(t *testing.T, dir string) string { return filepath.Join(dir, tensorFile(t, dir)) }
+
+func readRaw(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, File))
+	require.NoError(t, err)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(b, &raw))
+	return raw
+}
+
+func writeRaw(t *testing.T, dir string, raw map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(raw)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, File), b, 0o644))
+}
+
+func TestFailedSaveKeepsPrevious(t *testing.T) {
+	m := newGPT(t, dropoutConfig(), 1)
+	opt := optimizers[0].make(m)
+	dir := t.TempDir()
+	trainRange(t, m, opt, rand.NewPCG(1, 2), 0, 2)
+	require.NoError(t, Save(dir, m, State{Step: 2, Optimizer: opt}))
+	saved := paramBits(m)
+	trainRange(t, m, opt, rand.NewPCG(1, 2), 2, 4)
+
+	for _, stage := range []string{"tensors", "json"} {
+		saveHook = func(s string) error {
+			if s == stage {
+				return errors.New("simulated failure")
+			}
+			return nil
+		}
+		err := Save(dir, m, State{Step: 4, Optimizer: opt})
+		saveHook = nil
+		require.ErrorContains(t, err, "simulated failure", stage)
+
+		ck, err := Load(dir)
+		require.NoError(t, err, stage)
+		assert.Equal(t, 2, ck.Step, stage)
+		got, err := ck.GPT()
+		require.NoError(t, err)
+		assert.Equal(t, saved, paramBits(got), stage)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 2, "%s: a failed save leaves no files behind", stage)
+	}
+
+	// A save that succeeds replaces the checkpoint and removes the old tensor file.
+	old := tensorFile(t, dir)
+	require.NoError(t, Save(dir, m, State{Step: 4, Optimizer: opt}))
+	assert.NoFileExists(t, filepath.Join(dir, old))
+	ck, err := Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 4, ck.Step)
+}
+
+func TestSaveRefusals(t *testing.T) {
+	m := newGPT(t, tinyConfig(), 1)
+	// A directory that cannot be created (a file is in the way) is an error, not a panic.
+	file := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	assert.Error(t, Save(filepath.Join(file, "ckpt"), m, State{}))
+
+	// A frozen view is not a training state.
+	assert.ErrorContains(t, Save(t.TempDir(), m.Frozen(), State{}), "frozen")
+	assert.ErrorContains(t, Save(t.TempDir(), m, State{Step: -1}), "negative step")
+	assert.ErrorContains(t, Save(t.TempDir(), m, State{RNGs: map[string]RNGState{DropoutRNG: rand.NewPCG(1, 1)}}), "reserved")
+	assert.ErrorContains(t, Save(t.TempDir(), m, State{RNGs: map[string]RNGState{"data": (*rand.PCG)(nil)}}), `RNG "data" is nil`)
+	stranger := optim.NewAdamW(newGPT(t, tinyConfig(), 2).Parameters(), optim.AdamWConfig{})
+	assert.ErrorContains(t, Save(t.TempDir(), m, State{Optimizer: stranger}), "not a parameter of the model")
+	// a typed nil optimizer is no optimizer
+	dir := t.TempDir()
+	require.NoError(t, Save(dir, m, State{Optimizer: (*optim.AdamW)(nil)}))
+	ck, err := Load(dir)
+	require.NoError(t, err)
+	_, ok := ck.Optimizer()
+	assert.False(t, ok)
+}
