@@ -39,6 +39,9 @@ var kinds = []kind{gptKind}
 
 // describe returns m's kind and config.
 func describe(m Model) (*kind, any, error) {
+	if isNil(m) {
+		return nil, nil, fmt.Errorf("no model (%T(nil))", m)
+	}
 	for i := range kinds {
 		if cfg, ok := kinds[i].config(m); ok {
 			return &kinds[i], cfg, nil

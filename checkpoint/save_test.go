@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 )
 
@@ -100,4 +101,21 @@ func TestSaveRefusals(t *testing.T) {
 	require.NoError(t, err)
 	_, ok := ck.Optimizer()
 	assert.False(t, ok)
+}
+
+// A nil model, untyped or typed, is an error for Save and Restore, not a panic.
+func TestNilModel(t *testing.T) {
+	var nilGPT *model.GPT
+	for _, m := range []Model{nil, nilGPT} {
+		dir := t.TempDir()
+		assert.NotPanics(t, func() { assert.ErrorContains(t, Save(dir, m, State{}), "no model") }, "%T", m)
+		assert.NoFileExists(t, filepath.Join(dir, File))
+	}
+	dir := t.TempDir()
+	require.NoError(t, Save(dir, newGPT(t, tinyConfig(), 1), State{}))
+	ck, err := Load(dir)
+	require.NoError(t, err)
+	for _, m := range []Model{nil, nilGPT} {
+		assert.NotPanics(t, func() { assert.ErrorContains(t, ck.Restore(m, nil), "no model") }, "%T", m)
+	}
 }
