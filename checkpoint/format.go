@@ -17,9 +17,10 @@ import (
 //
 // Saving writes and syncs a tensor file under a fresh name, then replaces checkpoint.json
 // atomically (temporary file, fsync, rename, directory fsync), and only then deletes older tensor
-// files. checkpoint.json is the commit point: until its rename, it still names the previous
-// tensor file, which is left untouched, so a save that fails or crashes part-way leaves the
-// previous checkpoint whole and loadable.
+// files and the temporary files of earlier saves killed part-way (files named as a save names
+// them, nothing else). checkpoint.json is the commit point: until its rename, it still names the
+// previous tensor file, which is left untouched, so a save that fails or crashes part-way leaves
+// the previous checkpoint whole and loadable. One process at a time may save to a directory.
 
 // File is the name of a checkpoint's JSON file inside its directory.
 const File = "checkpoint.json"

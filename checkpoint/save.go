@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -161,17 +162,27 @@ func save(dir string, m Model, st State) error {
 		return err
 	}
 
-	// Older tensor files are garbage now; failing to delete one costs disk space, not correctness.
+	// Older tensor files, and whatever saves killed part-way left behind, are garbage now;
+	// failing to delete one costs disk space, not correctness.
 	if entries, rerr := os.ReadDir(dir); rerr == nil {
 		for _, e := range entries {
-			n := e.Name()
-			if n != fj.Tensors && strings.HasPrefix(n, "state-") && strings.HasSuffix(n, ".safetensors") {
+			if n := e.Name(); n != fj.Tensors && e.Type().IsRegular() && temporary(n) {
 				os.Remove(filepath.Join(dir, n))
 			}
 		}
 	}
 	return nil
 }
+
+// tempName matches the files a save creates besides checkpoint.json: tensor files
+// (state-<step>-<random>.safetensors) and checkpoint.json's temporary file
+// (.checkpoint.json.tmp<random>, atomicfile.WriteFile's), where <random> is os.CreateTemp's
+// decimal digits. Other files in the directory are not ours, and are left alone.
+var tempName = regexp.MustCompile(`^(state-[0-9]+-[0-9]+\.safetensors|\.` + regexp.QuoteMeta(File) + `\.tmp[0-9]+)$`)
+
+// temporary reports whether a file named n is one that a save creates, other than
+// checkpoint.json: the next save may remove it.
+func temporary(n string) bool { return tempName.MatchString(n) }
 
 // optimizerJSON describes o's state by parameter name (names maps the model's parameters to
 // theirs) and adds its slot tensors to tensors.

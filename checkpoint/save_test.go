@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,4 +119,52 @@ func TestNilModel(t *testing.T) {
 	for _, m := range []Model{nil, nilGPT} {
 		assert.NotPanics(t, func() { assert.ErrorContains(t, ck.Restore(m, nil), "no model") }, "%T", m)
 	}
+}
+
+// A save killed part-way leaves its temporary files (a tensor file, a checkpoint.json.tmp) behind;
+// the next successful save removes them, and only files named as ours.
+func TestSaveRemovesOrphans(t *testing.T) {
+	m := newGPT(t, tinyConfig(), 1)
+	dir := t.TempDir()
+	require.NoError(t, Save(dir, m, State{Step: 1}))
+
+	// The names a save really uses: those in the directory while it writes checkpoint.json.
+	var during []string
+	saveHook = func(stage string) error {
+		if stage == "json" {
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			for _, e := range entries {
+				during = append(during, e.Name())
+			}
+		}
+		return nil
+	}
+	err := Save(dir, m, State{Step: 2})
+	saveHook = nil
+	require.NoError(t, err)
+	require.Len(t, during, 4, "checkpoint.json, the old and new tensor files, the JSON's temporary file: %q", during)
+	for _, name := range during {
+		if name != File {
+			assert.True(t, temporary(name), "%s is a name a save leaves behind when killed", name)
+		}
+	}
+
+	orphans := []string{".checkpoint.json.tmp2718281828", "state-7-3141592653.safetensors"}
+	theirs := []string{"state-dict.safetensors", "state-7-x.safetensors", "notes.txt", ".checkpoint.json.tmpl", "checkpoint.json.bak", "model.safetensors"}
+	for _, name := range append(slices.Clone(orphans), theirs...) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644))
+	}
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "state-8-1.safetensors"), 0o755)) // not a file: left alone
+	require.NoError(t, Save(dir, m, State{Step: 3}))
+	for _, name := range orphans {
+		assert.NoFileExists(t, filepath.Join(dir, name))
+	}
+	for _, name := range theirs {
+		assert.FileExists(t, filepath.Join(dir, name))
+	}
+	assert.DirExists(t, filepath.Join(dir, "state-8-1.safetensors"))
+	ck, err := Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 3, ck.Step)
 }
