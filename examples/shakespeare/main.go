@@ -14,6 +14,9 @@
 // evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
 // the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
 // Ctrl-C stops training at the next iteration and saves a checkpoint that -resume continues.
+// -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
+// already past -max-iters is refused (it is never rewound), and one exactly at it is evaluated and
+// sampled without being rewritten.
 //
 // By default (-rng pytorch) the initial weights and the batches are the ones the PyTorch
 // reference (../shared/bench/torch_gpt.py) draws with the same -seed, so the default run
@@ -242,6 +245,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if saved := cmp.Or(ck.Meta["rng"], "pcg"); saved != o.rng { // checkpoints from before -rng used pcg
 			return fmt.Errorf("the checkpoint in %s was trained with -rng %s: pass -rng %s to resume it", o.out, saved, saved)
+		}
+		// Resuming past the end would save the run as if it had stopped earlier: refuse, and leave
+		// the checkpoint as it is.
+		if ck.Step > o.maxIters {
+			return fmt.Errorf("the checkpoint in %s is at iteration %d, past -max-iters %d (which counts the iterations before -resume too): pass -max-iters %d or more", o.out, ck.Step, o.maxIters, ck.Step)
 		}
 	}
 	rnd := newRandomness(o.rng, o.seed)

@@ -280,3 +280,31 @@ func TestGradientAccumulationMatchesTheFullBatch(t *testing.T) {
 	_, half := runOK(t, append([]string{"-batch-size", "8", "-eval-iters", "8", "-out", t.TempDir()}, common...))
 	assert.Greater(t, math.Abs(*half.ValLoss-*fullSum.ValLoss), 1e-3)
 }
+
+// A checkpoint past -max-iters is not rewound: resuming it is refused, with the checkpoint left as
+// it was; resuming at exactly -max-iters trains nothing, evaluates, and rewrites nothing.
+func TestResumeNeverRewinds(t *testing.T) {
+	dir := t.TempDir()
+	runOK(t, smallArgs(dir, "10", "-sample-len", "0"))
+	before, err := os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	err = run(context.Background(), smallArgs(dir, "5", "-sample-len", "0", "-resume"), &buf, &buf)
+	assert.ErrorContains(t, err, "at iteration 10, past -max-iters 5")
+	assert.NotContains(t, buf.String(), "final eval")
+	after, err := os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "the checkpoint is untouched")
+	ck, err := checkpoint.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 10, ck.Step)
+
+	out, s := runOK(t, smallArgs(dir, "10", "-sample-len", "0", "-resume"))
+	assert.Equal(t, 0, s.Iters)
+	assert.Contains(t, out, "final eval after 10 iterations")
+	assert.NotContains(t, out, "saved checkpoint")
+	after, err = os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "nothing trained, nothing saved")
+}
