@@ -58,7 +58,7 @@ type fileJSON struct {
 // tensor file.
 type optimJSON struct {
 	Kind  string             `json:"kind"`  // optim.State.Kind
-	Hyper map[string]float64 `json:"hyper"` // optim.State.Hyper: the learning rate at the save, betas, ...
+	Hyper map[string]float32 `json:"hyper"` // optim.State.Hyper: the learning rate at the save, betas, ...
 	// Params names the optimizer's parameters, in its order.
 	Params []string `json:"params"`
 	// Steps holds the parameters' step counts, aligned with Params; absent for an optimizer

@@ -16,7 +16,7 @@ type OptimizerConfig struct {
 	Kind string // optim.KindAdamW, optim.KindSGD, ...
 	// Hyper holds the hyperparameters by name, as optim.State.Hyper: "lr" is the learning rate
 	// at the save.
-	Hyper   map[string]float64
+	Hyper   map[string]float32
 	Decayed []string // the names of the parameters weight decay applied to
 }
 

@@ -199,7 +199,7 @@ func optimizerJSON(o optim.Optimizer, names map[*autograd.Var]string, tensors ma
 		return nil, fmt.Errorf("the optimizer's state has %d decay flags for %d parameters", len(s.Decay), len(ps))
 	}
 	for name, x := range s.Hyper {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return nil, fmt.Errorf("optimizer hyperparameter %s is %v", name, x)
 		}
 	}

@@ -160,9 +160,8 @@ func adamwKernel(p, g, m, v []float32, decayMul, w1, beta2, w2, bc2Sqrt, eps, st
 func (o *AdamW) State() State {
 	s := State{
 		Kind: KindAdamW,
-		Hyper: map[string]float64{
-			"lr": float64(o.lr), "beta1": float64(o.cfg.Betas[0]), "beta2": float64(o.cfg.Betas[1]),
-			"eps": float64(o.cfg.Eps), "weight_decay": float64(o.cfg.WeightDecay),
+		Hyper: map[string]float32{
+			"lr": o.lr, "beta1": o.cfg.Betas[0], "beta2": o.cfg.Betas[1], "eps": o.cfg.Eps, "weight_decay": o.cfg.WeightDecay,
 		},
 		Steps: slices.Clone(o.steps),
 		Slots: map[string][]*tensor.Tensor{"m": make([]*tensor.Tensor, len(o.params)), "v": make([]*tensor.Tensor, len(o.params))},

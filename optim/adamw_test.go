@@ -206,7 +206,7 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 		return x
 	}
 	resumed := make([]*autograd.Var, len(shapes))
-	loaded := State{Kind: KindAdamW, Hyper: map[string]float64{"lr": 1}, Slots: map[string][]*tensor.Tensor{}}
+	loaded := State{Kind: KindAdamW, Hyper: map[string]float32{"lr": 1}, Slots: map[string][]*tensor.Tensor{}}
 	for i := range shapes {
 		resumed[i] = autograd.Param(load(fmt.Sprintf("param.%d", i)))
 		loaded.Slots["m"] = append(loaded.Slots["m"], load(fmt.Sprintf("m.%d", i)))
@@ -239,7 +239,7 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 		{"no steps", func(s *State) { s.Steps = nil }, "0 step counts"},
 		{"other kind", func(s *State) { s.Kind = KindSGD }, `kind "sgd"`},
 		{"no lr", func(s *State) { delete(s.Hyper, "lr") }, "learning rate"},
-		{"NaN lr", func(s *State) { s.Hyper["lr"] = math.NaN() }, "learning rate"},
+		{"NaN lr", func(s *State) { s.Hyper["lr"] = float32(math.NaN()) }, "learning rate"},
 	} {
 		bad := opt2.State()
 		c.damage(&bad)

@@ -48,11 +48,11 @@ const (
 type State struct {
 	// Kind names the optimiser (KindAdamW, KindSGD); LoadState refuses a state of another kind.
 	Kind string
-	// Hyper holds the hyperparameters by name, each a float32 widened exactly: "lr" (the
-	// learning rate when the state was taken, which a schedule may have moved from the
-	// configured one) and the optimiser's own (AdamW: "beta1", "beta2", "eps", "weight_decay";
-	// SGD: "momentum", "weight_decay", and "nesterov" as 0 or 1).
-	Hyper map[string]float64
+	// Hyper holds the hyperparameters by name: "lr" (the learning rate when the state was
+	// taken, which a schedule may have moved from the configured one) and the optimiser's own
+	// (AdamW: "beta1", "beta2", "eps", "weight_decay"; SGD: "momentum", "weight_decay", and
+	// "nesterov" as 0 or 1).
+	Hyper map[string]float32
 	// Steps counts the steps each parameter has taken (AdamW's bias corrections depend on it);
 	// nil for an optimiser that keeps no count (SGD).
 	Steps []int
@@ -82,7 +82,7 @@ func checkLoad(op, kind string, params []*autograd.Var, s State, steps, allowNil
 		return 0, fmt.Errorf("optim.%s: a state of kind %q, not %q", op, s.Kind, kind)
 	}
 	lr, ok := s.Hyper["lr"]
-	if !ok || math.IsNaN(lr) || math.IsInf(lr, 0) {
+	if !ok || math.IsNaN(float64(lr)) || math.IsInf(float64(lr), 0) {
 		return 0, fmt.Errorf("optim.%s: state has no finite learning rate \"lr\"", op)
 	}
 	switch {
@@ -116,7 +116,7 @@ func checkLoad(op, kind string, params []*autograd.Var, s State, steps, allowNil
 			}
 		}
 	}
-	return float32(lr), nil
+	return lr, nil
 }
 
 // copyOf returns a tensor of shape holding a copy of data, or nil for nil data.
@@ -135,7 +135,7 @@ func zeroGrad(params []*autograd.Var) {
 }
 
 // flag is a bool as a hyperparameter number.
-func flag(b bool) float64 {
+func flag(b bool) float32 {
 	if b {
 		return 1
 	}

@@ -109,9 +109,8 @@ func (o *SGD) Step() {
 func (o *SGD) State() State {
 	s := State{
 		Kind: KindSGD,
-		Hyper: map[string]float64{
-			"lr": float64(o.lr), "momentum": float64(o.cfg.Momentum), "weight_decay": float64(o.cfg.WeightDecay),
-			"nesterov": flag(o.cfg.Nesterov),
+		Hyper: map[string]float32{
+			"lr": o.lr, "momentum": o.cfg.Momentum, "weight_decay": o.cfg.WeightDecay, "nesterov": flag(o.cfg.Nesterov),
 		},
 		Slots: map[string][]*tensor.Tensor{"momentum": make([]*tensor.Tensor, len(o.params))},
 		Decay: make([]bool, len(o.params)),

@@ -290,12 +290,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		start = ck.Step
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", o.out, start)
 		if saved, ok := ck.Optimizer(); ok {
-			was := func(name string) float32 { return float32(saved.Hyper[name]) }
-			wasBetas := [2]float32{was("beta1"), was("beta2")}
-			now := opt.Config()
-			if saved.Kind != optim.KindAdamW || wasBetas != now.Betas || was("eps") != now.Eps || was("weight_decay") != now.WeightDecay {
+			was, now := saved.Hyper, opt.Config()
+			wasBetas := [2]float32{was["beta1"], was["beta2"]}
+			if saved.Kind != optim.KindAdamW || wasBetas != now.Betas || was["eps"] != now.Eps || was["weight_decay"] != now.WeightDecay {
 				fmt.Fprintf(stdout, "resume: the checkpoint was trained with betas %v, eps %g, weight decay %g; continuing with %v, %g, %g\n",
-					wasBetas, was("eps"), was("weight_decay"), now.Betas, now.Eps, now.WeightDecay)
+					wasBetas, was["eps"], was["weight_decay"], now.Betas, now.Eps, now.WeightDecay)
 			}
 		}
 	}
