@@ -234,3 +234,24 @@ func optimizerJSON(o optim.Optimizer, names map[*autograd.Var]string, tensors ma
 	}
 	return oj, nil
 }
+
+// CheckDir reports, as an error, whether Save could not write a checkpoint to dir: it creates dir
+// if needed, and writes, syncs and removes a small temporary file there (named as a save names
+// its own, so that the next save clears it if the process dies in between). A training program
+// calls it at startup, to fail before training rather than at its first save.
+func CheckDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("checkpoint.CheckDir: %w", err)
+	}
+	tmp, err := atomicfile.WriteTemp(dir, "."+File+".tmp*", func(w io.Writer) error {
+		_, err := w.Write([]byte("{}\n"))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint.CheckDir: %w", err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("checkpoint.CheckDir: %w", err)
+	}
+	return nil
+}

@@ -168,3 +168,32 @@ func TestSaveRemovesOrphans(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, ck.Step)
 }
+
+func TestCheckDir(t *testing.T) {
+	// a directory that cannot be created: a file is in the way
+	file := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	assert.ErrorContains(t, CheckDir(filepath.Join(file, "ckpt")), "not a directory")
+
+	// a fresh one is created and left empty; an existing checkpoint is left as it was
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	require.NoError(t, CheckDir(dir))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+	require.NoError(t, Save(dir, newGPT(t, tinyConfig(), 1), State{Step: 1}))
+	before := readRaw(t, dir)
+	require.NoError(t, CheckDir(dir))
+	assert.Equal(t, before, readRaw(t, dir))
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2)
+
+	// a directory this process may not write to (root may write anywhere: nothing to check)
+	if os.Geteuid() != 0 {
+		ro := t.TempDir()
+		require.NoError(t, os.Chmod(ro, 0o555))
+		t.Cleanup(func() { os.Chmod(ro, 0o755) })
+		assert.ErrorContains(t, CheckDir(ro), "permission denied")
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
@@ -211,6 +212,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tensor.SetWorkers(o.threads)
+	// A checkpoint directory that cannot be written fails now, not after the first evaluation
+	// (and -resume of a directory without a checkpoint does not create it).
+	if o.resume {
+		if _, err := os.Stat(filepath.Join(o.out, checkpoint.File)); err != nil {
+			return fmt.Errorf("-resume: %w", err)
+		}
+	}
+	if err := checkpoint.CheckDir(o.out); err != nil {
+		return fmt.Errorf("-out %s cannot hold a checkpoint: %w", o.out, err)
+	}
 
 	text, source := shakespeare, "tiny Shakespeare (embedded)"
 	if o.data != "" {

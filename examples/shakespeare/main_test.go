@@ -308,3 +308,26 @@ func TestResumeNeverRewinds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(before), string(after), "nothing trained, nothing saved")
 }
+
+// An -out that cannot hold a checkpoint is an error at startup, before any training, not at the
+// first save.
+func TestUnwritableOutFailsFirst(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	var out bytes.Buffer
+	err := run(context.Background(), smallArgs(filepath.Join(file, "ckpt"), "30", "-sample-len", "0"), &out, &out)
+	assert.ErrorContains(t, err, "-out")
+	assert.NotContains(t, out.String(), "eval iter", "no training before the error")
+	assert.NotContains(t, out.String(), "iter 10/")
+
+	// -resume of a directory without a checkpoint is an error, and does not create it
+	missing := filepath.Join(t.TempDir(), "typo")
+	assert.ErrorContains(t, run(context.Background(), smallArgs(missing, "30", "-resume"), &out, &out), "checkpoint.json")
+	assert.NoDirExists(t, missing)
+
+	// a fresh directory is created, and left empty until the first save
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	runOK(t, smallArgs(dir, "1", "-sample-len", "0", "-eval-iters", "1"))
+	_, err = checkpoint.Load(dir)
+	assert.NoError(t, err)
+}
