@@ -13,7 +13,8 @@
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
 // evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
 // the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
-// Ctrl-C stops training at the next iteration and saves a checkpoint that -resume continues.
+// Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
+// continues.
 // -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
 // already past -max-iters is refused (it is never rewound), and one exactly at it is evaluated and
 // sampled without being rewritten.
@@ -37,6 +38,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/goformer/goformer/checkpoint"
@@ -185,7 +187,8 @@ type summary struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM, what kill, systemd and container runtimes send, stops training as Ctrl-C does.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
