@@ -17,7 +17,8 @@
 //
 // Training resumed this way continues bit for bit as if it had never stopped. Restore also
 // restores into a model built some other way (of the same kind and config): everything that
-// matters comes from the checkpoint.
+// matters comes from the checkpoint. CheckDir, called when a program starts, reports a directory
+// that Save could not write, before any training is spent.
 //
 // The directory holds checkpoint.json (the kind, config, step, generator states, optimizer
 // hyperparameters and step counts, metadata, and the name and SHA-256 of the tensor file) and a
