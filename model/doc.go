@@ -1,5 +1,5 @@
 // Package model is a GPT: configuration, forward pass and loss, text generation with a KV cache,
-// checkpoints, and Hugging Face GPT-2 import and export.
+// and Hugging Face GPT-2 import and export.
 //
 // Shapes use llm.c's legend: B batch, T time, C channels (NEmbd), V vocabulary, NH heads,
 // HS head size.
@@ -12,8 +12,9 @@
 //
 // The architecture is written down once, in gpt.go's build: a function that asks an nn.Builder
 // for each layer. Everything else derives from it: New and NewLikePyTorch fill the parameters with
-// random draws, LoadHF and checkpoints fill them from files (whose expected names, shapes and
-// layouts come from the same description), and Frozen shares them as constants.
+// random draws, LoadHF and Build (which package checkpoint uses) fill them from files (whose
+// expected names, shapes and layouts come from the same description), and Frozen shares them as
+// constants.
 //
 // Where to start:
 //   - New builds a GPT with random GPT-2 initialisation; NewLikePyTorch draws the very weights
@@ -22,7 +23,8 @@
 //     GPT.Frozen is the one way to evaluate: a view with no graph and no dropout, safe to use
 //     from any goroutine.
 //   - GPT.Generate and GPT.GenerateAll sample from it.
-//   - SaveCheckpoint and LoadCheckpoint save and resume training exactly.
+//   - Package checkpoint saves and resumes training exactly; Build and DropoutRNG are what it
+//     uses of a GPT.
 //   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or
 //     pytorch_model.bin); CropBlockSize and SetDropout adapt a loaded model for fine-tuning.
 //

@@ -1,10 +1,6 @@
 package model
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // FuzzParseHFConfig feeds arbitrary bytes to the config.json parser: an error or a valid Config,
 // never a panic.
@@ -28,39 +24,5 @@ func FuzzParseHFIndex(f *testing.F) {
 	f.Add([]byte(`{"weight_map":{"a":"../x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		parseHFIndex(data) // must not panic
-	})
-}
-
-// FuzzCheckpointJSON writes arbitrary bytes as the checkpoint.json of an otherwise valid
-// checkpoint: LoadCheckpoint must return an error or a checkpoint that restores, never panic.
-func FuzzCheckpointJSON(f *testing.F) {
-	m, err := New(tinyConfig(), 1)
-	if err != nil {
-		f.Fatal(err)
-	}
-	base := f.TempDir()
-	if err := SaveCheckpoint(base, m, TrainState{Step: 3}); err != nil {
-		f.Fatal(err)
-	}
-	good, err := os.ReadFile(filepath.Join(base, CheckpointFile))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(good)
-	f.Add([]byte(`{"format":"goformer-checkpoint","version":1,"optim":{"lr":"x","betas":[1]}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(filepath.Join(base, CheckpointFile), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ck, err := LoadCheckpoint(base)
-		if err != nil {
-			return
-		}
-		fresh, err := New(ck.Config, 2)
-		if err != nil {
-			t.Fatalf("LoadCheckpoint accepted config %+v that New refuses: %v", ck.Config, err)
-		}
-		_ = ck.Restore(fresh, nil)
-		_, _ = ck.Optimizer()
 	})
 }

@@ -1,8 +1,8 @@
 package optim
 
 import (
-	"fmt"
 	"math"
+	"slices"
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/tensor"
@@ -94,11 +94,8 @@ func (o *AdamW) SetLR(lr float32) { o.lr = lr }
 // Params returns the parameters being optimised (the slice is the optimiser's own; do not modify it).
 func (o *AdamW) Params() []*autograd.Var { return o.params }
 
-// Decays reports whether weight decay applies to parameter i.
-func (o *AdamW) Decays(i int) bool { return o.decay[i] }
-
 // ZeroGrad drops the gradients of all parameters.
-func (o *AdamW) ZeroGrad() { ZeroGrad(o.params) }
+func (o *AdamW) ZeroGrad() { zeroGrad(o.params) }
 
 // Step updates every parameter that has a gradient, using the current learning rate.
 func (o *AdamW) Step() {
@@ -158,50 +155,40 @@ func adamwKernel(p, g, m, v []float32, decayMul, w1, beta2, w2, bc2Sqrt, eps, st
 	}
 }
 
-// AdamWState is a snapshot of an AdamW optimiser's state, parameter by parameter in the order the
-// optimiser was given them: the number of steps each parameter has taken, and its first (M) and
-// second (V) moment estimates. The tensors are copies, free to save.
-type AdamWState struct {
-	Steps []int
-	M, V  []*tensor.Tensor
-}
-
-// State returns a copy of the optimiser's state for a checkpoint. The learning rate is not part
-// of it: a schedule recomputes it from the iteration number.
-func (o *AdamW) State() AdamWState {
-	s := AdamWState{
-		Steps: append([]int(nil), o.steps...),
-		M:     make([]*tensor.Tensor, len(o.params)),
-		V:     make([]*tensor.Tensor, len(o.params)),
+// State returns a copy of the optimiser's state (kind KindAdamW): its hyperparameters, each
+// parameter's step count and moments ("m" and "v"), and which parameters weight decay applies to.
+func (o *AdamW) State() State {
+	s := State{
+		Kind: KindAdamW,
+		Hyper: map[string]float32{
+			"lr": o.lr, "beta1": o.cfg.Betas[0], "beta2": o.cfg.Betas[1], "eps": o.cfg.Eps, "weight_decay": o.cfg.WeightDecay,
+		},
+		Steps: slices.Clone(o.steps),
+		Slots: map[string][]*tensor.Tensor{"m": make([]*tensor.Tensor, len(o.params)), "v": make([]*tensor.Tensor, len(o.params))},
+		Decay: slices.Clone(o.decay),
 	}
 	for i, p := range o.params {
-		s.M[i] = tensor.FromSlice(append([]float32(nil), o.m[i]...), p.Value.Shape()...)
-		s.V[i] = tensor.FromSlice(append([]float32(nil), o.v[i]...), p.Value.Shape()...)
+		s.Slots["m"][i] = copyOf(o.m[i], p.Value.Shape())
+		s.Slots["v"][i] = copyOf(o.v[i], p.Value.Shape())
 	}
 	return s
 }
 
-// LoadState restores a state saved by State (copying it). It returns an error, changing nothing,
-// if the state does not fit the parameters: another count, another shape, a negative step count.
-func (o *AdamW) LoadState(s AdamWState) error {
-	if len(s.Steps) != len(o.params) {
-		return fmt.Errorf("optim.AdamW.LoadState: state has %d step counts for %d parameters", len(s.Steps), len(o.params))
-	}
-	for i, n := range s.Steps {
-		if n < 0 {
-			return fmt.Errorf("optim.AdamW.LoadState: parameter %d has step count %d", i, n)
-		}
-	}
-	if err := checkState("AdamW.LoadState", "M", o.params, s.M, false); err != nil {
-		return err
-	}
-	if err := checkState("AdamW.LoadState", "V", o.params, s.V, false); err != nil {
+// LoadState restores step counts, moments and the learning rate from a state taken by State
+// (see Optimizer.LoadState). It returns an error, changing nothing, if the state does not fit
+// the parameters: another kind, count or shape, a missing moment, a negative step count.
+func (o *AdamW) LoadState(s State) error {
+	lr, err := checkLoad("AdamW.LoadState", KindAdamW, o.params, s, true, false, "m", "v")
+	if err != nil {
 		return err
 	}
 	copy(o.steps, s.Steps)
 	for i := range o.params {
-		copy(o.m[i], s.M[i].Contiguous().Data())
-		copy(o.v[i], s.V[i].Contiguous().Data())
+		copy(o.m[i], s.Slots["m"][i].Contiguous().Data())
+		copy(o.v[i], s.Slots["v"][i].Contiguous().Data())
 	}
+	o.lr = lr
 	return nil
 }
+
+var _, _ Optimizer = (*AdamW)(nil), (*SGD)(nil)

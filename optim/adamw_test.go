@@ -135,7 +135,7 @@ func TestAdamWMatchesReference(t *testing.T) {
 func TestAdamWDecayGroups(t *testing.T) {
 	params := newParams(2, []int{2, 3}, []int{3}, []int{1, 1})
 	opt := NewAdamW(params, AdamWConfig{WeightDecay: 0.1})
-	assert.Equal(t, []bool{true, false, true}, []bool{opt.Decays(0), opt.Decays(1), opt.Decays(2)})
+	assert.Equal(t, []bool{true, false, true}, opt.State().Decay)
 	// With a zero gradient the only change is the decay: p·(1 − lr·wd) on decayed tensors.
 	before := [][]float32{params[0].Value.Values(), params[1].Value.Values()}
 	for _, p := range params {
@@ -193,8 +193,8 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 	meta := map[string]string{}
 	for i, p := range first {
 		ts[fmt.Sprintf("param.%d", i)] = p.Value
-		ts[fmt.Sprintf("m.%d", i)] = st.M[i]
-		ts[fmt.Sprintf("v.%d", i)] = st.V[i]
+		ts[fmt.Sprintf("m.%d", i)] = st.Slots["m"][i]
+		ts[fmt.Sprintf("v.%d", i)] = st.Slots["v"][i]
 		meta[fmt.Sprintf("step.%d", i)] = strconv.Itoa(st.Steps[i])
 	}
 	var buf bytes.Buffer
@@ -207,35 +207,46 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 		return x
 	}
 	resumed := make([]*autograd.Var, len(shapes))
-	var loaded AdamWState
+	loaded := State{Kind: KindAdamW, Hyper: map[string]float32{"lr": 1}, Slots: map[string][]*tensor.Tensor{}}
 	for i := range shapes {
 		resumed[i] = autograd.Param(load(fmt.Sprintf("param.%d", i)))
-		loaded.M = append(loaded.M, load(fmt.Sprintf("m.%d", i)))
-		loaded.V = append(loaded.V, load(fmt.Sprintf("v.%d", i)))
+		loaded.Slots["m"] = append(loaded.Slots["m"], load(fmt.Sprintf("m.%d", i)))
+		loaded.Slots["v"] = append(loaded.Slots["v"], load(fmt.Sprintf("v.%d", i)))
 		k, err := strconv.Atoi(file.Metadata()[fmt.Sprintf("step.%d", i)])
 		require.NoError(t, err)
 		loaded.Steps = append(loaded.Steps, k)
 	}
 	opt2 := NewAdamW(resumed, cfg)
 	require.NoError(t, opt2.LoadState(loaded))
+	assert.Equal(t, float32(1), opt2.LR(), "the learning rate is part of the state")
 	run(resumed, opt2, n/2, n)
 	for i := range shapes {
 		assert.True(t, bitsEqual(straight[i].Value.Values(), resumed[i].Value.Values()), "param %d differs after resuming", i)
 	}
 
 	// Mismatched states are rejected without changing anything.
-	bad := opt2.State()
-	bad.M = bad.M[:2]
-	assert.ErrorContains(t, opt2.LoadState(bad), "3 parameters")
-	bad = opt2.State()
-	bad.V[0] = tensor.Zeros(4, 5)
-	assert.ErrorContains(t, opt2.LoadState(bad), "shape [4 5]")
-	bad = opt2.State()
-	bad.Steps[1] = -1
-	assert.Error(t, opt2.LoadState(bad))
-	bad = opt2.State()
-	bad.M[2] = nil
-	assert.ErrorContains(t, opt2.LoadState(bad), "missing")
+	want := opt2.State()
+	for _, c := range []struct {
+		name   string
+		damage func(s *State)
+		err    string
+	}{
+		{"fewer moments", func(s *State) { s.Slots["m"] = s.Slots["m"][:2] }, "2 m tensors for 3 parameters"},
+		{"wrong shape", func(s *State) { s.Slots["v"][0] = tensor.Zeros(4, 5) }, "shape [4 5]"},
+		{"negative step", func(s *State) { s.Steps[1] = -1 }, "step count -1"},
+		{"missing moment", func(s *State) { s.Slots["m"][2] = nil }, "missing"},
+		{"missing slot", func(s *State) { delete(s.Slots, "v") }, `slots ["m"]`},
+		{"extra slot", func(s *State) { s.Slots["momentum"] = s.Slots["m"] }, `slots ["m" "momentum" "v"]`},
+		{"no steps", func(s *State) { s.Steps = nil }, "0 step counts"},
+		{"other kind", func(s *State) { s.Kind = KindSGD }, `kind "sgd"`},
+		{"no lr", func(s *State) { delete(s.Hyper, "lr") }, "learning rate"},
+		{"NaN lr", func(s *State) { s.Hyper["lr"] = float32(math.NaN()) }, "learning rate"},
+	} {
+		bad := opt2.State()
+		c.damage(&bad)
+		assert.ErrorContains(t, opt2.LoadState(bad), c.err, c.name)
+		assert.Equal(t, want, opt2.State(), "%s: a refused state changes nothing", c.name)
+	}
 	assert.Equal(t, opt.State().Steps, []int{4, 3, 4})
 }
 

@@ -6,32 +6,28 @@ import (
 	"github.com/goformer/goformer/autograd"
 )
 
-// GradNorm returns the L2 norm of all the parameters' gradients taken together, as if they were
-// one vector, accumulated in float64. Parameters without a gradient count as zero.
-func GradNorm(params []*autograd.Var) float64 {
+// ClipGradNorm rescales the gradients in place so that their global L2 norm (of all the
+// gradients taken together, as one vector) is at most maxNorm, and returns the norm before
+// clipping, as torch.nn.utils.clip_grad_norm_ does: the gradients are multiplied by
+// maxNorm/(norm+1e-6) when that is below 1, and left alone otherwise. Parameters without a
+// gradient count as zero. The norm accumulates in float64.
+//
+// A non-finite norm is returned as is, and the gradients are then scaled by the non-finite
+// coefficient too (as torch does with error_if_nonfinite=False): check the result to skip such
+// a step.
+func ClipGradNorm(params []*autograd.Var, maxNorm float32) float64 {
 	var sum float64
 	for _, p := range params {
-		g := gradData("GradNorm", p)
-		for _, x := range g {
+		for _, x := range gradData("ClipGradNorm", p) {
 			sum += float64(x) * float64(x)
 		}
 	}
-	return math.Sqrt(sum)
-}
-
-// ClipGradNorm rescales the gradients in place so that their global L2 norm (GradNorm) is at
-// most maxNorm, and returns the norm before clipping, as torch.nn.utils.clip_grad_norm_ does:
-// the gradients are multiplied by maxNorm/(norm+1e-6) when that is below 1, and left alone
-// otherwise. A non-finite norm is returned as is, and the gradients are then scaled by the
-// non-finite coefficient too (as torch does with error_if_nonfinite=False), so check the result
-// to skip such a step.
-func ClipGradNorm(params []*autograd.Var, maxNorm float32) float32 {
-	norm := GradNorm(params)
+	norm := math.Sqrt(sum)
 	coef := float64(maxNorm) / (norm + 1e-6)
 	if coef < 1 || math.IsNaN(coef) {
 		ScaleGrads(params, float32(coef))
 	}
-	return float32(norm)
+	return norm
 }
 
 // ScaleGrads multiplies every gradient by s in place, e.g. by 1/n after accumulating n

@@ -1,6 +1,6 @@
-// Package optim updates the parameters of a model from their gradients: SGD with momentum, AdamW
-// with decoupled weight decay and decay groups, a warmup-then-cosine learning-rate schedule, and
-// gradient clipping and scaling.
+// Package optim updates the parameters of a model from their gradients: the Optimizer interface,
+// SGD with momentum and AdamW with decoupled weight decay and decay groups that implement it, a
+// warmup-then-cosine learning-rate schedule, and gradient clipping and scaling.
 //
 // Parameters are *autograd.Var values. An optimiser reads each parameter's Grad (after
 // Backward) and updates its Value in place; a parameter whose Grad is nil had no gradient this step
@@ -15,7 +15,7 @@
 //	for it := range iters {
 //		loss := lossOf(batch(it))
 //		loss.Backward()
-//		optim.ClipGradNorm(params, 1.0)
+//		optim.ClipGradNorm(params, 1.0) // returns the norm before clipping, to log or check
 //		opt.SetLR(sched.LR(it))
 //		opt.Step()
 //		opt.ZeroGrad()
@@ -30,9 +30,11 @@
 //
 // # Checkpoints
 //
-// State returns copies of an optimiser's moments and step counts, and LoadState restores them
-// into an optimiser built over parameters of the same shapes, so that training resumed from a
-// checkpoint continues bit for bit as if it had never stopped.
+// Optimizer.State returns a copy of an optimiser's state in a form every optimiser shares (State:
+// its kind, hyperparameters, per-parameter step counts and slot tensors such as AdamW's moments),
+// and LoadState restores it into an optimiser built over parameters of the same shapes, so that
+// training resumed from a checkpoint continues bit for bit as if it had never stopped. Package
+// checkpoint saves it beside the model, by parameter name.
 //
 // # Numerics
 //

@@ -90,33 +90,6 @@ func sizes(params []*autograd.Var) []int {
 	return s
 }
 
-// checkState verifies that saved per-parameter tensors match the parameters' shapes.
-func checkState(op, what string, params []*autograd.Var, ts []*tensor.Tensor, allowNil bool) error {
-	if len(ts) != len(params) {
-		return fmt.Errorf("optim.%s: state has %d %s tensors for %d parameters", op, len(ts), what, len(params))
-	}
-	for i, t := range ts {
-		if t == nil {
-			if allowNil {
-				continue
-			}
-			return fmt.Errorf("optim.%s: %s tensor %d is missing", op, what, i)
-		}
-		if !tensor.SameShape(t, params[i].Value) {
-			return fmt.Errorf("optim.%s: %s tensor %d has shape %v, parameter has %v", op, what, i, t.Shape(), params[i].Value.Shape())
-		}
-	}
-	return nil
-}
-
-// ZeroGrad drops the gradients of params (sets Grad to nil, recycling their storage), ready for
-// the next Backward.
-func ZeroGrad(params []*autograd.Var) {
-	for _, p := range params {
-		p.ZeroGrad()
-	}
-}
-
 // decimal widens a float32 hyperparameter to the float64 nearest the shortest decimal that rounds
 // to it: for 0.95 it gives the double 0.95, not 0.949999988079071. PyTorch receives
 // hyperparameters as Python floats (doubles) and forms 1−β, β^t and lr·wd in double precision;

@@ -69,3 +69,28 @@ func ExampleSGD() {
 	// 0.8550
 	// 0.7195
 }
+
+// The same loop trains with any Optimizer, and State shows what a checkpoint keeps of each: its
+// kind, hyperparameters, per-parameter step counts and slot tensors.
+func ExampleOptimizer() {
+	for _, newOpt := range []func([]*autograd.Var) optim.Optimizer{
+		func(ps []*autograd.Var) optim.Optimizer { return optim.NewAdamW(ps, optim.AdamWConfig{LR: 0.1}) },
+		func(ps []*autograd.Var) optim.Optimizer {
+			return optim.NewSGD(ps, optim.SGDConfig{LR: 0.1, Momentum: 0.5})
+		},
+	} {
+		w := autograd.Param(tensor.FromSlice([]float32{0}, 1))
+		opt := newOpt([]*autograd.Var{w})
+		for range 300 {
+			d := autograd.Sub(w, autograd.Const(tensor.FromSlice([]float32{3}, 1)))
+			autograd.SumAll(autograd.Mul(d, d)).Backward() // (w − 3)²
+			opt.Step()
+			opt.ZeroGrad()
+		}
+		s := opt.State()
+		fmt.Printf("%s: w = %.2f; lr %g, slots %v, steps %v\n", s.Kind, w.Value.Item(), s.Hyper["lr"], s.SlotNames(), s.Steps)
+	}
+	// Output:
+	// adamw: w = 3.00; lr 0.1, slots [m v], steps [300]
+	// sgd: w = 3.00; lr 0.1, slots [momentum], steps []
+}

@@ -50,8 +50,11 @@ func (o *SGD) LR() float32 { return o.lr }
 // SetLR sets the learning rate for the following steps.
 func (o *SGD) SetLR(lr float32) { o.lr = lr }
 
+// Params returns the parameters being optimised (the slice is the optimiser's own; do not modify it).
+func (o *SGD) Params() []*autograd.Var { return o.params }
+
 // ZeroGrad drops the gradients of all parameters.
-func (o *SGD) ZeroGrad() { ZeroGrad(o.params) }
+func (o *SGD) ZeroGrad() { zeroGrad(o.params) }
 
 // Step updates every parameter that has a gradient.
 func (o *SGD) Step() {
@@ -100,35 +103,40 @@ func (o *SGD) Step() {
 	}
 }
 
-// SGDState is a snapshot of SGD's momentum buffers, parameter by parameter; a nil entry is a
-// parameter that has not yet taken a step with momentum.
-type SGDState struct {
-	Momentum []*tensor.Tensor
-}
-
-// State returns a copy of the momentum buffers for a checkpoint.
-func (o *SGD) State() SGDState {
-	s := SGDState{Momentum: make([]*tensor.Tensor, len(o.params))}
-	for i, b := range o.buf {
-		if b != nil {
-			s.Momentum[i] = tensor.FromSlice(append([]float32(nil), b...), o.params[i].Value.Shape()...)
-		}
+// State returns a copy of the optimiser's state (kind KindSGD): its hyperparameters and the
+// momentum buffers (slot "momentum", nil for a parameter that has not yet taken a step with
+// momentum). Weight decay applies to every parameter.
+func (o *SGD) State() State {
+	s := State{
+		Kind: KindSGD,
+		Hyper: map[string]float32{
+			"lr": o.lr, "momentum": o.cfg.Momentum, "weight_decay": o.cfg.WeightDecay, "nesterov": flag(o.cfg.Nesterov),
+		},
+		Slots: map[string][]*tensor.Tensor{"momentum": make([]*tensor.Tensor, len(o.params))},
+		Decay: make([]bool, len(o.params)),
+	}
+	for i, p := range o.params {
+		s.Slots["momentum"][i] = copyOf(o.buf[i], p.Value.Shape())
+		s.Decay[i] = true
 	}
 	return s
 }
 
-// LoadState restores buffers saved by State, or returns an error, changing nothing, if their
-// count or shapes do not match the parameters.
-func (o *SGD) LoadState(s SGDState) error {
-	if err := checkState("SGD.LoadState", "momentum", o.params, s.Momentum, true); err != nil {
+// LoadState restores the momentum buffers and the learning rate from a state taken by State
+// (see Optimizer.LoadState), or returns an error, changing nothing, if the state does not fit
+// the parameters.
+func (o *SGD) LoadState(s State) error {
+	lr, err := checkLoad("SGD.LoadState", KindSGD, o.params, s, false, true, "momentum")
+	if err != nil {
 		return err
 	}
-	for i, t := range s.Momentum {
+	for i, t := range s.Slots["momentum"] {
 		if t == nil {
 			o.buf[i] = nil
 		} else {
 			o.buf[i] = t.Values()
 		}
 	}
+	o.lr = lr
 	return nil
 }

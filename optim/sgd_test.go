@@ -68,7 +68,7 @@ func TestSGDSkipsMissingGradAndResumes(t *testing.T) {
 	opt := NewSGD(straight, cfg)
 	run(straight, opt, 0, 2)
 	assert.Equal(t, before, straight[0].Value.Values())
-	assert.Nil(t, opt.State().Momentum[0])
+	assert.Nil(t, opt.State().Slots["momentum"][0])
 	run(straight, opt, 2, 6)
 
 	resumed := newParams(6, []int{3, 2}, []int{4})
@@ -80,6 +80,16 @@ func TestSGDSkipsMissingGradAndResumes(t *testing.T) {
 	for i := range straight {
 		assert.True(t, bitsEqual(straight[i].Value.Values(), resumed[i].Value.Values()))
 	}
-	assert.Error(t, opt2.LoadState(SGDState{Momentum: []*tensor.Tensor{nil}}))
-	assert.Error(t, opt2.LoadState(SGDState{Momentum: []*tensor.Tensor{tensor.Zeros(2, 3), nil}}))
+	good := opt2.State()
+	state := func(momentum ...*tensor.Tensor) State {
+		return State{Kind: KindSGD, Hyper: good.Hyper, Slots: map[string][]*tensor.Tensor{"momentum": momentum}}
+	}
+	assert.ErrorContains(t, opt2.LoadState(state(nil)), "1 momentum tensors for 2 parameters")
+	assert.ErrorContains(t, opt2.LoadState(state(tensor.Zeros(2, 3), nil)), "shape [2 3]")
+	withSteps := state(nil, nil)
+	withSteps.Steps = []int{1, 1}
+	assert.ErrorContains(t, opt2.LoadState(withSteps), "step counts")
+	adam := NewAdamW(resumed, AdamWConfig{}).State()
+	assert.ErrorContains(t, opt2.LoadState(adam), `kind "adamw"`)
+	assert.Equal(t, good, opt2.State(), "refused states change nothing")
 }

@@ -13,7 +13,11 @@
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
 // evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
 // the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
-// Ctrl-C stops training at the next iteration and saves a checkpoint that -resume continues.
+// Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
+// continues.
+// -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
+// already past -max-iters is refused (it is never rewound), and one exactly at it is evaluated and
+// sampled without being rewritten.
 //
 // By default (-rng pytorch) the initial weights and the batches are the ones the PyTorch
 // reference (../shared/bench/torch_gpt.py) draws with the same -seed, so the default run
@@ -32,9 +36,12 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
@@ -180,7 +187,8 @@ type summary struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM, what kill, systemd and container runtimes send, stops training as Ctrl-C does.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -207,6 +215,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tensor.SetWorkers(o.threads)
+	// A checkpoint directory that cannot be written fails now, not after the first evaluation
+	// (and -resume of a directory without a checkpoint does not create it).
+	if o.resume {
+		if _, err := os.Stat(filepath.Join(o.out, checkpoint.File)); err != nil {
+			return fmt.Errorf("-resume: %w", err)
+		}
+	}
+	if err := checkpoint.CheckDir(o.out); err != nil {
+		return fmt.Errorf("-out %s cannot hold a checkpoint: %w", o.out, err)
+	}
 
 	text, source := shakespeare, "tiny Shakespeare (embedded)"
 	if o.data != "" {
@@ -231,29 +249,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	var ck *model.Checkpoint
+	var ck *checkpoint.Checkpoint
 	if o.resume {
-		if ck, err = model.LoadCheckpoint(o.out); err != nil {
+		if ck, err = checkpoint.Load(o.out); err != nil {
 			return err
 		}
 		if ck.Meta["vocab"] != data.vocabID {
-			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens, the model has %d): pass the same -data and -tokenizer", o.out, data.tok.VocabSize(), ck.Config.VocabSize)
+			return fmt.Errorf("the checkpoint in %s was trained on another vocabulary (this text and -tokenizer give %d tokens): pass the same -data and -tokenizer", o.out, data.tok.VocabSize())
 		}
 		if saved := cmp.Or(ck.Meta["rng"], "pcg"); saved != o.rng { // checkpoints from before -rng used pcg
 			return fmt.Errorf("the checkpoint in %s was trained with -rng %s: pass -rng %s to resume it", o.out, saved, saved)
 		}
-		want := ck.Config
-		want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
-		if want != cfg {
-			fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
-			cfg = want
+		// Resuming past the end would save the run as if it had stopped earlier: refuse, and leave
+		// the checkpoint as it is.
+		if ck.Step > o.maxIters {
+			return fmt.Errorf("the checkpoint in %s is at iteration %d, past -max-iters %d (which counts the iterations before -resume too): pass -max-iters %d or more", o.out, ck.Step, o.maxIters, ck.Step)
 		}
 	}
 	rnd := newRandomness(o.rng, o.seed)
 	var m *model.GPT
 	switch {
 	case ck != nil:
-		m, err = model.New(cfg, o.seed) // the checkpoint's weights replace these
+		if m, err = ck.GPT(); err == nil {
+			want := m.Config
+			want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
+			if want != cfg {
+				fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
+			}
+			cfg = want
+			err = m.SetDropout(cfg.Dropout)
+		}
 	case o.initFrom != "":
 		if m, err = loadPretrained(o); err == nil {
 			cfg = m.Config
@@ -279,10 +304,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		start = ck.Step
 		fmt.Fprintf(stdout, "resumed from %s at iteration %d\n", o.out, start)
 		if saved, ok := ck.Optimizer(); ok {
-			was, now := saved.AdamW, opt.Config()
-			if was.Betas != now.Betas || was.Eps != now.Eps || was.WeightDecay != now.WeightDecay {
+			was, now := saved.Hyper, opt.Config()
+			wasBetas := [2]float32{was["beta1"], was["beta2"]}
+			if saved.Kind != optim.KindAdamW || wasBetas != now.Betas || was["eps"] != now.Eps || was["weight_decay"] != now.WeightDecay {
 				fmt.Fprintf(stdout, "resume: the checkpoint was trained with betas %v, eps %g, weight decay %g; continuing with %v, %g, %g\n",
-					was.Betas, was.Eps, was.WeightDecay, now.Betas, now.Eps, now.WeightDecay)
+					wasBetas, was["eps"], was["weight_decay"], now.Betas, now.Eps, now.WeightDecay)
 			}
 		}
 	}
@@ -312,8 +338,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log: &progress{w: stdout, tty: isTerminal(stdout)},
 	}
 	tr.save = func(step int) error {
-		err := model.SaveCheckpoint(o.out, m, model.TrainState{
-			Step: step, Optimizer: opt, RNGs: map[string]model.RNGState{"data": rnd.batches},
+		err := checkpoint.Save(o.out, m, checkpoint.State{
+			Step: step, Optimizer: opt, RNGs: map[string]checkpoint.RNGState{"data": rnd.batches},
 			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source, "rng": o.rng},
 		})
 		if err == nil {

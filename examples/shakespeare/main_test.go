@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/model"
 	"github.com/stretchr/testify/assert"
@@ -240,9 +241,9 @@ func TestFineTuneFromHuggingFace(t *testing.T) {
 	// the exported directory holds the trained weights: those of the final checkpoint
 	exported, err := model.LoadHF(export)
 	require.NoError(t, err)
-	ck, err := model.LoadCheckpoint(dir)
+	ck, err := checkpoint.Load(dir)
 	require.NoError(t, err)
-	trained, err := ck.Model()
+	trained, err := ck.GPT()
 	require.NoError(t, err)
 	assert.Equal(t, 16, exported.Config.BlockSize)
 	want := map[string][]float32{}
@@ -278,4 +279,55 @@ func TestGradientAccumulationMatchesTheFullBatch(t *testing.T) {
 	// and not by accident: one micro-batch of 8 is another run
 	_, half := runOK(t, append([]string{"-batch-size", "8", "-eval-iters", "8", "-out", t.TempDir()}, common...))
 	assert.Greater(t, math.Abs(*half.ValLoss-*fullSum.ValLoss), 1e-3)
+}
+
+// A checkpoint past -max-iters is not rewound: resuming it is refused, with the checkpoint left as
+// it was; resuming at exactly -max-iters trains nothing, evaluates, and rewrites nothing.
+func TestResumeNeverRewinds(t *testing.T) {
+	dir := t.TempDir()
+	runOK(t, smallArgs(dir, "10", "-sample-len", "0"))
+	before, err := os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	err = run(context.Background(), smallArgs(dir, "5", "-sample-len", "0", "-resume"), &buf, &buf)
+	assert.ErrorContains(t, err, "at iteration 10, past -max-iters 5")
+	assert.NotContains(t, buf.String(), "final eval")
+	after, err := os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "the checkpoint is untouched")
+	ck, err := checkpoint.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 10, ck.Step)
+
+	out, s := runOK(t, smallArgs(dir, "10", "-sample-len", "0", "-resume"))
+	assert.Equal(t, 0, s.Iters)
+	assert.Contains(t, out, "final eval after 10 iterations")
+	assert.NotContains(t, out, "saved checkpoint")
+	after, err = os.ReadFile(filepath.Join(dir, checkpoint.File))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "nothing trained, nothing saved")
+}
+
+// An -out that cannot hold a checkpoint is an error at startup, before any training, not at the
+// first save.
+func TestUnwritableOutFailsFirst(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	var out bytes.Buffer
+	err := run(context.Background(), smallArgs(filepath.Join(file, "ckpt"), "30", "-sample-len", "0"), &out, &out)
+	assert.ErrorContains(t, err, "-out")
+	assert.NotContains(t, out.String(), "eval iter", "no training before the error")
+	assert.NotContains(t, out.String(), "iter 10/")
+
+	// -resume of a directory without a checkpoint is an error, and does not create it
+	missing := filepath.Join(t.TempDir(), "typo")
+	assert.ErrorContains(t, run(context.Background(), smallArgs(missing, "30", "-resume"), &out, &out), "checkpoint.json")
+	assert.NoDirExists(t, missing)
+
+	// a fresh directory is created, and left empty until the first save
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	runOK(t, smallArgs(dir, "1", "-sample-len", "0", "-eval-iters", "1"))
+	_, err = checkpoint.Load(dir)
+	assert.NoError(t, err)
 }

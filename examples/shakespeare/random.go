@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand/v2"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/internal/torchrand"
 	"github.com/goformer/goformer/model"
 )
@@ -20,7 +21,7 @@ import (
 type randomness struct {
 	newModel func(cfg model.Config, seed uint64) (*model.GPT, error)
 	// batches is the training batches' generator, saved in checkpoints; windows draws from it.
-	batches model.RNGState
+	batches checkpoint.RNGState
 	windows windowSource
 	// evalWindows returns a fresh generator for one split's evaluation batches: every split,
 	// and every evaluation, uses the same starts.

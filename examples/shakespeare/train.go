@@ -29,7 +29,7 @@ type trainConfig struct {
 type trainer struct {
 	cfg  trainConfig
 	m    *model.GPT
-	opt  *optim.AdamW
+	opt  optim.Optimizer
 	data *dataset
 	// windows draws the training batches' window starts; its generator is saved in checkpoints
 	windows windowSource
@@ -72,7 +72,7 @@ func (tr *trainer) evaluate() (losses, error) {
 
 // step runs training iteration it: GradAccum micro-batches, each sampled, run forward and
 // backward with its loss scaled by 1/GradAccum (so the gradients add up to those of the mean
-// loss, as in nanoGPT), then clipping and an AdamW step at the scheduled learning rate.
+// loss, as in nanoGPT), then clipping and an optimizer step at the scheduled learning rate.
 func (tr *trainer) step(it int) error {
 	accum := max(1, tr.cfg.GradAccum)
 	var sum float32
@@ -100,9 +100,11 @@ func (tr *trainer) step(it int) error {
 	return nil
 }
 
-// run trains from iteration start to cfg.MaxIters, evaluating and checkpointing every
-// EvalInterval iterations, and returns the final evaluation (zero without EvalIters). When ctx is
-// cancelled it saves a checkpoint at the iteration reached and returns ctx's error.
+// run trains from iteration start to cfg.MaxIters (start ≤ MaxIters), evaluating and
+// checkpointing every EvalInterval iterations and at the end, and returns the final evaluation
+// (zero without EvalIters). It saves only after training: from start = MaxIters it evaluates and
+// saves nothing. When ctx is cancelled it saves a checkpoint at the iteration reached and returns
+// ctx's error.
 func (tr *trainer) run(ctx context.Context, start int) (losses, error) {
 	evalOn := tr.cfg.EvalIters > 0
 	began := time.Now()
@@ -146,7 +148,7 @@ func (tr *trainer) run(ctx context.Context, start int) (losses, error) {
 		}
 		tr.log.linef("final eval after %d iterations: train loss %.4f, val loss %.4f", tr.cfg.MaxIters, final.Train, final.Val)
 	}
-	if tr.save != nil {
+	if tr.save != nil && tr.cfg.MaxIters > start { // with nothing trained, the checkpoint is as it was
 		if err := tr.save(tr.cfg.MaxIters); err != nil {
 			return losses{}, err
 		}
