@@ -331,3 +331,40 @@ func TestUnwritableOutFailsFirst(t *testing.T) {
 	_, err = checkpoint.Load(dir)
 	assert.NoError(t, err)
 }
+
+// A diverging run stops at the first non-finite loss or gradient, before the optimizer step, and
+// leaves the last good checkpoint as it was (it used to overwrite it with NaN weights at every
+// evaluation and die on a NaN in the final JSON line).
+func TestDivergingRunKeepsTheLastGoodCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	runOK(t, smallArgs(dir, "10", "-sample-len", "0"))
+	before := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		before[e.Name()] = b
+	}
+
+	var out, errOut bytes.Buffer
+	args := smallArgs(dir, "20", "-resume", "-lr", "1e6", "-eval-interval", "5", "-sample-len", "0")
+	err = run(context.Background(), args, &out, &errOut)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "diverged at iteration")
+	assert.Regexp(t, `loss is NaN|gradient of \S+ `, err.Error(), "names the loss or the parameter")
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if strings.HasPrefix(line, "{") {
+			assert.True(t, json.Valid([]byte(line)), "a JSON line must be valid: %s", line)
+		}
+	}
+	after := map[string][]byte{}
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		after[e.Name()] = b
+	}
+	assert.Equal(t, before, after, "the checkpoint directory is untouched")
+}

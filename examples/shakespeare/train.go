@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ func (tr *trainer) evaluate() (losses, error) {
 			sum += float64(l.Item())
 		}
 		mean := sum / float64(len(tr.eval[split]))
+		if math.IsNaN(mean) || math.IsInf(mean, 0) {
+			return losses{}, fmt.Errorf("the %s loss is %v: the weights have diverged; the last checkpoint is left as it was (try a lower -lr)", split, mean)
+		}
 		if split == "train" {
 			out.Train = mean
 		} else {
@@ -89,6 +93,11 @@ func (tr *trainer) step(it int) error {
 		loss.Backward()
 		// hand the micro-step's activations back for the next one to reuse
 		autograd.Release(loss)
+	}
+	// A non-finite loss or gradient would write NaN into every weight (and AdamW's moments), and
+	// the next checkpoint would overwrite the last good one: stop before the step instead.
+	if err := optim.CheckFinite(sum/float32(accum), tr.opt.Params()); err != nil {
+		return fmt.Errorf("training diverged at iteration %d: %w; stopped before the optimizer step, the last checkpoint is left as it was (try a lower -lr)", it, err)
 	}
 	if tr.cfg.GradClip > 0 {
 		optim.ClipGradNorm(tr.opt.Params(), tr.cfg.GradClip)
