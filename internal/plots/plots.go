@@ -73,7 +73,7 @@ var palette10 = []color.RGBA{
 }
 
 // Lines draws each series as a line, with a legend naming them (when more than one has a
-// name), into a PNG file of 16 × 10 cm.
+// name), into a PNG file of 16 × 10 cm. A series of 20 points or fewer has each point marked. When no value is negative the y axis starts at 0.
 func Lines(path string, l Labels, series ...Series) error {
 	if len(series) == 0 {
 		return errors.New("plots.Lines: no series")
@@ -81,6 +81,7 @@ func Lines(path string, l Labels, series ...Series) error {
 	p := newPlot(l)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	nonNegative := true
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
 			return fmt.Errorf("plots.Lines: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
@@ -91,17 +92,29 @@ func Lines(path string, l Labels, series ...Series) error {
 		xys := make(plotter.XYs, len(s.X))
 		for j := range s.X {
 			xys[j] = plotter.XY{X: s.X[j], Y: s.Y[j]}
+			nonNegative = nonNegative && s.Y[j] >= 0
 		}
-		ln, err := plotter.NewLine(xys)
+		ln, pts, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return fmt.Errorf("plots.Lines: series %q: %w", s.Name, err)
 		}
 		ln.Color = palette10[i%len(palette10)]
 		ln.Width = vg.Points(1.8)
 		p.Add(ln)
-		if s.Name != "" && len(series) > 1 {
-			p.Legend.Add(s.Name, ln)
+		thumbs := []plot.Thumbnailer{ln}
+		if len(xys) <= 20 { // few measurements: mark each one
+			pts.Color = ln.Color
+			pts.Shape = draw.CircleGlyph{}
+			pts.Radius = vg.Points(3)
+			p.Add(pts)
+			thumbs = append(thumbs, pts)
 		}
+		if s.Name != "" && len(series) > 1 {
+			p.Legend.Add(s.Name, thumbs...)
+		}
+	}
+	if nonNegative { // losses, sizes: measured from 0, so the axis starts there
+		p.Y.Min = 0
 	}
 	return save(path, 16*vg.Centimeter, 10*vg.Centimeter, p.Draw)
 }

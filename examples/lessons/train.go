@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/tokenizer"
+)
+
+// plan says how a step trains a GPT: the loop of examples/shakespeare/train.go, cut down to what
+// the lessons need.
+type plan struct {
+	steps  int     // optimizer steps
+	batch  int     // windows per step
+	lr     float32 // peak learning rate (after a short warmup, decays to a tenth)
+	report int     // print the loss every report steps; 0: never
+}
+
+// train trains m on windows of ids with AdamW and returns the loss of every step. Each step
+// draws batch random windows of BlockSize+1 ids (inputs and next-id targets); a text only one
+// window long is thus the same window every step.
+func train(ctx context.Context, e *env, m *model.GPT, ids []int, p plan) ([]float64, error) {
+	t := m.Config.BlockSize
+	if len(ids) < t+1 {
+		return nil, fmt.Errorf("%d tokens are too few for windows of %d", len(ids), t+1)
+	}
+	rng := rand.New(rand.NewPCG(e.seed, 1))
+	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: p.lr, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1})
+	sched := optim.CosineSchedule{WarmupIters: min(20, p.steps/10), DecayIters: p.steps, MaxLR: p.lr, MinLR: p.lr / 10}
+	x, y := make([]int, 0, p.batch*t), make([]int, 0, p.batch*t)
+	losses := make([]float64, 0, p.steps)
+	for step := range p.steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x, y = x[:0], y[:0]
+		for range p.batch {
+			i := rng.IntN(len(ids) - t)
+			x = append(x, ids[i:i+t]...)
+			y = append(y, ids[i+1:i+1+t]...)
+		}
+		loss, err := m.Loss(x, y, p.batch, t)
+		if err != nil {
+			return nil, err
+		}
+		loss.Backward()
+		optim.ClipGradNorm(opt.Params(), 1)
+		opt.SetLR(sched.LR(step))
+		opt.Step()
+		opt.ZeroGrad()
+		l := float64(loss.Item())
+		autograd.Release(loss)
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("training diverged at step %d (loss %v)", step, l)
+		}
+		losses = append(losses, l)
+		if p.report > 0 && ((step+1)%p.report == 0 || step == 0) {
+			e.printf("  step %4d/%d: loss %.3f\n", step+1, p.steps, l)
+		}
+	}
+	return losses, nil
+}
+
+// meanLoss is the model's average loss over every position of a text (one window of at most
+// BlockSize+1 ids at a time, without a graph): how surprised it is by the text.
+func meanLoss(m *model.GPT, ids []int) (float64, error) {
+	f := m.Frozen()
+	t := m.Config.BlockSize
+	sum, n := 0.0, 0
+	for i := 0; i+1 < len(ids); i += t {
+		w := min(t, len(ids)-1-i)
+		l, err := f.Loss(ids[i:i+w], ids[i+1:i+1+w], 1, w)
+		if err != nil {
+			return 0, err
+		}
+		sum += float64(l.Item()) * float64(w)
+		n += w
+	}
+	return sum / float64(n), nil
+}
+
+// guess is one candidate for the next token: its score (logit) and its probability.
+type guess struct {
+	id          int
+	score, prob float64
+}
+
+// nextGuesses runs ids through m and returns its guesses for the token after them, most likely
+// first: the scores of the last position and their softmax.
+func nextGuesses(m *model.GPT, ids []int) ([]guess, error) {
+	ids = ids[max(0, len(ids)-m.Config.BlockSize):]
+	logits, err := m.Frozen().Forward(ids, 1, len(ids)) // (1, T, V)
+	if err != nil {
+		return nil, err
+	}
+	v := m.Config.VocabSize
+	last := logits.Value.Contiguous().Data()[(len(ids)-1)*v:]
+	scores := make([]float64, v)
+	for i := range scores {
+		scores[i] = float64(last[i])
+	}
+	probs := softmax(scores)
+	gs := make([]guess, v)
+	for i := range gs {
+		gs[i] = guess{id: i, score: scores[i], prob: probs[i]}
+	}
+	slices.SortStableFunc(gs, func(a, b guess) int {
+		switch {
+		case a.prob > b.prob:
+			return -1
+		case a.prob < b.prob:
+			return 1
+		}
+		return 0
+	})
+	return gs, nil
+}
+
+// softmax turns scores into probabilities: e^score, divided by the sum of them all (after
+// subtracting the largest score, which changes nothing but keeps e^score from overflowing).
+func softmax(scores []float64) []float64 {
+	top := slices.Max(scores)
+	out := make([]float64, len(scores))
+	sum := 0.0
+	for i, s := range scores {
+		out[i] = math.Exp(s - top)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
+}
+
+// show writes a character or token so that a reader can see it: a space as ␣, a new line as ⏎,
+// and other invisible characters quoted.
+func show(s string) string {
+	switch s {
+	case " ":
+		return "␣"
+	case "\n":
+		return "⏎"
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			b.WriteRune('␣')
+		case r == '\n':
+			b.WriteRune('⏎')
+		case r < ' ' || r == 0x7f:
+			fmt.Fprintf(&b, "%q", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// label writes a token for a picture's axis, in what the plot's font can draw: a space as ·
+// and a new line as ¶.
+func label(s string) string {
+	return strings.NewReplacer(" ", "·", "\n", "¶", "\t", "→").Replace(s)
+}
+
+// charLabels returns the pictures' labels of a sequence of character ids.
+func charLabels(tok *tokenizer.Char, ids []int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		s, _ := tok.Decode([]int{id})
+		out[i] = label(s)
+	}
+	return out
+}
+
+// seriesOf returns the points (1, v[0]), (2, v[1]), ... of a per-step curve, as float64 x and y.
+func seriesOf(v []float64) (x, y []float64) {
+	x = make([]float64, len(v))
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return x, slices.Clone(v)
+}
