@@ -261,10 +261,14 @@ func term(b *strings.Builder, first bool, w float64, x string) {
 
 // num writes x with two decimals and a real minus sign.
 func num[F float32 | float64](x F) string {
-	if x < 0 {
-		return fmt.Sprintf("−%.2f", -x)
+	s := fmt.Sprintf("%.2f", x)
+	switch {
+	case s == "-0.00":
+		return "0.00"
+	case strings.HasPrefix(s, "-"):
+		return "−" + s[1:]
 	}
-	return fmt.Sprintf("%.2f", x)
+	return s
 }
 
 // plusBias writes "+ b" or "− |b|".

@@ -3,8 +3,6 @@ package main
 import "context"
 
 func embeddingsLesson(ctx context.Context, e *env) error { return nil }
-func attentionLesson(ctx context.Context, e *env) error  { return nil }
 func residualLesson(ctx context.Context, e *env) error   { return nil }
 func headsLesson(ctx context.Context, e *env) error      { return nil }
-func positionsLesson(ctx context.Context, e *env) error  { return nil }
 func gptLesson(ctx context.Context, e *env) error        { return nil }

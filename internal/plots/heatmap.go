@@ -223,6 +223,7 @@ func HeatMap(path string, g Grid) error {
 	if err != nil {
 		return fmt.Errorf("plots.HeatMap %q: %w", g.Title, err)
 	}
+	fitTitle(p, w-bar)
 	return save(path, w, h, func(dc draw.Canvas) {
 		main := draw.Crop(dc, 0, -bar, 0, 0)
 		p.Draw(main)
@@ -272,6 +273,7 @@ func HeatMaps(path, title string, cols int, grids []Grid) error {
 		if err != nil {
 			return fmt.Errorf("plots.HeatMaps %q: panel %d: %w", title, i, err)
 		}
+		fitTitle(p, panel)
 		ps[i/cols][i%cols] = p
 	}
 	return save(path, w, h, func(dc draw.Canvas) {

@@ -65,6 +65,13 @@ func newPlot(l Labels) *plot.Plot {
 	return p
 }
 
+// fitTitle shrinks p's title font (down to 9 points) until the title fits in width.
+func fitTitle(p *plot.Plot, width vg.Length) {
+	for p.Title.TextStyle.Font.Size > vg.Points(9) && p.Title.TextStyle.Width(p.Title.Text) > width-2*margin {
+		p.Title.TextStyle.Font.Size -= vg.Points(0.5)
+	}
+}
+
 // palette10 are well-separated line colours (Tableau's 10).
 var palette10 = []color.RGBA{
 	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
@@ -116,6 +123,7 @@ func Lines(path string, l Labels, series ...Series) error {
 	if nonNegative { // losses, sizes: measured from 0, so the axis starts there
 		p.Y.Min = 0
 	}
+	fitTitle(p, 16*vg.Centimeter)
 	return save(path, 16*vg.Centimeter, 10*vg.Centimeter, p.Draw)
 }
 
@@ -154,6 +162,7 @@ func Scatter(path string, l Labels, pts []Point) error {
 	}
 	lb.Offset = vg.Point{X: vg.Points(4)}
 	p.Add(sc, lb)
+	fitTitle(p, 16*vg.Centimeter)
 	return save(path, 16*vg.Centimeter, 16*vg.Centimeter, p.Draw)
 }
 
