@@ -2,7 +2,6 @@ package main
 
 import "context"
 
-func embeddingsLesson(ctx context.Context, e *env) error { return nil }
-func residualLesson(ctx context.Context, e *env) error   { return nil }
-func headsLesson(ctx context.Context, e *env) error      { return nil }
-func gptLesson(ctx context.Context, e *env) error        { return nil }
+func residualLesson(ctx context.Context, e *env) error { return nil }
+func headsLesson(ctx context.Context, e *env) error    { return nil }
+func gptLesson(ctx context.Context, e *env) error      { return nil }

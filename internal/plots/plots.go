@@ -128,7 +128,8 @@ func Lines(path string, l Labels, series ...Series) error {
 }
 
 // Scatter draws the points as dots with their labels beside them, into a square PNG file of
-// 16 × 16 cm.
+// 16 × 16 cm. Each label goes to a free spot around its dot where one is left, so that crowded
+// clusters stay readable.
 func Scatter(path string, l Labels, pts []Point) error {
 	if len(pts) == 0 {
 		return errors.New("plots.Scatter: no points")
@@ -151,16 +152,7 @@ func Scatter(path string, l Labels, pts []Point) error {
 	sc.GlyphStyle.Radius = vg.Points(2.5)
 	sc.GlyphStyle.Color = palette10[0]
 	sc.GlyphStyle.Shape = draw.CircleGlyph{}
-	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-	if err != nil {
-		return fmt.Errorf("plots.Scatter: %w", err)
-	}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].Font.Size = vg.Points(11)
-		lb.TextStyle[i].XAlign = draw.XLeft
-		lb.TextStyle[i].YAlign = draw.YCenter
-	}
-	lb.Offset = vg.Point{X: vg.Points(4)}
+	lb := newPlacedLabels(xys, labels, vg.Points(11), sc.GlyphStyle.Radius)
 	p.Add(sc, lb)
 	fitTitle(p, 16*vg.Centimeter)
 	return save(path, 16*vg.Centimeter, 16*vg.Centimeter, p.Draw)
