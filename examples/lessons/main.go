@@ -75,7 +75,6 @@ type env struct {
 	text   string // guess: a file to train on instead of the rhyme
 	prompt string // guess: the start to complete
 	ckpt   string // gpt: a checkpoint directory of examples/shakespeare to load instead of training
-	layer  int    // heads: the layer whose heads are drawn
 	seed   uint64
 
 	// tiny makes every step train smaller models for fewer steps: the tests set it. The
@@ -165,7 +164,6 @@ func parse(args []string, stderr io.Writer) (*env, []lesson, error) {
 	fs.StringVar(&e.text, "text", "", "guess: train on this UTF-8 text file (a short rhyme, say) instead of Humpty Dumpty")
 	fs.StringVar(&e.prompt, "prompt", "", "guess: the start to complete (default: the text's first two words)")
 	fs.StringVar(&e.ckpt, "ckpt", "", "gpt: load the checkpoint that examples/shakespeare wrote in this directory instead of training")
-	fs.IntVar(&e.layer, "layer", 0, "heads: the layer whose heads are drawn (0 is the first)")
 	fs.Uint64Var(&e.seed, "seed", 1337, "seed for the weights, the batches and the sampling")
 	var steps []string
 	for rest := args; ; {

@@ -154,12 +154,10 @@ func heatPlot(g Grid, cm palette.ColorMap, lo, hi float64, size vg.Length) (*plo
 	h := plotter.NewHeatMap(matrix{g.Values, rows, cols}, cm.Palette(256))
 	h.Min, h.Max = lo, hi
 	p.Add(h)
-	// about 9 points per label keeps a row of single characters apart
-	fontSize := vg.Points(10)
-	if cell := size / vg.Length(max(rows, cols)); cell < vg.Points(12) {
-		fontSize = vg.Points(8)
-	}
-	maxLabels := max(4, int(size/(fontSize+vg.Points(2))))
+	// a label per cell where the cells are at least 6 points tall, in a font that fits the cell
+	cell := size / vg.Length(max(rows, cols))
+	fontSize := min(vg.Points(10), max(vg.Points(6), cell*0.85))
+	maxLabels := max(4, int(size/fontSize))
 	p.X.Tick.Marker = ticks(g.Cols, cols, maxLabels, false)
 	p.Y.Tick.Marker = ticks(g.Rows, rows, maxLabels, true)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
