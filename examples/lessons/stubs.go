@@ -2,5 +2,4 @@ package main
 
 import "context"
 
-func residualLesson(ctx context.Context, e *env) error { return nil }
-func gptLesson(ctx context.Context, e *env) error      { return nil }
+func gptLesson(ctx context.Context, e *env) error { return nil }

@@ -80,7 +80,8 @@ var palette10 = []color.RGBA{
 }
 
 // Lines draws each series as a line, with a legend naming them (when more than one has a
-// name), into a PNG file of 16 × 10 cm. A series of 20 points or fewer has each point marked. When no value is negative the y axis starts at 0.
+// name), into a PNG file of 16 × 10 cm. A series of 20 points or fewer has each point marked.
+// An axis whose values are all non-negative starts at 0.
 func Lines(path string, l Labels, series ...Series) error {
 	if len(series) == 0 {
 		return errors.New("plots.Lines: no series")
@@ -88,7 +89,7 @@ func Lines(path string, l Labels, series ...Series) error {
 	p := newPlot(l)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
-	nonNegative := true
+	nonNegative, fromZero := true, true
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
 			return fmt.Errorf("plots.Lines: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
@@ -100,6 +101,7 @@ func Lines(path string, l Labels, series ...Series) error {
 		for j := range s.X {
 			xys[j] = plotter.XY{X: s.X[j], Y: s.Y[j]}
 			nonNegative = nonNegative && s.Y[j] >= 0
+			fromZero = fromZero && s.X[j] >= 0
 		}
 		ln, pts, err := plotter.NewLinePoints(xys)
 		if err != nil {
@@ -122,6 +124,9 @@ func Lines(path string, l Labels, series ...Series) error {
 	}
 	if nonNegative { // losses, sizes: measured from 0, so the axis starts there
 		p.Y.Min = 0
+	}
+	if fromZero { // steps, sizes: round ticks from 0
+		p.X.Min = 0
 	}
 	fitTitle(p, 16*vg.Centimeter)
 	return save(path, 16*vg.Centimeter, 10*vg.Centimeter, p.Draw)
