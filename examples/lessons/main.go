@@ -86,6 +86,24 @@ type env struct {
 	trained map[string]any
 }
 
+// blankWriter remembers whether what was written so far ends with a blank line.
+type blankWriter struct {
+	w    io.Writer
+	tail [2]byte
+}
+
+func (b *blankWriter) Write(p []byte) (int, error) {
+	if n := len(p); n >= 2 {
+		b.tail = [2]byte{p[n-2], p[n-1]}
+	} else if n == 1 {
+		b.tail = [2]byte{b.tail[1], p[0]}
+	}
+	return b.w.Write(p)
+}
+
+// endsBlank reports whether the output ends with an empty line.
+func (b *blankWriter) endsBlank() bool { return b.tail == [2]byte{'\n', '\n'} }
+
 // printf prints to the step's output.
 func (e *env) printf(format string, args ...any) { fmt.Fprintf(e.w, format, args...) }
 
@@ -211,7 +229,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e.w = stdout
+	e.w = &blankWriter{w: stdout}
 	return runLessons(ctx, e, todo)
 }
 
@@ -231,7 +249,10 @@ func runLessons(ctx context.Context, e *env, todo []lesson) error {
 		if err := l.run(ctx, e); err != nil {
 			return fmt.Errorf("%s: %w", l.name, err)
 		}
-		e.printf("\n(step %d took %.1f s)\n\n", n, time.Since(start).Seconds())
+		if bw, ok := e.w.(*blankWriter); !ok || !bw.endsBlank() {
+			e.printf("\n")
+		}
+		e.printf("(step %d took %.1f s)\n\n", n, time.Since(start).Seconds())
 	}
 	if len(todo) > 1 {
 		e.printf("(%d steps took %.1f s)\n", len(todo), time.Since(total).Seconds())

@@ -23,49 +23,92 @@ type plan struct {
 	report int     // print the loss every report steps; 0: never
 }
 
+// trainer runs plan p on m: an AdamW optimizer with a warmup and cosine schedule over p.steps,
+// and a generator for the windows, kept between calls to run.
+type trainer struct {
+	e     *env
+	m     *model.GPT
+	ids   []int
+	p     plan
+	rng   *rand.Rand
+	opt   *optim.AdamW
+	sched optim.CosineSchedule
+	step  int // steps done
+}
+
+func newTrainer(e *env, m *model.GPT, ids []int, p plan) (*trainer, error) {
+	if len(ids) < m.Config.BlockSize+1 {
+		return nil, fmt.Errorf("%d tokens are too few for windows of %d", len(ids), m.Config.BlockSize+1)
+	}
+	return &trainer{
+		e: e, m: m, ids: ids, p: p,
+		rng:   rand.New(rand.NewPCG(e.seed, 1)),
+		opt:   optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: p.lr, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1}),
+		sched: optim.CosineSchedule{WarmupIters: min(20, p.steps/10), DecayIters: p.steps, MaxLR: p.lr, MinLR: p.lr / 10},
+	}, nil
+}
+
 // train trains m on windows of ids with AdamW and returns the loss of every step. Each step
-// draws batch random windows of BlockSize+1 ids (inputs and next-id targets); a text only one
+// draws p.batch random windows of BlockSize+1 ids (inputs and next-id targets); a text only one
 // window long is thus the same window every step.
 func train(ctx context.Context, e *env, m *model.GPT, ids []int, p plan) ([]float64, error) {
-	t := m.Config.BlockSize
-	if len(ids) < t+1 {
-		return nil, fmt.Errorf("%d tokens are too few for windows of %d", len(ids), t+1)
+	tr, err := newTrainer(e, m, ids, p)
+	if err != nil {
+		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(e.seed, 1))
-	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: p.lr, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1})
-	sched := optim.CosineSchedule{WarmupIters: min(20, p.steps/10), DecayIters: p.steps, MaxLR: p.lr, MinLR: p.lr / 10}
-	x, y := make([]int, 0, p.batch*t), make([]int, 0, p.batch*t)
-	losses := make([]float64, 0, p.steps)
-	for step := range p.steps {
+	return tr.run(ctx, p.steps)
+}
+
+// run trains n more steps and returns their losses.
+func (tr *trainer) run(ctx context.Context, n int) ([]float64, error) {
+	t, b := tr.m.Config.BlockSize, tr.p.batch
+	x, y := make([]int, 0, b*t), make([]int, 0, b*t)
+	losses := make([]float64, 0, n)
+	for range n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		x, y = x[:0], y[:0]
-		for range p.batch {
-			i := rng.IntN(len(ids) - t)
-			x = append(x, ids[i:i+t]...)
-			y = append(y, ids[i+1:i+1+t]...)
+		for range b {
+			i := tr.rng.IntN(len(tr.ids) - t)
+			x = append(x, tr.ids[i:i+t]...)
+			y = append(y, tr.ids[i+1:i+1+t]...)
 		}
-		loss, err := m.Loss(x, y, p.batch, t)
+		loss, err := tr.m.Loss(x, y, b, t)
 		if err != nil {
 			return nil, err
 		}
 		loss.Backward()
-		optim.ClipGradNorm(opt.Params(), 1)
-		opt.SetLR(sched.LR(step))
-		opt.Step()
-		opt.ZeroGrad()
+		optim.ClipGradNorm(tr.opt.Params(), 1)
+		tr.opt.SetLR(tr.sched.LR(tr.step))
+		tr.opt.Step()
+		tr.opt.ZeroGrad()
 		l := float64(loss.Item())
 		autograd.Release(loss)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("training diverged at step %d (loss %v)", step, l)
+			return nil, fmt.Errorf("training diverged at step %d (loss %v)", tr.step, l)
 		}
 		losses = append(losses, l)
-		if p.report > 0 && ((step+1)%p.report == 0 || step == 0) {
-			e.printf("  step %4d/%d: loss %.3f\n", step+1, p.steps, l)
+		tr.step++
+		if r := tr.p.report; r > 0 && (tr.step%r == 0 || tr.step == 1) {
+			tr.e.printf("  step %4d/%d: loss %.3f\n", tr.step, tr.p.steps, l)
 		}
 	}
 	return losses, nil
+}
+
+// sample generates from prompt with s and returns the prompt and the new text.
+func sample(ctx context.Context, m *model.GPT, tok tokenizer.Tokenizer, prompt string, s model.Sampling) (string, error) {
+	ids := tok.Encode(prompt)
+	if len(ids) == 0 {
+		return "", fmt.Errorf("the prompt %q has no character of the vocabulary", prompt)
+	}
+	out, err := m.GenerateAll(ctx, ids, s)
+	if err != nil {
+		return "", err
+	}
+	text, err := tok.Decode(out)
+	return prompt + text, err
 }
 
 // meanLoss is the model's average loss over every position of a text (one window of at most
