@@ -61,15 +61,17 @@ func guessLesson(ctx context.Context, e *env) error {
 		penalty smaller, so the right characters get more probability next time.`)
 	e.printf("The text (%s), %d characters, %d different:\n\n%s\n", source, len(ids), tok.VocabSize(), indent(text))
 
+	// A text that fits the context is one window, from its start: every step shows the model
+	// all of it, at the same positions, and it learns it by heart.
 	block := min(len(ids)-1, maxGuessBlock)
 	cfg := model.Config{VocabSize: tok.VocabSize(), BlockSize: block, NLayer: 2, NHead: 4, NEmbd: 64}
-	p := plan{steps: 250, batch: 1, lr: 3e-3, report: 50}
+	p := plan{steps: 150, batch: 1, lr: 3e-3, report: 25}
 	if len(ids)-1 > block {
 		p.batch = 8
 		e.printf("(The text is longer than %d characters: the model sees windows of %d and will not learn it all by heart.)\n\n", maxGuessBlock, block)
 	}
 	if e.tiny {
-		cfg.NEmbd, p.steps = 48, 150
+		cfg.NEmbd, p.steps = 48, 90
 	}
 	m, err := model.New(cfg, e.seed)
 	if err != nil {
@@ -108,6 +110,11 @@ func guessLesson(ctx context.Context, e *env) error {
 	}
 	e.para(`Now let it write: give it the start, take its most likely character, add it to the text,
 		and guess again. Having learnt the text, it recites it.`)
+	if !strings.HasPrefix(text, prompt) {
+		e.para(`(This start is not how the text begins. The model learnt the text at positions 0, 1, 2,
+			... from its beginning, so a start taken from the middle sits at positions it learnt other
+			characters at, and the recital may go astray: step 9 shows how a model tells positions apart.)`)
+	}
 	e.printf("completion: %s\n\n", prompt+completion)
 
 	if path := e.picture("guess-loss.png"); path != "" {

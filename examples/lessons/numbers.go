@@ -138,6 +138,32 @@ func (n *leafNet) accuracy(ss []specimen) float64 {
 	return float64(right) / float64(len(ss))
 }
 
+// train runs steps of gradient descent on the specimens (all of them at every step) and returns
+// the loss before each step and after the last (steps+1 values). report, when not nil, is called
+// with each of them.
+func (n *leafNet) train(ctx context.Context, data []specimen, steps int, report func(step int, loss float64)) ([]float64, error) {
+	x, y := batchOf(data)
+	opt := optim.NewSGD(n.params, optim.SGDConfig{LR: numbersLR})
+	losses := make([]float64, 0, steps+1)
+	for step := 0; ; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		_, scores := n.forward(x)
+		loss := autograd.CrossEntropy(scores, y, -1) // the leaf-or-flower guess's penalty (step 3)
+		losses = append(losses, float64(loss.Item()))
+		if report != nil {
+			report(step, losses[step])
+		}
+		if step == steps {
+			return losses, nil
+		}
+		loss.Backward() // the gradient of every weight
+		opt.Step()      // weight −= rate × gradient
+		opt.ZeroGrad()
+	}
+}
+
 // numbersLesson: a network only handles numbers.
 func numbersLesson(ctx context.Context, e *env) error {
 	e.para(`A neural network only handles numbers: numbers go in, it multiplies them by its weights and
@@ -197,25 +223,13 @@ func numbersLesson(ctx context.Context, e *env) error {
 		startW[k] = w.v.Value.At(w.i, w.j)
 	}
 	before := n.accuracy(data)
-	x, y := batchOf(data)
-	opt := optim.NewSGD(n.params, optim.SGDConfig{LR: numbersLR})
-	losses := make([]float64, 0, steps+1)
-	for step := 0; ; step++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		_, scores := n.forward(x)
-		loss := autograd.CrossEntropy(scores, y, -1)
-		losses = append(losses, float64(loss.Item()))
+	losses, err := n.train(ctx, data, steps, func(step int, loss float64) {
 		if step%(steps/6) == 0 {
-			e.printf("  after %3d steps: loss %.3f, %3.0f%% right\n", step, loss.Item(), 100*n.accuracy(data))
+			e.printf("  after %3d steps: loss %.3f, %3.0f%% right\n", step, loss, 100*n.accuracy(data))
 		}
-		if step == steps {
-			break
-		}
-		loss.Backward()
-		opt.Step()
-		opt.ZeroGrad()
+	})
+	if err != nil {
+		return err
 	}
 	e.printf("\nRight before training: %.0f%%; after: %.0f%%. Some weights, before → after:\n", 100*before, 100*n.accuracy(data))
 	for k, w := range watch {

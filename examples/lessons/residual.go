@@ -29,6 +29,7 @@ type deepNet struct {
 // deepSize sizes step 7's stacks.
 type deepSize struct {
 	layers, width, block, batch, steps int
+	lr                                 float32
 }
 
 // newDeepNet builds the stack with weights drawn from seed: two calls with the same seed get
@@ -76,7 +77,7 @@ func (d *deepNet) loss(x, y []int, b, t int) *autograd.Var {
 // trainDeep trains d on windows of ids and returns the loss of every step.
 func trainDeep(ctx context.Context, d *deepNet, ids []int, s deepSize, seed uint64) ([]float64, error) {
 	rng := rand.New(rand.NewPCG(seed, 8)) // both stacks see the same batches
-	opt := optim.NewAdamW(d.params, optim.AdamWConfig{LR: 2e-3, Betas: [2]float32{0.9, 0.99}})
+	opt := optim.NewAdamW(d.params, optim.AdamWConfig{LR: s.lr, Betas: [2]float32{0.9, 0.99}})
 	x, y := make([]int, 0, s.batch*s.block), make([]int, 0, s.batch*s.block)
 	var losses []float64
 	for range s.steps {
@@ -166,9 +167,9 @@ func residualLesson(ctx context.Context, e *env) error {
 		it through unchanged.`)
 	e.printf("Code: nn/attention.go (Block.Forward: x + attn(ln_1(x)), then x + mlp(ln_2(x))), nn/layers.go (LayerNorm, Dropout).\n\n")
 
-	s := deepSize{layers: 12, width: 32, block: 32, batch: 8, steps: 300}
+	s := deepSize{layers: 12, width: 32, block: 32, batch: 8, steps: 300, lr: 2e-3}
 	if e.tiny {
-		s.layers, s.width, s.block, s.steps = 8, 16, 16, 60
+		s = deepSize{layers: 8, width: 16, block: 16, batch: 8, steps: 60, lr: 1e-2}
 	}
 	e.para(fmt.Sprintf(`The same stack of %d blocks (%d wide), trained twice on Tiny Shakespeare for %d steps,
 		from the same starting weights on the same batches: first without the residual connections,

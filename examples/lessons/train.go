@@ -78,12 +78,12 @@ func (tr *trainer) run(ctx context.Context, n int) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
+		l := float64(loss.Item())
 		loss.Backward()
 		optim.ClipGradNorm(tr.opt.Params(), 1)
 		tr.opt.SetLR(tr.sched.LR(tr.step))
 		tr.opt.Step()
 		tr.opt.ZeroGrad()
-		l := float64(loss.Item())
 		autograd.Release(loss)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return nil, fmt.Errorf("training diverged at step %d (loss %v)", tr.step, l)
