@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/model"
 )
 
 // embeddingsLesson: each token becomes a vector, and training puts similar tokens close together.
@@ -23,15 +24,8 @@ func embeddingsLesson(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	table := cm.m.WTE.Weight.Value.Contiguous() // (V, C)
-	v, c := table.Dim(0), table.Dim(1)
-	vecs := make([][]float64, v)
-	for i := range vecs {
-		vecs[i] = make([]float64, c)
-		for j := range vecs[i] {
-			vecs[i][j] = float64(table.At(i, j))
-		}
-	}
+	vecs := tableRows(cm.m)
+	v, c := len(vecs), len(vecs[0])
 	a := cm.tok.Encode("a")[0]
 	e.printf("The vector of %q: %d numbers, the first eight: %s ...\n\n", "a", c, vector(toFloat32(vecs[a][:8])))
 
@@ -49,7 +43,16 @@ func embeddingsLesson(ctx context.Context, e *env) error {
 		}
 		e.printf("  %-2s → %s\n", show(ch), strings.Join(parts, ", "))
 	}
-	e.printf("\n")
+	// the same model before training: New with the same seed draws the same starting weights
+	fresh, err := model.New(cm.m.Config, e.seed)
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for _, n := range nearest(tableRows(fresh), a, 5) {
+		parts = append(parts, fmt.Sprintf("%s %.2f", show(cm.char(n.id)), n.sim))
+	}
+	e.printf("Before training, the vectors were random, and so were the neighbours:\n  a  → %s\n\n", strings.Join(parts, ", "))
 
 	e.para(fmt.Sprintf(`A vector of %d numbers cannot be drawn, but we can look at it from the best angle:
 		principal component analysis (PCA) finds the two directions in which the vectors differ most,
@@ -71,6 +74,19 @@ func embeddingsLesson(ctx context.Context, e *env) error {
 		e.drew(path, "every character's vector in 2-D")
 	}
 	return nil
+}
+
+// tableRows returns the rows of m's token embedding table (V, C), one vector per token.
+func tableRows(m *model.GPT) [][]float64 {
+	table := m.WTE.Weight.Value.Contiguous()
+	vecs := make([][]float64, table.Dim(0))
+	for i := range vecs {
+		vecs[i] = make([]float64, table.Dim(1))
+		for j := range vecs[i] {
+			vecs[i][j] = float64(table.At(i, j))
+		}
+	}
+	return vecs
 }
 
 // neighbour is a token and its cosine similarity to another.

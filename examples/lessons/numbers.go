@@ -235,7 +235,7 @@ func numbersLesson(ctx context.Context, e *env) error {
 	for k, w := range watch {
 		e.printf("  %-28s %6s → %6s\n", w.label, num(startW[k]), num(w.v.Value.At(w.i, w.j)))
 	}
-	e.printf("\n")
+	e.printf("\nThe yellow flower again, with the trained weights:\n")
 	showByHand(e, n, yellow)
 
 	if path := e.picture("numbers-loss.png"); path != "" {
