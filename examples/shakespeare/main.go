@@ -5,6 +5,7 @@
 //	go run ./examples/shakespeare -max-iters 5000 -out ckpt
 //	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
+//	go run ./examples/shakespeare -plot loss.png         # also draw the losses against the iteration
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
 //	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 2 -grad-accum 8 -lr 3e-5 -max-iters 200
 //	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
@@ -81,6 +82,7 @@ type options struct {
 	bpeVocab                int
 	cpuProfile              string
 	exportHF                string
+	plot                    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -120,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face GPT-2 directory (config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer gpt2")
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
+	fs.StringVar(&o.plot, "plot", "", "after training, draw the training and validation losses against the iteration into this PNG file")
 	fs.StringVar(&o.exportHF, "export-hf", "", "after training, also write the model to this directory as a Hugging Face GPT-2 (config.json + model.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -365,6 +368,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	pprof.StopCPUProfile()
 
+	if o.plot != "" {
+		if err := plotLosses(o.plot, tr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "drew the losses in %s\n", o.plot)
+	}
 	if o.exportHF != "" {
 		if err := model.SaveHF(m, o.exportHF); err != nil {
 			return err

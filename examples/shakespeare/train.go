@@ -41,6 +41,22 @@ type trainer struct {
 
 	iterTimes []time.Duration // one per iteration run, evaluation and saving excluded
 	lastLoss  float32
+
+	// for -plot: the loss of every iteration run and every evaluation, by iteration
+	iterLosses []iterLoss
+	evals      []evalAt
+}
+
+// iterLoss is the training loss of iteration it (counting from 1).
+type iterLoss struct {
+	it   int
+	loss float32
+}
+
+// evalAt is an evaluation after it iterations.
+type evalAt struct {
+	it int
+	losses
 }
 
 // losses are the mean losses over the evaluation batches of each split.
@@ -133,6 +149,7 @@ func (tr *trainer) run(ctx context.Context, start int) (losses, error) {
 				return losses{}, err
 			}
 			tr.log.linef("eval iter %d: train loss %.4f, val loss %.4f", it, l.Train, l.Val)
+			tr.evals = append(tr.evals, evalAt{it, l})
 			if tr.save != nil && it > start {
 				if err := tr.save(it); err != nil {
 					return losses{}, err
@@ -144,6 +161,7 @@ func (tr *trainer) run(ctx context.Context, start int) (losses, error) {
 			return losses{}, err
 		}
 		tr.iterTimes = append(tr.iterTimes, time.Since(t0))
+		tr.iterLosses = append(tr.iterLosses, iterLoss{it + 1, tr.lastLoss})
 		if done := it + 1; done%tr.cfg.LogInterval == 0 || done == tr.cfg.MaxIters {
 			tr.report(done, time.Since(began))
 		}
@@ -156,6 +174,7 @@ func (tr *trainer) run(ctx context.Context, start int) (losses, error) {
 			return losses{}, err
 		}
 		tr.log.linef("final eval after %d iterations: train loss %.4f, val loss %.4f", tr.cfg.MaxIters, final.Train, final.Val)
+		tr.evals = append(tr.evals, evalAt{tr.cfg.MaxIters, final})
 	}
 	if tr.save != nil && tr.cfg.MaxIters > start { // with nothing trained, the checkpoint is as it was
 		if err := tr.save(tr.cfg.MaxIters); err != nil {
