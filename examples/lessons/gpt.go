@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/internal/plots"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer"
@@ -14,7 +15,7 @@ import (
 // loadCheckpoint reads the checkpoint that examples/shakespeare saved in dir: the model and its
 // character vocabulary. It is the lessons' only use of checkpoints.
 func loadCheckpoint(dir string) (*model.GPT, *tokenizer.Char, error) {
-	ck, err := model.LoadCheckpoint(dir)
+	ck, err := checkpoint.Load(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -25,12 +26,12 @@ func loadCheckpoint(dir string) (*model.GPT, *tokenizer.Char, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("the checkpoint in %s: %w", dir, err)
 	}
-	if tok.VocabSize() != ck.Config.VocabSize {
-		return nil, nil, fmt.Errorf("the checkpoint in %s has %d characters for a model of %d tokens", dir, tok.VocabSize(), ck.Config.VocabSize)
-	}
-	m, err := ck.Model()
+	m, err := ck.GPT()
 	if err != nil {
 		return nil, nil, err
+	}
+	if tok.VocabSize() != m.Config.VocabSize {
+		return nil, nil, fmt.Errorf("the checkpoint in %s has %d characters for a model of %d tokens", dir, tok.VocabSize(), m.Config.VocabSize)
 	}
 	return m, tok, nil
 }

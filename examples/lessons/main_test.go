@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/goformer/goformer/checkpoint"
 	"image/png"
 	"io"
 	"math"
@@ -299,14 +300,14 @@ func TestGPTFromCheckpoint(t *testing.T) {
 	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), BlockSize: 16, NLayer: 1, NHead: 2, NEmbd: 16}, 1)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, model.SaveCheckpoint(dir, m, model.TrainState{Step: 7, Meta: map[string]string{"vocab": tok.Vocab(), "tokenizer": "char"}}))
+	require.NoError(t, checkpoint.Save(dir, m, checkpoint.State{Step: 7, Meta: map[string]string{"vocab": tok.Vocab(), "tokenizer": "char"}}))
 	out, _ := runTiny(t, "gpt", "-ckpt", dir)
 	assert.Contains(t, out, "Loaded the GPT that examples/shakespeare trained, from "+dir+": 1 layers, 2 heads, 16 wide, context 16")
 	assert.Contains(t, out, "Its loss on the first 320 characters of the validation text: 4.1")
 	assert.Contains(t, out, "----------\n")
 
 	bpe := t.TempDir()
-	require.NoError(t, model.SaveCheckpoint(bpe, m, model.TrainState{Meta: map[string]string{"vocab": "x", "tokenizer": "bpe"}}))
+	require.NoError(t, checkpoint.Save(bpe, m, checkpoint.State{Meta: map[string]string{"vocab": "x", "tokenizer": "bpe"}}))
 	_, _, err = loadCheckpoint(bpe)
 	assert.ErrorContains(t, err, "trained on bpe tokens")
 	_, _, err = loadCheckpoint(filepath.Join(dir, "missing"))
