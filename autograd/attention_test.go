@@ -44,14 +44,14 @@ func composedCrossAttention(q, k, v *Var, nh int, causal bool, pad []bool) *Var 
 	tk := k.Shape()[1]
 	hs := c / nh
 	heads := func(p *Var, t int) *Var { return Permute(Reshape(p, b, t, nh, hs), 0, 2, 1, 3) } // (B, NH, T, HS)
-	att := Scale(MatMulT(heads(q, tq), heads(k, tk)), float32(1/math.Sqrt(float64(hs))))    // (B, NH, Tq, Tk)
+	att := Scale(MatMulT(heads(q, tq), heads(k, tk)), float32(1/math.Sqrt(float64(hs))))       // (B, NH, Tq, Tk)
 	if causal {
 		att = CausalMask(att)
 	}
 	if pad != nil {
 		att = KeyPaddingMask(att, pad)
 	}
-	y := MatMul(Softmax(att), heads(v, tk))             // (B, NH, Tq, HS)
+	y := MatMul(Softmax(att), heads(v, tk))          // (B, NH, Tq, HS)
 	return Reshape(Permute(y, 0, 2, 1, 3), b, tq, c) // (B, Tq, C)
 }
 
