@@ -115,7 +115,7 @@ func Attend(q, k, v *autograd.Var, nHead int, mask AttnMask, drop Dropout) (y, w
 		att = autograd.KeyPaddingMask(att, mask.KeyPad)
 	}
 	weights = autograd.Softmax(att)
-	y = autograd.MatMul(drop.Forward(weights), heads(v, tk))                  // (B, NH, Tq, HS)
+	y = autograd.MatMul(drop.Forward(weights), heads(v, tk))                    // (B, NH, Tq, HS)
 	return autograd.Reshape(autograd.Permute(y, 0, 2, 1, 3), b, tq, c), weights // (B, Tq, C)
 }
 
