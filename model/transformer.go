@@ -8,6 +8,7 @@ import (
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/tensor"
 )
 
 // Transformer is the encoder–decoder of "Attention Is All You Need", computed as PyTorch's
@@ -196,6 +197,26 @@ func (m *Transformer) Loss(src, tgtIn, tgtOut []int, b int) (*autograd.Var, erro
 		return nil, err
 	}
 	return autograd.CrossEntropy(logits, tgtOut, m.Config.PadID), nil
+}
+
+// CrossAttention returns, for one source and one target input (BOS first, as Forward takes
+// them), the cross-attention weights of every decoder layer, each (NH, Tt, Ts): row t of head h
+// says how much target position t looked at each source position. It runs on a frozen view.
+func (m *Transformer) CrossAttention(src, tgt []int) ([]*tensor.Tensor, error) {
+	ts, tt, srcPad, tgtPad, err := m.checkBatch(src, tgt, 1)
+	if err != nil {
+		return nil, err
+	}
+	fm := m.Frozen()
+	mem := fm.encode(src, 1, ts, srcPad)
+	x := fm.embed(fm.TgtEmbed, tgt, 1, tt, 0)
+	var out []*tensor.Tensor
+	for _, l := range fm.Decoder {
+		var w *tensor.Tensor
+		x, w = l.ForwardCrossWeights(x, mem, tgtPad, srcPad)
+		out = append(out, w.Reshape(w.Shape()[1:]...))
+	}
+	return out, nil
 }
 
 // checkBatch validates a batch of B sources and B targets and returns their lengths and padding

@@ -386,3 +386,26 @@ func TestTransformerLossFallsUnderSGD(t *testing.T) {
 	}
 	assert.Less(t, last, first/2, "loss %v → %v", first, last)
 }
+
+func TestTransformerCrossAttention(t *testing.T) {
+	cfg := tinyTransformerConfig()
+	m, err := NewTransformer(cfg, 13)
+	require.NoError(t, err)
+	src := []int{3, 4, 5, 0, 0} // padded: the padding gets no attention
+	tgt := []int{1, 6, 7, 8}
+	ws, err := m.CrossAttention(src, tgt)
+	require.NoError(t, err)
+	require.Len(t, ws, cfg.NumDecoderLayers)
+	for _, w := range ws {
+		require.Equal(t, []int{cfg.NHead, len(tgt), len(src)}, w.Shape())
+		for h := range cfg.NHead {
+			for q := range tgt {
+				row := w.Index(0, h).Index(0, q).Values()
+				assert.InDelta(t, 1, row[0]+row[1]+row[2], 1e-5)
+				assert.Equal(t, []float32{0, 0}, row[3:], "padding")
+			}
+		}
+	}
+	_, err = m.CrossAttention([]int{3, 99}, tgt)
+	assert.ErrorContains(t, err, "source id 99")
+}

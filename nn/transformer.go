@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/tensor"
 )
 
 // The encoder and decoder layers of "Attention Is All You Need", as PyTorch's
@@ -166,9 +167,24 @@ func NewDecoderLayer(b *Builder, cfg LayerConfig) *DecoderLayer {
 // over mem (B, Ts, C), the encoder's output. tgtPad (B·Tt) and memPad (B·Ts) flag padding
 // positions (nil: none).
 func (l *DecoderLayer) Forward(x, mem *autograd.Var, tgtPad, memPad []bool) *autograd.Var {
+	return l.forward(x, mem, tgtPad, memPad, nil)
+}
+
+// ForwardCrossWeights is Forward that also returns the cross-attention's weights
+// (B, NH, Tt, Ts): how much each target position looks at each source position, per head.
+func (l *DecoderLayer) ForwardCrossWeights(x, mem *autograd.Var, tgtPad, memPad []bool) (*autograd.Var, *tensor.Tensor) {
+	var w *tensor.Tensor
+	y := l.forward(x, mem, tgtPad, memPad, &w)
+	return y, w
+}
+
+func (l *DecoderLayer) forward(x, mem *autograd.Var, tgtPad, memPad []bool, weights **tensor.Tensor) *autograd.Var {
 	self := AttnMask{Causal: true, KeyPad: tgtPad}
 	x = residual(x, l.Norm1, l.NormFirst, l.Drop1, func(h *autograd.Var) *autograd.Var { return l.SelfAttn.Forward(h, h, self) })
 	x = residual(x, l.Norm2, l.NormFirst, l.Drop2, func(h *autograd.Var) *autograd.Var {
+		if weights != nil {
+			*weights = l.CrossAttn.Weights(h, mem, AttnMask{KeyPad: memPad})
+		}
 		return l.CrossAttn.Forward(h, mem, AttnMask{KeyPad: memPad})
 	})
 	return residual(x, l.Norm3, l.NormFirst, l.Drop3, l.FF.Forward)
