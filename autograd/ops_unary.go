@@ -38,10 +38,7 @@ func Tanh(a *Var) *Var {
 // ReLU returns max(a, 0); the derivative is 1 where a > 0, else 0.
 func ReLU(a *Var) *Var {
 	return record("relu", tensor.ReLU(a.Value), []*Var{a}, func(out *Var) func() {
-		return func() {
-			pos := tensor.Where(out.Value, tensor.Scalar(1), tensor.Scalar(0)) // out ≠ 0 exactly where a > 0
-			a.accumulate(tensor.Mul(out.Grad, pos), true)
-		}
+		return func() { a.accumulate(tensor.ReLUBackward(out.Value, out.Grad), true) } // out > 0 exactly where a > 0
 	})
 }
 

@@ -30,5 +30,6 @@
 // config calls for) and reports a problem as an error, never a panic.
 //
 // Any model with named parameters and a dropout generator (Model) of a kind this package knows
-// can be saved; *model.GPT is one, rebuilt by Checkpoint.GPT.
+// can be saved; *model.GPT and *model.Transformer are, rebuilt by Checkpoint.GPT and
+// Checkpoint.Transformer.
 package checkpoint

@@ -22,7 +22,7 @@ import (
 
 // Checkpoint is a checkpoint read back by Load: validated and held in memory.
 type Checkpoint struct {
-	Kind string            // the kind of model: KindGPT
+	Kind string            // the kind of model: KindGPT or KindTransformer
 	Step int               // training iterations done
 	Meta map[string]string // as saved; nil if none
 

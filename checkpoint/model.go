@@ -9,8 +9,8 @@ import (
 	"github.com/goformer/goformer/nn"
 )
 
-// Model is a model a checkpoint can hold: *model.GPT is one. Each kind of model has its
-// constructor on Checkpoint (GPT), which builds it from the checkpoint's config and tensors.
+// Model is a model a checkpoint can hold: *model.GPT and *model.Transformer are. Each kind has its
+// constructor on Checkpoint (GPT, Transformer), which builds it from the checkpoint's config and tensors.
 type Model interface {
 	// Parameters returns the model's parameters, each named (Var.Name), in a fixed order.
 	Parameters() []*autograd.Var
@@ -35,7 +35,7 @@ type kind struct {
 	build func(stored json.RawMessage, values int64, src nn.Source) (Model, error)
 }
 
-var kinds = []kind{gptKind}
+var kinds = []kind{gptKind, transformerKind}
 
 // describe returns m's kind and config.
 func describe(m Model) (*kind, any, error) {

@@ -20,7 +20,19 @@ type Config struct {
 	// GELUTanh selects GPT-2's tanh approximation of GELU ("gelu_new") instead of the exact
 	// erf form (PyTorch's default, nanoGPT's).
 	GELUTanh bool
+	// Positions selects the position signal: "" or "learned" (GPT-2's wpe table, trained) or
+	// "sinusoidal" (the fixed table of "Attention Is All You Need", no parameters, no wpe).
+	// Hugging Face's GPT-2 layout holds only learned positions.
+	Positions string `json:",omitempty"`
 }
+
+// The values of Config.Positions.
+const (
+	PositionsLearned    = "learned"
+	PositionsSinusoidal = "sinusoidal"
+)
+
+func (c Config) sinusoidal() bool { return c.Positions == PositionsSinusoidal }
 
 // Validate reports the first thing wrong with c, if anything.
 func (c Config) Validate() error {
@@ -41,6 +53,9 @@ func (c Config) Validate() error {
 	}
 	if c.LayerNormEps < 0 || c.LayerNormEps != c.LayerNormEps {
 		errs = append(errs, fmt.Errorf("LayerNormEps must be >= 0, got %v", c.LayerNormEps))
+	}
+	if c.Positions != "" && c.Positions != PositionsLearned && c.Positions != PositionsSinusoidal {
+		errs = append(errs, fmt.Errorf("Positions must be %q or %q, got %q", PositionsLearned, PositionsSinusoidal, c.Positions))
 	}
 	if len(errs) == 0 {
 		if n := paramCount(c); n > maxParams {

@@ -28,6 +28,11 @@
 //   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or
 //     pytorch_model.bin); CropBlockSize and SetDropout adapt a loaded model for fine-tuning.
 //
+// The package also holds the encoder–decoder of "Attention Is All You Need" (Transformer,
+// transformer*.go), computed as PyTorch's nn.Transformer computes it and named as its state dict
+// names it: NewTransformer, Loss over padded batches, Translate (greedy or beam search, cached
+// keys and values), LoadTransformer and SaveTransformer for PyTorch-layout directories.
+//
 // Input that comes from outside (configs, token ids, sequence lengths, files) is checked and
 // reported as an error, never a panic.
 package model

@@ -94,7 +94,7 @@ func ExampleSaveHF() {
 	// Output:
 	// config.json
 	// model.safetensors
-	// {VocabSize:11 BlockSize:8 NLayer:2 NHead:2 NEmbd:8 Dropout:0 NoBias:false LayerNormEps:1e-05 GELUTanh:true}
+	// {VocabSize:11 BlockSize:8 NLayer:2 NHead:2 NEmbd:8 Dropout:0 NoBias:false LayerNormEps:1e-05 GELUTanh:true Positions:}
 }
 
 // LoadHF reports what is wrong with a directory instead of panicking.

@@ -15,9 +15,10 @@ import (
 // Frozen and the layouts of files all derive from that description.
 type GPT struct {
 	Config Config
-	WTE    *nn.Embedding // token embedding (V, C), also the output head (tied)
-	WPE    *nn.Embedding // position embedding (BlockSize, C)
-	Drop   nn.Dropout    // on the sum of the embeddings
+	WTE    *nn.Embedding  // token embedding (V, C), also the output head (tied)
+	WPE    *nn.Embedding  // position embedding (BlockSize, C); nil with sinusoidal positions
+	PE     *nn.Sinusoidal // the fixed positional encoding, with Config.Positions "sinusoidal"
+	Drop   nn.Dropout     // on the sum of the embeddings
 	H      []*nn.Block
 	LnF    *nn.LayerNorm
 
@@ -52,7 +53,12 @@ func (m *GPT) trunkWatched(ids []int, b, t, pos0 int, caches []*nn.KVCache, watc
 		pos[i] = pos0 + i
 	}
 	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	wpe := m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
+	var wpe *autograd.Var
+	if m.PE != nil {
+		wpe = m.PE.Forward(pos0, t) // (1, T, C), a constant
+	} else {
+		wpe = m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
+	}
 	x := m.Drop.Forward(autograd.Add(tok, wpe))
 	for i, blk := range m.H {
 		var c *nn.KVCache
@@ -79,9 +85,13 @@ func build(cfg Config, b *nn.Builder) *GPT {
 	m := &GPT{
 		Config: cfg,
 		WTE:    nn.NewEmbedding(b.Sub("wte"), cfg.VocabSize, cfg.NEmbd, std),
-		WPE:    nn.NewEmbedding(b.Sub("wpe"), cfg.BlockSize, cfg.NEmbd, std),
-		Drop:   b.Dropout(cfg.Dropout),
 	}
+	if cfg.sinusoidal() {
+		m.PE = nn.NewSinusoidal(cfg.BlockSize, cfg.NEmbd)
+	} else {
+		m.WPE = nn.NewEmbedding(b.Sub("wpe"), cfg.BlockSize, cfg.NEmbd, std)
+	}
+	m.Drop = b.Dropout(cfg.Dropout)
 	bc := nn.BlockConfig{
 		NEmbd: cfg.NEmbd, NHead: cfg.NHead, NLayer: cfg.NLayer, Bias: !cfg.NoBias,
 		Dropout: cfg.Dropout, LayerNormEps: cfg.layerNormEps(), GELUTanh: cfg.GELUTanh,

@@ -449,6 +449,9 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
+	if m.Config.sinusoidal() {
+		return errors.New("model: SaveHF: GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
+	}
 	tensors, err := hfTensors(m)
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)

@@ -1,5 +1,8 @@
 // Package nn provides the layers a GPT is made of, as plain structs of *autograd.Var parameters:
-// Linear, Embedding, LayerNorm, GELU, Dropout, CausalSelfAttention, MLP and Block.
+// Linear, Embedding, LayerNorm, GELU, Dropout, CausalSelfAttention, MLP and Block; and those of
+// the encoder–decoder Transformer, with PyTorch's names and layouts: MultiheadAttention (self- and
+// cross-attention, causal and key-padding masks, decoding caches), EncoderLayer and DecoderLayer
+// (post-LN or pre-LN, ReLU or GELU), and the sinusoidal positional encoding (Sinusoidal).
 //
 // Shapes use llm.c's legend: B batch, T time (sequence position), C channels (embedding width),
 // V vocabulary, NH heads, HS head size (C / NH).

@@ -1,0 +1,66 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/tensor"
+)
+
+// Positions: a transformer's attention does not see the order of its inputs, so each position's
+// vector gets a position signal added. GPT-2 learns one vector per position (an Embedding over
+// positions); "Attention Is All You Need" uses a fixed table of sines and cosines of geometrically
+// spaced frequencies, which has no parameters and lets attention find relative offsets as linear
+// functions of the table.
+
+// Sinusoidal is the paper's positional encoding: a constant table (MaxLen, C) with
+// PE[p, 2i] = sin(p·wᵢ) and PE[p, 2i+1] = cos(p·wᵢ), wᵢ = 10000^(−2i/C).
+type Sinusoidal struct {
+	Table *tensor.Tensor // (MaxLen, C); shared, never written
+}
+
+// NewSinusoidal returns the encoding of positions 0 .. maxLen−1 over dim channels.
+func NewSinusoidal(maxLen, dim int) *Sinusoidal {
+	return &Sinusoidal{Table: SinusoidalTable(maxLen, dim)}
+}
+
+// Forward returns the encodings of positions pos0 .. pos0+t−1 as a constant (1, T, C), to add
+// (broadcast over the batch) to token embeddings (B, T, C).
+func (s *Sinusoidal) Forward(pos0, t int) *autograd.Var {
+	if pos0 < 0 || pos0+t > s.Table.Dim(0) {
+		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.Table.Dim(0)))
+	}
+	return autograd.Const(s.Table.Narrow(0, pos0, t).Unsqueeze(0))
+}
+
+var sinusoidalTables sync.Map // [2]int{maxLen, dim} → *tensor.Tensor
+
+// SinusoidalTable returns the (maxLen, dim) table of the paper's positional encoding, computed
+// with PyTorch's float32 steps (the usual div_term recipe), so that it matches a table built by
+// torch to the last bit or two. Tables are computed once per size and shared: do not modify one.
+func SinusoidalTable(maxLen, dim int) *tensor.Tensor {
+	if maxLen <= 0 || dim <= 0 {
+		panic(fmt.Sprintf("nn.SinusoidalTable: want positive sizes, got %d × %d", maxLen, dim))
+	}
+	key := [2]int{maxLen, dim}
+	if t, ok := sinusoidalTables.Load(key); ok {
+		return t.(*tensor.Tensor)
+	}
+	// div_term = exp(arange(0, dim, 2) · (−ln 10000 / dim)), all in float32
+	step := float32(-math.Log(10000) / float64(dim))
+	pe := make([]float32, maxLen*dim)
+	for i := 0; i < dim; i += 2 {
+		w := float32(math.Exp(float64(float32(i) * step)))
+		for p := range maxLen {
+			arg := float64(float32(p) * w)
+			pe[p*dim+i] = float32(math.Sin(arg))
+			if i+1 < dim {
+				pe[p*dim+i+1] = float32(math.Cos(arg))
+			}
+		}
+	}
+	t, _ := sinusoidalTables.LoadOrStore(key, tensor.FromSlice(pe, maxLen, dim))
+	return t.(*tensor.Tensor)
+}
