@@ -32,9 +32,11 @@ func saveCheckpoint(dir string, m *model.GPT, opt *optim.AdamW, step int, voc *v
 	meta["data"] = data
 	meta["rng"] = "pcg"
 	meta["saved_by"] = "examples/explore"
-	return model.SaveCheckpoint(dir, m, model.TrainState{
-		Step: step, Optimizer: opt, RNGs: map[string]model.RNGState{"data": batches}, Meta: meta,
-	})
+	st := model.TrainState{Step: step, Optimizer: opt, Meta: meta}
+	if batches != nil {
+		st.RNGs = map[string]model.RNGState{"data": batches}
+	}
+	return model.SaveCheckpoint(dir, m, st)
 }
 
 // loadCheckpoint reads a checkpoint that examples/shakespeare or the explorer saved: the model

@@ -26,7 +26,10 @@ func newTestServer(t testing.TB, opt options) (*server, *httptest.Server) {
 		opt.snapshotEvery = 20 * time.Millisecond
 	}
 	if opt.sampleEvery == 0 {
-		opt.sampleEvery = 100 * time.Millisecond
+		opt.sampleEvery = 200 * time.Millisecond
+	}
+	if opt.sampleTokens == 0 {
+		opt.sampleTokens = 40
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := newServer(ctx, opt)

@@ -56,6 +56,8 @@ type options struct {
 	// How often the trainer publishes a snapshot for the Run view, and how often a sample is
 	// written from the latest one.
 	snapshotEvery, sampleEvery time.Duration
+	// Tokens in each sample (default 160).
+	sampleTokens int
 }
 
 // server is the explorer's HTTP server: the page, its JSON endpoints and the training run.
@@ -81,6 +83,9 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 	}
 	if opt.sampleEvery == 0 {
 		opt.sampleEvery = 2 * time.Second
+	}
+	if opt.sampleTokens == 0 {
+		opt.sampleTokens = 160
 	}
 	if opt.queueTimeout == 0 {
 		opt.queueTimeout = 10 * time.Second

@@ -120,9 +120,11 @@ func vocabFromMeta(ctx context.Context, meta map[string]string, readFile func(st
 // encode returns the ids of text. A char vocabulary has no id for a character it never saw:
 // those characters are left out, and returned in skipped (each once) so the page can say so.
 func (v *vocab) encode(text string) (ids []int, skipped []string) {
-	if v.kind != "char" {
-		return v.tok.Encode(text), nil
+	ids = v.tok.Encode(text)
+	if v.kind != "char" || len(ids) == utf8.RuneCountInString(text) {
+		return ids, nil
 	}
+	ids = ids[:0]
 	seen := map[rune]bool{}
 	for _, r := range text {
 		got := v.tok.Encode(string(r))

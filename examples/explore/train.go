@@ -45,15 +45,14 @@ func presets() map[string]trainConfig {
 
 // Bounds on a run's size, so that one request cannot take the machine's memory or days of CPU.
 const (
-	maxLayers    = 8
-	maxHeads     = 16
-	maxEmbd      = 512
-	maxBlock     = 256
-	maxBatch     = 64
-	maxIters     = 100000
-	maxBPEVocab  = 4096
-	evalBatches  = 8
-	sampleTokens = 160
+	maxLayers   = 8
+	maxHeads    = 16
+	maxEmbd     = 512
+	maxBlock    = 256
+	maxBatch    = 64
+	maxIters    = 100000
+	maxBPEVocab = 4096
+	evalBatches = 8
 )
 
 // withDefaults fills c's zero fields from its text's preset and checks every field.
@@ -106,9 +105,11 @@ func (c trainConfig) withDefaults() (trainConfig, error) {
 	if c.Tokenizer == "bpe" {
 		inRange("bpe_vocab", c.BPEVocab, 256, maxBPEVocab)
 	}
+	if len(c.CustomText) > maxCustomText {
+		return c, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("custom_text is %d bytes; the limit is %d", len(c.CustomText), maxCustomText)}
+	}
 	if c.Text == "custom" {
 		check(c.CustomText != "", "custom_text is empty: paste a text to train on")
-		check(len(c.CustomText) <= maxCustomText, "custom_text is %d bytes; the limit is %d", len(c.CustomText), maxCustomText)
 	} else {
 		check(c.CustomText == "", "custom_text is only for text \"custom\"")
 	}
@@ -549,7 +550,7 @@ func (r *trainRun) sampler(ctx context.Context) {
 		}
 		last = s.version
 		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ids, err := s.m.GenerateAll(gctx, prompt, model.Sampling{MaxNew: sampleTokens, Temperature: 0.8, TopK: 40, Seed: 1})
+		ids, err := s.m.GenerateAll(gctx, prompt, model.Sampling{MaxNew: r.mgr.srv.opt.sampleTokens, Temperature: 0.8, TopK: 40, Seed: 1})
 		cancel()
 		if err != nil && len(ids) == 0 {
 			continue
