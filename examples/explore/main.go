@@ -15,8 +15,25 @@
 // nothing.
 //
 // The page is plain HTML, CSS and JavaScript embedded in the program: it needs no network.
-// The server listens on 127.0.0.1 unless -addr says otherwise, and its JSON endpoints (/api/...)
-// are documented in server.go.
+// The server listens on 127.0.0.1 unless -addr says otherwise. Its JSON endpoints, which are all
+// the page uses (POST bodies are JSON objects; GET takes the same fields as query parameters):
+//
+//	GET  /api/models                    the models, the request limits, the training presets
+//	GET|POST /api/run                   {model, text | ids, temperature, top_k}: tokens, next-token
+//	                                    bars, attention maps, embedding coordinates
+//	GET|POST /api/next                  {model, ids, temperature, top_k}: the bars alone (sliders)
+//	GET|POST /api/generate              {model, text | ids, temperature, top_k, seed}: one sampled
+//	                                    token appended, and the run of the longer sequence
+//	GET  /api/embeddings?model=NAME     the tokens on the plane of wte's two principal components
+//	GET  /api/train                     the training status, with the whole loss curve
+//	POST /api/train/start               {text, custom_text, tokenizer, n_layer, ...}: a new run
+//	POST /api/train/stop|resume|save    act on the run between two steps
+//	GET  /api/train/events              server-sent events: the status, then what changes
+//
+// A bad request (malformed JSON, a text over 4000 bytes, an unknown model, a negative top-k, a
+// temperature that is not a number in [0, 10], ids outside the vocabulary, ...) gets a 4xx and
+// {"error": "..."} saying what was wrong. Model computations share as many slots as there are
+// cores, and a request that cannot get one within 10 s gets a 503.
 package main
 
 import (

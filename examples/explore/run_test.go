@@ -183,7 +183,10 @@ func TestReshape(t *testing.T) {
 // comes about as often as its bar says.
 func TestGenerateFollowsTheBars(t *testing.T) {
 	srv, _ := newTestServer(t, options{})
-	s := srv.train.entry.cur.Load()
+	voc := charVocab(shakespeare)
+	m, err := model.New(model.Config{VocabSize: voc.size(), BlockSize: 16, NLayer: 1, NHead: 2, NEmbd: 16}, 4)
+	require.NoError(t, err)
+	s := newServed(m.Frozen(), voc, 0, "tiny")
 	ids, _ := s.voc.encode("To be, or not")
 	probs, err := srv.nextProbs(context.Background(), &resolved{s: s, ids: ids})
 	require.NoError(t, err)

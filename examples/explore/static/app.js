@@ -585,6 +585,7 @@ function fillPreset(name) {
   for (const f of fieldNames) $('t-' + f).value = p[f];
   $('custom-text').hidden = name !== 'custom';
   $('bpe-field').hidden = p.tokenizer !== 'bpe';
+  if (!state.train || !state.train.run) drawLoss();
 }
 
 function trainConfig() {
@@ -613,24 +614,32 @@ function setTrainMessage(msg, bad) {
   m.classList.toggle('bad', !!bad);
 }
 
-// mergeTrain folds a status (whole, or the changes of an event) into state.train.
+// mergeTrain folds a status into state.train: whole (an answer to a request) or a piece of the
+// event stream, whose losses start at loss_from. The stream is the source of the curve: a whole
+// status that is older than what the stream already gave does not shorten it, and a piece that
+// leaves a gap makes the page fetch the whole status again.
 function mergeTrain(st, whole) {
   const prev = state.train;
-  if (!prev || prev.run !== st.run || whole || st.loss_from === 0) {
-    state.train = { ...st, loss: (st.loss || []).slice(), evals: (st.evals || []).slice() };
-    if (st.loss_from > 0 || st.evals_from > 0) { // changes of a run we have not seen whole
+  const same = !!prev && prev.run === st.run;
+  let loss, evals;
+  if (whole) {
+    const older = same && prev.loss.length > (st.loss || []).length;
+    loss = older ? prev.loss : (st.loss || []).slice();
+    evals = older ? prev.evals : (st.evals || []).slice();
+  } else {
+    loss = same ? prev.loss : [];
+    evals = same ? prev.evals : [];
+    if (st.loss_from > loss.length || st.evals_from > evals.length) {
       fetchTrain();
       return;
     }
-  } else {
-    const loss = prev.loss, evals = prev.evals;
-    loss.length = Math.min(loss.length, st.loss_from);
+    loss.length = st.loss_from;
     for (const x of st.loss || []) loss.push(x);
-    evals.length = Math.min(evals.length, st.evals_from);
+    evals.length = st.evals_from;
     for (const x of st.evals || []) evals.push(x);
-    state.train = { ...st, loss, evals };
   }
-  if (prev && prev.run !== st.run && state.model === 'trained') {
+  state.train = { ...st, loss, evals };
+  if (prev && !same && state.model === 'trained') {
     loadModels('trained').then(() => { if (!state.run || state.run.model === 'trained') runText(); });
   }
   const t = state.train;
@@ -684,7 +693,8 @@ function drawLoss() {
   c.dataset.evals = String(evals.length);
   const ml = 44, mr = 10, mt = 22, mb = 30;
   const pw = w - ml - mr, ph = h - mt - mb;
-  const maxX = Math.max(1, t && t.max_iters ? t.max_iters : 1);
+  // before any run, the axis spans the iterations the form would run
+  const maxX = Math.max(1, t && t.run ? t.max_iters : parseInt($('t-max_iters').value, 10) || 1);
   const vals = loss.concat(evals.map((e) => e.train), evals.map((e) => e.val)).filter(Number.isFinite);
   let y0 = vals.length ? Math.min(...vals) : 0, y1 = vals.length ? Math.max(...vals) : 5;
   if (y1 - y0 < 0.1) { y0 -= 0.05; y1 += 0.05; }
@@ -707,7 +717,7 @@ function drawLoss() {
   }
   g.textAlign = 'center';
   g.textBaseline = 'top';
-  const xs = niceStep(maxX, Math.max(2, Math.floor(pw / 80)));
+  const xs = Math.max(1, niceStep(maxX, Math.max(2, Math.floor(pw / 80))));
   for (let x = 0; x <= maxX + 1e-9; x += xs) {
     g.beginPath(); g.moveTo(Math.round(px(x)) + 0.5, mt + ph); g.lineTo(Math.round(px(x)) + 0.5, mt + ph + 4); g.stroke();
     g.fillText(String(Math.round(x)), px(x), mt + ph + 6);
@@ -838,6 +848,7 @@ async function main() {
   $('tokens').addEventListener('pointerout', (e) => { if (e.target.closest('.tok')) tip.hide(); });
   document.querySelectorAll('input[name=text]').forEach((r) => r.addEventListener('change', () => fillPreset(chosenText())));
   $('t-tokenizer').addEventListener('change', () => { $('bpe-field').hidden = $('t-tokenizer').value !== 'bpe'; });
+  $('t-max_iters').addEventListener('input', () => { if (!state.train || !state.train.run) drawLoss(); });
   $('train-form').addEventListener('submit', (e) => { e.preventDefault(); trainAction('/api/train/start', trainConfig()); });
   $('stop').addEventListener('click', () => trainAction('/api/train/stop'));
   $('resume').addEventListener('click', () => trainAction('/api/train/resume'));
