@@ -358,6 +358,7 @@ func TestStaticFiles(t *testing.T) {
 		"/?text=hello":       "/static/app.js",
 		"/static/app.js":     "EventSource",
 		"/static/style.css":  "--accent",
+		"/static/charts.js":  "drawLossChart",
 		"/static/index.html": "<!doctype html>",
 	} {
 		resp, err := ts.Client().Get(ts.URL + path)
