@@ -357,7 +357,7 @@ func reshape(voc *vocab, probs []float32, temp float64, topK int) nextInfo {
 func topChoices(voc *vocab, probs []float32, n int) []choice {
 	var out []choice
 	for _, id := range rankByProb(probs, n) {
-		out = append(out, choice{ID: id, Text: voc.piece(id), P: round4(float64(probs[id]))})
+		out = append(out, choice{ID: id, Text: voc.piece(id), P: float64(probs[id])})
 	}
 	return out
 }
