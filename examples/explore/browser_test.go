@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// -docs also writes the screenshots to docs/ for the README:
+//
+//	go test ./examples/explore -run Browser -docs
+var writeDocs = flag.Bool("docs", false, "also write the browser test's screenshots to docs/")
+
+// chromium finds a Chromium to drive: $GOFORMER_CHROMIUM, else Debian's chromium (apt-get
+// install chromium) or another of the usual names on the PATH.
+func chromium() string {
+	if p := os.Getenv("GOFORMER_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a headless Chromium for the test, with the flags it needs to run as root in a
+// container and to stay off the network, and a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromium()
+	if exe == "" {
+		if os.Getenv("GOFORMER_REQUIRE_BROWSER") != "" { // CI: a skip would hide the missing install
+			t.Fatal("no Chromium found, and GOFORMER_REQUIRE_BROWSER is set: apt-get install chromium")
+		}
+		t.Skip("no Chromium found: install it (apt-get install chromium) or set GOFORMER_CHROMIUM to run the browser test")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("font-render-hinting", "none"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// shotDir is where the screenshots go: $GOFORMER_EXPLORE_SHOTS, else a folder under the system's
+// temporary directory that the next run overwrites (its path is logged).
+func shotDir(t *testing.T) string {
+	dir := os.Getenv("GOFORMER_EXPLORE_SHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "goformer-explore-shots")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+func saveShot(t *testing.T, png []byte, name string) {
+	t.Helper()
+	require.Greater(t, len(png), 1000, "screenshot %s is empty", name)
+	p := filepath.Join(shotDir(t), name)
+	require.NoError(t, os.WriteFile(p, png, 0o644))
+	t.Logf("screenshot: %s", p)
+	if *writeDocs {
+		docs := filepath.Join("..", "..", "docs", name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(docs), 0o755))
+		require.NoError(t, os.WriteFile(docs, png, 0o644))
+		t.Logf("screenshot: %s", docs)
+	}
+}
+
+// TestBrowser drives the page in a real headless Chromium: a shared link runs at once (tokens,
+// bars, heat map and embedding map appear), the temperature slider reshapes the bars, hovering
+// the heat map names the two tokens and the weight, a generated token is appended, and a
+// training run started from the page grows the loss curve. It takes screenshots at 1280×800
+// and at phone width, and checks that the phone layout does not overflow sideways.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is skipped in -short mode")
+	}
+	ctx := browser(t)
+	_, ts := newTestServer(t, options{snapshotEvery: 100 * time.Millisecond, sampleEvery: 300 * time.Millisecond})
+
+	var mu sync.Mutex
+	var jsErrors []string
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			jsErrors = append(jsErrors, (&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
+			mu.Unlock()
+		}
+	}))
+	checkNoJSErrors := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, jsErrors, "JavaScript exceptions on the page")
+	}
+	// each step has its own deadline, so a stuck page fails fast with the step's name
+	step := func(name string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		require.NoError(t, chromedp.Do(sctx, actions...), "step %q", name)
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+		require.NoError(t, err, "evaluating %s", expr)
+		return v
+	}
+	poll := func(name, expr string, timeout time.Duration) {
+		t.Helper()
+		step(name, timeout+5*time.Second, chromedp.Steps(func(c context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))(c, tg)
+			return chromedp.Void{}, err
+		}))
+	}
+	barsNow := `[...document.querySelectorAll('#bars .bar-row')].map(r => r.dataset.p).join(',')`
+
+	// 1. A shared link fills the box and runs at once.
+	text := "Humpty Dumpty sat on a wall"
+	start := time.Now()
+	// the first navigation starts the browser: no step deadline around it
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(ts.URL+"/?text="+url.QueryEscape(text))))
+	poll("tokens, bars, heat map and embeddings render", `document.querySelectorAll('#tokens .tok').length > 0 && document.querySelectorAll('#bars .bar-row').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, 20*time.Second)
+	t.Logf("page rendered %v after the browser was asked to open it", time.Since(start).Round(time.Millisecond))
+	assert.Equal(t, text, eval(`document.getElementById('text').value`), "the link's text fills the box")
+	assert.Equal(t, fmt.Sprint(len(text)), eval(`String(document.querySelectorAll('#tokens .tok').length)`), "one chip per character")
+	assert.Equal(t, "H", eval(`document.querySelector('#tokens .tok .piece').textContent`))
+	assert.Equal(t, "16", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (4×4)")
+
+	// 2. The temperature slider reshapes the bars.
+	before := eval(barsNow)
+	require.NotEmpty(t, before)
+	eval(`(() => { const s = document.getElementById('temperature'); s.value = '0.3'; s.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
+	poll("bars change with the temperature", barsNow+` !== `+jsString(before), 10*time.Second)
+	after := eval(barsNow)
+	assert.NotEqual(t, before, after)
+	assert.Equal(t, "0.30", eval(`document.getElementById('temperature-out').textContent`))
+	// a colder distribution is more peaked: the top bar grows
+	assert.Greater(t, firstFloat(after), firstFloat(before), "temperature 0.3 sharpens the top bar: before %s, after %s", before, after)
+
+	// 3. Hovering a heat-map cell names the two tokens and the weight.
+	box := eval(`(() => { const r = document.getElementById('heat').getBoundingClientRect(); return r.left + ',' + r.top + ',' + r.width + ',' + r.height; })()`)
+	var hx, hy, hw, hh float64
+	_, err := fmt.Sscanf(box, "%g,%g,%g,%g", &hx, &hy, &hw, &hh)
+	require.NoError(t, err)
+	step("hover the heat map", 5*time.Second, chromedp.MouseEvent("mouseMoved", hx+hw*0.5, hy+hh*0.8))
+	poll("the tooltip shows a weight", `!document.getElementById('tip').hidden && document.getElementById('tip').textContent.includes('weight')`, 5*time.Second)
+	step("leave the heat map", 5*time.Second, chromedp.MouseEvent("mouseMoved", 2, 2))
+
+	// 4. Generate one token: the text grows by one character, the view follows.
+	step("generate one token", 5*time.Second, chromedp.Click("#generate"))
+	poll("the text grows by one token", fmt.Sprintf(`document.getElementById('text').value.length === %d && document.querySelectorAll('#tokens .tok').length === %d`, len(text)+1, len(text)+1), 10*time.Second)
+	assert.Contains(t, eval(`document.getElementById('gen-info').textContent`), "sampled")
+
+	// 5. Train: the Humpty Dumpty preset, a short run; the loss curve gains points.
+	step("open the Train tab", 5*time.Second, chromedp.Click("#tab-train"), chromedp.Click(`input[name=text][value=humpty]`))
+	iters := 300
+	if raceEnabled { // a smaller, shorter run: under the race detector a step is ~100× slower
+		iters = 30
+		eval(`(() => { document.getElementById('t-n_layer').value = '1'; document.getElementById('t-n_embd').value = '16'; document.getElementById('t-eval_interval').value = '5'; return ''; })()`)
+	}
+	eval(fmt.Sprintf(`(() => { document.getElementById('t-max_iters').value = '%d'; return ''; })()`, iters))
+	step("start training", 5*time.Second, chromedp.Click("#start"))
+	poll("the loss curve gains points", `+document.getElementById('loss').dataset.points >= 10 && +document.getElementById('loss').dataset.evals >= 2`, 30*time.Second)
+	poll("the run finishes", `document.getElementById('train-status').textContent.includes('finished')`, 60*time.Second)
+	poll("a sample appears", `document.getElementById('sample-meta').textContent.includes('step')`, 10*time.Second)
+	assert.Equal(t, fmt.Sprint(iters), eval(`document.getElementById('loss').dataset.points`), "one point per iteration")
+	png := capture(t, ctx)
+	saveShot(t, png, "explore-train.png")
+
+	// 6. Back on the Run tab, the trained model reads the rhyme.
+	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
+	eval(`(() => { const s = document.getElementById('temperature'); s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
+	eval(`(() => { const t = document.getElementById('text'); t.value = 'Humpty Dumpty sat on a wall,\nHumpty Dumpty '; t.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
+	poll("the run uses the trained model", fmt.Sprintf(`document.getElementById('model-info').textContent.includes('step %d') &&`, iters)+` document.querySelectorAll('#tokens .tok').length === 43`, 10*time.Second)
+	poll("the embedding map follows", `document.getElementById('emb').dataset.rendered !== '' && !!window.getComputedStyle(document.getElementById('emb')).width`, 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // the embedding request of the new model
+	saveShot(t, capture(t, ctx), "explore.png")
+
+	// 7. At phone width nothing overflows sideways, and the page still renders.
+	step("phone width", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload())
+	poll("the phone page renders", `document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, "true", eval(`String(document.documentElement.scrollWidth <= window.innerWidth)`),
+		"the page is wider than the phone: scrollWidth %s, innerWidth %s", eval(`String(document.documentElement.scrollWidth)`), eval(`String(window.innerWidth)`))
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	full, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	saveShot(t, full, "explore-phone.png")
+	checkNoJSErrors()
+}
+
+// capture takes a PNG of the viewport.
+func capture(t *testing.T, ctx context.Context) []byte {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	return png
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
+	return "'" + r.Replace(s) + "'"
+}
+
+func firstFloat(csv string) float64 {
+	var f float64
+	fmt.Sscanf(strings.Split(csv, ",")[0], "%g", &f)
+	return f
+}

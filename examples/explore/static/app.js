@@ -1,0 +1,756 @@
+// goformer explore: the page. Plain JavaScript, no libraries; every picture is a canvas drawn here.
+import { setupCanvas, heat, drawLossChart } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  models: [],
+  limits: {},
+  presets: {},
+  model: '',
+  ids: null,        // exact ids after "generate one token"; null while the text box is the source
+  run: null,        // the last /api/run response
+  layer: 0,
+  head: 0,
+  att: null,        // decoded attention weights of run.attention[0]
+  emb: null,        // the last /api/embeddings response
+  train: null,      // the training status, merged from the event stream
+  hover: null,      // [row, col] under the pointer on the heat map
+  lastFollow: 0,
+};
+
+// ---------- requests ----------
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  };
+  const r = await fetch(path, init);
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (!r.ok) throw new Error((data && data.error) || `${r.status} ${r.statusText}`);
+  return data;
+}
+
+// latest returns a wrapper that lets only the newest call's result through: answers to older
+// calls that arrive late are dropped.
+function latest(fn) {
+  let n = 0;
+  return async (...args) => {
+    const mine = ++n;
+    const out = await fn(...args);
+    return mine === n ? out : undefined;
+  };
+}
+
+// ---------- small helpers ----------
+
+function show(text) {
+  // spaces, tabs and newlines made visible, so token boundaries can be seen
+  const frag = document.createDocumentFragment();
+  let plain = '';
+  const flush = () => { if (plain) { frag.append(plain); plain = ''; } };
+  for (const ch of text) {
+    const sym = ch === ' ' ? '·' : ch === '\n' ? '↵' : ch === '\t' ? '→' : ch === '\r' ? '␍' : null;
+    if (sym) {
+      flush();
+      const s = document.createElement('span');
+      s.className = 'ws';
+      s.textContent = sym;
+      frag.append(s);
+    } else {
+      plain += ch;
+    }
+  }
+  flush();
+  return frag;
+}
+
+function showText(text) {
+  return text.replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '→');
+}
+
+function pct(p) {
+  if (p >= 0.995) return (p * 100).toFixed(0) + '%';
+  if (p >= 0.1) return (p * 100).toFixed(1) + '%';
+  if (p >= 0.001) return (p * 100).toFixed(2) + '%';
+  return p > 0 ? '<0.1%' : '0%';
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function esc(s) {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+}
+
+const tip = {
+  show(html, x, y) {
+    const t = $('tip');
+    t.innerHTML = html;
+    t.hidden = false;
+    const w = t.offsetWidth, h = t.offsetHeight;
+    const left = Math.min(Math.max(4, x + 14), window.innerWidth - w - 4);
+    const top = y + 16 + h > window.innerHeight ? y - h - 10 : y + 16;
+    t.style.left = left + 'px';
+    t.style.top = Math.max(4, top) + 'px';
+  },
+  hide() { $('tip').hidden = true; },
+};
+
+function notice(msg, isError) {
+  const n = $('notice');
+  n.textContent = msg || '';
+  n.hidden = !msg;
+  n.classList.toggle('error', !!isError);
+}
+
+function contentWidth(e) {
+  const cs = getComputedStyle(e);
+  return e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+}
+
+// ---------- models ----------
+
+async function loadModels(keep) {
+  const d = await api('/api/models');
+  state.models = d.models;
+  state.limits = d.limits;
+  state.presets = d.train_defaults;
+  const sel = $('model');
+  const current = keep || sel.value;
+  sel.replaceChildren(...d.models.map((m) => {
+    const o = el('option', '', m.title);
+    o.value = m.name;
+    return o;
+  }));
+  if (d.models.some((m) => m.name === current)) sel.value = current;
+  state.model = sel.value;
+  showModelInfo();
+}
+
+function modelInfo() {
+  return state.models.find((m) => m.name === state.model) || state.models[0];
+}
+
+function showModelInfo(note) {
+  const m = modelInfo();
+  if (!m) return;
+  const params = m.params >= 1e6 ? (m.params / 1e6).toFixed(1) + 'M' : (m.params / 1e3).toFixed(0) + 'k';
+  $('model-info').textContent = `${m.layers} layers · ${m.heads} heads · ${m.width} wide · context ${m.context} · ` +
+    `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
+  const k = $('topk');
+  k.max = Math.min(100, m.vocab);
+}
+
+function defaultText() {
+  const m = modelInfo();
+  if (m && m.tokenizer === 'gpt2') return 'Humpty Dumpty sat on a';
+  if (state.train && state.train.config && state.train.config.text === 'humpty' && m && m.name === 'trained') {
+    return 'Humpty Dumpty sat on a wall';
+  }
+  return 'First Citizen:\nBefore we proceed any further, hear me speak.';
+}
+
+// ---------- the Run view ----------
+
+function sampling() {
+  return { temperature: parseFloat($('temperature').value), top_k: parseInt($('topk').value, 10) };
+}
+
+const postRun = latest((body) => api('/api/run', body));
+const postNext = latest((body) => api('/api/next', body));
+
+async function runText() {
+  const text = $('text').value;
+  state.ids = null;
+  updateURL(text);
+  if (!text) { notice('Type some text to see the model read it.'); return; }
+  try {
+    const r = await postRun({ model: state.model, text, ...sampling() });
+    if (r) render(r);
+  } catch (e) {
+    notice(e.message, true);
+  }
+}
+
+async function refreshRun() {
+  // the same input, on the model as it is now (during training)
+  if (!state.run) return runText();
+  const body = state.ids ? { ids: state.ids } : { text: $('text').value };
+  try {
+    const r = await postRun({ model: state.model, ...body, ...sampling() });
+    if (r) render(r);
+  } catch (e) {
+    notice(e.message, true);
+  }
+}
+
+function updateURL(text) {
+  const u = new URL(location.href);
+  u.searchParams.set('text', text);
+  if (state.model && state.models.length && state.model !== state.models[0].name) u.searchParams.set('model', state.model);
+  else u.searchParams.delete('model');
+  history.replaceState(null, '', u);
+}
+
+function render(r, newest) {
+  state.run = r;
+  const notes = [];
+  if (r.cropped > 0) notes.push(`Showing the last ${r.tokens.length} of ${r.tokens.length + r.cropped} tokens (the most one run shows for this model).`);
+  if (r.skipped && r.skipped.length) notes.push(`Left out, not in this model's vocabulary: ${r.skipped.map((s) => JSON.stringify(s)).join(' ')}`);
+  notice(notes.join(' '));
+  const m = modelInfo();
+  if (m) { m.note = r.note; m.step = r.step; }
+  showModelInfo(r.note);
+  renderTokens(r, newest);
+  renderBars(r.next);
+  decodeAttention(r.attention[0]);
+  renderAttention();
+  if (!state.emb || state.emb.version !== r.version || state.emb.model !== r.model) loadEmbeddings(r.model);
+  else drawEmbeddings();
+}
+
+function renderTokens(r, newest) {
+  const box = $('tokens');
+  const frag = document.createDocumentFragment();
+  r.tokens.forEach((t, i) => {
+    const chip = el('span', 'tok');
+    const piece = el('span', 'piece');
+    piece.append(show(t.text));
+    chip.append(piece, el('span', 'id', String(t.id)));
+    if (t.p !== undefined) {
+      // the less the model expected this token, the warmer its colour
+      const s = Math.min(1, -Math.log(Math.max(t.p, 1e-9)) / Math.log(Math.max(r.tokens.length, 50) * 4));
+      chip.style.background = `hsl(${Math.round(140 - 140 * s)}, 70%, ${Math.round(93 - 10 * s)}%)`;
+    }
+    if (newest && i === r.tokens.length - 1) chip.classList.add('new');
+    chip.dataset.pos = i;
+    frag.append(chip);
+  });
+  box.replaceChildren(frag);
+  const kind = r.tokenizer === 'char' ? 'characters' : 'BPE pieces';
+  $('tokens-meta').textContent = `${r.tokens.length} ${kind} · number: id · colour: how expected (green) or surprising (red) each token was`;
+}
+
+function tokenTip(i) {
+  const r = state.run;
+  const t = r.tokens[i];
+  let h = `<b class="mono">${esc(showText(t.text))}</b> id ${t.id}, position ${i}`;
+  if (t.p !== undefined) h += `<br>the model gave it ${pct(t.p)} after what came before`;
+  h += '<br>it expects next: ' + t.top.map((c) => `<span class="mono">${esc(showText(c.text))}</span> ${pct(c.p)}`).join(', ');
+  return h;
+}
+
+function renderBars(next) {
+  const box = $('bars');
+  const rows = next.top.map((c) => {
+    const row = el('div', 'bar-row');
+    const label = el('span', 'bar-label');
+    label.append(show(c.text));
+    label.append(el('small', '', String(c.id)));
+    const track = el('span', 'bar-track');
+    const fill = el('span', 'bar-fill');
+    fill.style.width = (c.p * 100).toFixed(2) + '%';
+    const ghost = el('span', 'bar-ghost');
+    ghost.style.left = `calc(${(c.p1 * 100).toFixed(2)}% - 1px)`;
+    ghost.title = 'at temperature 1 with every token';
+    track.append(fill, ghost);
+    row.append(label, track, el('span', 'bar-pct', pct(c.p)));
+    row.dataset.p = c.p.toFixed(6);
+    return row;
+  });
+  const rest = el('div', 'bar-rest', next.rest > 0.0005 ? `all other tokens: ${pct(next.rest)} · the dark tick is each token's probability at temperature 1` : 'the dark tick is each token\'s probability at temperature 1');
+  box.replaceChildren(...rows, rest);
+  $('next-meta').textContent = `after the last token`;
+}
+
+async function slidersChanged() {
+  const { temperature, top_k } = sampling();
+  $('temperature-out').textContent = temperature.toFixed(2);
+  $('topk-out').textContent = top_k === 0 ? 'all' : String(top_k);
+  if (!state.run) return;
+  try {
+    const r = await postNext({ model: state.model, ids: state.run.tokens.map((t) => t.id), temperature, top_k });
+    if (r) renderBars(r.next);
+  } catch (e) {
+    notice(e.message, true);
+  }
+}
+
+async function generateOne() {
+  const btn = $('generate');
+  btn.disabled = true;
+  try {
+    const body = state.ids ? { ids: state.ids } : { text: $('text').value };
+    const r = await api('/api/generate', { model: state.model, ...body, ...sampling() });
+    state.ids = r.ids;
+    $('text').value = r.text;
+    updateURL(r.text);
+    $('gen-info').textContent = `sampled “${showText(r.token.text)}” (id ${r.token.id}, seed ${r.seed})`;
+    render(r.run, true);
+  } catch (e) {
+    notice(e.message, true);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// ---------- attention ----------
+
+function decodeAttention(a) {
+  const bin = atob(a.data);
+  const n = bin.length / 2;
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = (bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)) / 65535;
+  state.att = { ...a, w };
+  state.layer = Math.min(state.layer, a.layers - 1);
+  state.head = Math.min(state.head, a.heads - 1);
+  const fill = (sel, n, v) => {
+    if (sel.options.length !== n) sel.replaceChildren(...Array.from({ length: n }, (_, i) => { const o = el('option', '', String(i)); o.value = i; return o; }));
+    sel.value = v;
+  };
+  fill($('layer'), a.layers, state.layer);
+  fill($('head'), a.heads, state.head);
+}
+
+function weight(l, h, i, j) {
+  const a = state.att;
+  return a.w[((l * a.heads + h) * a.rows + i) * a.cols + j];
+}
+
+function heatGeometry() {
+  const a = state.att;
+  const avail = Math.max(120, Math.min(contentWidth($('attn-card')), 340));
+  const labels = (avail - 40) / Math.max(a.rows, a.cols) >= 11;
+  const ml = labels ? 36 : 2, mt = labels ? 30 : 2;
+  const cell = (avail - ml - 2) / Math.max(a.rows, a.cols);
+  return { ml, mt, cell, w: avail, h: mt + cell * a.rows + 2, labels };
+}
+
+function renderAttention(skipThumbs) {
+  if (!state.att) return;
+  const a = state.att, r = state.run;
+  const geo = heatGeometry();
+  const c = $('heat');
+  const g = setupCanvas(c, geo.w, geo.h);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < a.cols; j++) {
+      const masked = a.name === 'self' && j > i;
+      g.fillStyle = masked ? '#f1f2f4' : heat(weight(state.layer, state.head, i, j));
+      g.fillRect(geo.ml + j * geo.cell, geo.mt + i * geo.cell, Math.ceil(geo.cell), Math.ceil(geo.cell));
+    }
+  }
+  if (state.hover) {
+    const [i, j] = state.hover;
+    g.strokeStyle = '#e4572e';
+    g.lineWidth = 1.5;
+    g.strokeRect(geo.ml, geo.mt + i * geo.cell, a.cols * geo.cell, geo.cell);
+    g.strokeRect(geo.ml + j * geo.cell, geo.mt, geo.cell, a.rows * geo.cell);
+  }
+  if (geo.labels) {
+    g.fillStyle = '#1c2230';
+    g.font = `${Math.min(13, geo.cell - 1)}px ui-monospace, monospace`;
+    g.textBaseline = 'middle';
+    g.textAlign = 'right';
+    r.tokens.forEach((t, i) => g.fillText(showText(t.text).slice(0, 4), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell));
+    g.textAlign = 'center';
+    r.tokens.forEach((t, j) => {
+      g.save();
+      g.translate(geo.ml + (j + 0.5) * geo.cell, geo.mt - 4);
+      if ([...t.text].length > 1) { g.rotate(-Math.PI / 2); g.textAlign = 'left'; }
+      g.fillText(showText(t.text).slice(0, 4), 0, [...t.text].length > 1 ? 0 : -4);
+      g.restore();
+    });
+  }
+  c.dataset.rendered = `${state.run.version}:${state.layer}:${state.head}`;
+  $('attn-meta').textContent = `layer ${state.layer}, head ${state.head} · row: the token that looks · column: the token it looks at`;
+  if (!skipThumbs) renderThumbs();
+}
+
+function renderThumbs() {
+  const a = state.att;
+  const box = $('thumbs');
+  const all = a.layers * a.heads <= 64;
+  const layers = all ? [...Array(a.layers).keys()] : [state.layer];
+  const cw = Math.floor(Math.max(14, Math.min(a.layers > 2 ? 34 : 48, (contentWidth($('attn-card')) - 24) / a.heads - 3)));
+  box.style.gridTemplateColumns = `18px repeat(${a.heads}, ${cw}px)`;
+  const cells = [];
+  cells.push(el('span', 'axis', ''));
+  for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + h));
+  for (const l of layers) {
+    cells.push(el('span', 'axis', 'L' + l));
+    for (let h = 0; h < a.heads; h++) {
+      const c = el('canvas');
+      c.title = `layer ${l}, head ${h}`;
+      const px = Math.round(cw * (window.devicePixelRatio || 1));
+      c.width = px;
+      c.height = px;
+      const g = c.getContext('2d');
+      const img = g.createImageData(px, px);
+      for (let y = 0; y < px; y++) {
+        const i = Math.floor(y * a.rows / px);
+        for (let x = 0; x < px; x++) {
+          const j = Math.floor(x * a.cols / px);
+          const v = a.name === 'self' && j > i ? -1 : Math.sqrt(weight(l, h, i, j));
+          const o = 4 * (y * px + x);
+          if (v < 0) { img.data[o] = 241; img.data[o + 1] = 242; img.data[o + 2] = 244; } else {
+            img.data[o] = 255 - 247 * v; img.data[o + 1] = 255 - 207 * v; img.data[o + 2] = 255 - 148 * v;
+          }
+          img.data[o + 3] = 255;
+        }
+      }
+      g.putImageData(img, 0, 0);
+      if (l === state.layer && h === state.head) c.classList.add('on');
+      c.addEventListener('click', () => { state.layer = l; state.head = h; $('layer').value = l; $('head').value = h; renderAttention(); });
+      cells.push(c);
+    }
+  }
+  box.replaceChildren(...cells);
+}
+
+function heatHover(ev) {
+  if (!state.att) return;
+  const geo = heatGeometry();
+  const rect = $('heat').getBoundingClientRect();
+  const j = Math.floor((ev.clientX - rect.left - geo.ml) / geo.cell);
+  const i = Math.floor((ev.clientY - rect.top - geo.mt) / geo.cell);
+  const a = state.att, toks = state.run.tokens;
+  if (i < 0 || j < 0 || i >= a.rows || j >= a.cols) { heatLeave(); return; }
+  const q = `<b class="mono">${esc(showText(toks[i].text))}</b> (position ${i})`;
+  const k = `<b class="mono">${esc(showText(toks[j].text))}</b> (position ${j})`;
+  const html = a.name === 'self' && j > i
+    ? `${q} cannot look at ${k}: it comes later (causal mask)`
+    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer}, head ${state.head})`;
+  tip.show(html, ev.clientX, ev.clientY);
+  if (!state.hover || state.hover[0] !== i || state.hover[1] !== j) {
+    state.hover = [i, j];
+    renderAttentionOnly();
+  }
+}
+
+function heatLeave() {
+  tip.hide();
+  if (state.hover) { state.hover = null; renderAttentionOnly(); }
+}
+
+function renderAttentionOnly() {
+  renderAttention(true); // the hover outline: the thumbnails stay as they are
+}
+
+// ---------- embeddings ----------
+
+async function loadEmbeddings(name) {
+  try {
+    const d = await api('/api/embeddings?model=' + encodeURIComponent(name));
+    if (name !== state.model) return;
+    state.emb = d;
+    drawEmbeddings();
+  } catch (e) {
+    notice(e.message, true);
+  }
+}
+
+function embGeometry() {
+  const d = state.emb;
+  const w = Math.max(160, Math.min(contentWidth($('emb-card')), 460));
+  const h = Math.round(Math.min(w, 420));
+  const xs = d.x.concat(state.run ? state.run.coords.map((c) => c[0]) : []);
+  const ys = d.y.concat(state.run ? state.run.coords.map((c) => c[1]) : []);
+  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  if (x1 - x0 < 1e-9) { x0 -= 1; x1 += 1; }
+  if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
+  const pad = 16;
+  return {
+    w, h,
+    px: (x) => pad + (x - x0) / (x1 - x0) * (w - 2 * pad),
+    py: (y) => h - pad - (y - y0) / (y1 - y0) * (h - 2 * pad),
+  };
+}
+
+function drawEmbeddings() {
+  const d = state.emb;
+  if (!d) return;
+  const geo = embGeometry();
+  const c = $('emb');
+  const g = setupCanvas(c, geo.w, geo.h);
+  g.fillStyle = '#fafbfc';
+  g.fillRect(0, 0, geo.w, geo.h);
+  g.strokeStyle = '#e3e6eb';
+  g.strokeRect(0.5, 0.5, geo.w - 1, geo.h - 1);
+  const glyphs = d.ids.length <= 300;
+  g.font = '11px ui-monospace, monospace';
+  g.textAlign = 'center';
+  g.textBaseline = 'middle';
+  for (let i = 0; i < d.ids.length; i++) {
+    const x = geo.px(d.x[i]), y = geo.py(d.y[i]);
+    if (glyphs) {
+      g.fillStyle = '#8a94a6';
+      g.fillText(showText(d.labels[i]).slice(0, 3), x, y);
+    } else {
+      g.fillStyle = 'rgba(102,112,133,.35)';
+      g.fillRect(x - 1, y - 1, 2, 2);
+    }
+  }
+  const r = state.run;
+  if (r && r.version === d.version && r.model === d.model) {
+    const seen = new Set();
+    g.font = 'bold 12px ui-monospace, monospace';
+    r.coords.forEach((p, i) => {
+      const id = r.tokens[i].id;
+      const x = geo.px(p[0]), y = geo.py(p[1]);
+      g.fillStyle = '#2563eb';
+      g.beginPath();
+      g.arc(x, y, 3.5, 0, 2 * Math.PI);
+      g.fill();
+      if (!seen.has(id)) {
+        seen.add(id);
+        g.fillStyle = '#1c2230';
+        g.fillText(showText(r.tokens[i].text).slice(0, 6), x, y - 10);
+      }
+    });
+  }
+  c.dataset.rendered = String(d.version);
+  const v = d.variance;
+  $('emb-meta').textContent = `PCA of wte: axes hold ${(v[0] * 100).toFixed(0)}% and ${(v[1] * 100).toFixed(0)}% of the variance` +
+    (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') + ' · blue: your text';
+}
+
+function embHover(ev) {
+  const d = state.emb;
+  if (!d) return;
+  const geo = embGeometry();
+  const rect = $('emb').getBoundingClientRect();
+  const mx = ev.clientX - rect.left, my = ev.clientY - rect.top;
+  let best = -1, bd = 100;
+  for (let i = 0; i < d.ids.length; i++) {
+    const dx = geo.px(d.x[i]) - mx, dy = geo.py(d.y[i]) - my;
+    const dd = dx * dx + dy * dy;
+    if (dd < bd) { bd = dd; best = i; }
+  }
+  if (best < 0) { tip.hide(); return; }
+  tip.show(`<b class="mono">${esc(showText(d.labels[best]))}</b> id ${d.ids[best]}<br>(${d.x[best].toFixed(3)}, ${d.y[best].toFixed(3)})`, ev.clientX, ev.clientY);
+}
+
+// ---------- the Train view ----------
+
+const fieldNames = ['bpe_vocab', 'n_layer', 'n_head', 'n_embd', 'block_size', 'batch_size', 'max_iters', 'lr', 'eval_interval'];
+
+function chosenText() {
+  return document.querySelector('input[name=text]:checked').value;
+}
+
+function fillPreset(name) {
+  const p = state.presets[name];
+  if (!p) return;
+  $('t-tokenizer').value = p.tokenizer;
+  for (const f of fieldNames) $('t-' + f).value = p[f];
+  $('custom-text').hidden = name !== 'custom';
+  $('bpe-field').hidden = p.tokenizer !== 'bpe';
+  if (!state.train || !state.train.run) drawLoss();
+}
+
+function trainConfig() {
+  const cfg = { text: chosenText(), tokenizer: $('t-tokenizer').value };
+  for (const f of fieldNames) {
+    const v = $('t-' + f).value;
+    cfg[f] = f === 'lr' ? parseFloat(v) : parseInt(v, 10);
+    if (!Number.isFinite(cfg[f])) cfg[f] = 0;
+  }
+  if (cfg.text === 'custom') cfg.custom_text = $('custom-text').value;
+  return cfg;
+}
+
+async function trainAction(path, body) {
+  try {
+    const st = await api(path, body === undefined ? {} : body);
+    mergeTrain(st, true);
+  } catch (e) {
+    setTrainMessage(e.message, true);
+  }
+}
+
+function setTrainMessage(msg, bad) {
+  const m = $('train-message');
+  m.textContent = msg || '';
+  m.classList.toggle('bad', !!bad);
+}
+
+// mergeTrain folds a status into state.train: whole (an answer to a request) or a piece of the
+// event stream, whose losses start at loss_from. The stream is the source of the curve: a whole
+// status that is older than what the stream already gave does not shorten it, and a piece that
+// leaves a gap makes the page fetch the whole status again.
+function mergeTrain(st, whole) {
+  const prev = state.train;
+  const same = !!prev && prev.run === st.run;
+  let loss, evals;
+  if (whole) {
+    const older = same && prev.loss.length > (st.loss || []).length;
+    loss = older ? prev.loss : (st.loss || []).slice();
+    evals = older ? prev.evals : (st.evals || []).slice();
+  } else {
+    loss = same ? prev.loss : [];
+    evals = same ? prev.evals : [];
+    if (st.loss_from > loss.length || st.evals_from > evals.length) {
+      fetchTrain();
+      return;
+    }
+    loss.length = st.loss_from;
+    for (const x of st.loss || []) loss.push(x);
+    evals.length = st.evals_from;
+    for (const x of st.evals || []) evals.push(x);
+  }
+  state.train = { ...st, loss, evals };
+  if (prev && !same && state.model === 'trained') {
+    loadModels('trained').then(() => { if (!state.run || state.run.model === 'trained') runText(); });
+  }
+  const t = state.train;
+  const m = modelInfo();
+  if (t.run && m && m.name === 'trained' && state.model === 'trained') {
+    m.note = `training run ${t.run}, step ${t.step} of ${t.max_iters}`;
+    showModelInfo();
+  }
+  renderTrain();
+  follow();
+}
+
+async function fetchTrain() {
+  try { mergeTrain(await api('/api/train'), true); } catch (e) { setTrainMessage(e.message, true); }
+}
+
+function renderTrain() {
+  const t = state.train;
+  if (!t) return;
+  const running = t.state === 'running';
+  $('start').disabled = running;
+  $('stop').disabled = !running;
+  $('resume').disabled = t.state !== 'stopped';
+  $('save').disabled = !['running', 'stopped', 'finished'].includes(t.state);
+  const bits = [];
+  if (t.run) {
+    bits.push(`run ${t.run} · ${t.state} · step ${t.step} of ${t.max_iters}`);
+    if (t.ms_per_iter) bits.push(`${t.ms_per_iter.toFixed(1)} ms/iteration`);
+    if (t.lr) bits.push(`lr ${t.lr.toExponential(1)}`);
+    if (t.params) bits.push(`${(t.params / 1e3).toFixed(0)}k parameters`);
+  } else {
+    bits.push('no run yet: pick a text and press Start');
+  }
+  $('train-status').textContent = bits.join(' · ');
+  setTrainMessage(t.message, t.state === 'diverged' || t.state === 'failed');
+  $('sample').textContent = t.sample || (t.run ? 'a sample appears every few seconds…' : '');
+  $('sample-meta').textContent = t.sample ? `at step ${t.sample_step}, temperature 0.8` : '';
+  $('saved').textContent = t.saved || '';
+  drawLoss();
+}
+
+function drawLoss() {
+  const t = state.train;
+  const card = $('loss-card');
+  const w = Math.max(200, contentWidth(card));
+  const h = Math.round(Math.max(180, Math.min(300, w * 0.45)));
+  const c = $('loss');
+  const loss = (t && t.loss) || [], evals = (t && t.evals) || [];
+  c.dataset.points = String(loss.length);
+  c.dataset.evals = String(evals.length);
+  // before any run, the axis spans the iterations the form would run
+  const maxX = Math.max(1, t && t.run ? t.max_iters : parseInt($('t-max_iters').value, 10) || 1);
+  drawLossChart(c, { w, h, loss, evals, maxX, valIsTrain: !!(t && t.val_is_train) });
+}
+
+// follow re-runs the Run view's text every few seconds while the model it shows is training.
+function follow() {
+  const t = state.train;
+  if (!t || t.state !== 'running' || state.model !== 'trained' || $('view-run').hidden) return;
+  if (Date.now() - state.lastFollow < 2500) return;
+  state.lastFollow = Date.now();
+  refreshRun();
+}
+
+function listenTrain() {
+  const es = new EventSource('/api/train/events');
+  es.addEventListener('train', (ev) => {
+    try { mergeTrain(JSON.parse(ev.data), false); } catch (e) { /* a bad event: wait for the next */ }
+  });
+}
+
+// ---------- wiring ----------
+
+function selectTab(name) {
+  for (const n of ['run', 'train']) {
+    $('tab-' + n).setAttribute('aria-selected', String(n === name));
+    $('view-' + n).hidden = n !== name;
+  }
+  if (name === 'train') drawLoss();
+  else if (state.run) { renderAttention(); drawEmbeddings(); }
+}
+
+function debounce(fn, ms) {
+  let t = 0;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+}
+
+async function main() {
+  $('tab-run').addEventListener('click', () => selectTab('run'));
+  $('tab-train').addEventListener('click', () => selectTab('train'));
+  $('run').addEventListener('click', runText);
+  $('text').addEventListener('input', debounce(runText, 350));
+  $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runText(); } });
+  $('copy-link').addEventListener('click', async () => {
+    updateURL($('text').value);
+    try { await navigator.clipboard.writeText(location.href); $('copy-link').textContent = 'Copied'; } catch (e) { $('copy-link').textContent = 'In the address bar'; }
+    setTimeout(() => { $('copy-link').textContent = 'Copy link'; }, 1500);
+  });
+  $('model').addEventListener('change', () => {
+    state.model = $('model').value;
+    state.emb = null;
+    showModelInfo();
+    runText();
+  });
+  $('temperature').addEventListener('input', slidersChanged);
+  $('topk').addEventListener('input', slidersChanged);
+  $('generate').addEventListener('click', generateOne);
+  $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); });
+  $('head').addEventListener('change', () => { state.head = +$('head').value; renderAttention(); });
+  $('heat').addEventListener('pointermove', heatHover);
+  $('heat').addEventListener('pointerdown', heatHover);
+  $('heat').addEventListener('pointerleave', heatLeave);
+  $('emb').addEventListener('pointermove', embHover);
+  $('emb').addEventListener('pointerdown', embHover);
+  $('emb').addEventListener('pointerleave', () => tip.hide());
+  $('tokens').addEventListener('pointerover', (e) => {
+    const chip = e.target.closest('.tok');
+    if (chip) tip.show(tokenTip(+chip.dataset.pos), e.clientX, e.clientY);
+  });
+  $('tokens').addEventListener('pointerout', (e) => { if (e.target.closest('.tok')) tip.hide(); });
+  document.querySelectorAll('input[name=text]').forEach((r) => r.addEventListener('change', () => fillPreset(chosenText())));
+  $('t-tokenizer').addEventListener('change', () => { $('bpe-field').hidden = $('t-tokenizer').value !== 'bpe'; });
+  $('t-max_iters').addEventListener('input', () => { if (!state.train || !state.train.run) drawLoss(); });
+  $('train-form').addEventListener('submit', (e) => { e.preventDefault(); trainAction('/api/train/start', trainConfig()); });
+  $('stop').addEventListener('click', () => trainAction('/api/train/stop'));
+  $('resume').addEventListener('click', () => trainAction('/api/train/resume'));
+  $('save').addEventListener('click', () => trainAction('/api/train/save'));
+  window.addEventListener('resize', debounce(() => {
+    if (state.run && !$('view-run').hidden) { renderAttention(); drawEmbeddings(); }
+    if (!$('view-train').hidden) drawLoss();
+  }, 150));
+
+  const params = new URLSearchParams(location.search);
+  try {
+    await loadModels(params.get('model') || '');
+  } catch (e) {
+    notice('Cannot reach the server: ' + e.message, true);
+    return;
+  }
+  fillPreset('shakespeare');
+  slidersChanged();
+  listenTrain();
+  if (params.get('tab') === 'train') selectTab('train');
+  $('text').value = params.has('text') ? params.get('text') : defaultText();
+  runText();
+}
+
+document.addEventListener('DOMContentLoaded', main);
