@@ -35,8 +35,6 @@ type kind struct {
 	build func(stored json.RawMessage, values int64, src nn.Source) (Model, error)
 }
 
-var kinds = []kind{gptKind, transformerKind}
-
 // describe returns m's kind and config.
 func describe(m Model) (*kind, any, error) {
 	if isNil(m) {
