@@ -133,8 +133,16 @@ func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) 
 }
 
 // directA reports whether the kernel reads full row panels of op(A) in
-// place rather than from a packed copy.
-func (kn *microKernel) directA() bool { return kn.fnS != nil }
+// place rather than from a packed copy: it must have strided variants, and
+// the rows of a row-major A must not fall into the same few L1 sets (see
+// aRowsAlias). A transposed A is read one k step per cache line, each
+// line once per micro-kernel call, so set conflicts cost it nothing.
+func (kn *microKernel) directA(p *problem) bool {
+	if kn.fnS == nil {
+		return false
+	}
+	return p.transA || !aRowsAlias(4*p.lda, kn.mr, kn, machineCaches.l1)
+}
 
 // macroKernel multiplies the mb×kb block of op(A) at (i0, p0) by columns
 // [j0, j1) of a packed kb×nb block of op(B) (bp, nr-column panels of kb
@@ -152,7 +160,8 @@ func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int
 	var a []float32
 	var aStart, aStep, rsa, csa int
 	full := mb / mr * mr // rows in full panels
-	if kn.directA() {
+	direct := kn.directA(p)
+	if direct {
 		if p.transA {
 			a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
 		} else {
@@ -185,10 +194,10 @@ func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int
 			}
 			mrEff := min(mr, mb-ir)
 			var ap []float32
-			if ir >= full || !kn.directA() {
+			if ir >= full || !direct {
 				// A packed panel: the ragged last one, or every panel.
 				off := 0
-				if !kn.directA() {
+				if !direct {
 					off = ir * kb
 				}
 				ap = ws.a[off : off+mr*kb]

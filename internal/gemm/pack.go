@@ -11,11 +11,17 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 		if p.transA {
 			// A is k×m: each k step's mr values are contiguous in memory.
 			base := p0*p.lda + i0 + ir
-			if rows == 8 && mr == 8 {
-				// Fixed-size array copies compile to a few vector moves;
-				// copy() of 32 bytes would cost a memmove call each.
+			// Fixed-size array copies compile to a few vector moves;
+			// copy() of 32 or 48 bytes would cost a memmove call each.
+			switch {
+			case rows == 8 && mr == 8:
 				for q := 0; q < kb; q++ {
 					*(*[8]float32)(panel[q*8:]) = [8]float32(p.a[base+q*p.lda:])
+				}
+				continue
+			case rows == 12 && mr == 12:
+				for q := 0; q < kb; q++ {
+					*(*[12]float32)(panel[q*12:]) = [12]float32(p.a[base+q*p.lda:])
 				}
 				continue
 			}
@@ -27,12 +33,19 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 			}
 			continue
 		}
-		// A is m×k: packing transposes it. Full 8-row panels go through
-		// transpose8 (8×8 register transposes on amd64); ragged panels go
-		// row by row, reads contiguous and writes strided by mr.
+		// A is m×k: packing transposes it. Full panels of a multiple of 4
+		// rows go through transpose8 (8×8 register transposes on amd64)
+		// and transpose4; ragged panels go row by row, reads contiguous and
+		// writes strided by mr.
 		base := (i0+ir)*p.lda + p0
-		if rows == 8 && mr == 8 {
-			transpose8(panel, 8, p.a[base:], p.lda, kb)
+		if rows == mr && mr%4 == 0 {
+			i := 0
+			for ; i+8 <= mr; i += 8 {
+				transpose8(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
+			}
+			if i < mr {
+				transpose4(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
+			}
 			continue
 		}
 		for i := 0; i < rows; i++ {
@@ -67,6 +80,21 @@ func transpose8Go(dst []float32, ldd int, src []float32, lds, kb int) {
 		d := (*[8]float32)(dst[q*ldd:])
 		d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
 		d[4], d[5], d[6], d[7] = r4[q], r5[q], r6[q], r7[q]
+	}
+}
+
+// transpose4 is transpose8 for four rows: dst[q*ldd+i] = src[i*lds+q], i < 4.
+func transpose4(dst []float32, ldd int, src []float32, lds, kb int) {
+	if kb == 0 {
+		return
+	}
+	r0 := src[0:kb]
+	r1 := src[lds : lds+kb]
+	r2 := src[2*lds : 2*lds+kb]
+	r3 := src[3*lds : 3*lds+kb]
+	for q := range r0 {
+		d := (*[4]float32)(dst[q*ldd:])
+		d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
 	}
 }
 
