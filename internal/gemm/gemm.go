@@ -116,6 +116,7 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 // op(A) where the kernel cannot read it in place), then the macro-kernel
 // over mr×nr tiles.
 func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) {
+	direct := kn.directA(p)
 	for jc := j0; jc < j1; jc += kn.nc {
 		nb := min(kn.nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kn.kc {
@@ -126,7 +127,7 @@ func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) 
 			packB(p, pc, kb, jc, nb, kn.nr, ws.b)
 			for ic := i0; ic < i1; ic += kn.mc {
 				mb := min(kn.mc, i1-ic)
-				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc)
+				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc, direct)
 			}
 		}
 	}
@@ -150,17 +151,16 @@ func (kn *microKernel) directA(p *problem) bool {
 // The inner loop walks down the rows so that one kb×nr panel of B stays in
 // L1 while the A panels stream from L2.
 //
-// Kernels with strided variants read full mr-row panels of op(A) straight
-// from p.a; only a ragged last panel is packed (zero-padded). Other kernels
-// get the whole block packed, as GotoBLAS does.
-func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc bool) {
+// With direct (kn.directA(p), decided once per product) full mr-row panels
+// of op(A) are read straight from p.a and only a ragged last panel is packed
+// (zero-padded); otherwise the whole block is packed, as GotoBLAS does.
+func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc, direct bool) {
 	mr, nr, ldc := kn.mr, kn.nr, p.ldc
 	tmp := ws.tmp[:mr*nr]
 	// A panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa.
 	var a []float32
 	var aStart, aStep, rsa, csa int
 	full := mb / mr * mr // rows in full panels
-	direct := kn.directA(p)
 	if direct {
 		if p.transA {
 			a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda

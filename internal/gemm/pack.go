@@ -83,6 +83,13 @@ func transpose8Go(dst []float32, ldd int, src []float32, lds, kb int) {
 	}
 }
 
+// copyPanelGo is the portable copyPanel: dst[q*nr+j] = src[q*lds+j], j < nr, q < kb.
+func copyPanelGo(dst []float32, src []float32, lds, nr, kb int) {
+	for q := 0; q < kb; q++ {
+		copy(dst[q*nr:q*nr+nr], src[q*lds:q*lds+nr])
+	}
+}
+
 // transpose4 is transpose8 for four rows: dst[q*ldd+i] = src[i*lds+q], i < 4.
 func transpose4(dst []float32, ldd int, src []float32, lds, kb int) {
 	if kb == 0 {
@@ -107,11 +114,8 @@ func packB(p *problem, p0, kb, j0, nb, nr int, dst []float32) {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		if !p.transB {
 			// B is k×n: each k step's nr values are contiguous.
-			if cols == 32 && nr == 32 {
-				base := p0*p.ldb + j0 + jr
-				for q := 0; q < kb; q++ {
-					*(*[32]float32)(panel[q*32:]) = [32]float32(p.b[base+q*p.ldb:])
-				}
+			if cols == nr && nr%8 == 0 {
+				copyPanel(panel, p.b[p0*p.ldb+j0+jr:], p.ldb, nr, kb)
 				continue
 			}
 			for q := 0; q < kb; q++ {
