@@ -269,3 +269,22 @@ func BenchmarkGPTStepProducts(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMicroKernel times each micro-kernel alone on one packed tile that
+// stays in L1 (k = 128 and k = kc), the ceiling the blocking can approach.
+func BenchmarkMicroKernel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, kn := range tileKernels() {
+		for _, k := range []int{64, 128, 256} {
+			a := randSlice(rng, kn.mr*k)
+			bb := randSlice(rng, kn.nr*k)
+			c := make([]float32, kn.mr*kn.nr)
+			b.Run(fmt.Sprintf("%s/k=%d", kn.name, k), func(b *testing.B) {
+				for range b.N {
+					kn.fn(k, a, bb, c, kn.nr, true)
+				}
+				b.ReportMetric(2*float64(kn.mr*kn.width*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -134,6 +134,8 @@ func TestVectorKernelsAgreeBitwise(t *testing.T) {
 		{false, true, 64, 65, 200},
 		{true, false, 130, 48, 97},
 		{true, true, 25, 33, 300},
+		{false, false, 20, 64, 130}, // 12 + 8 rows: the 12-row kernel's edge kernel fills exactly
+		{true, false, 68, 40, 70},   // 5×12 + 8
 	} {
 		a, b, c := operands(rng, s, 2)
 		var ref []float32

@@ -152,79 +152,96 @@ func (kn *microKernel) directA(p *problem) bool {
 // L1 while the A panels stream from L2.
 //
 // With direct (kn.directA(p), decided once per product) full mr-row panels
-// of op(A) are read straight from p.a and only a ragged last panel is packed
-// (zero-padded); otherwise the whole block is packed, as GotoBLAS does.
+// of op(A) are read straight from p.a; otherwise they are packed, as
+// GotoBLAS does. The rows left over below the full panels go to the edge
+// kernel when it has enough rows for them (a kernel with fewer rows and the
+// same nr: it computes every element the same way, so the bits do not
+// change), read in place when they fill it exactly, else packed and
+// zero-padded; without an edge kernel they make a zero-padded panel of kn.
 func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc, direct bool) {
-	mr, nr, ldc := kn.mr, kn.nr, p.ldc
-	tmp := ws.tmp[:mr*nr]
-	// A panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa.
-	var a []float32
-	var aStart, aStep, rsa, csa int
+	mr, ldc := kn.mr, p.ldc
 	full := mb / mr * mr // rows in full panels
-	if direct {
-		if p.transA {
-			a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
-		} else {
-			a, aStart, aStep, rsa, csa = p.a, i0*p.lda+p0, p.lda, p.lda, 1
-		}
-		if full < mb {
-			packA(p, i0+full, mb-full, p0, kb, mr, ws.a)
-		}
-	} else {
-		packA(p, i0, mb, p0, kb, mr, ws.a)
+	rem := mb - full
+	ek := kn // the kernel for the remaining rows
+	if rem > 0 && kn.edge != nil && rem <= kn.edge.mr {
+		ek = kn.edge
+	}
+	// Full panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa;
+	// the remainder's panel at ra[0], element (i, q) at i*rrsa+q*rcsa.
+	var a, ra []float32
+	var aStart, aStep, rsa, csa, rrsa, rcsa int
+	switch {
+	case direct && p.transA:
+		a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
+	case direct:
+		a, aStart, aStep, rsa, csa = p.a, i0*p.lda+p0, p.lda, p.lda, 1
+	default:
+		packA(p, i0, full, p0, kb, mr, ws.a)
 		a, aStart, aStep, rsa, csa = ws.a, 0, kb, 1, mr
-		full = 0 // every panel goes through fn
 	}
-	for jr := j0; jr < j1; jr += nr {
-		nrEff := min(nr, j1-jr)
-		b := bp[jr*kb : (jr+nr)*kb]
-		fn, fnS, width := kn.fn, kn.fnS, nr
-		if nrEff <= kn.nrNarrow {
-			fn, fnS, width = kn.fnNarrow, kn.fnNarrowS, kn.nrNarrow
+	if rem > 0 {
+		if direct && rem == ek.mr && ek.fnS != nil {
+			ra, rrsa, rcsa = a[aStart+full*aStep:], rsa, csa
+		} else {
+			packA(p, i0+full, rem, p0, kb, ek.mr, ws.a[full*kb:])
+			ra, rrsa, rcsa = ws.a[full*kb:], 1, ek.mr
 		}
+	}
+	for jr := j0; jr < j1; jr += kn.nr {
+		cols := min(kn.nr, j1-jr)
+		b := bp[jr*kb : (jr+kn.nr)*kb]
 		cj := c[jr:]
-		if nrEff == width {
-			for ir := 0; ir < full; ir += mr {
-				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc)
-			}
+		for ir := 0; ir < full; ir += mr {
+			kn.tile(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc, mr, cols, ws.tmp)
 		}
-		for ir := 0; ir < mb; ir += mr {
-			if ir < full && nrEff == width {
-				continue // done above
-			}
-			mrEff := min(mr, mb-ir)
-			var ap []float32
-			if ir >= full || !direct {
-				// A packed panel: the ragged last one, or every panel.
-				off := 0
-				if !direct {
-					off = ir * kb
-				}
-				ap = ws.a[off : off+mr*kb]
-			}
-			if mrEff == mr && nrEff == width {
-				fn(kb, ap, b, cj[ir*ldc:], ldc, acc)
-				continue
-			}
-			// Edge tile: compute the whole padded tile into tmp, then copy
-			// the valid part. c + sum is the same operation the kernel does
-			// in place, so edge and interior elements round identically.
-			if ap != nil {
-				fn(kb, ap, b, tmp, nr, false)
-			} else {
-				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, tmp, nr, false)
-			}
-			for i := 0; i < mrEff; i++ {
-				crow := cj[(ir+i)*ldc : (ir+i)*ldc+nrEff]
-				trow := tmp[i*nr : i*nr+nrEff]
-				if acc {
-					for j, v := range trow {
-						crow[j] += v
-					}
-				} else {
-					copy(crow, trow)
-				}
-			}
+		if rem > 0 {
+			ek.tile(kb, ra, rrsa, rcsa, b, cj[full*ldc:], ldc, acc, rem, cols, ws.tmp)
 		}
 	}
+}
+
+// tile computes rows×cols of C (rows <= kn.mr, cols <= kn.nr) from an A
+// panel read with strides rsa, csa (a packed panel is 1, mr) and a packed B
+// micro-panel. A tile the kernel covers exactly is computed in place; an
+// edge tile is computed whole into tmp (at least mr×nr), then its valid part
+// copied or added: c + sum is the same operation the kernel does in place,
+// so edge and interior elements round identically.
+func (kn *microKernel) tile(kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool, rows, cols int, tmp []float32) {
+	narrow := cols <= kn.nrNarrow
+	width := kn.nr
+	if narrow {
+		width = kn.nrNarrow
+	}
+	if rows == kn.mr && cols == width {
+		kn.call(narrow, kb, a, rsa, csa, b, c, ldc, acc)
+		return
+	}
+	nr := kn.nr
+	kn.call(narrow, kb, a, rsa, csa, b, tmp[:kn.mr*nr], nr, false)
+	for i := 0; i < rows; i++ {
+		crow := c[i*ldc : i*ldc+cols]
+		trow := tmp[i*nr : i*nr+cols]
+		if acc {
+			for j, v := range trow {
+				crow[j] += v
+			}
+		} else {
+			copy(crow, trow)
+		}
+	}
+}
+
+// call runs the kernel (or its narrow variant) on one tile, through the
+// strided entry point where there is one, else on a packed A panel
+// (rsa = 1, csa = mr).
+func (kn *microKernel) call(narrow bool, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
+	fn, fnS := kn.fn, kn.fnS
+	if narrow {
+		fn, fnS = kn.fnNarrow, kn.fnNarrowS
+	}
+	if fnS != nil {
+		fnS(kb, a, rsa, csa, b, c, ldc, acc)
+		return
+	}
+	fn(kb, a, b, c, ldc, acc)
 }

@@ -24,6 +24,11 @@ type microKernel struct {
 	// that call); with the strides of the caller's A it reads op(A) in
 	// place, so full row panels need no packing.
 	fnS, fnNarrowS func(k int, a []float32, rsa, csa int, b, c []float32, ldc int, accumulate bool)
+	// edge, if set, is a kernel with fewer rows and the same nr that takes
+	// the rows left over below the last full mr-row panel when they fit it
+	// (for m = 128 a 12-row kernel does 10 panels and an 8-row one the last
+	// 8 rows, rather than 12 rows of which 4 are padding).
+	edge *microKernel
 }
 
 // activeKernel is the kernel chosen at init for this CPU (see kernel_amd64.go

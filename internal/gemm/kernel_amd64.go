@@ -110,6 +110,7 @@ var avx512x12Kernel = &microKernel{
 	fn:       kernelAVX512x12,
 	nrNarrow: 16, fnNarrow: kernelAVX512x12Narrow,
 	fnS: kernelAVX512x12S, fnNarrowS: kernelAVX512x12NarrowS,
+	edge: avx512Kernel,
 }
 
 var avx2Kernel = &microKernel{
