@@ -142,8 +142,13 @@ func category(stack []string) string {
 	case strings.Contains(leaf, "goformer/autograd.") || strings.Contains(leaf, "goformer/nn.") ||
 		strings.Contains(leaf, "goformer/model."):
 		return "autograd, layer and model code"
+	case !has("goformer/") && (has("runtime.mcall") || has("runtime.schedule") || has("runtime.findRunnable") ||
+		has("runtime.goschedImpl") || has("runtime.park_m") || has("runtime.mstart")):
+		// The scheduler runs on its own stack, so a helper's Gosched while it spins for the
+		// next job (internal/parallel) shows no goformer frame.
+		return "scheduler (idle workers yielding and parking)"
 	case strings.HasPrefix(leaf, "runtime.") || strings.HasPrefix(leaf, "sync"):
-		return "runtime other (scheduler, maps, memmove outside kernels)"
+		return "runtime other (maps, memmove outside kernels, signals)"
 	}
 	return "other"
 }
