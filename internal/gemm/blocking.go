@@ -47,19 +47,22 @@ var machineCaches = detectedCaches()
 
 // blocks returns kc, mc and nc for an mr×nr micro-kernel on caches c.
 //
-//   - kc: the B micro-panel (kc×nr floats) takes all but two ways of L1, leaving one for the A
-//     micro-panels that stream through and one for C and the stack. On a 32 KiB 8-way L1 with
-//     nr = 32 that is 24 KiB, kc = 192; on a 48 KiB 12-way L1, 40 KiB, kc = 320.
+//   - kc: the B micro-panel (kc×nr floats) takes 32 KiB, or the whole L1 if that is smaller:
+//     kc = 256 for nr = 32. On a 48 KiB 12-way L1 (Golden Cove, Zen 5) that is 8 ways, leaving
+//     4 for the A micro-panels that stream past (12×256 floats, 3 ways): BLIS's analytical
+//     model exactly. On Zen 4's 32 KiB 8-way L1 the model would leave A a way and give kc = 128,
+//     but measured there (CPU time, 1 thread, 8×32) kc = 256 beats 192 by 2-3% and 128 by 3-6%
+//     at 512-2048: at one 512-bit FMA per cycle its L2 refills the B lines A evicts in time, and
+//     the longer k loop amortises the C tile's load, store and prefetch.
 //   - mc: the A block (mc×kc) takes half of L2, the rest holding the B micro-panels on their way
-//     to L1 and the C tiles; capped so that a product of a few hundred rows still splits into
-//     several row blocks for the parallel path.
+//     to L1 and the C tiles.
 //   - nc: the packed B block (kc×nc) takes half of this core's share of L3.
 //
 // kc is a multiple of 16 (whole cache lines of a k step of A read in place), mc of mr, nc of nr;
-// each has a floor so that a tiny or unreported cache cannot make the blocks degenerate.
+// each has a floor so that a tiny or unreported cache cannot make the blocks degenerate. kc
+// depends on nr and L1 only, so kernels with the same nr sum in the same blocks (same bits).
 func blocks(mr, nr int, c caches) (kc, mc, nc int) {
-	bWays := max(c.l1.ways-2, 1)
-	kc = c.l1.size / c.l1.ways * bWays / (4 * nr)
+	kc = min(32<<10, c.l1.size) / (4 * nr)
 	kc = clamp(kc/16*16, 64, 512)
 	mc = c.l2.size / 2 / (4 * kc)
 	mc = clamp(mc/mr*mr, 4*mr, 96*mr)
