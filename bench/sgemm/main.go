@@ -103,7 +103,12 @@ func main() {
 	samples := flag.Int("samples", 15, "samples per shape")
 	sizes := flag.String("square", "256,512,1024,2048", "square sizes")
 	asJSON := flag.Bool("json", false, "print one JSON object")
+	kernel := flag.String("kernel", "", "micro-kernel to use (one of "+strings.Join(gemm.KernelNames(), ", ")+"); default: the one chosen for this CPU")
 	flag.Parse()
+	if *kernel != "" && !gemm.UseKernel(*kernel) {
+		fmt.Fprintf(os.Stderr, "sgemm: this CPU cannot run kernel %q (it can: %s)\n", *kernel, strings.Join(gemm.KernelNames(), ", "))
+		os.Exit(2)
+	}
 
 	var shapes []shape
 	for _, f := range strings.Split(*sizes, ",") {
@@ -114,10 +119,7 @@ func main() {
 	shapes = append(shapes, torchShapes...)
 	shapes = append(shapes, libShapes...)
 
-	width := machine.Scalar
-	if ws := machine.PeakWidths(); len(ws) > 0 {
-		width = ws[0] // the widest: the one the active kernel uses
-	}
+	width := peakWidth(gemm.KernelName())
 	rep := Report{CPU: machine.Describe(), Kernel: gemm.KernelName(), Width: string(width), Peak: map[int]float64{}}
 	rep.LoadAvg[0] = loadAvg()
 	var threads []int
@@ -160,6 +162,27 @@ func main() {
 				r.GFLOPSMedian, 100*r.PeakShareMed, r.GFLOPSMax, 100*r.PeakShareBest, r.GFLOPSCPU, 100*r.PeakShareCPU)
 		}
 	}
+}
+
+// peakWidth is the vector width whose FMA peak bounds the named kernel.
+func peakWidth(kernel string) machine.Width {
+	var want machine.Width
+	switch {
+	case strings.HasPrefix(kernel, "avx512"):
+		want = machine.ZMM
+	case strings.HasPrefix(kernel, "avx2"):
+		want = machine.YMM
+	case strings.HasPrefix(kernel, "neon"):
+		want = machine.NEON
+	default:
+		return machine.Scalar
+	}
+	for _, w := range machine.PeakWidths() {
+		if w == want {
+			return w
+		}
+	}
+	return machine.Scalar
 }
 
 func (s shape) describe() string {

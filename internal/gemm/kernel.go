@@ -46,3 +46,27 @@ var genericKernel = &microKernel{
 // KernelName reports which micro-kernel this process uses, for benchmarks
 // and logs.
 func KernelName() string { return activeKernel.name }
+
+// KernelNames lists the micro-kernels this CPU can run (the pure-Go one
+// first), for tools that compare them.
+func KernelNames() []string {
+	var names []string
+	for _, kn := range supportedKernels() {
+		names = append(names, kn.name)
+	}
+	return names
+}
+
+// UseKernel makes the named kernel the one every later product uses, and
+// reports whether this CPU can run it. It is for benchmarks that compare
+// kernels in one process (GOFORMER_SGEMM_KERNEL does the same at start-up);
+// it must not be called while products run.
+func UseKernel(name string) bool {
+	for _, kn := range supportedKernels() {
+		if kn.name == name {
+			activeKernel = kn
+			return true
+		}
+	}
+	return false
+}

@@ -12,7 +12,7 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 			// A is k×m: each k step's mr values are contiguous in memory.
 			base := p0*p.lda + i0 + ir
 			// Fixed-size array copies compile to a few vector moves;
-			// copy() of 32 or 48 bytes would cost a memmove call each.
+			// copy() of 24 to 48 bytes would cost a memmove call each.
 			switch {
 			case rows == 8 && mr == 8:
 				for q := 0; q < kb; q++ {
@@ -24,6 +24,11 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 					*(*[12]float32)(panel[q*12:]) = [12]float32(p.a[base+q*p.lda:])
 				}
 				continue
+			case rows == 6 && mr == 6:
+				for q := 0; q < kb; q++ {
+					*(*[6]float32)(panel[q*6:]) = [6]float32(p.a[base+q*p.lda:])
+				}
+				continue
 			}
 			for q := 0; q < kb; q++ {
 				src := p.a[base+q*p.lda:]
@@ -33,22 +38,19 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 			}
 			continue
 		}
-		// A is m×k: packing transposes it. Full panels of a multiple of 4
-		// rows go through transpose8 (8×8 register transposes on amd64)
-		// and transpose4; ragged panels go row by row, reads contiguous and
-		// writes strided by mr.
+		// A is m×k: packing transposes it, eight rows at a time through
+		// transpose8 (8×8 register transposes on amd64), then four through
+		// transpose4, then row by row (reads contiguous, writes strided by
+		// mr); rows past the panel's last real one are zero.
 		base := (i0+ir)*p.lda + p0
-		if rows == mr && mr%4 == 0 {
-			i := 0
-			for ; i+8 <= mr; i += 8 {
-				transpose8(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
-			}
-			if i < mr {
-				transpose4(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
-			}
-			continue
+		i := 0
+		for ; i+8 <= rows; i += 8 {
+			transpose8(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
 		}
-		for i := 0; i < rows; i++ {
+		for ; i+4 <= rows; i += 4 {
+			transpose4(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
+		}
+		for ; i < rows; i++ {
 			src := p.a[base+i*p.lda : base+i*p.lda+kb]
 			for q, v := range src {
 				panel[q*mr+i] = v
