@@ -153,3 +153,25 @@ func TestVectorKernelsAgreeBitwise(t *testing.T) {
 		}
 	}
 }
+
+// The 12-row kernel hands a product to its 8-row edge kernel when that pads fewer rows.
+func TestForRowsPadsLeast(t *testing.T) {
+	k8 := &microKernel{name: "8", mr: 8}
+	k12 := &microKernel{name: "12", mr: 12, edge: k8}
+	for _, c := range []struct {
+		m      int
+		want   *microKernel
+		padded int
+	}{
+		{64, k8, 64},      // 5×12 + an 8-row panel for 4 rows = 68
+		{768, k12, 768},   // exact
+		{128, k12, 128},   // 10×12 + 8
+		{65, k12, 68},     // 5×12 + 8 (the 8-row kernel alone: 72)
+		{3, k12, 8},       // the remainder goes to the edge kernel either way
+		{2048, k12, 2048}, // 170×12 + 8
+	} {
+		got := k12.forRows(c.m)
+		assert.Equal(t, c.want.name, got.name, "m=%d", c.m)
+		assert.Equal(t, c.padded, got.paddedRows(c.m), "m=%d", c.m)
+	}
+}

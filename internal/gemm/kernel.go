@@ -43,6 +43,33 @@ var genericKernel = &microKernel{
 	fn: kernelGeneric4x4,
 }
 
+// forRows returns the kernel to use for products of m rows: kn, or its edge
+// kernel when that covers m with fewer padded rows (m = 64: eight 8-row
+// panels rather than five 12-row ones and a padded 8-row one). The two
+// compute every element the same way, so the choice never changes results.
+func (kn *microKernel) forRows(m int) *microKernel {
+	if kn.edge == nil {
+		return kn
+	}
+	if kn.edge.paddedRows(m) < kn.paddedRows(m) {
+		return kn.edge
+	}
+	return kn
+}
+
+// paddedRows is how many rows kn computes for a product of m rows: whole
+// mr-row panels, the last one through the edge kernel where it fits.
+func (kn *microKernel) paddedRows(m int) int {
+	full := m / kn.mr * kn.mr
+	switch rem := m - full; {
+	case rem == 0:
+		return full
+	case kn.edge != nil && rem <= kn.edge.mr:
+		return full + kn.edge.paddedRows(rem)
+	}
+	return full + kn.mr
+}
+
 // KernelName reports which micro-kernel this process uses, for benchmarks
 // and logs.
 func KernelName() string { return activeKernel.name }
