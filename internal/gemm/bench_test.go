@@ -84,15 +84,15 @@ func BenchmarkGPT(b *testing.B) {
 
 // BenchmarkGenericKernel measures the pure-Go fallback at one size.
 func BenchmarkGenericKernel(b *testing.B) {
-	saved := activeKernel
+	saved := tunedKernel() // tune first, or the first product would replace the kernel set here
 	defer func() { activeKernel = saved }()
 	activeKernel = genericKernel
 	runBench(b, benchCase{batch: 1, m: 512, n: 512, k: 512}, 1)
 }
 
-// BenchmarkAVX2Kernel measures the AVX2 kernel where the CPU has it.
+// BenchmarkKernels measures every kernel the CPU can run.
 func BenchmarkKernels(b *testing.B) {
-	saved := activeKernel
+	saved := tunedKernel()
 	defer func() { activeKernel = saved }()
 	for _, kn := range supportedKernels() {
 		activeKernel = kn

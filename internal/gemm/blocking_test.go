@@ -175,3 +175,25 @@ func TestForRowsPadsLeast(t *testing.T) {
 		assert.Equal(t, c.padded, got.paddedRows(c.m), "m=%d", c.m)
 	}
 }
+
+// fastest must keep the first candidate unless another is clearly faster, and find a clearly
+// faster one: the pure-Go kernel is an order of magnitude slower than any vector kernel.
+func TestFastestPicksTheFasterKernel(t *testing.T) {
+	var vec *microKernel
+	for _, kn := range supportedKernels() {
+		if kn != genericKernel {
+			vec = kn
+		}
+	}
+	if vec == nil {
+		t.Skip("no vector kernel on this CPU")
+	}
+	assert.Equal(t, vec.name, fastest([]*microKernel{genericKernel, vec}).name)
+	assert.Equal(t, vec.name, fastest([]*microKernel{vec, genericKernel}).name)
+	assert.Equal(t, vec.name, fastest([]*microKernel{vec, vec}).name)
+	// Whatever the first product chose is one of the candidates.
+	k := tunedKernel()
+	if len(tuneCandidates) > 0 {
+		assert.Contains(t, tuneCandidates, k)
+	}
+}

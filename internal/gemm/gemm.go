@@ -17,7 +17,7 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		thin(&p, Workers())
 		return
 	}
-	activeKernel.forRows(m).sgemm(&p, Workers())
+	tunedKernel().forRows(m).sgemm(&p, Workers())
 }
 
 // problem is one product, with a, b and c already offset to its matrices.

@@ -32,7 +32,8 @@ type microKernel struct {
 }
 
 // activeKernel is the kernel chosen at init for this CPU (see kernel_amd64.go
-// and kernel_other.go).
+// and kernel_other.go), possibly replaced by a faster candidate at the first
+// product (tune.go): read it through tunedKernel.
 var activeKernel *microKernel
 
 // genericKernel is the pure-Go fallback, also used by tests on every machine.
@@ -72,7 +73,7 @@ func (kn *microKernel) paddedRows(m int) int {
 
 // KernelName reports which micro-kernel this process uses, for benchmarks
 // and logs.
-func KernelName() string { return activeKernel.name }
+func KernelName() string { return tunedKernel().name }
 
 // KernelNames lists the micro-kernels this CPU can run (the pure-Go one
 // first), for tools that compare them.
@@ -89,6 +90,7 @@ func KernelNames() []string {
 // kernels in one process (GOFORMER_SGEMM_KERNEL does the same at start-up);
 // it must not be called while products run.
 func UseKernel(name string) bool {
+	tunedKernel() // so that the first product does not time the candidates and undo this
 	for _, kn := range supportedKernels() {
 		if kn.name == name {
 			activeKernel = kn

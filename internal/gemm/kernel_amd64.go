@@ -127,7 +127,17 @@ func init() {
 	for _, kn := range []*microKernel{avx512Kernel, avx512x12Kernel, avx2Kernel} {
 		withBlocks(kn, machineCaches)
 	}
-	activeKernel = chooseKernel(os.Getenv(kernelEnv))
+	override := os.Getenv(kernelEnv)
+	activeKernel = chooseKernel(override)
+	if activeKernel.name != override {
+		// Which AVX-512 kernel is faster is timed at the first product (tune.go).
+		switch activeKernel {
+		case avx512Kernel:
+			tuneCandidates = []*microKernel{avx512Kernel, avx512x12Kernel}
+		case avx512x12Kernel:
+			tuneCandidates = []*microKernel{avx512x12Kernel, avx512Kernel}
+		}
+	}
 }
 
 // kernelEnv names an environment variable that overrides the choice of
@@ -142,30 +152,33 @@ func chooseKernel(override string) *microKernel {
 		}
 	}
 	switch {
-	case cpu.avx512 && oneFMA512PerCycle():
-		return avx512Kernel
-	case cpu.avx512:
+	case cpu.avx512 && cpufeat.Vendor == "GenuineIntel":
 		return avx512x12Kernel
+	case cpu.avx512:
+		return avx512Kernel
 	case cpu.avx2FMA:
 		return avx2Kernel
 	}
 	return genericKernel
 }
 
-// oneFMA512PerCycle reports the AVX-512 cores that issue one 512-bit FMA per
-// cycle, for which 16 accumulators (8×32) are enough and the smaller tile
-// wastes less on ragged edges: AMD Zen 4 (family 25), which splits a 512-bit
-// FMA over its two 256-bit units. Intel's server cores since Skylake-SP
-// (Gold 6000 and up, Ice Lake-SP, Sapphire/Emerald/Granite Rapids) and Zen 5
-// (family 26) issue two per cycle, 64 flops: at FMA latency 4 that needs 8
-// independent chains, and the 12×32 tile's 24 keep the units busy while
-// broadcasts wait on L1, with fewer loads per FMA (0.58 against 0.63).
-// Measured on Zen 4: 8×32 0-5% faster than 12×32 at 256-2048 and the GPT
-// shapes; the Intel and Zen 5 choice follows BLIS and OpenBLAS, whose
-// Skylake-X SGEMM kernels also hold 24 accumulators, and could not be timed.
-func oneFMA512PerCycle() bool {
-	return cpufeat.Vendor == "AuthenticAMD" && cpufeat.Family == 25
-}
+// The AVX-512 kernel chosen at init (the first product then times both, see
+// tune.go):
+//
+//   - Intel: 12×32. Its server cores since Skylake-SP (Gold 6000 and up, Ice
+//     Lake-SP, Sapphire, Emerald and Granite Rapids) issue two 512-bit FMAs
+//     per cycle, 64 flops; at FMA latency 4 that needs 8 independent chains
+//     in flight, and the 24 accumulators of 12×32 (BLIS's and OpenBLAS's
+//     Skylake-X SGEMM kernels hold 24 too) leave room for broadcasts that
+//     wait on L1, with fewer loads per FMA (0.58 against 0.63). 8×32 reached
+//     only about half of such a core's peak. Reasoned, not timed: no Intel
+//     machine was at hand.
+//   - AMD: 8×32. Zen 4 (family 25) splits a 512-bit FMA over its two 256-bit
+//     units, one per cycle, so 16 accumulators are plenty; measured there
+//     (CPU time, 1 thread) 12×32 is within 3% on the 768-row GPT products
+//     and 512-2048 squares and 8-18% slower where its 12-row panels or
+//     12×16 narrow tiles fit badly. Zen 5 (family 26) issues two per cycle
+//     and reached 87% of its peak with 8×32.
 
 // supportedKernels lists every kernel this CPU can run, so tests exercise
 // all of them, not only the one chosen at init.
