@@ -29,12 +29,13 @@
 // reads them, and a register-blocked micro-kernel computes mr×nr tiles of C.
 // kc, mc and nc are derived at init from the cache sizes CPUID reports
 // (blocking.go, the BLIS analytical model). The micro-kernel is chosen at init:
-// on amd64 from CPU features, AVX-512 (12×32 on cores with two 512-bit FMA
-// units, 8×32 on Zen 4, each with a 16-column variant for narrow last column
-// panels), AVX2+FMA (6×16) or pure Go (4×4); on arm64 NEON (8×12, with an 8×8
-// narrow variant), which every ARMv8-A CPU has. The build tag purego, or any
-// other target, forces the pure-Go kernel. GOFORMER_SGEMM_KERNEL=name
-// overrides the choice among the kernels the CPU can run, to measure them.
+// on amd64 from CPU features, AVX-512 (12×32 on Intel, 8×32 on AMD, each with
+// a 16-column variant for narrow last column panels; the first product times
+// both and keeps the faster, tune.go), AVX2+FMA (6×16) or pure Go (4×4); on
+// arm64 NEON (8×12, with an 8×8 narrow variant), which every ARMv8-A CPU has.
+// The build tag purego, or any other target, forces the pure-Go kernel.
+// GOFORMER_SGEMM_KERNEL=name overrides the choice among the kernels the CPU
+// can run, to measure them (bench/sgemm -kernel does the same).
 //
 // The amd64 vector kernels also have strided variants that read op(A) in place
 // (element (i, p) at a[i*rsa+p*csa]), so full mr-row panels of A are not
