@@ -111,6 +111,11 @@ func run(iters, warmup, threads int, out string, top int) error {
 	return report(out, top)
 }
 
+// idle is the time of workers with nothing to do: helpers spinning (polling, yielding) for the
+// next job after finishing one, workers waiting at a barrier for the others, parking and waking.
+// With 2 threads it is mostly the helper while the caller runs the serial parts of the step.
+const idle = "workers idle or waiting (spin, yield, park, wake)"
+
 // category decides where a sample's time goes from its stack (leaf first). Order matters: a
 // stack inside the garbage collector is GC whatever called it, allocation is allocation even
 // when a kernel allocated, and a worker spinning for the next job is waiting, not computing.
@@ -132,7 +137,7 @@ func category(stack []string) string {
 		return "allocation"
 	case strings.Contains(leaf, "internal/parallel.") || has("internal/parallel.awaitTicket") ||
 		has("internal/parallel.Pause") || (strings.HasPrefix(leaf, "runtime.") && has("internal/parallel.")):
-		return "waiting for workers (spin, yield, wake)"
+		return idle
 	case has("internal/gemm."):
 		return "matrix products (internal/gemm)"
 	case has("internal/vecmath.") || strings.Contains(leaf, "goformer/tensor."):
@@ -146,7 +151,7 @@ func category(stack []string) string {
 		has("runtime.goschedImpl") || has("runtime.park_m") || has("runtime.mstart")):
 		// The scheduler runs on its own stack, so a helper's Gosched while it spins for the
 		// next job (internal/parallel) shows no goformer frame.
-		return "scheduler (idle workers yielding and parking)"
+		return idle
 	case strings.HasPrefix(leaf, "runtime.") || strings.HasPrefix(leaf, "sync"):
 		return "runtime other (maps, memmove outside kernels, signals)"
 	}
