@@ -5,7 +5,9 @@
 #
 #   bench/compare_baby_memory.sh [iters] [threads]      (defaults: 13 2)
 #
-# TORCH_GPT overrides the path of torch_gpt.py. Needs /usr/bin/time (Debian's "time" package).
+# TORCH_GPT overrides the path of torch_gpt.py. Where OpenBLAS does not recognise the CPU, the
+# PyTorch runs get OPENBLAS_CORETYPE (bench/openblas_env.sh), and the output says so.
+# Needs /usr/bin/time (Debian's "time" package).
 set -euo pipefail
 iters=${1:-13}
 threads=${2:-2}
@@ -16,6 +18,7 @@ torch_gpt=${TORCH_GPT:-$root/../shared/bench/torch_gpt.py}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$root" && go build -o "$tmp/shakespeare" ./examples/shakespeare)
+. "$root/bench/openblas_env.sh"   # OPENBLAS_CORETYPE where OpenBLAS falls back to Prescott
 
 /usr/bin/time -v "$tmp/shakespeare" -n-layer 6 -n-head 6 -n-embd 384 -block-size 256 -batch-size 64 \
   -max-iters "$iters" -eval-interval 0 -eval-iters 0 -sample-len 0 -threads "$threads" \

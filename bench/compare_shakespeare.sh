@@ -5,7 +5,9 @@
 #
 #   bench/compare_shakespeare.sh [rounds] [iters] [threads]      (defaults: 5 300 2)
 #
-# TORCH_GPT overrides the path of torch_gpt.py. Both sides time get_batch + forward + backward +
+# TORCH_GPT overrides the path of torch_gpt.py. Where OpenBLAS does not recognise the CPU, the
+# PyTorch runs get OPENBLAS_CORETYPE (bench/openblas_env.sh), and the output says so.
+# Both sides time get_batch + forward + backward +
 # clip + AdamW step, leave out the first 20 iterations and evaluation, and use the same threads.
 set -euo pipefail
 rounds=${1:-5}
@@ -17,6 +19,7 @@ torch_gpt=${TORCH_GPT:-$root/../shared/bench/torch_gpt.py}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$root" && go build -o "$tmp/shakespeare" ./examples/shakespeare)
+. "$root/bench/openblas_env.sh"   # OPENBLAS_CORETYPE where OpenBLAS falls back to Prescott
 
 ours=() theirs=()
 for r in $(seq "$rounds"); do

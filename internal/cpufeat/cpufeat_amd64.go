@@ -2,6 +2,10 @@
 
 package cpufeat
 
+import (
+	"strings"
+)
+
 // cpuid executes CPUID with the given leaf (EAX) and subleaf (ECX).
 //
 //go:noescape
@@ -13,7 +17,11 @@ func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 //go:noescape
 func xgetbv() (eax, edx uint32)
 
-func init() { AVX2FMA, AVX512F = detect() }
+func init() {
+	AVX2FMA, AVX512F = detect()
+	Vendor, Brand, Family, Model, Stepping = identify()
+	Caches = caches(Vendor)
+}
 
 func detect() (avx2FMA, avx512f bool) {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -44,4 +52,145 @@ func detect() (avx2FMA, avx512f bool) {
 	avx2FMA = osYMM && ecx1&fmaBit != 0 && ebx7&avx2Bit != 0
 	avx512f = osZMM && avx2FMA && ebx7&avx512fBit != 0
 	return avx2FMA, avx512f
+}
+
+// identify reads the vendor string (leaf 0), the family and model (leaf 1) and the brand string
+// (leaves 0x80000002-4).
+func identify() (vendor, brand string, family, model, stepping int) {
+	_, b, c, d := cpuid(0, 0)
+	vendor = string(regBytes(b, d, c))
+	a1, _, _, _ := cpuid(1, 0)
+	stepping = int(a1 & 0xf)
+	model = int(a1 >> 4 & 0xf)
+	family = int(a1 >> 8 & 0xf)
+	// The extended fields count only for these base families (Intel SDM vol. 2, CPUID leaf 1;
+	// AMD uses family 0xF with an extended family for everything since K8).
+	if family == 0xf {
+		family += int(a1 >> 20 & 0xff)
+	}
+	if family == 0x6 || family >= 0xf {
+		model += int(a1>>16&0xf) << 4
+	}
+	if maxExt, _, _, _ := cpuid(0x80000000, 0); maxExt >= 0x80000004 {
+		var raw []byte
+		for leaf := uint32(0x80000002); leaf <= 0x80000004; leaf++ {
+			a, b, c, d := cpuid(leaf, 0)
+			raw = append(raw, regBytes(a, b, c, d)...)
+		}
+		brand = strings.Join(strings.Fields(strings.TrimRight(string(raw), "\x00")), " ")
+	}
+	return vendor, brand, family, model, stepping
+}
+
+func regBytes(regs ...uint32) []byte {
+	out := make([]byte, 0, 4*len(regs))
+	for _, r := range regs {
+		out = append(out, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+	}
+	return out
+}
+
+// caches reads the deterministic cache parameters: leaf 4 on Intel, leaf 0x8000001D on AMD
+// (same layout, present with the TOPOEXT feature), else AMD's older leaves 0x80000005/6.
+func caches(vendor string) []Cache {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	maxExt, _, _, _ := cpuid(0x80000000, 0)
+	switch {
+	case vendor == "AuthenticAMD" || vendor == "HygonGenuine":
+		const topoextBit = 1 << 22
+		if maxExt >= 0x8000001d {
+			if _, _, ecx, _ := cpuid(0x80000001, 0); ecx&topoextBit != 0 {
+				if cs := deterministicCaches(0x8000001d); len(cs) > 0 {
+					return cs
+				}
+			}
+		}
+		return amdLegacyCaches(maxExt)
+	case maxLeaf >= 4:
+		return deterministicCaches(4)
+	}
+	return nil
+}
+
+// deterministicCaches walks the subleaves of leaf 4 or 0x8000001D until a null entry.
+func deterministicCaches(leaf uint32) []Cache {
+	var out []Cache
+	for sub := uint32(0); sub < 16; sub++ {
+		a, b, c, _ := cpuid(leaf, sub)
+		typ := a & 0x1f
+		if typ == 0 {
+			break
+		}
+		if typ == 2 { // instruction cache
+			continue
+		}
+		cc := Cache{
+			Level:    int(a >> 5 & 0x7),
+			LineSize: int(b&0xfff) + 1,
+			Ways:     int(b>>22&0x3ff) + 1,
+			Sets:     int(c) + 1,
+			SharedBy: int(a>>14&0xfff) + 1,
+		}
+		partitions := int(b>>12&0x3ff) + 1
+		cc.Size = cc.Ways * partitions * cc.LineSize * cc.Sets
+		if a&(1<<9) != 0 { // fully associative
+			cc.Ways = 0
+		}
+		out = append(out, cc)
+	}
+	return out
+}
+
+// amdLegacyCaches reads leaves 0x80000005 (L1D) and 0x80000006 (L2, L3).
+func amdLegacyCaches(maxExt uint32) []Cache {
+	var out []Cache
+	if maxExt >= 0x80000005 {
+		_, _, c, _ := cpuid(0x80000005, 0)
+		if size := int(c>>24) << 10; size > 0 {
+			out = append(out, legacyCache(1, size, int(c>>16&0xff), int(c&0xff)))
+		}
+	}
+	if maxExt >= 0x80000006 {
+		_, _, c, d := cpuid(0x80000006, 0)
+		// The associativity of these two is an encoded field (AMD APM vol. 3, CPUID 8000_0006h).
+		if size := int(c>>16) << 10; size > 0 {
+			out = append(out, legacyCache(2, size, amdAssoc(c>>12&0xf), int(c&0xff)))
+		}
+		if size := int(d>>18) << 19; size > 0 {
+			out = append(out, legacyCache(3, size, amdAssoc(d>>12&0xf), int(d&0xff)))
+		}
+	}
+	return out
+}
+
+func legacyCache(level, size, ways, line int) Cache {
+	c := Cache{Level: level, Size: size, Ways: ways, LineSize: line, SharedBy: 1}
+	if ways > 0 && line > 0 {
+		c.Sets = size / (ways * line)
+	}
+	return c
+}
+
+func amdAssoc(code uint32) int {
+	switch code {
+	case 1, 2, 4:
+		return int(code)
+	case 5:
+		return 6
+	case 6:
+		return 8
+	case 8:
+		return 16
+	case 0xa:
+		return 32
+	case 0xb:
+		return 48
+	case 0xc:
+		return 64
+	case 0xd:
+		return 96
+	case 0xe:
+		return 128
+	}
+	return 0
 }

@@ -22,7 +22,7 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 		}
 		checkArgs(transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc)
 	}
-	kn := activeKernel
+	kn := tunedKernel().forRows(m)
 	at := func(i int) problem {
 		o := offsets[i]
 		return problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}

@@ -84,15 +84,15 @@ func BenchmarkGPT(b *testing.B) {
 
 // BenchmarkGenericKernel measures the pure-Go fallback at one size.
 func BenchmarkGenericKernel(b *testing.B) {
-	saved := activeKernel
+	saved := tunedKernel() // tune first, or the first product would replace the kernel set here
 	defer func() { activeKernel = saved }()
 	activeKernel = genericKernel
 	runBench(b, benchCase{batch: 1, m: 512, n: 512, k: 512}, 1)
 }
 
-// BenchmarkAVX2Kernel measures the AVX2 kernel where the CPU has it.
+// BenchmarkKernels measures every kernel the CPU can run.
 func BenchmarkKernels(b *testing.B) {
-	saved := activeKernel
+	saved := tunedKernel()
 	defer func() { activeKernel = saved }()
 	for _, kn := range supportedKernels() {
 		activeKernel = kn
@@ -265,6 +265,25 @@ func BenchmarkGPTStepProducts(b *testing.B) {
 					pr.run()
 				}
 				b.ReportMetric(pr.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMicroKernel times each micro-kernel alone on one packed tile that
+// stays in L1 (k = 128 and k = kc), the ceiling the blocking can approach.
+func BenchmarkMicroKernel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, kn := range tileKernels() {
+		for _, k := range []int{64, 128, 256} {
+			a := randSlice(rng, kn.mr*k)
+			bb := randSlice(rng, kn.nr*k)
+			c := make([]float32, kn.mr*kn.nr)
+			b.Run(fmt.Sprintf("%s/k=%d", kn.name, k), func(b *testing.B) {
+				for range b.N {
+					kn.fn(k, a, bb, c, kn.nr, true)
+				}
+				b.ReportMetric(2*float64(kn.mr*kn.width*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
 	}

@@ -17,23 +17,31 @@
 //   - Results do not depend on the worker count: work is divided over output
 //     tiles only, never over the K dimension, and every output element is summed
 //     in the same order (K blocks ascending, then k ascending within a block)
-//     whatever the split. Results can differ between micro-kernels (for example
-//     the assembly kernels use fused multiply-add, the pure-Go one does not), but
-//     the kernel is fixed for the life of the process.
+//     whatever the split. The vector kernels all compute an element as one FMA
+//     per k step in that order, so they agree to the bit with each other when
+//     their K blocks (kc) agree; the pure-Go kernel does not fuse. kc comes
+//     from the L1 size (blocking.go), so results can differ in the last bits
+//     between machines with different caches, never between runs on one.
 //
 // Structure (GotoBLAS/BLIS style): the K dimension is cut into blocks of kc;
 // for each block a kc×nc panel of op(B) and an mc×kc panel of op(A) are packed
 // into contiguous, zero-padded buffers laid out in the order the micro-kernel
 // reads them, and a register-blocked micro-kernel computes mr×nr tiles of C.
-// The micro-kernel is chosen at init: on amd64 from CPU features, AVX-512
-// (8×32, with an 8×16 variant for narrow last column panels), AVX2+FMA
-// (6×16) or pure Go (4×4); on arm64 NEON (8×12, with an 8×8 narrow variant),
-// which every ARMv8-A CPU has. The build tag purego, or any other target,
-// forces the pure-Go kernel.
+// kc, mc and nc are derived at init from the cache sizes CPUID reports
+// (blocking.go, the BLIS analytical model). The micro-kernel is chosen at init:
+// on amd64 from CPU features, AVX-512 (12×32 on Intel, 8×32 on AMD, each with
+// a 16-column variant for narrow last column panels; the first product times
+// both and keeps the faster, tune.go), AVX2+FMA (6×16) or pure Go (4×4); on
+// arm64 NEON (8×12, with an 8×8 narrow variant), which every ARMv8-A CPU has.
+// The build tag purego, or any other target, forces the pure-Go kernel.
+// GOFORMER_SGEMM_KERNEL=name overrides the choice among the kernels the CPU
+// can run, to measure them (bench/sgemm -kernel does the same).
 //
 // The amd64 vector kernels also have strided variants that read op(A) in place
-// (element (i, p) at a[i*rsa+p*csa]), so full mr-row panels of A are never
-// packed; only a ragged last panel is. They perform the same FMAs in the
+// (element (i, p) at a[i*rsa+p*csa]), so full mr-row panels of A are not
+// packed; only a ragged last panel is, and every panel of a row-major A whose
+// rows would share L1 sets (a leading dimension that is a multiple of 4 KiB,
+// see aRowsAlias). They perform the same FMAs in the
 // same order as on a packed panel, so results are unchanged. The arm64
 // kernel multiplies by lanes of A vectors loaded from a packed panel, so it
 // packs every A panel, as GotoBLAS does.

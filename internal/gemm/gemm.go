@@ -17,7 +17,7 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		thin(&p, Workers())
 		return
 	}
-	activeKernel.sgemm(&p, Workers())
+	tunedKernel().forRows(m).sgemm(&p, Workers())
 }
 
 // problem is one product, with a, b and c already offset to its matrices.
@@ -116,6 +116,7 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 // op(A) where the kernel cannot read it in place), then the macro-kernel
 // over mr×nr tiles.
 func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) {
+	direct := kn.directA(p)
 	for jc := j0; jc < j1; jc += kn.nc {
 		nb := min(kn.nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kn.kc {
@@ -126,15 +127,23 @@ func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) 
 			packB(p, pc, kb, jc, nb, kn.nr, ws.b)
 			for ic := i0; ic < i1; ic += kn.mc {
 				mb := min(kn.mc, i1-ic)
-				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc)
+				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc, direct)
 			}
 		}
 	}
 }
 
 // directA reports whether the kernel reads full row panels of op(A) in
-// place rather than from a packed copy.
-func (kn *microKernel) directA() bool { return kn.fnS != nil }
+// place rather than from a packed copy: it must have strided variants, and
+// the rows of a row-major A must not fall into the same few L1 sets (see
+// aRowsAlias). A transposed A is read one k step per cache line, each
+// line once per micro-kernel call, so set conflicts cost it nothing.
+func (kn *microKernel) directA(p *problem) bool {
+	if kn.fnS == nil {
+		return false
+	}
+	return p.transA || !aRowsAlias(4*p.lda, kn.mr, kn, machineCaches.l1)
+}
 
 // macroKernel multiplies the mb×kb block of op(A) at (i0, p0) by columns
 // [j0, j1) of a packed kb×nb block of op(B) (bp, nr-column panels of kb
@@ -142,80 +151,97 @@ func (kn *microKernel) directA() bool { return kn.fnS != nil }
 // The inner loop walks down the rows so that one kb×nr panel of B stays in
 // L1 while the A panels stream from L2.
 //
-// Kernels with strided variants read full mr-row panels of op(A) straight
-// from p.a; only a ragged last panel is packed (zero-padded). Other kernels
-// get the whole block packed, as GotoBLAS does.
-func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc bool) {
-	mr, nr, ldc := kn.mr, kn.nr, p.ldc
-	tmp := ws.tmp[:mr*nr]
-	// A panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa.
-	var a []float32
-	var aStart, aStep, rsa, csa int
+// With direct (kn.directA(p), decided once per product) full mr-row panels
+// of op(A) are read straight from p.a; otherwise they are packed, as
+// GotoBLAS does. The rows left over below the full panels go to the edge
+// kernel when it has enough rows for them (a kernel with fewer rows and the
+// same nr: it computes every element the same way, so the bits do not
+// change), read in place when they fill it exactly, else packed and
+// zero-padded; without an edge kernel they make a zero-padded panel of kn.
+func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc, direct bool) {
+	mr, ldc := kn.mr, p.ldc
 	full := mb / mr * mr // rows in full panels
-	if kn.directA() {
-		if p.transA {
-			a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
-		} else {
-			a, aStart, aStep, rsa, csa = p.a, i0*p.lda+p0, p.lda, p.lda, 1
-		}
-		if full < mb {
-			packA(p, i0+full, mb-full, p0, kb, mr, ws.a)
-		}
-	} else {
-		packA(p, i0, mb, p0, kb, mr, ws.a)
+	rem := mb - full
+	ek := kn // the kernel for the remaining rows
+	if rem > 0 && kn.edge != nil && rem <= kn.edge.mr {
+		ek = kn.edge
+	}
+	// Full panel ir starts at a[aStart+ir*aStep], element (i, q) at +i*rsa+q*csa;
+	// the remainder's panel at ra[0], element (i, q) at i*rrsa+q*rcsa.
+	var a, ra []float32
+	var aStart, aStep, rsa, csa, rrsa, rcsa int
+	switch {
+	case direct && p.transA:
+		a, aStart, aStep, rsa, csa = p.a, p0*p.lda+i0, 1, 1, p.lda
+	case direct:
+		a, aStart, aStep, rsa, csa = p.a, i0*p.lda+p0, p.lda, p.lda, 1
+	default:
+		packA(p, i0, full, p0, kb, mr, ws.a)
 		a, aStart, aStep, rsa, csa = ws.a, 0, kb, 1, mr
-		full = 0 // every panel goes through fn
 	}
-	for jr := j0; jr < j1; jr += nr {
-		nrEff := min(nr, j1-jr)
-		b := bp[jr*kb : (jr+nr)*kb]
-		fn, fnS, width := kn.fn, kn.fnS, nr
-		if nrEff <= kn.nrNarrow {
-			fn, fnS, width = kn.fnNarrow, kn.fnNarrowS, kn.nrNarrow
+	if rem > 0 {
+		if direct && rem == ek.mr && ek.fnS != nil {
+			ra, rrsa, rcsa = a[aStart+full*aStep:], rsa, csa
+		} else {
+			packA(p, i0+full, rem, p0, kb, ek.mr, ws.a[full*kb:])
+			ra, rrsa, rcsa = ws.a[full*kb:], 1, ek.mr
 		}
+	}
+	for jr := j0; jr < j1; jr += kn.nr {
+		cols := min(kn.nr, j1-jr)
+		b := bp[jr*kb : (jr+kn.nr)*kb]
 		cj := c[jr:]
-		if nrEff == width {
-			for ir := 0; ir < full; ir += mr {
-				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc)
-			}
+		for ir := 0; ir < full; ir += mr {
+			kn.tile(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc, mr, cols, ws.tmp)
 		}
-		for ir := 0; ir < mb; ir += mr {
-			if ir < full && nrEff == width {
-				continue // done above
-			}
-			mrEff := min(mr, mb-ir)
-			var ap []float32
-			if ir >= full || !kn.directA() {
-				// A packed panel: the ragged last one, or every panel.
-				off := 0
-				if !kn.directA() {
-					off = ir * kb
-				}
-				ap = ws.a[off : off+mr*kb]
-			}
-			if mrEff == mr && nrEff == width {
-				fn(kb, ap, b, cj[ir*ldc:], ldc, acc)
-				continue
-			}
-			// Edge tile: compute the whole padded tile into tmp, then copy
-			// the valid part. c + sum is the same operation the kernel does
-			// in place, so edge and interior elements round identically.
-			if ap != nil {
-				fn(kb, ap, b, tmp, nr, false)
-			} else {
-				fnS(kb, a[aStart+ir*aStep:], rsa, csa, b, tmp, nr, false)
-			}
-			for i := 0; i < mrEff; i++ {
-				crow := cj[(ir+i)*ldc : (ir+i)*ldc+nrEff]
-				trow := tmp[i*nr : i*nr+nrEff]
-				if acc {
-					for j, v := range trow {
-						crow[j] += v
-					}
-				} else {
-					copy(crow, trow)
-				}
-			}
+		if rem > 0 {
+			ek.tile(kb, ra, rrsa, rcsa, b, cj[full*ldc:], ldc, acc, rem, cols, ws.tmp)
 		}
 	}
+}
+
+// tile computes rows×cols of C (rows <= kn.mr, cols <= kn.nr) from an A
+// panel read with strides rsa, csa (a packed panel is 1, mr) and a packed B
+// micro-panel. A tile the kernel covers exactly is computed in place; an
+// edge tile is computed whole into tmp (at least mr×nr), then its valid part
+// copied or added: c + sum is the same operation the kernel does in place,
+// so edge and interior elements round identically.
+func (kn *microKernel) tile(kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool, rows, cols int, tmp []float32) {
+	narrow := cols <= kn.nrNarrow
+	width := kn.nr
+	if narrow {
+		width = kn.nrNarrow
+	}
+	if rows == kn.mr && cols == width {
+		kn.call(narrow, kb, a, rsa, csa, b, c, ldc, acc)
+		return
+	}
+	nr := kn.nr
+	kn.call(narrow, kb, a, rsa, csa, b, tmp[:kn.mr*nr], nr, false)
+	for i := 0; i < rows; i++ {
+		crow := c[i*ldc : i*ldc+cols]
+		trow := tmp[i*nr : i*nr+cols]
+		if acc {
+			for j, v := range trow {
+				crow[j] += v
+			}
+		} else {
+			copy(crow, trow)
+		}
+	}
+}
+
+// call runs the kernel (or its narrow variant) on one tile, through the
+// strided entry point where there is one, else on a packed A panel
+// (rsa = 1, csa = mr).
+func (kn *microKernel) call(narrow bool, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool) {
+	fn, fnS := kn.fn, kn.fnS
+	if narrow {
+		fn, fnS = kn.fnNarrow, kn.fnNarrowS
+	}
+	if fnS != nil {
+		fnS(kb, a, rsa, csa, b, c, ldc, acc)
+		return
+	}
+	fn(kb, a, b, c, ldc, acc)
 }

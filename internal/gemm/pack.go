@@ -11,11 +11,22 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 		if p.transA {
 			// A is k×m: each k step's mr values are contiguous in memory.
 			base := p0*p.lda + i0 + ir
-			if rows == 8 && mr == 8 {
-				// Fixed-size array copies compile to a few vector moves;
-				// copy() of 32 bytes would cost a memmove call each.
+			// Fixed-size array copies compile to a few vector moves;
+			// copy() of 24 to 48 bytes would cost a memmove call each.
+			switch {
+			case rows == 8 && mr == 8:
 				for q := 0; q < kb; q++ {
 					*(*[8]float32)(panel[q*8:]) = [8]float32(p.a[base+q*p.lda:])
+				}
+				continue
+			case rows == 12 && mr == 12:
+				for q := 0; q < kb; q++ {
+					*(*[12]float32)(panel[q*12:]) = [12]float32(p.a[base+q*p.lda:])
+				}
+				continue
+			case rows == 6 && mr == 6:
+				for q := 0; q < kb; q++ {
+					*(*[6]float32)(panel[q*6:]) = [6]float32(p.a[base+q*p.lda:])
 				}
 				continue
 			}
@@ -27,15 +38,19 @@ func packA(p *problem, i0, mb, p0, kb, mr int, dst []float32) {
 			}
 			continue
 		}
-		// A is m×k: packing transposes it. Full 8-row panels go through
-		// transpose8 (8×8 register transposes on amd64); ragged panels go
-		// row by row, reads contiguous and writes strided by mr.
+		// A is m×k: packing transposes it, eight rows at a time through
+		// transpose8 (8×8 register transposes on amd64), then four through
+		// transpose4, then row by row (reads contiguous, writes strided by
+		// mr); rows past the panel's last real one are zero.
 		base := (i0+ir)*p.lda + p0
-		if rows == 8 && mr == 8 {
-			transpose8(panel, 8, p.a[base:], p.lda, kb)
-			continue
+		i := 0
+		for ; i+8 <= rows; i += 8 {
+			transpose8(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
 		}
-		for i := 0; i < rows; i++ {
+		for ; i+4 <= rows; i += 4 {
+			transpose4(panel[i:], mr, p.a[base+i*p.lda:], p.lda, kb)
+		}
+		for ; i < rows; i++ {
 			src := p.a[base+i*p.lda : base+i*p.lda+kb]
 			for q, v := range src {
 				panel[q*mr+i] = v
@@ -70,6 +85,28 @@ func transpose8Go(dst []float32, ldd int, src []float32, lds, kb int) {
 	}
 }
 
+// copyPanelGo is the portable copyPanel: dst[q*nr+j] = src[q*lds+j], j < nr, q < kb.
+func copyPanelGo(dst []float32, src []float32, lds, nr, kb int) {
+	for q := 0; q < kb; q++ {
+		copy(dst[q*nr:q*nr+nr], src[q*lds:q*lds+nr])
+	}
+}
+
+// transpose4 is transpose8 for four rows: dst[q*ldd+i] = src[i*lds+q], i < 4.
+func transpose4(dst []float32, ldd int, src []float32, lds, kb int) {
+	if kb == 0 {
+		return
+	}
+	r0 := src[0:kb]
+	r1 := src[lds : lds+kb]
+	r2 := src[2*lds : 2*lds+kb]
+	r3 := src[3*lds : 3*lds+kb]
+	for q := range r0 {
+		d := (*[4]float32)(dst[q*ldd:])
+		d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
+	}
+}
+
 // packB copies rows [p0, p0+kb) and columns [j0, j0+nb) of op(B) into dst as
 // consecutive nr-column panels; within a panel element (p, j) is at p*nr+j.
 // Columns past nb in the last panel are zero.
@@ -79,11 +116,8 @@ func packB(p *problem, p0, kb, j0, nb, nr int, dst []float32) {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		if !p.transB {
 			// B is k×n: each k step's nr values are contiguous.
-			if cols == 32 && nr == 32 {
-				base := p0*p.ldb + j0 + jr
-				for q := 0; q < kb; q++ {
-					*(*[32]float32)(panel[q*32:]) = [32]float32(p.b[base+q*p.ldb:])
-				}
+			if cols == nr && nr%8 == 0 {
+				copyPanel(panel, p.b[p0*p.ldb+j0+jr:], p.ldb, nr, kb)
 				continue
 			}
 			for q := 0; q < kb; q++ {

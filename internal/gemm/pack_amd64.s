@@ -87,3 +87,42 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func copyRows8(dst, src *float32, lds, rows, chunks int)
+//
+// For q in [0, rows): copies 8·chunks floats from src + q·lds to dst + q·8·chunks, in 32-byte
+// vector moves. This is packing a k×n operand that is already k-major into nr-wide panels
+// (one k step's nr values per row): a fixed-size Go array copy of 64 or 128 bytes compiles
+// to a call of runtime.memmove, whose call and size dispatch cost more than the copy and
+// took 7% of a small GPT's training step.
+TEXT ·copyRows8(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), BX
+	MOVQ rows+24(FP), CX
+	MOVQ chunks+32(FP), DX
+	SHLQ $2, BX
+	TESTQ CX, CX
+	JZ   copydone
+	TESTQ DX, DX
+	JZ   copydone
+
+copyrow:
+	MOVQ SI, R8
+	MOVQ DX, R9
+
+copychunk:
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ R9
+	JNZ  copychunk
+
+	ADDQ BX, SI
+	DECQ CX
+	JNZ  copyrow
+
+copydone:
+	VZEROUPPER
+	RET

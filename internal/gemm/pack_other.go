@@ -7,3 +7,8 @@ package gemm
 func transpose8(dst []float32, ldd int, src []float32, lds, kb int) {
 	transpose8Go(dst, ldd, src, lds, kb)
 }
+
+// copyPanel writes rows [0, kb) of width nr from src (stride lds) to dst, contiguously.
+func copyPanel(dst []float32, src []float32, lds, nr, kb int) {
+	copyPanelGo(dst, src, lds, nr, kb)
+}

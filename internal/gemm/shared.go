@@ -91,6 +91,7 @@ func (j *sharedJob) Run() {
 	kn, p := j.kn, &j.p
 	ws := getWorkspace(kn)
 	nr, kc := kn.nr, kn.kc
+	direct := kn.directA(p)
 	for ri := range j.rounds {
 		r := &j.rounds[ri]
 		if ri > 0 {
@@ -134,7 +135,7 @@ func (j *sharedJob) Run() {
 					pc := r.pg + q*kc
 					kb := min(kc, p.k-pc)
 					acc := p.accumulate || pc > 0
-					kn.macroKernel(p, ws, ic, mb, pc, kb, j.b[q*kc*nbPad:], j0, j1, p.c[ic*p.ldc+r.jc:], acc)
+					kn.macroKernel(p, ws, ic, mb, pc, kb, j.b[q*kc*nbPad:], j0, j1, p.c[ic*p.ldc+r.jc:], acc, direct)
 				}
 			}
 			r.tileDone.Add(1)
