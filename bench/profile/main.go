@@ -53,7 +53,6 @@ func run(iters, warmup, threads int, out string, top int) error {
 	if err != nil {
 		return err
 	}
-	m.Train()
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: 1e-3, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1})
 	rng := rand.New(rand.NewPCG(1, 2))
 	step := func() {
