@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tokenizer"
 )
 
@@ -113,7 +114,7 @@ func TestLongPieceIsFast(t *testing.T) {
 }
 
 func TestEncodeBatchAndConcurrency(t *testing.T) {
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))[:200000]
+	text := string(readFixture(t, "", fixture.ShakespeareRel))[:200000]
 	texts := strings.SplitAfter(text, "\n\n")
 	for name, enc := range encodings(t) {
 		want := make([][]int, len(texts))

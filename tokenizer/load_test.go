@@ -10,13 +10,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tokenizer"
 )
 
 // GPT-2's original files, read by LoadGPT2, must give the same tokenizer as the tiktoken rank file.
 func TestLoadGPT2MatchesTiktoken(t *testing.T) {
-	encJSON := needShared(t, "", "data/tokenizers/gpt2-encoder.json")
-	vocab := needShared(t, "", "data/tokenizers/gpt2-vocab.bpe")
+	encJSON := readFixture(t, "", fixture.GPT2EncoderRel)
+	vocab := readFixture(t, "", fixture.GPT2MergesRel)
 	enc, err := tokenizer.LoadGPT2(bytes.NewReader(encJSON), bytes.NewReader(vocab))
 	require.NoError(t, err)
 	ref := encodings(t)["gpt2"]
@@ -37,11 +38,11 @@ func TestLoadGPT2MatchesTiktoken(t *testing.T) {
 
 // Writing the built-in encodings back out reproduces OpenAI's files byte for byte.
 func TestWriteTiktokenReproducesFiles(t *testing.T) {
-	for file, name := range map[string]string{"r50k_base.tiktoken": "gpt2", "cl100k_base.tiktoken": "cl100k_base"} {
-		orig := needShared(t, "", "data/tokenizers/"+file)
+	for rel, name := range map[string]string{fixture.R50kRel: "gpt2", fixture.CL100kRel: "cl100k_base"} {
+		orig := readFixture(t, "", rel)
 		var buf bytes.Buffer
 		require.NoError(t, encodings(t)[name].WriteTiktoken(&buf))
-		assert.True(t, bytes.Equal(orig, buf.Bytes()), "%s differs from %s", name, file)
+		assert.True(t, bytes.Equal(orig, buf.Bytes()), "%s differs from %s", name, rel)
 	}
 }
 

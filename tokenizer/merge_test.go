@@ -2,38 +2,12 @@ package tokenizer
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// loadShared loads a .tiktoken file from ../shared/data/tokenizers, skipping if it is missing.
-func loadShared(t testing.TB, file, pattern string) *BPE {
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("repository root not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", "data", "tokenizers", file)
-	f, err := os.Open(p)
-	if err != nil {
-		t.Skipf("missing %s (../shared/data/tokenizers/%s)", p, file)
-	}
-	defer f.Close()
-	enc, err := LoadTiktoken(f, nil, pattern)
-	require.NoError(t, err)
-	return enc
-}
 
 // naiveMerge is the byte-pair merge written as plainly as possible: rebuild the parts each round,
 // merging the lowest-ranked pair, the leftmost on ties.
@@ -63,7 +37,7 @@ func naiveMerge(t *BPE, piece string) []int {
 }
 
 func TestMergeAlgorithmsAgree(t *testing.T) {
-	enc := loadShared(t, "cl100k_base.tiktoken", CL100kPattern)
+	enc := cl100kFromFixture(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	words := []string{"a", "b", "ab", "the", "ing", " ", "é", "\xff", "1", "aa", "ll", "0"}
 	for range 2000 {
@@ -85,29 +59,9 @@ func TestMergeAlgorithmsAgree(t *testing.T) {
 	assert.Equal(t, naiveMerge(enc, long), enc.mergeHeap(nil, long))
 }
 
-func readSharedText(t testing.TB, rel string) string {
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("repository root not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", rel)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("missing %s (../shared/%s)", p, rel)
-	}
-	return string(b)
-}
-
 // The fast rank lookup must agree with the map for every token and for strings that are not tokens.
 func TestRankTableMatchesMap(t *testing.T) {
-	enc := loadShared(t, "cl100k_base.tiktoken", CL100kPattern)
+	enc := cl100kFromFixture(t)
 	for tok, r := range enc.ranks {
 		require.Equal(t, r, enc.rank(tok), "%q", tok)
 		for _, s := range []string{tok + "\x00", "\x00" + tok, tok[:len(tok)-1] + "\xfe"} {

@@ -1,0 +1,29 @@
+package tokenizer
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/internal/fixture"
+)
+
+// readFixture returns the contents of a fixture that internal/fixture finds, skipping t with a
+// message when it is missing.
+func readFixture(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Path(t, "", rel))
+	require.NoError(t, err)
+	return b
+}
+
+// cl100kFromFixture builds cl100k_base from the rank file in ../shared (the internal tests cannot
+// import tokenizer/cl100k, which imports this package).
+func cl100kFromFixture(t testing.TB) *BPE {
+	t.Helper()
+	enc, err := LoadTiktoken(bytes.NewReader(readFixture(t, fixture.CL100kRel)), nil, CL100kPattern)
+	require.NoError(t, err)
+	return enc
+}
