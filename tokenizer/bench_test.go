@@ -114,7 +114,7 @@ func BenchmarkTrain4096(b *testing.B) {
 func BenchmarkLoadCL100k(b *testing.B) {
 	data := readFixture(b, "", fixture.CL100kRel)
 	for b.Loop() {
-		if _, err := tokenizer.LoadTiktoken(bytes.NewReader(data), cl100k.Special(), tokenizer.CL100kPattern); err != nil {
+		if _, err := tokenizer.ReadTiktoken(bytes.NewReader(data), cl100k.Special(), tokenizer.CL100kPattern); err != nil {
 			b.Fatal(err)
 		}
 	}

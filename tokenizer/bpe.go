@@ -25,7 +25,7 @@ type BPE struct {
 	specialNames []string // sorted
 	nMergeable   int
 
-	merges []Merge // the merge list, where the tokenizer came from one (Train, LoadGPT2)
+	merges []Merge // the merge list, where the tokenizer came from one (Train, ReadGPT2)
 }
 
 // Merge is one rule of a merge list: tokens Left and Right, adjacent, become token Result.
@@ -146,7 +146,7 @@ func (t *BPE) Ranks() map[string]int {
 }
 
 // Merges returns the merge list the tokenizer was built from, in order, when it came from one
-// (Train, LoadGPT2); nil for a tokenizer read from a rank file.
+// (Train, ReadGPT2); nil for a tokenizer read from a rank file.
 func (t *BPE) Merges() []Merge { return slices.Clone(t.merges) }
 
 // TokenBytes returns the bytes of one token (for a special token, its name). They may be part of a

@@ -23,7 +23,7 @@ func readFixture(t testing.TB, rel string) []byte {
 // import tokenizer/cl100k, which imports this package).
 func cl100kFromFixture(t testing.TB) *BPE {
 	t.Helper()
-	enc, err := LoadTiktoken(bytes.NewReader(readFixture(t, fixture.CL100kRel)), nil, CL100kPattern)
+	enc, err := ReadTiktoken(bytes.NewReader(readFixture(t, fixture.CL100kRel)), nil, CL100kPattern)
 	require.NoError(t, err)
 	return enc
 }
