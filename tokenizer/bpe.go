@@ -32,8 +32,9 @@ type BPE struct {
 type Merge struct{ Left, Right, Result int }
 
 // New builds a BPE from its mergeable ranks (token bytes -> rank, which is also the id), its special
-// tokens (name -> id) and its split pattern. Every single byte must have a rank, so that any text can
-// be encoded; ids must be distinct and reasonably dense.
+// tokens (name -> id) and its split pattern (GPT2Pattern, CL100kPattern or a Go regexp; empty is an
+// error). Every single byte must have a rank, so that any text can be encoded; ids must be distinct
+// and reasonably dense.
 func New(ranks map[string]int, special map[string]int, pattern string) (*BPE, error) {
 	sp, err := newSplitter(pattern)
 	if err != nil {

@@ -50,6 +50,8 @@ func TestLoadErrors(t *testing.T) {
 		_, err := tokenizer.Load(write(fmt.Sprint("bad", i), good, cfg))
 		assert.Error(t, err, cfg)
 	}
+	_, err = tokenizer.Load(write("nopattern", good, `{"special_tokens": {"<s>": 256}}`))
+	assert.ErrorContains(t, err, "pattern")
 	_, err = tokenizer.Load(write("badranks", "IQ==\n", `{"pattern": "\\w+"}`))
 	assert.Error(t, err)
 	require.NoError(t, os.Remove(filepath.Join(dir, "good.json")))
