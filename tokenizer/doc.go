@@ -32,9 +32,9 @@
 // New is the one constructor: it takes the mergeable tokens (bytes -> rank), the special tokens
 // (name -> id) and the split pattern. Files are read by one function per format, each named after it:
 //
-//	Load(prefix)                            PREFIX.tiktoken + PREFIX.json, as Save writes them
-//	ReadTiktoken(r, special, pattern)       an OpenAI rank file ("<base64 token> <rank>" lines)
-//	ReadGPT2(encoderJSON, vocabBPE)        GPT-2's original encoder.json and vocab.bpe
+//	Load(prefix)                              PREFIX.tiktoken + PREFIX.json, as Save writes them
+//	ReadTiktoken(r, special, pattern)         an OpenAI rank file ("<base64 token> <rank>" lines)
+//	ReadGPT2(encoderJSON, vocabBPE, special)  GPT-2's original encoder.json and vocab.bpe
 //
 // A rank file holds only the mergeable tokens, so ReadTiktoken is given the rest; Save adds a JSON
 // file with the pattern and the special tokens, so Load needs nothing more. A malformed,

@@ -88,7 +88,7 @@ func FuzzReadGPT2(f *testing.F) {
 	f.Add([]byte(`{}`), []byte(""))
 	f.Add([]byte(`{"a": -5}`), []byte("a b c\n"))
 	f.Fuzz(func(t *testing.T, encJSON, vocab []byte) {
-		enc, err := tokenizer.ReadGPT2(bytes.NewReader(encJSON), bytes.NewReader(vocab))
+		enc, err := tokenizer.ReadGPT2(bytes.NewReader(encJSON), bytes.NewReader(vocab), []string{"<|endoftext|>"})
 		if err == nil {
 			roundTrip(t, enc, "fuzz text")
 		}

@@ -2,10 +2,12 @@ package tokenizer
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // gpt2Alphabet returns GPT-2's bytes_to_unicode table: byte -> the character that stands for it in
@@ -38,10 +40,15 @@ func gpt2Bytes(s string, inv map[rune]byte) (string, error) {
 }
 
 // ReadGPT2 builds GPT-2's tokenizer from its original files, encoder.json (token -> id) and
-// vocab.bpe (the merge list), checking them against each other as tiktoken does: the single bytes
-// rank 0..255 in alphabet order, merge i makes the token of rank 256+i, and the ids in encoder.json
-// equal those ranks. Entries of encoder.json that no merge makes (<|endoftext|>) become special tokens.
-func ReadGPT2(encoderJSON, vocabBPE io.Reader) (*BPE, error) {
+// vocab.bpe (the merge list), with GPT2Pattern. special names the entries of encoder.json that are
+// special tokens rather than merged ones: []string{"<|endoftext|>"} for GPT-2 (gpt2.EndOfText).
+//
+// The files are checked against each other as tiktoken does: the single bytes rank 0..255 in
+// alphabet order, merge i makes the token of rank 256+i, and the ids in encoder.json equal those
+// ranks. Every other entry of encoder.json must be one of the named specials, so a vocab.bpe that is
+// truncated, or that belongs to another encoder.json, is an error: its missing merges would
+// otherwise turn ordinary tokens into specials and ordinary words into fragments.
+func ReadGPT2(encoderJSON, vocabBPE io.Reader, special []string) (*BPE, error) {
 	alpha := gpt2Alphabet()
 	inv := make(map[rune]byte, 256)
 	for b, r := range alpha {
@@ -104,28 +111,61 @@ func ReadGPT2(encoderJSON, vocabBPE io.Reader) (*BPE, error) {
 		return nil, fmt.Errorf("tokenizer: reading vocab.bpe: %w", err)
 	}
 
-	special := map[string]int{}
-	seen := 0
-	for key, id := range enc {
-		bs, err := gpt2Bytes(key, inv)
-		if r, ok := ranks[bs]; err == nil && ok {
-			if r != id {
-				return nil, fmt.Errorf("tokenizer: encoder.json gives %q id %d but vocab.bpe gives it rank %d", key, id, r)
-			}
-			seen++
-			continue
-		}
-		special[key] = id
+	specialIDs, err := gpt2Specials(enc, ranks, special, inv, len(merges))
+	if err != nil {
+		return nil, err
 	}
-	if seen != len(ranks) {
-		return nil, fmt.Errorf("tokenizer: encoder.json lacks %d of the %d tokens vocab.bpe defines", len(ranks)-seen, len(ranks))
-	}
-	t, err := New(ranks, special, GPT2Pattern)
+	t, err := New(ranks, specialIDs, GPT2Pattern)
 	if err != nil {
 		return nil, err
 	}
 	t.merges = merges
 	return t, nil
+}
+
+// gpt2Specials checks encoder.json (enc) against the tokens that the bytes and merges make (ranks):
+// each of those must be in enc with its rank as id, and every other entry of enc must be named in
+// special. It returns the special tokens with their ids.
+func gpt2Specials(enc map[string]int, ranks map[string]int, special []string, inv map[rune]byte, nMerges int) (map[string]int, error) {
+	ids := make(map[string]int, len(special))
+	for _, name := range special {
+		id, ok := enc[name]
+		if !ok {
+			return nil, fmt.Errorf("tokenizer: special token %q is not in encoder.json", name)
+		}
+		if bs, err := gpt2Bytes(name, inv); err == nil {
+			if _, merged := ranks[bs]; merged {
+				return nil, fmt.Errorf("tokenizer: special token %q is an ordinary token of vocab.bpe", name)
+			}
+		}
+		ids[name] = id
+	}
+	var stray []string // entries that are neither made by a merge nor named special
+	for key, id := range enc {
+		if _, ok := ids[key]; ok {
+			continue
+		}
+		bs, err := gpt2Bytes(key, inv)
+		r, ok := ranks[bs]
+		if err != nil || !ok {
+			stray = append(stray, key)
+			continue
+		}
+		if r != id {
+			return nil, fmt.Errorf("tokenizer: encoder.json gives %q id %d but vocab.bpe gives it rank %d", key, id, r)
+		}
+	}
+	if len(stray) > 0 {
+		// Report the lowest id: in a truncated vocab.bpe, the first merge that is missing.
+		first := slices.MinFunc(stray, func(a, b string) int { return cmp.Compare(enc[a], enc[b]) })
+		return nil, fmt.Errorf("tokenizer: %d entries of encoder.json, such as %q (id %d), are made by no merge of vocab.bpe "+
+			"and are not named special: vocab.bpe (%d merges, for %d entries) is truncated or belongs to another vocabulary",
+			len(stray), first, enc[first], nMerges, len(enc))
+	}
+	if n := len(enc) - len(ids); n != len(ranks) {
+		return nil, fmt.Errorf("tokenizer: encoder.json lacks %d of the %d tokens vocab.bpe defines", len(ranks)-n, len(ranks))
+	}
+	return ids, nil
 }
 
 func cutSpace(line string) (a, b string, ok bool) {
