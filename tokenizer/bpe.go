@@ -26,6 +26,8 @@ type BPE struct {
 	nMergeable   int
 
 	merges []Merge // the merge list, where the tokenizer came from one (Train, ReadGPT2)
+
+	long longMerges // working memory for merging long pieces, reused across calls
 }
 
 // Merge is one rule of a merge list: tokens Left and Right, adjacent, become token Result.
