@@ -25,12 +25,20 @@
 // tiktoken's encode does by default.
 //
 // A *BPE is immutable once built and safe for concurrent use by many goroutines. EncodeBatch encodes
-// many texts on all cores.
+// many texts on all cores. Encoding time grows linearly with the text, whatever it holds: a megabyte
+// of spaces or of one letter is a single piece, which is merged in linear time too.
 //
 // # Building and reading a BPE
 //
 // New is the one constructor: it takes the mergeable tokens (bytes -> rank), the special tokens
-// (name -> id) and the split pattern. Files are read by one function per format, each named after it:
+// (name -> id) and the split pattern. Train learns the tokens from text; Save and Load keep the
+// result:
+//
+//	enc, err := tokenizer.Train(ctx, text, tokenizer.TrainConfig{VocabSize: 4096})
+//	err = enc.Save("mytok")                 // mytok.tiktoken and mytok.json
+//	enc, err = tokenizer.Load("mytok")
+//
+// Files are read by one function per format, each named after it:
 //
 //	Load(prefix)                              PREFIX.tiktoken + PREFIX.json, as Save writes them
 //	ReadTiktoken(r, special, pattern)         an OpenAI rank file ("<base64 token> <rank>" lines)
