@@ -46,6 +46,9 @@ func checkMerges(t *testing.T, enc *BPE, piece string) {
 		require.Equal(t, want, enc.mergeSmall(nil, piece), "small %q", piece)
 	}
 	require.Equal(t, want, enc.mergeLong(nil, piece), "long %q", piece)
+	// Pieces over 2 GiB take 64-bit positions; the same code must give the same tokens.
+	wide := &longMerge[int64]{slot: make([]int32, len(enc.tokens))}
+	require.Equal(t, want, mergeLongWith(enc, wide, nil, piece), "long, 64-bit positions, %q", piece)
 	defer func(c int) { chunkSize = c }(chunkSize)
 	for _, c := range []int{1, 3, 8, 21} {
 		chunkSize = c
@@ -159,15 +162,14 @@ func TestRankTableMatchesMap(t *testing.T) {
 func TestBucketIsAPriorityQueue(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 200 {
-		var b bucket
-		b.sorted = true
-		var waiting []span // the oracle: kept sorted by start
+		b := bucket[int32]{sorted: true}
+		var waiting []span[int32] // the oracle: kept sorted by start
 		for range rng.IntN(100) {
 			if rng.IntN(3) > 0 || len(waiting) == 0 {
-				s := span{int32(rng.IntN(1000)), 0}
+				s := span[int32]{int32(rng.IntN(1000)), 0}
 				s.end = s.start + 2
 				b.add(s)
-				i, _ := slices.BinarySearchFunc(waiting, s, byStart)
+				i, _ := slices.BinarySearchFunc(waiting, s, byStart[int32])
 				waiting = slices.Insert(waiting, i, s)
 				continue
 			}

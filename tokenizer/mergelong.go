@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync"
 )
@@ -25,17 +26,21 @@ import (
 // lower-ranked merges that it may set off (in GPT-2 and cl100k, " SECOND" ranks before "SECOND",
 // so " " + "SECOND" is merged as soon as it appears), every pair of which holds the merged part. The bucket does not rely on this, though.
 
+// position is the type of a byte offset in a piece: int32 below 2 GiB (half the memory of int64, so
+// fewer cache misses), int64 beyond.
+type position interface{ ~int32 | ~int64 }
+
 // span is a candidate merge: the two adjacent parts that together cover piece[start:end]. It is still
 // valid if those two parts are unchanged: the part at start ends at some mid in (start, end), and the
 // part at mid ends at end (parts only grow, by absorbing their right neighbour).
-type span struct{ start, end int32 }
+type span[P position] struct{ start, end P }
 
-func byStart(a, b span) int { return cmp.Compare(a.start, b.start) }
+func byStart[P position](a, b span[P]) int { return cmp.Compare(a.start, b.start) }
 
 // bucket holds the candidate merges of one rank, and gives them back leftmost first.
-type bucket struct {
+type bucket[P position] struct {
 	rank     int32
-	spans    []span // spans[head:] are waiting, sorted by start while draining
+	spans    []span[P] // spans[head:] are waiting, sorted by start while draining
 	head     int
 	sorted   bool // spans is sorted by start (checked as they arrive)
 	draining bool // the bucket has given a candidate and is not yet empty
@@ -43,29 +48,29 @@ type bucket struct {
 }
 
 // next returns the leftmost waiting candidate, or false when the bucket is empty (which resets it).
-func (b *bucket) next() (span, bool) {
+func (b *bucket[P]) next() (span[P], bool) {
 	if !b.draining {
 		if !b.sorted {
-			slices.SortFunc(b.spans, byStart)
+			slices.SortFunc(b.spans, byStart[P])
 			b.sorted = true
 		}
 		b.draining = true
 	}
 	if b.head == len(b.spans) {
 		b.spans, b.head, b.draining = b.spans[:0], 0, false
-		return span{}, false
+		return span[P]{}, false
 	}
 	b.head++
 	return b.spans[b.head-1], true
 }
 
 // add queues candidate s.
-func (b *bucket) add(s span) {
+func (b *bucket[P]) add(s span[P]) {
 	last := len(b.spans) - 1
 	if last >= b.head && s.start < b.spans[last].start {
 		if b.draining {
 			// Out of order while draining (which mergeLong never does): keep the rest sorted.
-			i, _ := slices.BinarySearchFunc(b.spans[b.head:], s, byStart)
+			i, _ := slices.BinarySearchFunc(b.spans[b.head:], s, byStart[P])
 			b.spans = slices.Insert(b.spans, b.head+i, s)
 			return
 		}
@@ -76,17 +81,17 @@ func (b *bucket) add(s span) {
 
 // longMerge is the working memory of mergeLong, kept in a pool so that its tables are allocated once
 // per tokenizer rather than once per piece.
-type longMerge struct {
-	end  []int32 // end[i]: end of the part that starts at byte i; 0 where no part starts
-	prev []int32 // prev[i]: start of the part before the one at i, -1 for the first
+type longMerge[P position] struct {
+	end  []P     // end[i]: end of the part that starts at byte i; 0 where no part starts
+	prev []P     // prev[i]: start of the part before the one at i, -1 for the first
 	id   []int32 // id[i]: token of the part that starts at i
 
 	slot    []int32 // rank -> 1 + index of its bucket, 0 for none (one entry per id)
-	buckets []bucket
+	buckets []bucket[P]
 	ranks   []int32 // min-heap of the ranks of queued buckets
 }
 
-func (m *longMerge) bucketFor(r int32) *bucket {
+func (m *longMerge[P]) bucketFor(r int32) *bucket[P] {
 	if k := m.slot[r]; k > 0 {
 		return &m.buckets[k-1]
 	}
@@ -94,15 +99,15 @@ func (m *longMerge) bucketFor(r int32) *bucket {
 	if k < cap(m.buckets) {
 		m.buckets = m.buckets[:k+1] // reuse the slices of a bucket from an earlier piece
 		old := &m.buckets[k]
-		*old = bucket{rank: r, spans: old.spans[:0], sorted: true}
+		*old = bucket[P]{rank: r, spans: old.spans[:0], sorted: true}
 	} else {
-		m.buckets = append(m.buckets, bucket{rank: r, sorted: true})
+		m.buckets = append(m.buckets, bucket[P]{rank: r, sorted: true})
 	}
 	m.slot[r] = int32(k + 1)
 	return &m.buckets[k]
 }
 
-func (m *longMerge) add(r int32, s span) {
+func (m *longMerge[P]) add(r int32, s span[P]) {
 	b := m.bucketFor(r)
 	b.add(s)
 	if !b.queued {
@@ -111,7 +116,7 @@ func (m *longMerge) add(r int32, s span) {
 	}
 }
 
-func (m *longMerge) pushRank(r int32) {
+func (m *longMerge[P]) pushRank(r int32) {
 	m.ranks = append(m.ranks, r)
 	q := m.ranks
 	for i := len(q) - 1; i > 0; {
@@ -124,7 +129,7 @@ func (m *longMerge) pushRank(r int32) {
 	}
 }
 
-func (m *longMerge) popRank() {
+func (m *longMerge[P]) popRank() {
 	q := m.ranks
 	last := len(q) - 1
 	q[0] = q[last]
@@ -147,48 +152,57 @@ func (m *longMerge) popRank() {
 }
 
 // reset makes m ready for a piece of n bytes, forgetting the buckets of the last one.
-func (m *longMerge) reset(n int) {
+func (m *longMerge[P]) reset(n int) {
 	for _, b := range m.buckets {
 		m.slot[b.rank] = 0
 	}
 	m.buckets = m.buckets[:0]
 	m.ranks = m.ranks[:0]
 	if cap(m.end) < n {
-		m.end, m.prev, m.id = make([]int32, n), make([]int32, n), make([]int32, n)
+		m.end, m.prev, m.id = make([]P, n), make([]P, n), make([]int32, n)
 	}
 	m.end, m.prev, m.id = m.end[:n], m.prev[:n], m.id[:n]
 }
 
-// longMerges is a pool of *longMerge for one tokenizer (its slot table is as long as the vocabulary).
+// longMerges is a pool of *longMerge[int32] for one tokenizer (its slot table is as long as the
+// vocabulary).
 type longMerges struct {
 	pool sync.Pool
 }
 
-func (p *longMerges) get(vocab int) *longMerge {
-	if m, ok := p.pool.Get().(*longMerge); ok {
+func (p *longMerges) get(vocab int) *longMerge[int32] {
+	if m, ok := p.pool.Get().(*longMerge[int32]); ok {
 		return m
 	}
-	return &longMerge{slot: make([]int32, vocab)}
+	return &longMerge[int32]{slot: make([]int32, vocab)}
 }
 
 // mergeLong appends the tokens of piece, the same as mergeSmall's.
 func (t *BPE) mergeLong(dst []int, piece string) []int {
+	if len(piece) > math.MaxInt32 {
+		return mergeLongWith(t, &longMerge[int64]{slot: make([]int32, len(t.tokens))}, dst, piece)
+	}
 	m := t.long.get(len(t.tokens))
 	defer t.long.pool.Put(m)
-	n := int32(len(piece))
+	return mergeLongWith(t, m, dst, piece)
+}
+
+// mergeLongWith is mergeLong with the working memory m, whose positions are wide enough for piece.
+func mergeLongWith[P position](t *BPE, m *longMerge[P], dst []int, piece string) []int {
+	n := P(len(piece))
 	m.reset(int(n))
-	for i := range n {
+	for i := P(0); i < n; i++ {
 		m.end[i], m.prev[i], m.id[i] = i+1, i-1, t.byteID[piece[i]]
 	}
 	// The first candidates arrive in order of position, so every bucket starts sorted.
-	for i := int32(0); i+1 < n; i++ {
+	for i := P(0); i+1 < n; i++ {
 		if r := t.table.pair[int(piece[i])<<8|int(piece[i+1])]; r != noRank {
-			m.add(r, span{i, i + 2})
+			m.add(r, span[P]{i, i + 2})
 		}
 	}
-	try := func(start, end int32) {
+	try := func(start, end P) {
 		if r := t.rank(piece[start:end]); r != noRank {
-			m.add(r, span{start, end})
+			m.add(r, span[P]{start, end})
 		}
 	}
 	for len(m.ranks) > 0 {
@@ -216,7 +230,7 @@ func (t *BPE) mergeLong(dst []int, piece string) []int {
 			try(s.start, m.end[s.end])
 		}
 	}
-	for i := int32(0); i < n; i = m.end[i] {
+	for i := P(0); i < n; i = m.end[i] {
 		dst = append(dst, int(m.id[i]))
 	}
 	return dst
