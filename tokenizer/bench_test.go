@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tokenizer"
 	"github.com/goformer/goformer/tokenizer/cl100k"
 )
@@ -16,7 +17,7 @@ import (
 // ../shared/bench/tokenizer_bench.mjs prints for tiktoken (WASM) with node.
 
 func benchEncode(b *testing.B, enc *tokenizer.BPE) {
-	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(b, "", fixture.ShakespeareRel))
 	b.SetBytes(int64(len(text)))
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -49,7 +50,7 @@ func BenchmarkEncodeCL100k(b *testing.B) { benchEncode(b, encodings(b)["cl100k_b
 
 // The batch benchmarks encode the same text cut into ~2 KB documents with EncodeBatch.
 func benchBatch(b *testing.B, enc *tokenizer.BPE) {
-	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(b, "", fixture.ShakespeareRel))
 	var docs []string
 	for len(text) > 0 {
 		cut := min(len(text), 2000)
@@ -61,7 +62,7 @@ func benchBatch(b *testing.B, enc *tokenizer.BPE) {
 		docs = append(docs, text[:cut])
 		text = text[cut:]
 	}
-	b.SetBytes(int64(len(needShared(b, "", "data/tinyshakespeare.txt"))))
+	b.SetBytes(int64(len(readFixture(b, "", fixture.ShakespeareRel))))
 	b.ResetTimer()
 	cpu0, wall0 := cpuTime(), time.Now()
 	n := 0
@@ -88,7 +89,7 @@ func BenchmarkEncodeBatchGPT2(b *testing.B)   { benchBatch(b, encodings(b)["gpt2
 func BenchmarkEncodeBatchCL100k(b *testing.B) { benchBatch(b, encodings(b)["cl100k_base"]) }
 
 func BenchmarkDecodeCL100k(b *testing.B) {
-	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(b, "", fixture.ShakespeareRel))
 	enc := encodings(b)["cl100k_base"]
 	ids := enc.Encode(text)
 	b.SetBytes(int64(len(text)))
@@ -100,7 +101,7 @@ func BenchmarkDecodeCL100k(b *testing.B) {
 
 // BenchmarkTrain4096 trains a vocabulary of 4096 on tinyshakespeare (the issue's floor: under 2 s).
 func BenchmarkTrain4096(b *testing.B) {
-	text := string(needShared(b, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(b, "", fixture.ShakespeareRel))
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		if _, err := tokenizer.Train(context.Background(), text, tokenizer.TrainConfig{VocabSize: 4096}); err != nil {
@@ -111,9 +112,9 @@ func BenchmarkTrain4096(b *testing.B) {
 
 // BenchmarkLoadCL100k parses the embedded rank file (what the first cl100k.Encoding call costs).
 func BenchmarkLoadCL100k(b *testing.B) {
-	data := needShared(b, "", "data/tokenizers/cl100k_base.tiktoken")
+	data := readFixture(b, "", fixture.CL100kRel)
 	for b.Loop() {
-		if _, err := tokenizer.LoadTiktoken(bytes.NewReader(data), cl100k.Special(), tokenizer.CL100kPattern); err != nil {
+		if _, err := tokenizer.ReadTiktoken(bytes.NewReader(data), cl100k.Special(), tokenizer.CL100kPattern); err != nil {
 			b.Fatal(err)
 		}
 	}

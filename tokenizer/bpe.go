@@ -25,15 +25,18 @@ type BPE struct {
 	specialNames []string // sorted
 	nMergeable   int
 
-	merges []Merge // the merge list, where the tokenizer came from one (Train, LoadGPT2)
+	merges []Merge // the merge list, where the tokenizer came from one (Train, ReadGPT2)
+
+	long longMerges // working memory for merging long pieces, reused across calls
 }
 
 // Merge is one rule of a merge list: tokens Left and Right, adjacent, become token Result.
 type Merge struct{ Left, Right, Result int }
 
 // New builds a BPE from its mergeable ranks (token bytes -> rank, which is also the id), its special
-// tokens (name -> id) and its split pattern. Every single byte must have a rank, so that any text can
-// be encoded; ids must be distinct and reasonably dense.
+// tokens (name -> id) and its split pattern (GPT2Pattern, CL100kPattern or a Go regexp; empty is an
+// error). Every single byte must have a rank, so that any text can be encoded; ids must be distinct
+// and reasonably dense.
 func New(ranks map[string]int, special map[string]int, pattern string) (*BPE, error) {
 	sp, err := newSplitter(pattern)
 	if err != nil {
@@ -146,7 +149,7 @@ func (t *BPE) Ranks() map[string]int {
 }
 
 // Merges returns the merge list the tokenizer was built from, in order, when it came from one
-// (Train, LoadGPT2); nil for a tokenizer read from a rank file.
+// (Train, ReadGPT2); nil for a tokenizer read from a rank file.
 func (t *BPE) Merges() []Merge { return slices.Clone(t.merges) }
 
 // TokenBytes returns the bytes of one token (for a special token, its name). They may be part of a

@@ -6,11 +6,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tokenizer"
 )
 
 func TestCharShakespeare(t *testing.T) {
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(t, "", fixture.ShakespeareRel))
 	c := tokenizer.NewChar(text)
 	// nanoGPT's shakespeare_char: 65 characters, "\n !$&',-.3:;?ABC...abc...z".
 	require.Equal(t, 65, c.VocabSize())

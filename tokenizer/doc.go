@@ -25,13 +25,28 @@
 // tiktoken's encode does by default.
 //
 // A *BPE is immutable once built and safe for concurrent use by many goroutines. EncodeBatch encodes
-// many texts on all cores.
+// many texts on all cores. Encoding time grows linearly with the text, whatever it holds: a megabyte
+// of spaces or of one letter is a single piece, which is merged in linear time too.
 //
-// # Files
+// # Building and reading a BPE
 //
-// LoadTiktoken reads a tiktoken rank file ("<base64 token> <rank>" lines); LoadGPT2 reads GPT-2's
-// encoder.json and vocab.bpe. Save and Load keep a tokenizer as NAME.tiktoken (the rank file) plus
-// NAME.json (its pattern and special tokens). A malformed file is an error, never a panic.
+// New is the one constructor: it takes the mergeable tokens (bytes -> rank), the special tokens
+// (name -> id) and the split pattern. Train learns the tokens from text; Save and Load keep the
+// result:
+//
+//	enc, err := tokenizer.Train(ctx, text, tokenizer.TrainConfig{VocabSize: 4096})
+//	err = enc.Save("mytok")                 // mytok.tiktoken and mytok.json
+//	enc, err = tokenizer.Load("mytok")
+//
+// Files are read by one function per format, each named after it:
+//
+//	Load(prefix)                              PREFIX.tiktoken + PREFIX.json, as Save writes them
+//	ReadTiktoken(r, special, pattern)         an OpenAI rank file ("<base64 token> <rank>" lines)
+//	ReadGPT2(encoderJSON, vocabBPE, special)  GPT-2's original encoder.json and vocab.bpe
+//
+// A rank file holds only the mergeable tokens, so ReadTiktoken is given the rest; Save adds a JSON
+// file with the pattern and the special tokens, so Load needs nothing more. A malformed,
+// truncated or inconsistent file is an error, never a panic.
 //
 // # Training
 //

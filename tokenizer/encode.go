@@ -130,8 +130,8 @@ func (t *BPE) appendPiece(dst []int, piece string) []int {
 	if id := t.rank(piece); id != noRank {
 		return append(dst, int(id))
 	}
-	if len(piece) <= smallPiece {
-		return t.mergeSmall(dst, piece)
+	if len(piece) <= 2*chunkSize {
+		return t.mergeWhole(dst, piece)
 	}
-	return t.mergeHeap(dst, piece)
+	return t.mergeChunked(dst, piece)
 }

@@ -12,16 +12,11 @@ import (
 	"github.com/goformer/goformer/tokenizer/gpt2"
 )
 
-// needShared returns the contents of a file under ../shared, skipping the test if it is missing.
-func needShared(t testing.TB, envVar, rel string) []byte {
-	p, ok := fixture.Find(envVar, rel)
-	if !ok {
-		if envVar != "" {
-			t.Skipf("missing %s (set %s or provide ../shared/%s)", p, envVar, rel)
-		}
-		t.Skipf("missing %s (../shared/%s)", p, rel)
-	}
-	b, err := os.ReadFile(p)
+// readFixture returns the contents of a fixture that internal/fixture finds (../shared beside the
+// repository, or envVar), skipping t with a message when it is missing.
+func readFixture(t testing.TB, envVar, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Path(t, envVar, rel))
 	require.NoError(t, err)
 	return b
 }

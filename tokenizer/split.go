@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -45,6 +46,11 @@ type splitter struct {
 // newSplitter recognises the GPT-2 and cl100k patterns (whose \s+(?!\S) Go's regexp cannot express)
 // and compiles any other pattern with Go's regexp. Note that Go's \s is ASCII whitespace only.
 func newSplitter(pattern string) (splitter, error) {
+	if pattern == "" {
+		// Go's regexp would accept it and match the empty string everywhere, cutting the text into
+		// single characters: a BPE that never merges across them, with no sign that anything is wrong.
+		return splitter{}, errors.New("tokenizer: empty split pattern (use GPT2Pattern, CL100kPattern or a Go regexp)")
+	}
 	if k, ok := patternAliases[pattern]; ok {
 		return splitter{kind: k}, nil
 	}

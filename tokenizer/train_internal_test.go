@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/internal/fixture"
 )
 
 // naiveTrain is minbpe's RegexTokenizer.train with this package's tie-break and id-reuse rules:
@@ -98,7 +100,7 @@ func TestTrainMatchesNaive(t *testing.T) {
 }
 
 func TestTrainMatchesNaiveOnShakespeare(t *testing.T) {
-	text := readSharedText(t, "data/tinyshakespeare.txt")[:12000]
+	text := string(readFixture(t, fixture.ShakespeareRel))[:12000]
 	want := naiveTrain(t, text, CL100kPattern, 256+60)
 	got, err := Train(context.Background(), text, TrainConfig{VocabSize: 256 + 60})
 	require.NoError(t, err)
@@ -108,7 +110,7 @@ func TestTrainMatchesNaiveOnShakespeare(t *testing.T) {
 func TestTrainReaderMatchesTrain(t *testing.T) {
 	defer func(b int) { trainBlock = b }(trainBlock)
 	trainBlock = 1000 // many cuts
-	text := readSharedText(t, "data/tinyshakespeare.txt")[:60000]
+	text := string(readFixture(t, fixture.ShakespeareRel))[:60000]
 	text = strings.ReplaceAll(text, "\n\n", "\n<|endoftext|>\n") + "\n\n   tail  \r\n"
 	for _, pattern := range []string{CL100kPattern, GPT2Pattern} {
 		cfg := TrainConfig{VocabSize: 600, Pattern: pattern, Special: []string{"<|endoftext|>"}}

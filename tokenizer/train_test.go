@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/tokenizer"
 )
 
@@ -27,7 +28,7 @@ func TestTrainWikipediaExample(t *testing.T) {
 }
 
 func TestTrainSpecialsAndSaveLoad(t *testing.T) {
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))[:20000]
+	text := string(readFixture(t, "", fixture.ShakespeareRel))[:20000]
 	text = strings.ReplaceAll(text, "\n\n", "\n<|endoftext|>")
 	cfg := tokenizer.TrainConfig{VocabSize: 300, Special: []string{"<|endoftext|>", "<|pad|>"}}
 	enc, err := tokenizer.Train(context.Background(), text, cfg)
@@ -68,13 +69,13 @@ func TestTrainErrors(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))[:100000]
+	text := string(readFixture(t, "", fixture.ShakespeareRel))[:100000]
 	_, err = tokenizer.Train(cancelled, text, tokenizer.TrainConfig{VocabSize: 1000})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestTrainShakespeare(t *testing.T) {
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(t, "", fixture.ShakespeareRel))
 	start := time.Now()
 	enc, err := tokenizer.Train(context.Background(), text, tokenizer.TrainConfig{VocabSize: 1024})
 	require.NoError(t, err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/internal/fixture"
 )
 
 type vector struct {
@@ -19,7 +21,7 @@ type vector struct {
 
 // TestVectors checks every line of the reference file, texts with the ids tiktoken gives them.
 func TestVectors(t *testing.T) {
-	data := needShared(t, "GOFORMER_TOKENIZER_VECTORS", "testdata/tokenizer_vectors.jsonl")
+	data := readFixture(t, fixture.VectorsEnv, fixture.VectorsRel)
 	encs := encodings(t)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
@@ -67,7 +69,7 @@ func TestVectors(t *testing.T) {
 
 // TestShakespeareCounts checks whole-corpus token counts that tiktoken and js-tiktoken agree on.
 func TestShakespeareCounts(t *testing.T) {
-	text := string(needShared(t, "", "data/tinyshakespeare.txt"))
+	text := string(readFixture(t, "", fixture.ShakespeareRel))
 	encs := encodings(t)
 	for name, want := range map[string]int{"gpt2": 338025, "cl100k_base": 301829} {
 		ids := encs[name].Encode(text)

@@ -84,7 +84,7 @@ func vocabFromMeta(ctx context.Context, meta map[string]string, readFile func(st
 		return gpt2Vocab()
 	case "bpe":
 		if ranks, ok := meta["bpe_tiktoken"]; ok {
-			b, err := tokenizer.LoadTiktoken(strings.NewReader(ranks), nil, tokenizer.GPT2Pattern)
+			b, err := tokenizer.ReadTiktoken(strings.NewReader(ranks), nil, tokenizer.GPT2Pattern)
 			if err != nil {
 				return nil, err
 			}

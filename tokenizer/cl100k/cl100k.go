@@ -42,7 +42,7 @@ func Special() map[string]int {
 }
 
 var load = sync.OnceValues(func() (*tokenizer.BPE, error) {
-	return tokenizer.LoadTiktoken(bytes.NewReader(ranks), Special(), tokenizer.CL100kPattern)
+	return tokenizer.ReadTiktoken(bytes.NewReader(ranks), Special(), tokenizer.CL100kPattern)
 })
 
 // Encoding returns the cl100k_base tokenizer: VocabSize 100277 (ids 100256 and 100261..100275 are

@@ -28,7 +28,7 @@ const EndOfText = "<|endoftext|>"
 const EndOfTextID = 50256
 
 var load = sync.OnceValues(func() (*tokenizer.BPE, error) {
-	return tokenizer.LoadTiktoken(bytes.NewReader(ranks), map[string]int{EndOfText: EndOfTextID}, tokenizer.GPT2Pattern)
+	return tokenizer.ReadTiktoken(bytes.NewReader(ranks), map[string]int{EndOfText: EndOfTextID}, tokenizer.GPT2Pattern)
 })
 
 // Encoding returns the GPT-2 tokenizer: 50257 tokens, of which <|endoftext|> (50256) is special.
