@@ -46,16 +46,11 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		req.Text = &t
 	}
 	if q.Has("ids") {
-		for i, f := range strings.Split(q.Get("ids"), ",") {
-			if i >= maxIDs {
-				return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("more than %d ids", maxIDs)}
-			}
-			id, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				return nil, badRequest("ids: %q is not a token id", clip(f, 20))
-			}
-			req.IDs = append(req.IDs, id)
+		ids, err := parseIDs(q.Get("ids"))
+		if err != nil {
+			return nil, err
 		}
+		req.IDs = ids
 	}
 	if err := parseFloatParam(q, "temperature", &req.Temperature); err != nil {
 		return nil, err
@@ -75,6 +70,22 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		req.Seed = &v
 	}
 	return req, nil
+}
+
+// parseIDs reads a query's ids, "1,2,3".
+func parseIDs(list string) ([]int, error) {
+	var ids []int
+	for i, f := range strings.Split(list, ",") {
+		if i >= maxIDs {
+			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("more than %d ids", maxIDs)}
+		}
+		id, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, badRequest("ids: %q is not a token id", clip(f, 20))
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 func parseFloatParam(q url.Values, name string, dst **float64) error {
@@ -103,16 +114,11 @@ type resolved struct {
 
 // resolve checks req against the model it names.
 func (srv *server) resolve(req *runRequest) (*resolved, error) {
-	name := req.Model
-	if name == "" {
-		if l := srv.reg.list(); len(l) > 0 {
-			name = l[0].name
-		}
-	}
-	e, s, err := srv.reg.get(name)
+	e, s, err := srv.reg.lookup(req.Model, kindGPT)
 	if err != nil {
 		return nil, err
 	}
+	name := e.name
 	out := &resolved{e: e, s: s, temp: 1, topK: req.TopK}
 	if req.Temperature != nil {
 		out.temp = *req.Temperature
@@ -196,16 +202,20 @@ type nextInfo struct {
 // attentionMap is one family of attention weights the page draws as heat maps: Data holds
 // Layers × Heads maps of Rows × Cols weights (how much each row position attends to each
 // column position), as little-endian uint16 of weight·65535, base64. A GPT has one, "self"
-// (causal: rows and columns are the run's tokens). An encoder–decoder will add "cross", whose
-// rows are the decoder's tokens and whose columns are the encoder's: the page draws any map from
-// its row and column tokens, so it needs no change for it.
+// (causal: rows and columns are the run's tokens). An encoder–decoder has three (seq2seq.go):
+// "cross", whose rows are the output tokens and whose columns the source's, "decoder" (causal)
+// and "encoder"; RowLabels and ColLabels name their rows and columns, and the page draws any map
+// from them.
 type attentionMap struct {
-	Name   string `json:"name"`
-	Layers int    `json:"layers"`
-	Heads  int    `json:"heads"`
-	Rows   int    `json:"rows"`
-	Cols   int    `json:"cols"`
-	Data   string `json:"data"`
+	Name      string   `json:"name"`
+	Layers    int      `json:"layers"`
+	Heads     int      `json:"heads"`
+	Rows      int      `json:"rows"`
+	Cols      int      `json:"cols"`
+	Causal    bool     `json:"causal"`               // cells above the diagonal are masked
+	RowLabels []string `json:"row_labels,omitempty"` // absent: the run's tokens
+	ColLabels []string `json:"col_labels,omitempty"`
+	Data      string   `json:"data"`
 }
 
 // runResponse is everything the Run view shows.
@@ -275,7 +285,9 @@ func (srv *server) run(ctx context.Context, res *resolved) (*runResponse, error)
 		}
 		out.Tokens = append(out.Tokens, ti)
 	}
-	out.Attention = []attentionMap{encodeAttention("self", in.Attention, t, t)}
+	self := encodeAttention("self", in.Attention, t, t)
+	self.Causal = true
+	out.Attention = []attentionMap{self}
 	proj, err := s.projection()
 	if err != nil {
 		return nil, err

@@ -34,10 +34,7 @@ func AlignIDs(ctx context.Context, m *model.Transformer, src []int, d model.Deco
 	if h.Ended {
 		rows = append(rows, m.Config.EosID)
 	}
-	if len(rows) == 0 { // MaxNew ran out before any token: nothing was written
-		return &Alignment{Src: src, Hyp: h}, nil
-	}
-	tgtIn := append([]int{m.Config.BosID}, rows[:len(rows)-1]...) // position t chooses rows[t]
+	tgtIn := append([]int{m.Config.BosID}, rows[:len(rows)-1]...) // position t chooses rows[t]; MaxNew ≥ 1: rows is not empty
 	cross, err := m.CrossAttention(src, tgtIn)
 	if err != nil {
 		return nil, err
