@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -118,7 +119,7 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.reg.add("seq2seq", "encoder–decoder "+opt.seq, opt.seq, &served{tm: m, seq: voc, version: versions.Add(1), note: "loaded"})
+		s.reg.add("seq2seq", "encoder–decoder "+filepath.Base(opt.seq), opt.seq, &served{tm: m, seq: voc, version: versions.Add(1), note: "loaded"})
 	}
 	s.train = newTrainManager(s)
 	if err := s.train.addUntrained(); err != nil {
