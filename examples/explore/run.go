@@ -33,24 +33,8 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		return req, decodeJSON(w, r, maxBodyBytes, req)
 	}
 	q := r.URL.Query()
-	for k := range q {
-		switch k {
-		case "model", "text", "ids", "temperature", "top_k", "seed":
-		default:
-			return nil, badRequest("unknown parameter %q", clip(k, 40))
-		}
-	}
-	req.Model = q.Get("model")
-	if q.Has("text") {
-		t := q.Get("text")
-		req.Text = &t
-	}
-	if q.Has("ids") {
-		ids, err := parseIDs(q.Get("ids"))
-		if err != nil {
-			return nil, err
-		}
-		req.IDs = ids
+	if err := parseInput(q, &req.Model, &req.Text, &req.IDs, "temperature", "top_k", "seed"); err != nil {
+		return nil, err
 	}
 	if err := parseFloatParam(q, "temperature", &req.Temperature); err != nil {
 		return nil, err
@@ -70,6 +54,52 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		req.Seed = &v
 	}
 	return req, nil
+}
+
+// parseInput reads the query parameters that every endpoint running a model takes (model, text,
+// ids as "1,2,3") after checking that q has no others than these and extra.
+func parseInput(q url.Values, model *string, text **string, ids *[]int, extra ...string) error {
+	for k := range q {
+		if k != "model" && k != "text" && k != "ids" && !slices.Contains(extra, k) {
+			return badRequest("unknown parameter %q", clip(k, 40))
+		}
+	}
+	*model = q.Get("model")
+	if q.Has("text") {
+		t := q.Get("text")
+		*text = &t
+	}
+	if q.Has("ids") {
+		v, err := parseIDs(q.Get("ids"))
+		if err != nil {
+			return err
+		}
+		*ids = v
+	}
+	return nil
+}
+
+// checkInput checks a request's text or ids against the page's limits: one of the two, the text
+// within maxTextBytes, the ids not empty and within maxIDs.
+func checkInput(text *string, ids []int) error {
+	switch {
+	case text != nil && ids != nil:
+		return badRequest("give text or ids, not both")
+	case text != nil:
+		if len(*text) > maxTextBytes {
+			return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the text is %d bytes; the limit is %d", len(*text), maxTextBytes)}
+		}
+	case ids != nil:
+		if len(ids) > maxIDs {
+			return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("%d ids; the limit is %d", len(ids), maxIDs)}
+		}
+		if len(ids) == 0 {
+			return badRequest("ids is empty")
+		}
+	default:
+		return badRequest("give text or ids")
+	}
+	return nil
 }
 
 // parseIDs reads a query's ids, "1,2,3".
@@ -133,33 +163,22 @@ func (srv *server) resolve(req *runRequest) (*resolved, error) {
 	if req.TopK >= v {
 		out.topK = 0
 	}
-	switch {
-	case req.Text != nil && req.IDs != nil:
-		return nil, badRequest("give text or ids, not both")
-	case req.Text != nil:
-		if len(*req.Text) > maxTextBytes {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the text is %d bytes; the limit is %d", len(*req.Text), maxTextBytes)}
-		}
+	if err := checkInput(req.Text, req.IDs); err != nil {
+		return nil, err
+	}
+	if req.Text != nil {
 		out.all, out.skipped = s.voc.encode(*req.Text)
 		out.fromText = true
 		if len(out.all) == 0 {
 			return nil, badRequest("the text has no tokens in the vocabulary of model %q", name)
 		}
-	case req.IDs != nil:
-		if len(req.IDs) > maxIDs {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("%d ids; the limit is %d", len(req.IDs), maxIDs)}
-		}
-		if len(req.IDs) == 0 {
-			return nil, badRequest("ids is empty")
-		}
+	} else {
 		for i, id := range req.IDs {
 			if id < 0 || id >= v {
 				return nil, badRequest("id %d at position %d is outside the vocabulary [0, %d) of model %q", id, i, v, name)
 			}
 		}
 		out.all = req.IDs
-	default:
-		return nil, badRequest("give text or ids")
 	}
 	out.ids = out.all[max(0, len(out.all)-window(s)):]
 	return out, nil

@@ -150,24 +150,8 @@ func parseTranslateRequest(w http.ResponseWriter, r *http.Request) (*translateRe
 		return req, decodeJSON(w, r, maxBodyBytes, req)
 	}
 	q := r.URL.Query()
-	for k := range q {
-		switch k {
-		case "model", "text", "ids", "beam":
-		default:
-			return nil, badRequest("unknown parameter %q", clip(k, 40))
-		}
-	}
-	req.Model = q.Get("model")
-	if q.Has("text") {
-		t := q.Get("text")
-		req.Text = &t
-	}
-	if q.Has("ids") {
-		ids, err := parseIDs(q.Get("ids"))
-		if err != nil {
-			return nil, err
-		}
-		req.IDs = ids
+	if err := parseInput(q, &req.Model, &req.Text, &req.IDs, "beam"); err != nil {
+		return nil, err
 	}
 	if q.Has("beam") {
 		b, err := strconv.Atoi(q.Get("beam"))
@@ -277,29 +261,16 @@ func (srv *server) checkSource(req *translateRequest, e *entry, s *served) ([]in
 	if req.Beam < 0 || req.Beam > maxBeam {
 		return nil, badRequest("beam must be in [0, %d] (0 and 1: greedy), got %d", maxBeam, req.Beam)
 	}
-	var src []int
-	switch {
-	case req.Text != nil && req.IDs != nil:
-		return nil, badRequest("give text or ids, not both")
-	case req.Text != nil:
-		if len(*req.Text) > maxTextBytes {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the text is %d bytes; the limit is %d", len(*req.Text), maxTextBytes)}
-		}
+	if err := checkInput(req.Text, req.IDs); err != nil {
+		return nil, err
+	}
+	src := req.IDs
+	if req.Text != nil {
 		ids, err := s.seq.encode(*req.Text)
 		if err != nil {
 			return nil, badRequest("%v", err)
 		}
 		src = ids
-	case req.IDs != nil:
-		if len(req.IDs) > maxIDs {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("%d ids; the limit is %d", len(req.IDs), maxIDs)}
-		}
-		if len(req.IDs) == 0 {
-			return nil, badRequest("ids is empty")
-		}
-		src = req.IDs
-	default:
-		return nil, badRequest("give text or ids")
 	}
 	c := s.tm.Config
 	for i, id := range src {
