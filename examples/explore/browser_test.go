@@ -15,7 +15,6 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/goformer/goformer/internal/dates"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,18 +190,13 @@ func TestBrowserSeq2Seq(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test is skipped in -short mode")
 	}
-	steps := 300
-	if raceEnabled {
-		steps = 20
-	}
-	dir, m := dateModel(t, steps, false)
+	dir, m := dateModel(t, trainSteps(300), false)
 	named := filepath.Join(t.TempDir(), "out-translate") // as the page names it: encoder–decoder out-translate
 	require.NoError(t, os.Rename(dir, named))
 	p := newPage(t)
 	_, ts := newTestServer(t, options{seq: named})
 	text := "july 4, 1976"
-	want, err := dates.Translate(context.Background(), m, dates.NewVocab(), text, 1)
-	require.NoError(t, err)
+	want := translation(t, m, text, 1)
 
 	// 1. The link translates at once: the encoder–decoder is the first model.
 	require.NoError(t, chromedp.Do(p.ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(ts.URL+"/?text="+url.QueryEscape(text))))
@@ -221,7 +215,7 @@ func TestBrowserSeq2Seq(t *testing.T) {
 	// 2. Hovering a cell names the output token being written and the source token.
 	box := p.eval(`(() => { const r = document.getElementById('heat').getBoundingClientRect(); return r.left + ',' + r.top + ',' + r.width + ',' + r.height; })()`)
 	var hx, hy, hw, hh float64
-	_, err = fmt.Sscanf(box, "%g,%g,%g,%g", &hx, &hy, &hw, &hh)
+	_, err := fmt.Sscanf(box, "%g,%g,%g,%g", &hx, &hy, &hw, &hh)
 	require.NoError(t, err)
 	p.step("hover the heat map", 5*time.Second, chromedp.MouseEvent("mouseMoved", hx+hw*0.8, hy+hh*0.5))
 	p.poll("the tooltip names both tokens", `!document.getElementById('tip').hidden && document.getElementById('tip').textContent.includes('writing') && document.getElementById('tip').textContent.includes('(source ')`, 5*time.Second)
