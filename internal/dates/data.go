@@ -7,9 +7,10 @@
 //
 //	v := dates.NewVocab()
 //	m, _ := model.NewTransformer(cfg.Model(v), cfg.Seed)
-//	loss, err := dates.Train(ctx, m, v, cfg, os.Stdout)
-//	acc, err := dates.Evaluate(ctx, m, v, dates.Eval{N: 1000, Seed: cfg.Seed + 1})
+//	tr, err := dates.Train(ctx, m, v, cfg, os.Stdout)  // tr.Losses, tr.Seconds
+//	ev, err := dates.Evaluate(ctx, m, v, dates.Eval{N: 1000, Seed: cfg.Seed + 1})  // ev.Accuracy()
 //	a, err := dates.Align(ctx, m, v, "july 4, 1976")   // the cross-attention, per layer and head
+//	err = a.Plot("attention.png", v, len(a.Cross)-1, "title") // one panel per head
 //
 // The year moves from the end to the front and the month from a word to two digits, so each
 // output token has to find its source token by content, not by position: exactly what
