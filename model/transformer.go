@@ -155,21 +155,35 @@ func (m *Transformer) embed(e *nn.Embedding, ids []int, b, t, pos0 int) *autogra
 }
 
 // encode runs the encoder over a (B, Ts) batch of source ids: (B, Ts, C), the memory the decoder
-// attends to. pad flags the padding positions.
-func (m *Transformer) encode(src []int, b, ts int, pad []bool) *autograd.Var {
+// attends to. pad flags the padding positions. att, when not nil, receives each layer's
+// attention weights (B = 1).
+func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerAttention) *autograd.Var {
 	x := m.embed(m.SrcEmbed, src, b, ts, 0)
 	for _, l := range m.Encoder {
-		x = l.Forward(x, pad)
+		if att == nil {
+			x = l.Forward(x, pad)
+			continue
+		}
+		var w *tensor.Tensor
+		x, w = l.ForwardWeights(x, pad)
+		att.Encoder = append(att.Encoder, w.Reshape(w.Shape()[1:]...)) // (1, NH, Ts, Ts) → (NH, Ts, Ts)
 	}
 	return m.EncoderNorm.Forward(x)
 }
 
 // decode runs the decoder over a (B, Tt) batch of target ids against the memory: (B, Tt, C)
-// after the final LayerNorm.
-func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool) *autograd.Var {
+// after the final LayerNorm. att, when not nil, receives each layer's attention weights (B = 1).
+func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerAttention) *autograd.Var {
 	x := m.embed(m.TgtEmbed, tgt, b, tt, 0)
 	for _, l := range m.Decoder {
-		x = l.Forward(x, mem, tgtPad, memPad)
+		if att == nil {
+			x = l.Forward(x, mem, tgtPad, memPad)
+			continue
+		}
+		var self, cross *tensor.Tensor
+		x, self, cross = l.ForwardWeights(x, mem, tgtPad, memPad)
+		att.DecoderSelf = append(att.DecoderSelf, self.Reshape(self.Shape()[1:]...))
+		att.Cross = append(att.Cross, cross.Reshape(cross.Shape()[1:]...))
 	}
 	return m.DecoderNorm.Forward(x)
 }
@@ -182,8 +196,8 @@ func (m *Transformer) Forward(src, tgt []int, b int) (*autograd.Var, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem := m.encode(src, b, ts, srcPad)
-	return m.Generator.Forward(m.decode(mem, srcPad, tgt, b, tt, tgtPad)), nil
+	mem := m.encode(src, b, ts, srcPad, nil)
+	return m.Generator.Forward(m.decode(mem, srcPad, tgt, b, tt, tgtPad, nil)), nil
 }
 
 // Loss returns the mean cross-entropy of predicting tgtOut from (src, tgtIn), as Forward takes
@@ -211,24 +225,38 @@ func (m *Transformer) Loss(src, tgtIn, tgtOut []int, b int) (*autograd.Var, erro
 	return autograd.CrossEntropy(logits, tgtOut, m.Config.PadID), nil
 }
 
-// CrossAttention returns, for one source and one target input (BOS first, as Forward takes
-// them), the cross-attention weights of every decoder layer, each (NH, Tt, Ts): row t of head h
-// says how much target position t looked at each source position. It runs on a frozen view.
-func (m *Transformer) CrossAttention(src, tgt []int) ([]*tensor.Tensor, error) {
+// TransformerAttention holds every attention weight of one source and target, per layer, each
+// (NH, Tq, Tk): row q of head h says how much position q looked at each position k.
+type TransformerAttention struct {
+	Encoder     []*tensor.Tensor // (NH, Ts, Ts): the source over itself
+	DecoderSelf []*tensor.Tensor // (NH, Tt, Tt): the target over itself, causal (0 above the diagonal)
+	Cross       []*tensor.Tensor // (NH, Tt, Ts): the target over the source
+}
+
+// Attention returns, for one source and one target input (BOS first, as Forward takes them),
+// the attention weights of every layer: the encoder's self-attention, the decoder's causal
+// self-attention and its cross-attention. It runs on a frozen view.
+func (m *Transformer) Attention(src, tgt []int) (*TransformerAttention, error) {
 	ts, tt, srcPad, tgtPad, err := m.checkBatch(src, tgt, 1)
 	if err != nil {
 		return nil, err
 	}
 	fm := m.Frozen()
-	mem := fm.encode(src, 1, ts, srcPad)
-	x := fm.embed(fm.TgtEmbed, tgt, 1, tt, 0)
-	var out []*tensor.Tensor
-	for _, l := range fm.Decoder {
-		var w *tensor.Tensor
-		x, w = l.ForwardCrossWeights(x, mem, tgtPad, srcPad)
-		out = append(out, w.Reshape(w.Shape()[1:]...))
+	att := &TransformerAttention{}
+	mem := fm.encode(src, 1, ts, srcPad, att)
+	fm.decode(mem, srcPad, tgt, 1, tt, tgtPad, att)
+	return att, nil
+}
+
+// CrossAttention returns, for one source and one target input (BOS first, as Forward takes
+// them), the cross-attention weights of every decoder layer, each (NH, Tt, Ts): row t of head h
+// says how much target position t looked at each source position. It runs on a frozen view.
+func (m *Transformer) CrossAttention(src, tgt []int) ([]*tensor.Tensor, error) {
+	att, err := m.Attention(src, tgt)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return att.Cross, nil
 }
 
 // checkBatch validates a batch of B sources and B targets and returns their lengths and padding

@@ -105,7 +105,7 @@ func (m *Transformer) translate(ctx context.Context, srcs [][]int, d Decoding, u
 		return nil, err
 	}
 	fm := m.Frozen()
-	mem := fm.encode(flat, b, ts, pad) // (B, Ts, C)
+	mem := fm.encode(flat, b, ts, pad, nil) // (B, Ts, C)
 	if d.Beam <= 1 {
 		return fm.greedy(ctx, mem, pad, b, maxNew, d.LengthPenalty, useCache)
 	}
@@ -215,7 +215,7 @@ func (m *Transformer) greedy(ctx context.Context, mem *autograd.Var, memPad []bo
 func (m *Transformer) stepUncached(mem *autograd.Var, memPad []bool, seqs [][]int) [][]float64 {
 	b, t := len(seqs), len(seqs[0])
 	flat := slices.Concat(seqs...)
-	h := m.decode(mem, memPad, flat, b, t, nil)                // (B, T, C)
+	h := m.decode(mem, memPad, flat, b, t, nil, nil)           // (B, T, C)
 	last := m.Generator.Forward(autograd.Narrow(h, 1, t-1, 1)) // (B, 1, V)
 	return logSoftmaxRows(last.Value, b)
 }

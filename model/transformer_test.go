@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
@@ -408,4 +409,65 @@ func TestTransformerCrossAttention(t *testing.T) {
 	}
 	_, err = m.CrossAttention([]int{3, 99}, tgt)
 	assert.ErrorContains(t, err, "source id 99")
+}
+
+// TestTransformerAttention checks every family of weights Attention returns: shapes, rows that
+// sum to 1, masks (source padding, the decoder's causal mask), the first layers' weights against
+// the attention modules called directly on their inputs, and the cross-attention against
+// CrossAttention.
+func TestTransformerAttention(t *testing.T) {
+	cfg := tinyTransformerConfig() // pre-LN: layer 0 attends over Norm1(embedding)
+	m, err := NewTransformer(cfg, 17)
+	require.NoError(t, err)
+	src := []int{3, 4, 5, 0}
+	tgt := []int{1, 6, 7}
+	att, err := m.Attention(src, tgt)
+	require.NoError(t, err)
+	require.Len(t, att.Encoder, cfg.NumEncoderLayers)
+	require.Len(t, att.DecoderSelf, cfg.NumDecoderLayers)
+	require.Len(t, att.Cross, cfg.NumDecoderLayers)
+	rowsSumToOne := func(name string, w *tensor.Tensor, masked func(q, k int) bool) {
+		for h := range w.Dim(0) {
+			for q := range w.Dim(1) {
+				sum := 0.0
+				for k := range w.Dim(2) {
+					x := w.At(h, q, k)
+					if masked(q, k) {
+						assert.Zero(t, x, "%s: head %d, (%d, %d) is masked", name, h, q, k)
+					}
+					sum += float64(x)
+				}
+				assert.InDelta(t, 1, sum, 1e-5, "%s: head %d, row %d", name, h, q)
+			}
+		}
+	}
+	for _, w := range att.Encoder {
+		require.Equal(t, []int{cfg.NHead, len(src), len(src)}, w.Shape())
+		rowsSumToOne("encoder", w, func(_, k int) bool { return k == 3 })
+	}
+	for _, w := range att.DecoderSelf {
+		require.Equal(t, []int{cfg.NHead, len(tgt), len(tgt)}, w.Shape())
+		rowsSumToOne("decoder", w, func(q, k int) bool { return k > q })
+	}
+	cross, err := m.CrossAttention(src, tgt)
+	require.NoError(t, err)
+	for l, w := range att.Cross {
+		rowsSumToOne("cross", w, func(_, k int) bool { return k == 3 })
+		assert.Equal(t, cross[l].Values(), w.Values())
+	}
+
+	// the first layers' weights, from the attention modules called directly
+	fm := m.Frozen()
+	srcPad := []bool{false, false, false, true}
+	xs := fm.Encoder[0].Norm1.Forward(fm.embed(fm.SrcEmbed, src, 1, len(src), 0))
+	want := fm.Encoder[0].SelfAttn.Weights(xs, xs, nn.AttnMask{KeyPad: srcPad})
+	assertClose(t, "encoder layer 0", att.Encoder[0].Values(), want.Contiguous().Values(), 1e-6, 0)
+	xt := fm.Decoder[0].Norm1.Forward(fm.embed(fm.TgtEmbed, tgt, 1, len(tgt), 0))
+	want = fm.Decoder[0].SelfAttn.Weights(xt, xt, nn.AttnMask{Causal: true})
+	assertClose(t, "decoder layer 0", att.DecoderSelf[0].Values(), want.Contiguous().Values(), 1e-6, 0)
+
+	_, err = m.Attention([]int{3, 99}, tgt)
+	assert.ErrorContains(t, err, "source id 99")
+	_, err = m.Attention(src, []int{0, 6})
+	assert.ErrorContains(t, err, "starts with padding")
 }

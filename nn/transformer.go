@@ -128,8 +128,25 @@ func NewEncoderLayer(b *Builder, cfg LayerConfig) *EncoderLayer {
 // Forward maps x (B, T, C) to (B, T, C). pad (B·T flags, or nil) marks the padding positions,
 // which no position attends to.
 func (l *EncoderLayer) Forward(x *autograd.Var, pad []bool) *autograd.Var {
+	return l.forward(x, pad, nil)
+}
+
+// ForwardWeights is Forward that also returns the self-attention's weights (B, NH, T, T): how
+// much each position looks at each other, per head.
+func (l *EncoderLayer) ForwardWeights(x *autograd.Var, pad []bool) (*autograd.Var, *tensor.Tensor) {
+	var w *tensor.Tensor
+	y := l.forward(x, pad, &w)
+	return y, w
+}
+
+func (l *EncoderLayer) forward(x *autograd.Var, pad []bool, weights **tensor.Tensor) *autograd.Var {
 	mask := AttnMask{KeyPad: pad}
-	x = residual(x, l.Norm1, l.NormFirst, l.Drop1, func(h *autograd.Var) *autograd.Var { return l.SelfAttn.Forward(h, h, mask) })
+	x = residual(x, l.Norm1, l.NormFirst, l.Drop1, func(h *autograd.Var) *autograd.Var {
+		if weights != nil {
+			*weights = l.SelfAttn.Weights(h, h, mask)
+		}
+		return l.SelfAttn.Forward(h, h, mask)
+	})
 	return residual(x, l.Norm2, l.NormFirst, l.Drop2, l.FF.Forward)
 }
 
@@ -170,20 +187,26 @@ func (l *DecoderLayer) Forward(x, mem *autograd.Var, tgtPad, memPad []bool) *aut
 	return l.forward(x, mem, tgtPad, memPad, nil)
 }
 
-// ForwardCrossWeights is Forward that also returns the cross-attention's weights
-// (B, NH, Tt, Ts): how much each target position looks at each source position, per head.
-func (l *DecoderLayer) ForwardCrossWeights(x, mem *autograd.Var, tgtPad, memPad []bool) (*autograd.Var, *tensor.Tensor) {
-	var w *tensor.Tensor
-	y := l.forward(x, mem, tgtPad, memPad, &w)
-	return y, w
+// ForwardWeights is Forward that also returns the attention weights, per head: the causal
+// self-attention's (B, NH, Tt, Tt), how much each target position looks at itself and the ones
+// before it, and the cross-attention's (B, NH, Tt, Ts), how much it looks at each source position.
+func (l *DecoderLayer) ForwardWeights(x, mem *autograd.Var, tgtPad, memPad []bool) (y *autograd.Var, self, cross *tensor.Tensor) {
+	ws := [2]*tensor.Tensor{}
+	y = l.forward(x, mem, tgtPad, memPad, &ws)
+	return y, ws[0], ws[1]
 }
 
-func (l *DecoderLayer) forward(x, mem *autograd.Var, tgtPad, memPad []bool, weights **tensor.Tensor) *autograd.Var {
+func (l *DecoderLayer) forward(x, mem *autograd.Var, tgtPad, memPad []bool, weights *[2]*tensor.Tensor) *autograd.Var {
 	self := AttnMask{Causal: true, KeyPad: tgtPad}
-	x = residual(x, l.Norm1, l.NormFirst, l.Drop1, func(h *autograd.Var) *autograd.Var { return l.SelfAttn.Forward(h, h, self) })
+	x = residual(x, l.Norm1, l.NormFirst, l.Drop1, func(h *autograd.Var) *autograd.Var {
+		if weights != nil {
+			weights[0] = l.SelfAttn.Weights(h, h, self)
+		}
+		return l.SelfAttn.Forward(h, h, self)
+	})
 	x = residual(x, l.Norm2, l.NormFirst, l.Drop2, func(h *autograd.Var) *autograd.Var {
 		if weights != nil {
-			*weights = l.CrossAttn.Weights(h, mem, AttnMask{KeyPad: memPad})
+			weights[1] = l.CrossAttn.Weights(h, mem, AttnMask{KeyPad: memPad})
 		}
 		return l.CrossAttn.Forward(h, mem, AttnMask{KeyPad: memPad})
 	})

@@ -108,45 +108,9 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test is skipped in -short mode")
 	}
-	ctx := browser(t)
+	p := newPage(t)
+	ctx, step, eval, poll := p.ctx, p.step, p.eval, p.poll
 	_, ts := newTestServer(t, options{snapshotEvery: 100 * time.Millisecond, sampleEvery: 300 * time.Millisecond})
-
-	var mu sync.Mutex
-	var jsErrors []string
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			jsErrors = append(jsErrors, (&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
-			mu.Unlock()
-		}
-	}))
-	checkNoJSErrors := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		assert.Empty(t, jsErrors, "JavaScript exceptions on the page")
-	}
-	// each step has its own deadline, so a stuck page fails fast with the step's name
-	step := func(name string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		require.NoError(t, chromedp.Do(sctx, actions...), "step %q", name)
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
-		require.NoError(t, err, "evaluating %s", expr)
-		return v
-	}
-	poll := func(name, expr string, timeout time.Duration) {
-		t.Helper()
-		step(name, timeout+5*time.Second, chromedp.Steps(func(c context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))(c, tg)
-			return chromedp.Void{}, err
-		}))
-	}
 	barsNow := `[...document.querySelectorAll('#bars .bar-row')].map(r => r.dataset.p).join(',')`
 
 	// 1. A shared link fills the box and runs at once.
@@ -212,17 +176,143 @@ func TestBrowser(t *testing.T) {
 	saveShot(t, capture(t, ctx), "explore.png")
 
 	// 7. At phone width nothing overflows sideways, and the page still renders.
-	step("phone width", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload())
-	poll("the phone page renders", `document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, 20*time.Second)
+	p.phoneShot(`document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, "explore-phone.png")
+	p.noJSErrors()
+}
+
+// TestBrowserSeq2Seq drives the Run view of an encoder–decoder (a small model trained on
+// examples/translate's dates and saved as examples/translate -save saves it): a link translates
+// at once, showing the source and output tokens, the translation and the cross-attention map
+// (one thumbnail per layer and head), the tooltip names the output and source tokens, the map
+// picker switches to the encoder's self-attention, a beam re-translates, and the model picker
+// goes back to a GPT. Screenshots at 1280×800 and at phone width.
+func TestBrowserSeq2Seq(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is skipped in -short mode")
+	}
+	dir, m := dateModel(t, trainSteps(300), false)
+	named := filepath.Join(t.TempDir(), "out-translate") // as the page names it: encoder–decoder out-translate
+	require.NoError(t, os.Rename(dir, named))
+	p := newPage(t)
+	_, ts := newTestServer(t, options{seq: named})
+	text := "july 4, 1976"
+	want := translation(t, m, text, 1)
+
+	// 1. The link translates at once: the encoder–decoder is the first model.
+	require.NoError(t, chromedp.Do(p.ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(ts.URL+"/?text="+url.QueryEscape(text))))
+	ready := `document.body.classList.contains('seq2seq') && document.querySelectorAll('#out-tokens .tok').length > 0 && document.getElementById('heat').dataset.map === 'cross'`
+	p.poll("the translation and the cross-attention render", ready, 20*time.Second)
+	assert.Equal(t, want, p.eval(`document.getElementById('translation').textContent`))
+	assert.Equal(t, "7", p.eval(`String(document.querySelectorAll('#tokens .tok').length)`), "july 4 , 1 9 7 6")
+	assert.Equal(t, "Source tokens", p.eval(`document.getElementById('tokens-title').textContent`))
+	assert.Equal(t, "8", p.eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per decoder layer and head (2×4)")
+	assert.Equal(t, "3", p.eval(`String(document.getElementById('map').options.length)`), "cross, decoder and encoder maps")
+	for _, id := range []string{"next-card", "emb-card"} {
+		assert.Equal(t, "hidden", p.eval(`document.getElementById('`+id+`').offsetParent === null ? 'hidden' : 'shown'`), id)
+	}
+	assert.Contains(t, p.eval(`document.getElementById('model-info').textContent`), "encoder–decoder · 1 + 2 layers")
+
+	// 2. Hovering a cell names the output token being written and the source token.
+	box := p.eval(`(() => { const r = document.getElementById('heat').getBoundingClientRect(); return r.left + ',' + r.top + ',' + r.width + ',' + r.height; })()`)
+	var hx, hy, hw, hh float64
+	_, err := fmt.Sscanf(box, "%g,%g,%g,%g", &hx, &hy, &hw, &hh)
+	require.NoError(t, err)
+	p.step("hover the heat map", 5*time.Second, chromedp.MouseEvent("mouseMoved", hx+hw*0.8, hy+hh*0.5))
+	p.poll("the tooltip names both tokens", `!document.getElementById('tip').hidden && document.getElementById('tip').textContent.includes('writing') && document.getElementById('tip').textContent.includes('(source ')`, 5*time.Second)
+	p.step("leave the heat map", 5*time.Second, chromedp.MouseEvent("mouseMoved", 2, 2))
+	saveShot(t, capture(t, p.ctx), "explore-seq2seq.png")
+
+	// 3. The map picker: the encoder's self-attention (one layer), then back.
+	setSelect := func(id, value string) {
+		p.eval(`(() => { const s = document.getElementById('` + id + `'); s.value = '` + value + `'; s.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
+	}
+	setSelect("map", "2")
+	p.poll("the encoder map renders", `document.getElementById('heat').dataset.map === 'encoder'`, 5*time.Second)
+	assert.Equal(t, "4", p.eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "one encoder layer of 4 heads")
+	setSelect("map", "0")
+	p.poll("back to cross-attention", `document.getElementById('heat').dataset.map === 'cross'`, 5*time.Second)
+
+	// 4. A beam re-translates, and the link keeps it.
+	setSelect("beam", "4")
+	p.poll("the beam search answers", `document.getElementById('out-meta').textContent.includes('beam search, 4')`, 10*time.Second)
+	assert.Contains(t, p.eval(`location.search`), "beam=4")
+
+	// 5. At phone width nothing overflows sideways.
+	p.phoneShot(ready, "explore-seq2seq-phone.png")
+
+	// 6. The model picker goes back to a GPT: its bars and embeddings come back.
+	setSelect("model", "trained")
+	p.poll("the GPT view returns", `!document.body.classList.contains('seq2seq') && document.querySelectorAll('#bars .bar-row').length > 0 && document.getElementById('heat').dataset.map === 'self' && !!document.getElementById('emb').dataset.rendered`, 20*time.Second)
+	p.noJSErrors()
+}
+
+// page is a headless Chromium page for a test, with its JavaScript exceptions collected and
+// helpers whose failures name the step that failed.
+type page struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	jsErrors []string
+}
+
+func newPage(t *testing.T) *page {
+	p := &page{t: t, ctx: browser(t)}
+	require.NoError(t, chromedp.Listen(p.ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			p.mu.Lock()
+			p.jsErrors = append(p.jsErrors, (&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
+			p.mu.Unlock()
+		}
+	}))
+	return p
+}
+
+func (p *page) noJSErrors() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	assert.Empty(p.t, p.jsErrors, "JavaScript exceptions on the page")
+}
+
+// step runs actions with their own deadline, so a stuck page fails fast with the step's name.
+func (p *page) step(name string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	sctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	require.NoError(p.t, chromedp.Do(sctx, actions...), "step %q", name)
+}
+
+func (p *page) eval(expr string) string {
+	p.t.Helper()
+	sctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[string](expr))
+	require.NoError(p.t, err, "evaluating %s", expr)
+	return v
+}
+
+// poll waits until the JavaScript expression is true.
+func (p *page) poll(name, expr string, timeout time.Duration) {
+	p.t.Helper()
+	p.step(name, timeout+5*time.Second, chromedp.Steps(func(c context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))(c, tg)
+		return chromedp.Void{}, err
+	}))
+}
+
+// phoneShot reloads the page at phone width, waits for ready, checks that nothing overflows
+// sideways, and saves a full-page screenshot as name.
+func (p *page) phoneShot(ready, name string) {
+	p.t.Helper()
+	p.step("phone width", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload())
+	p.poll("the phone page renders", ready, 20*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	assert.Equal(t, "true", eval(`String(document.documentElement.scrollWidth <= window.innerWidth)`),
-		"the page is wider than the phone: scrollWidth %s, innerWidth %s", eval(`String(document.documentElement.scrollWidth)`), eval(`String(window.innerWidth)`))
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	assert.Equal(p.t, "true", p.eval(`String(document.documentElement.scrollWidth <= window.innerWidth)`),
+		"the page is wider than the phone: scrollWidth %s, innerWidth %s", p.eval(`String(document.documentElement.scrollWidth)`), p.eval(`String(window.innerWidth)`))
+	sctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
 	defer cancel()
 	full, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	saveShot(t, full, "explore-phone.png")
-	checkNoJSErrors()
+	require.NoError(p.t, err)
+	saveShot(p.t, full, name)
 }
 
 // capture takes a PNG of the viewport.

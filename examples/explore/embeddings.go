@@ -37,13 +37,7 @@ func (srv *server) handleEmbeddings(w http.ResponseWriter, r *http.Request) erro
 			return badRequest("unknown parameter %q", clip(k, 40))
 		}
 	}
-	name := r.URL.Query().Get("model")
-	if name == "" {
-		if l := srv.reg.list(); len(l) > 0 {
-			name = l[0].name
-		}
-	}
-	e, s, err := srv.reg.get(name)
+	e, s, err := srv.reg.lookup(r.URL.Query().Get("model"), kindGPT)
 	if err != nil {
 		return err
 	}

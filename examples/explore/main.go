@@ -1,8 +1,10 @@
-// Command explore serves a page, on your own machine, that shows a GPT thinking and learning:
+// Command explore serves a page, on your own machine, that shows a GPT thinking and learning (and
+// an encoder–decoder translating):
 //
 //	go run ./examples/explore                          # prints http://127.0.0.1:PORT/: open it
 //	go run ./examples/explore -ckpt out-shakespeare    # a model examples/shakespeare trained
 //	go run ./examples/explore -model path/to/gpt2      # a Hugging Face GPT-2 (with GPT-2's tokenizer)
+//	go run ./examples/explore -seq2seq out-translate   # an encoder–decoder examples/translate -save wrote
 //	go run ./examples/explore -addr 127.0.0.1:8080     # a fixed port
 //
 // The Run tab shows, for a text you type (or one in the link: /?text=...), its tokens and their
@@ -12,7 +14,11 @@
 // tiny Shakespeare, the Humpty Dumpty rhyme or a text you paste, with the loss curves and a
 // sample growing live; the Run tab meanwhile shows the model as it is at that moment. Stop,
 // Resume and Save (to -out) act on the run, which belongs to the server: closing the page stops
-// nothing.
+// nothing. For an encoder–decoder (-seq2seq), the Run view translates the text instead: the
+// source and output tokens (each output token coloured by how sure the decoder was), the greedy
+// or beam-search translation, and the cross-attention of every layer and head as heat maps
+// (output tokens down, source tokens across), with the decoder's and the encoder's
+// self-attention a click away.
 //
 // The page is plain HTML, CSS and JavaScript embedded in the program: it needs no network.
 // The server listens on 127.0.0.1 unless -addr says otherwise. Its JSON endpoints, which are all
@@ -25,13 +31,16 @@
 //	GET|POST /api/generate              {model, text | ids, temperature, top_k, seed}: one sampled
 //	                                    token appended, and the run of the longer sequence
 //	GET  /api/embeddings?model=NAME     the tokens on the plane of wte's two principal components
+//	GET|POST /api/translate             {model, text | ids, beam}: an encoder–decoder's source and
+//	                                    output tokens, translation, attention maps
 //	GET  /api/train                     the training status, with the whole loss curve
 //	POST /api/train/start               {text, custom_text, tokenizer, n_layer, ...}: a new run
 //	POST /api/train/stop|resume|save    act on the run between two steps
 //	GET  /api/train/events              server-sent events: the status, then what changes
 //
 // A bad request (malformed JSON, a text over 4000 bytes, an unknown model, a negative top-k, a
-// temperature that is not a number in [0, 10], ids outside the vocabulary, ...) gets a 4xx and
+// temperature that is not a number in [0, 10], ids outside the vocabulary, a source longer than
+// the model reads, a GPT asked to translate, ...) gets a 4xx and
 // {"error": "..."} saying what was wrong. Model computations share as many slots as there are
 // cores, and a request that cannot get one within 10 s gets a 503.
 package main
@@ -72,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: a free one); give a non-loopback host only to share the page")
 	ckpt := fs.String("ckpt", "", "a checkpoint directory to explore (examples/shakespeare's -out, or one the page saved)")
 	hf := fs.String("model", "", "a Hugging Face GPT-2 directory to explore (config.json + model.safetensors), with GPT-2's tokenizer")
+	seq := fs.String("seq2seq", "", "an encoder–decoder directory to explore (examples/translate -save, or model.SaveTransformer)")
 	out := fs.String("out", "out-explore", "where the Train tab's Save writes a checkpoint")
 	threads := fs.Int("threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
 	seed := fs.Uint64("seed", 1337, "seed of the untrained model shown before any training")
@@ -89,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	logger := log.New(stderr, "explore: ", log.LstdFlags)
-	srv, err := newServer(ctx, options{ckpt: *ckpt, hf: *hf, out: *out, seed: *seed, logger: logger})
+	srv, err := newServer(ctx, options{ckpt: *ckpt, hf: *hf, seq: *seq, out: *out, seed: *seed, logger: logger})
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func TestMainFlags(t *testing.T) {
 	}{
 		{[]string{"-ckpt", t.TempDir()}, "checkpoint.json"},
 		{[]string{"-model", t.TempDir()}, "config.json"},
+		{[]string{"-seq2seq", t.TempDir()}, "config.json"},
 		{[]string{"-threads", "-1"}, "-threads"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-addr", "256.0.0.1:0"}, "256.0.0.1"},

@@ -15,11 +15,13 @@ import (
 // that goes with them. It is immutable, so any number of requests may use it at once; the
 // trainer publishes a new one instead of changing it.
 type served struct {
-	m       *model.GPT
-	voc     *vocab
-	version uint64 // different for every served state of every model
-	step    int    // training iterations behind these weights (0: as loaded or untrained)
-	note    string // shown beside the model: "untrained", "training: step 120", ...
+	m       *model.GPT         // a GPT, or
+	tm      *model.Transformer // an encoder–decoder (seq2seq.go)
+	voc     *vocab             // the GPT's tokenizer
+	seq     *seqVocab          // the encoder–decoder's vocabulary
+	version uint64             // different for every served state of every model
+	step    int                // training iterations behind these weights (0: as loaded or untrained)
+	note    string             // shown beside the model: "untrained", "training: step 120", ...
 
 	pcaOnce sync.Once
 	pca     *projection
@@ -30,6 +32,19 @@ var versions atomic.Uint64
 
 func newServed(m *model.GPT, voc *vocab, step int, note string) *served {
 	return &served{m: m, voc: voc, version: versions.Add(1), step: step, note: note}
+}
+
+// The kinds of model the page shows: each has its own view and endpoints.
+const (
+	kindGPT     = "gpt"     // /api/run, /api/next, /api/generate, /api/embeddings
+	kindSeq2Seq = "seq2seq" // /api/translate
+)
+
+func (s *served) kind() string {
+	if s.tm != nil {
+		return kindSeq2Seq
+	}
+	return kindGPT
 }
 
 // entry is a model the page can pick: fixed for -ckpt and -model, replaced step by step for the
@@ -71,6 +86,30 @@ func (r *registry) get(name string) (*entry, *served, error) {
 		return nil, nil, &httpError{code: 404, msg: fmt.Sprintf("unknown model %q (the models are %q)", clip(name, 40), names)}
 	}
 	return e, e.cur.Load(), nil
+}
+
+// lookup returns the current state of the model called name, which must be of the kind an
+// endpoint runs; "" names the first model of that kind.
+func (r *registry) lookup(name, kind string) (*entry, *served, error) {
+	if name == "" {
+		for _, e := range r.list() {
+			if e.cur.Load().kind() == kind {
+				name = e.name
+				break
+			}
+		}
+	}
+	e, s, err := r.get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.kind() != kind {
+		if kind == kindSeq2Seq {
+			return nil, nil, badRequest("model %q is a GPT: /api/run runs it", e.name)
+		}
+		return nil, nil, badRequest("model %q is an encoder–decoder: /api/translate runs it", e.name)
+	}
+	return e, s, nil
 }
 
 func (r *registry) list() []*entry {

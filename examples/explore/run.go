@@ -33,29 +33,8 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		return req, decodeJSON(w, r, maxBodyBytes, req)
 	}
 	q := r.URL.Query()
-	for k := range q {
-		switch k {
-		case "model", "text", "ids", "temperature", "top_k", "seed":
-		default:
-			return nil, badRequest("unknown parameter %q", clip(k, 40))
-		}
-	}
-	req.Model = q.Get("model")
-	if q.Has("text") {
-		t := q.Get("text")
-		req.Text = &t
-	}
-	if q.Has("ids") {
-		for i, f := range strings.Split(q.Get("ids"), ",") {
-			if i >= maxIDs {
-				return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("more than %d ids", maxIDs)}
-			}
-			id, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				return nil, badRequest("ids: %q is not a token id", clip(f, 20))
-			}
-			req.IDs = append(req.IDs, id)
-		}
+	if err := parseInput(q, &req.Model, &req.Text, &req.IDs, "temperature", "top_k", "seed"); err != nil {
+		return nil, err
 	}
 	if err := parseFloatParam(q, "temperature", &req.Temperature); err != nil {
 		return nil, err
@@ -75,6 +54,68 @@ func parseRunRequest(w http.ResponseWriter, r *http.Request) (*runRequest, error
 		req.Seed = &v
 	}
 	return req, nil
+}
+
+// parseInput reads the query parameters that every endpoint running a model takes (model, text,
+// ids as "1,2,3") after checking that q has no others than these and extra.
+func parseInput(q url.Values, model *string, text **string, ids *[]int, extra ...string) error {
+	for k := range q {
+		if k != "model" && k != "text" && k != "ids" && !slices.Contains(extra, k) {
+			return badRequest("unknown parameter %q", clip(k, 40))
+		}
+	}
+	*model = q.Get("model")
+	if q.Has("text") {
+		t := q.Get("text")
+		*text = &t
+	}
+	if q.Has("ids") {
+		v, err := parseIDs(q.Get("ids"))
+		if err != nil {
+			return err
+		}
+		*ids = v
+	}
+	return nil
+}
+
+// checkInput checks a request's text or ids against the page's limits: one of the two, the text
+// within maxTextBytes, the ids not empty and within maxIDs.
+func checkInput(text *string, ids []int) error {
+	switch {
+	case text != nil && ids != nil:
+		return badRequest("give text or ids, not both")
+	case text != nil:
+		if len(*text) > maxTextBytes {
+			return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the text is %d bytes; the limit is %d", len(*text), maxTextBytes)}
+		}
+	case ids != nil:
+		if len(ids) > maxIDs {
+			return &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("%d ids; the limit is %d", len(ids), maxIDs)}
+		}
+		if len(ids) == 0 {
+			return badRequest("ids is empty")
+		}
+	default:
+		return badRequest("give text or ids")
+	}
+	return nil
+}
+
+// parseIDs reads a query's ids, "1,2,3".
+func parseIDs(list string) ([]int, error) {
+	var ids []int
+	for i, f := range strings.Split(list, ",") {
+		if i >= maxIDs {
+			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("more than %d ids", maxIDs)}
+		}
+		id, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, badRequest("ids: %q is not a token id", clip(f, 20))
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 func parseFloatParam(q url.Values, name string, dst **float64) error {
@@ -103,16 +144,11 @@ type resolved struct {
 
 // resolve checks req against the model it names.
 func (srv *server) resolve(req *runRequest) (*resolved, error) {
-	name := req.Model
-	if name == "" {
-		if l := srv.reg.list(); len(l) > 0 {
-			name = l[0].name
-		}
-	}
-	e, s, err := srv.reg.get(name)
+	e, s, err := srv.reg.lookup(req.Model, kindGPT)
 	if err != nil {
 		return nil, err
 	}
+	name := e.name
 	out := &resolved{e: e, s: s, temp: 1, topK: req.TopK}
 	if req.Temperature != nil {
 		out.temp = *req.Temperature
@@ -127,33 +163,22 @@ func (srv *server) resolve(req *runRequest) (*resolved, error) {
 	if req.TopK >= v {
 		out.topK = 0
 	}
-	switch {
-	case req.Text != nil && req.IDs != nil:
-		return nil, badRequest("give text or ids, not both")
-	case req.Text != nil:
-		if len(*req.Text) > maxTextBytes {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the text is %d bytes; the limit is %d", len(*req.Text), maxTextBytes)}
-		}
+	if err := checkInput(req.Text, req.IDs); err != nil {
+		return nil, err
+	}
+	if req.Text != nil {
 		out.all, out.skipped = s.voc.encode(*req.Text)
 		out.fromText = true
 		if len(out.all) == 0 {
 			return nil, badRequest("the text has no tokens in the vocabulary of model %q", name)
 		}
-	case req.IDs != nil:
-		if len(req.IDs) > maxIDs {
-			return nil, &httpError{code: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("%d ids; the limit is %d", len(req.IDs), maxIDs)}
-		}
-		if len(req.IDs) == 0 {
-			return nil, badRequest("ids is empty")
-		}
+	} else {
 		for i, id := range req.IDs {
 			if id < 0 || id >= v {
 				return nil, badRequest("id %d at position %d is outside the vocabulary [0, %d) of model %q", id, i, v, name)
 			}
 		}
 		out.all = req.IDs
-	default:
-		return nil, badRequest("give text or ids")
 	}
 	out.ids = out.all[max(0, len(out.all)-window(s)):]
 	return out, nil
@@ -196,16 +221,20 @@ type nextInfo struct {
 // attentionMap is one family of attention weights the page draws as heat maps: Data holds
 // Layers × Heads maps of Rows × Cols weights (how much each row position attends to each
 // column position), as little-endian uint16 of weight·65535, base64. A GPT has one, "self"
-// (causal: rows and columns are the run's tokens). An encoder–decoder will add "cross", whose
-// rows are the decoder's tokens and whose columns are the encoder's: the page draws any map from
-// its row and column tokens, so it needs no change for it.
+// (causal: rows and columns are the run's tokens). An encoder–decoder has three (seq2seq.go):
+// "cross", whose rows are the output tokens and whose columns the source's, "decoder" (causal)
+// and "encoder"; RowLabels and ColLabels name their rows and columns, and the page draws any map
+// from them.
 type attentionMap struct {
-	Name   string `json:"name"`
-	Layers int    `json:"layers"`
-	Heads  int    `json:"heads"`
-	Rows   int    `json:"rows"`
-	Cols   int    `json:"cols"`
-	Data   string `json:"data"`
+	Name      string   `json:"name"`
+	Layers    int      `json:"layers"`
+	Heads     int      `json:"heads"`
+	Rows      int      `json:"rows"`
+	Cols      int      `json:"cols"`
+	Causal    bool     `json:"causal"`               // cells above the diagonal are masked
+	RowLabels []string `json:"row_labels,omitempty"` // absent: the run's tokens
+	ColLabels []string `json:"col_labels,omitempty"`
+	Data      string   `json:"data"`
 }
 
 // runResponse is everything the Run view shows.
@@ -275,7 +304,9 @@ func (srv *server) run(ctx context.Context, res *resolved) (*runResponse, error)
 		}
 		out.Tokens = append(out.Tokens, ti)
 	}
-	out.Attention = []attentionMap{encodeAttention("self", in.Attention, t, t)}
+	self := encodeAttention("self", in.Attention, t, t)
+	self.Causal = true
+	out.Attention = []attentionMap{self}
 	proj, err := s.projection()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,7 @@ const (
 type options struct {
 	ckpt   string // a checkpoint directory to load (examples/shakespeare's -out, or the page's saves)
 	hf     string // a Hugging Face GPT-2 directory
+	seq    string // an encoder–decoder directory (model.SaveTransformer, examples/translate -save)
 	out    string // where the page's Save button writes a checkpoint
 	seed   uint64 // of the untrained model shown before any training
 	quiet  bool
@@ -111,6 +113,13 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 			return nil, err
 		}
 		s.reg.add("gpt2", "GPT-2 "+opt.hf, opt.hf, newServed(m.Frozen(), voc, 0, "pretrained"))
+	}
+	if opt.seq != "" {
+		m, voc, err := loadSeq2Seq(opt.seq)
+		if err != nil {
+			return nil, err
+		}
+		s.reg.add("seq2seq", "encoder–decoder "+filepath.Base(opt.seq), opt.seq, &served{tm: m, seq: voc, version: versions.Add(1), note: "loaded"})
 	}
 	s.train = newTrainManager(s)
 	if err := s.train.addUntrained(); err != nil {
@@ -240,6 +249,8 @@ func (s *server) handler() http.Handler {
 	api("GET /api/generate", s.handleGenerate)
 	api("POST /api/generate", s.handleGenerate)
 	api("GET /api/embeddings", s.handleEmbeddings)
+	api("GET /api/translate", s.handleTranslate)
+	api("POST /api/translate", s.handleTranslate)
 	api("GET /api/train", s.handleTrainStatus)
 	api("POST /api/train/start", s.handleTrainStart)
 	api("POST /api/train/stop", s.handleTrainCommand("stop"))
@@ -293,25 +304,37 @@ func loopbackHost(host string) bool {
 // modelInfo describes a model for the page's model picker.
 type modelInfo struct {
 	Name      string `json:"name"`
+	Kind      string `json:"kind"` // "gpt" or "seq2seq"
 	Title     string `json:"title"`
 	Source    string `json:"source"`
 	Note      string `json:"note"`
 	Tokenizer string `json:"tokenizer"`
 	Vocab     int    `json:"vocab"`
 	Context   int    `json:"context"`
-	Layers    int    `json:"layers"`
+	Layers    int    `json:"layers"`                   // a GPT's, or an encoder–decoder's decoder layers
+	EncLayers int    `json:"encoder_layers,omitempty"` // an encoder–decoder's encoder layers
 	Heads     int    `json:"heads"`
 	Width     int    `json:"width"`
 	Params    int    `json:"params"`
 	Step      int    `json:"step"`
 	Version   uint64 `json:"version"`
-	Window    int    `json:"window"` // the most tokens one run shows
+	Window    int    `json:"window"`            // the most tokens one run (or source) shows
+	Example   string `json:"example,omitempty"` // an encoder–decoder's first source
 }
 
 func describe(e *entry, s *served) modelInfo {
+	if s.tm != nil {
+		c := s.tm.Config
+		return modelInfo{
+			Name: e.name, Kind: kindSeq2Seq, Title: e.title, Source: e.source, Note: s.note, Tokenizer: s.seq.kind(),
+			Vocab: c.TgtVocabSize, Context: c.MaxLen, Layers: c.NumDecoderLayers, EncLayers: c.NumEncoderLayers,
+			Heads: c.NHead, Width: c.DModel, Params: s.tm.NumParams(), Version: s.version, Window: seqLimit(s),
+			Example: s.seq.example(),
+		}
+	}
 	c := s.m.Config
 	return modelInfo{
-		Name: e.name, Title: e.title, Source: e.source, Note: s.note, Tokenizer: s.voc.kind,
+		Name: e.name, Kind: kindGPT, Title: e.title, Source: e.source, Note: s.note, Tokenizer: s.voc.kind,
 		Vocab: c.VocabSize, Context: c.BlockSize, Layers: c.NLayer, Heads: c.NHead, Width: c.NEmbd,
 		Params: s.m.NumParams(), Step: s.step, Version: s.version, Window: window(s),
 	}
@@ -326,7 +349,7 @@ func (s *server) handleModels(w http.ResponseWriter, r *http.Request) error {
 		"models": out,
 		"limits": map[string]any{
 			"text_bytes": maxTextBytes, "ids": maxIDs, "run_tokens": maxRunTokens, "temperature": maxTemperature,
-			"custom_text_bytes": maxCustomText,
+			"custom_text_bytes": maxCustomText, "beam": maxBeam,
 		},
 		"train_defaults": presets(),
 	})

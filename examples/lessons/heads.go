@@ -148,7 +148,7 @@ func headsLesson(ctx context.Context, e *env) error {
 			grids = append(grids, g)
 		}
 		title := fmt.Sprintf("Layer %d of a GPT trained on Shakespeare: each head's attention (· is a space, ¶ a new line)", l+1)
-		if err := plots.HeatMaps(path, title, 2, grids); err != nil {
+		if err := plots.HeatMaps(path, plots.Panels{Title: title, Cols: 2}, grids); err != nil {
 			return err
 		}
 		e.drew(path, fmt.Sprintf("layer %d's %d heads on %q", l+1, len(layer), headsPrompt))

@@ -2,7 +2,7 @@
 // school maths: each step prints what it shows in plain words, then the numbers that show it,
 // and draws its pictures as PNG files.
 //
-//	go run ./examples/lessons all                 # steps 1 to 10, in order
+//	go run ./examples/lessons all                 # steps 1 to 11, in order
 //	go run ./examples/lessons numbers             # one step
 //	go run ./examples/lessons guess -text rhyme.txt -prompt "Twinkle, twinkle"
 //	go run ./examples/lessons gpt -ckpt out-shakespeare
@@ -20,10 +20,12 @@
 //	 8 heads       the heads of multi-head attention look at different things
 //	 9 positions   without positions, "dog bites man" and "man bites dog" look the same
 //	10 gpt         all of it together: train a GPT on Shakespeare (or load one) and sample
+//	11 transformer the encoder–decoder: translate dates, and see where cross-attention looks
 //
 // Each step says which package and file hold the code it uses. The steps that train a GPT on
 // Shakespeare (4, 8 and 10; 8 reuses 4's model in an all run) need 15 to 20 seconds of CPU time
-// each on the development machine; the others need a second or two, most of it for pictures.
+// each on the development machine, step 11 (an encoder–decoder, on examples/translate's task)
+// about 10; the others need a second or two, most of it for pictures.
 package main
 
 import (
@@ -53,8 +55,7 @@ type lesson struct {
 	run   func(ctx context.Context, e *env) error
 }
 
-// lessons are the steps, in the order of the story. (Step 11, the encoder–decoder Transformer
-// and its cross-attention, comes when that model lands in the library.)
+// lessons are the steps, in the order of the story.
 var lessons = []lesson{
 	{"numbers", "A network only handles numbers", numbersLesson},
 	{"letters", "Text becomes numbers", lettersLesson},
@@ -66,6 +67,7 @@ var lessons = []lesson{
 	{"heads", "Multi-head attention", headsLesson},
 	{"positions", "Positional encoding", positionsLesson},
 	{"gpt", "GPT: all of it together", gptLesson},
+	{"transformer", "The encoder–decoder Transformer and cross-attention", transformerLesson},
 }
 
 // env is what a step needs: where to print and draw, the command-line options, and what

@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/internal/dates"
 	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/tensor"
 	"github.com/goformer/goformer/tokenizer"
 	"github.com/stretchr/testify/assert"
@@ -34,7 +36,7 @@ func runTiny(t *testing.T, args ...string) (string, *env) {
 	return out.String(), e
 }
 
-// TestAllSteps runs steps 1 to 10 once and checks what each prints and draws; the tests below
+// TestAllSteps runs steps 1 to 11 once and checks what each prints and draws; the tests below
 // check each step's claim more closely.
 func TestAllSteps(t *testing.T) {
 	out, e := runTiny(t, "all")
@@ -42,7 +44,7 @@ func TestAllSteps(t *testing.T) {
 		assert.Contains(t, out, "Step "+strconv.Itoa(i+1)+" ("+l.name+"): ", "step %d's heading", i+1)
 		assert.Contains(t, out, "(step "+strconv.Itoa(i+1)+" took ")
 	}
-	assert.Len(t, lessons, 10, "step 11, the encoder–decoder, comes with that model")
+	assert.Len(t, lessons, 11)
 
 	// 1: the hand-worked sums and the training
 	assert.Contains(t, out, "h2 = 0.60×0.13 − 0.40×0.42 + 0.20×0.22 − 0.10×0.56 + 0.00 = −0.10: below 0, so h2 = 0")
@@ -65,10 +67,14 @@ func TestAllSteps(t *testing.T) {
 	assert.Contains(t, out, "----------\n")
 	// 9: the same outputs without positions
 	assert.Contains(t, out, "no positions:                         dog 0.0000   bites 0.0000   man 0.0000")
+	// 11: the translations and where the decoder looked
+	assert.Contains(t, out, "dates it never saw, it writes")
+	assert.Contains(t, out, "  writing 1     looked most at ")
+	assert.Contains(t, out, "While writing the year's four digits, the heads gave")
 
 	// every picture decodes, at a legible size
 	want := []string{"numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
-		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png"}
+		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "transformer.png"}
 	var got []string
 	for _, p := range e.pictures {
 		got = append(got, filepath.Base(p))
@@ -273,7 +279,7 @@ func TestPositionsBreakTheSymmetry(t *testing.T) {
 	for w, d := range orderTest(head, words, swapped, vecs, nil) {
 		assert.Less(t, d, 1e-6, "%s without positions", w)
 	}
-	for w, d := range orderTest(head, words, swapped, vecs, sinusoidalTable(3, 8)) {
+	for w, d := range orderTest(head, words, swapped, vecs, nn.SinusoidalTable(3, 8)) {
 		if w != "bites" || d > 0 { // "bites" stays in the middle, but its neighbours moved
 			assert.Greater(t, d, 1e-3, "%s with sinusoidal positions", w)
 		}
@@ -284,13 +290,50 @@ func TestPositionsBreakTheSymmetry(t *testing.T) {
 	}
 
 	// the paper's table: PE[p, 2i] = sin(p/10000^(2i/C)), PE[p, 2i+1] = cos(...)
-	pe := sinusoidalTable(4, 6)
+	pe := nn.SinusoidalTable(4, 6)
 	assert.InDelta(t, math.Sin(1), pe.At(1, 0), 1e-6)
 	assert.InDelta(t, math.Cos(1), pe.At(1, 1), 1e-6)
 	assert.InDelta(t, math.Sin(3/math.Pow(10000, 2.0/6)), pe.At(3, 2), 1e-6)
 	assert.InDelta(t, math.Cos(2/math.Pow(10000, 4.0/6)), pe.At(2, 5), 1e-6)
 	for i := 1; i < 6; i += 2 {
 		assert.Equal(t, float32(1), pe.At(0, i))
+	}
+}
+
+// Step 11's claims: the small encoder–decoder translates held-out dates far better than chance,
+// its cross-attention rows are distributions over the source, and while writing the year's
+// digits it looks at the year's source words more than at the others.
+func TestTransformerLearnsDates(t *testing.T) {
+	out, e := runTiny(t, "transformer")
+	m := e.trained["transformer"].(*model.Transformer)
+	v := dates.NewVocab()
+	ctx := context.Background()
+	ev, err := dates.Evaluate(ctx, m, v, dates.Eval{N: 100, Seed: 99})
+	require.NoError(t, err)
+	assert.Greater(t, ev.Accuracy(), 0.3, "held-out exact match (chance: 1 in %d)", dates.NumDates)
+	assert.Regexp(t, `On 100 dates it never saw, it writes \d+ exactly right`, out)
+
+	for _, text := range []string{transformerExample, "july 4, 1976", "25 december 2024", "01/01/2000"} {
+		a, err := dates.Align(ctx, m, v, text)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(a.Rows), 5, "%q: the year and more", text)
+		last := len(a.Cross) - 1
+		w := a.Cross[last]
+		ts := len(a.Src)
+		for h := range w.Dim(0) {
+			for r := range w.Dim(1) {
+				sum := 0.0
+				for s := range ts {
+					x := float64(w.At(h, r, s))
+					require.GreaterOrEqual(t, x, 0.0)
+					sum += x
+				}
+				assert.InDelta(t, 1, sum, 1e-5, "%q: head %d, row %d sums to 1", text, h, r)
+			}
+		}
+		share := yearShare(a, last)
+		assert.Greater(t, share, 4/float64(ts)+0.1, "%q: the year's digits look at the year (%.2f; evenly: %.2f)", text, share, 4/float64(ts))
+		t.Logf("%q → %q: year share %.2f (evenly %.2f)", text, v.Decode(a.Hyp.Tokens), share, 4/float64(ts))
 	}
 }
 
@@ -331,7 +374,11 @@ func TestCommandLine(t *testing.T) {
 	_, _, err = parse(nil, &help)
 	assert.Error(t, err)
 	assert.Contains(t, help.String(), "10 gpt")
-	assert.NotContains(t, help.String(), "11 ")
+	assert.Contains(t, help.String(), "11 transformer")
+	_, todo, err = parse([]string{"11", "-out", ""}, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, todo, 1)
+	assert.Equal(t, "transformer", todo[0].name)
 	_, _, err = parse([]string{"nonsense"}, io.Discard)
 	assert.ErrorContains(t, err, `no step "nonsense"`)
 	_, _, err = parse([]string{"all", "-bogus"}, io.Discard)

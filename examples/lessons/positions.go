@@ -11,24 +11,6 @@ import (
 	"github.com/goformer/goformer/tensor"
 )
 
-// sinusoidalTable returns the positional encoding of "Attention Is All You Need" for positions
-// 0..maxLen−1 over dim channels, (maxLen, dim): PE[p, 2i] = sin(p / 10000^(2i/dim)) and
-// PE[p, 2i+1] = cos(p / 10000^(2i/dim)). (nn.SinusoidalTable will compute the same table; this
-// function will then call it.)
-func sinusoidalTable(maxLen, dim int) *tensor.Tensor {
-	pe := make([]float32, maxLen*dim)
-	for p := range maxLen {
-		for i := 0; i < dim; i += 2 {
-			angle := float64(p) / math.Pow(10000, float64(i)/float64(dim))
-			pe[p*dim+i] = float32(math.Sin(angle))
-			if i+1 < dim {
-				pe[p*dim+i+1] = float32(math.Cos(angle))
-			}
-		}
-	}
-	return tensor.FromSlice(pe, maxLen, dim)
-}
-
 // fullAttention is one head of attention without the causal mask: every token looks at every
 // token, as in a Transformer's encoder. x is (1, T, C); it returns (1, T, C).
 func fullAttention(a *nn.CausalSelfAttention, x *autograd.Var) *autograd.Var {
@@ -83,7 +65,7 @@ func positionsLesson(ctx context.Context, e *env) error {
 		only in another order: to attention, the two sentences mean the same. (A GPT's causal mask
 		leaks a little order, since a token sees only those before it, but not enough.) Here is one
 		head of attention without the mask, on the two sentences.`)
-	e.printf("Code: nn/attention.go and autograd/ops_nn.go (the head), model/gpt.go (GPT-2's learnt positions, wpe); this step's sinusoidalTable (the paper's table).\n\n")
+	e.printf("Code: nn/attention.go and autograd/ops_nn.go (the head), model/gpt.go (GPT-2's learnt positions, wpe); nn/positions.go (SinusoidalTable: the paper's table).\n\n")
 
 	rng := rand.New(rand.NewPCG(e.seed, 9))
 	c := 8
@@ -113,7 +95,7 @@ func positionsLesson(ctx context.Context, e *env) error {
 		and channel 2i+1 holds cos of the same; fast waves in the first channels, slow ones in the last,
 		so every position gets its own pattern. GPT-2 instead learns one vector per position, like
 		the token vectors (its wpe table). Either way, "dog" at the start is no longer "dog" at the end:`)
-	sin := sinusoidalTable(16, c)
+	sin := nn.SinusoidalTable(16, c)
 	report("sinusoidal positions:", sin)
 	learnt := nn.NewEmbedding(nn.NewBuilder(nn.Random(rng), nil).Sub("wpe"), 16, c, 0.5)
 	report("learnt positions (before training):", learnt.Weight.Value)
@@ -125,7 +107,7 @@ func positionsLesson(ctx context.Context, e *env) error {
 
 	if path := e.picture("positions.png"); path != "" {
 		const n, dim = 64, 32
-		table := sinusoidalTable(n, dim)
+		table := nn.SinusoidalTable(n, dim)
 		grid := make([][]float64, dim) // one row per channel, one column per position
 		for i := range grid {
 			grid[i] = make([]float64, n)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/internal/dates"
 	"github.com/goformer/goformer/model"
 )
 
@@ -49,6 +51,12 @@ func TestShortRunLearnsDates(t *testing.T) {
 	m, err := model.LoadTransformer(saveDir)
 	require.NoError(t, err)
 	assert.Equal(t, 32, m.Config.DModel)
+	v, err := dates.LoadVocab(saveDir, m.Config.PadID, m.Config.BosID, m.Config.EosID)
+	require.NoError(t, err, "the vocabulary is saved beside the model")
+	assert.Equal(t, dates.NewVocab().Tokens([]int{0, 1, 2, 3}), v.Tokens([]int{0, 1, 2, 3}))
+	got, err := dates.Translate(context.Background(), m, v, "3 july 1987", 1)
+	require.NoError(t, err)
+	assert.Equal(t, res.translations[0], got, "the saved model translates as the trained one")
 }
 
 func TestBadFlagsAndText(t *testing.T) {
@@ -61,44 +69,4 @@ func TestBadFlagsAndText(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown token "juli"`)
 	_, err = runResult([]string{"-steps", "0", "-eval", "0", "-heads", "5"}, &out, &out)
 	assert.ErrorContains(t, err, "not divisible")
-}
-
-func TestDataRoundTrips(t *testing.T) {
-	v := newVocab()
-	d := date{1987, 7, 3}
-	want := []string{"3 july 1987", "july 3, 1987", "the 3rd of july 1987", "03/07/1987"}
-	for f := range numFormats {
-		s := d.human(f)
-		assert.Equal(t, want[f], s)
-		ids, err := v.encode(s)
-		require.NoError(t, err)
-		assert.Equal(t, s, v.decode(ids), "format %d", f)
-	}
-	ids, err := v.encode(d.iso())
-	require.NoError(t, err)
-	assert.Equal(t, "1987-07-03", v.decode(ids))
-	assert.Equal(t, []string{"the", "2", "1", "st", "of", "may", ",", "2", "0", "1", "3"}, split("The 21st  of May, 2013"))
-	for n, suf := range map[int]string{1: "st", 2: "nd", 3: "rd", 4: "th", 11: "th", 12: "th", 13: "th", 21: "st", 22: "nd", 31: "st"} {
-		assert.Equal(t, suf, ordinal(n), "%d", n)
-	}
-
-	// the held-out dates are about one in 20, and never drawn for training
-	held := 0
-	for i := range numDates {
-		if heldOut(i) {
-			held++
-		}
-	}
-	assert.InDelta(t, 0.05, float64(held)/float64(numDates), 0.01)
-	assert.Equal(t, date{1900, 1, 1}, dateAt(0))
-	assert.Equal(t, date{2099, 12, 31}, dateAt(numDates-1))
-	train := newSampler(v, 1, false, false)
-	for _, day := range train.days {
-		require.False(t, heldOut(day))
-	}
-
-	bt := makeBatch([]example{{src: []int{5, 6, 7}, tgt: []int{8}}, {src: []int{9}, tgt: []int{10, 11}}})
-	assert.Equal(t, []int{5, 6, 7, 9, padID, padID}, bt.src)
-	assert.Equal(t, []int{bosID, 8, padID, bosID, 10, 11}, bt.tgtIn)
-	assert.Equal(t, []int{8, eosID, padID, 10, 11, eosID}, bt.tgtOut)
 }

@@ -164,6 +164,14 @@ func heatPlot(g Grid, cm palette.ColorMap, lo, hi float64, size vg.Length) (*plo
 		a.Tick.Label.Font.Size = fontSize
 		a.Padding = 0
 	}
+	// column labels wider than their cells (words over narrow columns) are written upwards
+	for _, t := range p.X.Tick.Marker.Ticks(0, float64(cols-1)) {
+		if p.X.Tick.Label.Width(t.Label) > cell*0.9 {
+			p.X.Tick.Label.Rotation = math.Pi / 2
+			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+			break
+		}
+	}
 	if g.ShowValues {
 		var xys plotter.XYs
 		var texts []string
@@ -237,49 +245,105 @@ func drawBar(dc draw.Canvas, cm palette.ColorMap, bar vg.Length, da draw.Canvas)
 	colorBar(cm).Draw(c)
 }
 
-// HeatMaps draws several grids as panels, cols to a row, under one title and one colour scale
+// Panels lays out the pictures HeatMaps draws.
+type Panels struct {
+	Title    string
+	Subtitle string // a second, smaller line under the title (what a cell means, say)
+	Cols     int    // panels per row
+	// Side is the longer side of each panel's data area, in centimetres (0: 9). The other side
+	// follows the first grid's shape, so that its cells are square.
+	Side float64
+}
+
+// HeatMaps draws several grids as panels, l.Cols to a row, under one title and one colour scale
 // (the union of the panels' ranges, or the first panel's Min and Max when set), into a PNG file
-// about 12 cm per panel wide.
-func HeatMaps(path, title string, cols int, grids []Grid) error {
-	if len(grids) == 0 || cols <= 0 {
-		return fmt.Errorf("plots.HeatMaps %q: %d panels in %d columns", title, len(grids), cols)
+// sized to hold them: each panel's data area is l.Side centimetres on its longer side, plus its
+// title and tick labels.
+func HeatMaps(path string, l Panels, grids []Grid) error {
+	if len(grids) == 0 || l.Cols <= 0 {
+		return fmt.Errorf("plots.HeatMaps %q: %d panels in %d columns", l.Title, len(grids), l.Cols)
+	}
+	if l.Side < 0 || math.IsNaN(l.Side) || math.IsInf(l.Side, 0) {
+		return fmt.Errorf("plots.HeatMaps %q: panel side %v cm", l.Title, l.Side)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := range grids {
 		if _, _, err := grids[i].dims(); err != nil {
-			return fmt.Errorf("plots.HeatMaps %q: panel %d: %w", title, i, err)
+			return fmt.Errorf("plots.HeatMaps %q: panel %d: %w", l.Title, i, err)
 		}
-		l, h := grids[i].scale()
-		lo, hi = math.Min(lo, l), math.Max(hi, h)
+		a, b := grids[i].scale()
+		lo, hi = math.Min(lo, a), math.Max(hi, b)
 	}
 	if grids[0].Min != 0 || grids[0].Max != 0 {
 		lo, hi = grids[0].Min, grids[0].Max
 	}
 	cm := grids[0].colorMap(lo, hi)
+	side := 9 * vg.Centimeter
+	if l.Side > 0 {
+		side = vg.Length(l.Side) * vg.Centimeter
+	}
+	r0, c0, _ := grids[0].dims()
+	cell := side / vg.Length(max(r0, c0))
+	dw, dh := cell*vg.Length(c0), cell*vg.Length(r0) // each panel's data area
+	cols := min(l.Cols, len(grids))
 	rowsN := (len(grids) + cols - 1) / cols
-	const panel = 12 * vg.Centimeter
-	const bar = 2.6 * vg.Centimeter
-	const head = 1.4 * vg.Centimeter
-	w := panel*vg.Length(cols) + bar
-	h := panel*vg.Length(rowsN) + head
 	ps := make([][]*plot.Plot, rowsN)
 	for r := range ps {
 		ps[r] = make([]*plot.Plot, cols)
 	}
 	for i, g := range grids {
-		p, err := heatPlot(g, cm, lo, hi, panel-3*vg.Centimeter)
+		p, err := heatPlot(g, cm, lo, hi, side)
 		if err != nil {
-			return fmt.Errorf("plots.HeatMaps %q: panel %d: %w", title, i, err)
+			return fmt.Errorf("plots.HeatMaps %q: panel %d: %w", l.Title, i, err)
 		}
-		fitTitle(p, panel)
+		fitTitle(p, dw+2*vg.Centimeter)
 		ps[i/cols][i%cols] = p
 	}
-	return save(path, w, h, func(dc draw.Canvas) {
-		ts := textStyle(vg.Points(16))
-		dc.FillText(ts, vg.Point{X: (dc.Min.X + dc.Max.X - bar) / 2, Y: dc.Max.Y - vg.Points(8)}, title)
+	// The room each panel needs around its data area (title, tick labels, axis labels) depends
+	// on the texts only: measure it on a canvas of any size, then make the picture that size
+	// plus the data areas, which plot.Align then gets exactly.
+	probe := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: 100 * vg.Centimeter, Y: 100 * vg.Centimeter}}}
+	type room struct{ lo, hi vg.Length }
+	xRoom, yRoom := make([]room, cols), make([]room, rowsN)
+	for r := range ps {
+		for c, p := range ps[r] {
+			if p == nil {
+				continue
+			}
+			da := p.DataCanvas(probe)
+			xRoom[c].lo, xRoom[c].hi = max(xRoom[c].lo, da.Min.X-probe.Min.X), max(xRoom[c].hi, probe.Max.X-da.Max.X)
+			yRoom[r].lo, yRoom[r].hi = max(yRoom[r].lo, da.Min.Y-probe.Min.Y), max(yRoom[r].hi, probe.Max.Y-da.Max.Y)
+		}
+	}
+	const bar = 2.6 * vg.Centimeter
+	const pad = 4 * vg.Millimeter
+	head := 1.4 * vg.Centimeter
+	if l.Subtitle != "" {
+		head += 0.7 * vg.Centimeter
+	}
+	tiles := draw.Tiles{Rows: rowsN, Cols: cols, PadX: pad, PadY: pad, PadTop: pad / 2, PadBottom: pad / 2, PadLeft: pad / 2, PadRight: pad / 2}
+	w := dw*vg.Length(cols) + pad*vg.Length(cols-1) + pad + bar
+	for _, x := range xRoom {
+		w += x.lo + x.hi
+	}
+	h := dh*vg.Length(rowsN) + pad*vg.Length(rowsN-1) + pad + head
+	for _, y := range yRoom {
+		h += y.lo + y.hi
+	}
+	titleStyle, subStyle := textStyle(vg.Points(16)), textStyle(vg.Points(11))
+	for titleStyle.Font.Size > vg.Points(10) && titleStyle.Width(l.Title) > w-bar {
+		titleStyle.Font.Size -= vg.Points(0.5)
+	}
+	for subStyle.Font.Size > vg.Points(8) && subStyle.Width(l.Subtitle) > w-bar {
+		subStyle.Font.Size -= vg.Points(0.5)
+	}
+	return save(path, w+2*margin, h+2*margin, func(dc draw.Canvas) {
+		mid := (dc.Min.X + dc.Max.X - bar) / 2
+		dc.FillText(titleStyle, vg.Point{X: mid, Y: dc.Max.Y - vg.Points(8)}, l.Title)
+		if l.Subtitle != "" {
+			dc.FillText(subStyle, vg.Point{X: mid, Y: dc.Max.Y - vg.Points(8) - 0.75*vg.Centimeter}, l.Subtitle)
+		}
 		body := draw.Crop(dc, 0, -bar, 0, -head)
-		tiles := draw.Tiles{Rows: rowsN, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-			PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 		canvases := plot.Align(ps, tiles, body)
 		for r := range ps {
 			for c := range ps[r] {

@@ -4,6 +4,7 @@
 //	plots.Lines("loss.png", plots.Labels{Title: "Training", X: "iteration", Y: "loss"},
 //		plots.Series{Name: "train", X: its, Y: train}, plots.Series{Name: "val", X: its, Y: val})
 //	plots.HeatMap("attention.png", plots.Grid{Title: "one head", Rows: toks, Cols: toks, Values: w})
+//	plots.HeatMaps("heads.png", plots.Panels{Title: "layer 1", Cols: 4}, grids) // a panel per grid, one colour bar
 //	plots.Scatter("map.png", plots.Labels{...}, []plots.Point{{X: 0.1, Y: 2, Label: "a"}, ...})
 //
 // It is internal: the lessons, examples/shakespeare and the other examples share it, and its

@@ -52,10 +52,24 @@ func TestPictures(t *testing.T) {
 	assert.InDelta(t, 16*cm, size.X, 2)
 	assert.Greater(t, size.Y, int(8*cm)-2)
 
-	require.NoError(t, HeatMaps(filepath.Join(dir, "heats.png"), "Heads", 2, []Grid{g, g, g}))
+	require.NoError(t, HeatMaps(filepath.Join(dir, "heats.png"), Panels{Title: "Heads", Cols: 2}, []Grid{g, g, g}))
 	size = decode(t, filepath.Join(dir, "heats.png"))
-	assert.Greater(t, size.X, int(24*cm))
-	assert.Greater(t, size.Y, int(24*cm))
+	assert.Greater(t, size.X, int(2*9*cm), "two data areas of 9 cm side by side")
+	assert.Greater(t, size.Y, int(2*9*cm))
+
+	// a grid taller than wide, as cross-attention is (output tokens × source tokens): square cells
+	tall := Grid{Title: "head 1", X: "source", Y: "output", Max: 1, Cols: []string{"july", "4", ",", "1976"},
+		Rows: []string{"1", "9", "7", "6", "-", "0", "7", "-", "0", "4", "</s>"}}
+	for i := range tall.Rows {
+		row := make([]float64, len(tall.Cols))
+		row[i%len(row)] = 1
+		tall.Values = append(tall.Values, row)
+	}
+	require.NoError(t, HeatMaps(filepath.Join(dir, "tall.png"), Panels{Title: "Cross-attention", Subtitle: "each row: where one output token looked",
+		Cols: 4, Side: 5}, []Grid{tall, tall, tall, tall}))
+	size = decode(t, filepath.Join(dir, "tall.png"))
+	assert.Greater(t, size.X, size.Y, "four tall panels side by side")
+	assert.Less(t, size.X, int(4*9*cm), "narrow panels for narrow grids")
 
 	big := make([][]float64, 64)
 	for i := range big {
@@ -75,7 +89,8 @@ func TestBadInput(t *testing.T) {
 	assert.Error(t, Scatter(filepath.Join(dir, "a.png"), Labels{}, []Point{{math.NaN(), 0, "x"}}))
 	assert.Error(t, HeatMap(filepath.Join(dir, "a.png"), Grid{Values: [][]float64{{1, 2}, {3}}}))
 	assert.Error(t, HeatMap(filepath.Join(dir, "a.png"), Grid{Values: [][]float64{{1}}, Rows: []string{"a", "b"}}))
-	assert.Error(t, HeatMaps(filepath.Join(dir, "a.png"), "x", 2, nil))
+	assert.Error(t, HeatMaps(filepath.Join(dir, "a.png"), Panels{Title: "x", Cols: 2}, nil))
+	assert.Error(t, HeatMaps(filepath.Join(dir, "a.png"), Panels{Title: "x"}, []Grid{{Values: [][]float64{{1}}}}))
 	_, err := os.Stat(filepath.Join(dir, "a.png"))
 	assert.True(t, os.IsNotExist(err), "no file is written for bad input")
 }

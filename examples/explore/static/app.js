@@ -9,10 +9,12 @@ const state = {
   presets: {},
   model: '',
   ids: null,        // exact ids after "generate one token"; null while the text box is the source
-  run: null,        // the last /api/run response
+  run: null,        // the last /api/run response (a GPT) or /api/translate response (an encoder–decoder)
+  map: 0,           // which of run.attention is drawn
+  seqModel: '',     // the encoder–decoder last shown
   layer: 0,
   head: 0,
-  att: null,        // decoded attention weights of run.attention[0]
+  att: null,        // decoded attention weights of run.attention[state.map]
   emb: null,        // the last /api/embeddings response
   train: null,      // the training status, merged from the event stream
   hover: null,      // [row, col] under the pointer on the heat map
@@ -126,6 +128,7 @@ async function loadModels(keep) {
   sel.replaceChildren(...d.models.map((m) => {
     const o = el('option', '', m.title);
     o.value = m.name;
+    o.title = m.source;
     return o;
   }));
   if (d.models.some((m) => m.name === current)) sel.value = current;
@@ -141,14 +144,28 @@ function showModelInfo(note) {
   const m = modelInfo();
   if (!m) return;
   const params = m.params >= 1e6 ? (m.params / 1e6).toFixed(1) + 'M' : (m.params / 1e3).toFixed(0) + 'k';
-  $('model-info').textContent = `${m.layers} layers · ${m.heads} heads · ${m.width} wide · context ${m.context} · ` +
-    `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
+  const seq = m.kind === 'seq2seq';
+  document.body.classList.toggle('seq2seq', seq);
+  $('text').placeholder = seq ? (m.tokenizer === 'ids' ? 'Type source token ids: 3 4 5' : `Type a source to translate, such as: ${m.example}`)
+    : 'Type a sentence: the model reads it as it changes';
+  $('model-info').textContent = seq
+    ? `encoder–decoder · ${m.encoder_layers} + ${m.layers} layers · ${m.heads} heads · ${m.width} wide · up to ${m.window} tokens · ` +
+      `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`
+    : `${m.layers} layers · ${m.heads} heads · ${m.width} wide · context ${m.context} · ` +
+      `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
   const k = $('topk');
   k.max = Math.min(100, m.vocab);
 }
 
+// isSeq says whether the chosen model is an encoder–decoder, which the Run view translates with.
+function isSeq() {
+  const m = modelInfo();
+  return !!m && m.kind === 'seq2seq';
+}
+
 function defaultText() {
   const m = modelInfo();
+  if (m && m.kind === 'seq2seq') return m.example || '';
   if (m && m.tokenizer === 'gpt2') return 'Humpty Dumpty sat on a';
   if (state.train && state.train.config && state.train.config.text === 'humpty' && m && m.name === 'trained') {
     return 'Humpty Dumpty sat on a wall';
@@ -164,6 +181,7 @@ function sampling() {
 
 const postRun = latest((body) => api('/api/run', body));
 const postNext = latest((body) => api('/api/next', body));
+const postTranslate = latest((body) => api('/api/translate', body));
 
 async function runText() {
   const text = $('text').value;
@@ -171,6 +189,11 @@ async function runText() {
   updateURL(text);
   if (!text) { notice('Type some text to see the model read it.'); return; }
   try {
+    if (isSeq()) {
+      const r = await postTranslate({ model: state.model, text, beam: parseInt($('beam').value, 10) });
+      if (r) renderSeq(r);
+      return;
+    }
     const r = await postRun({ model: state.model, text, ...sampling() });
     if (r) render(r);
   } catch (e) {
@@ -180,7 +203,7 @@ async function runText() {
 
 async function refreshRun() {
   // the same input, on the model as it is now (during training)
-  if (!state.run) return runText();
+  if (!state.run || isSeq()) return runText();
   const body = state.ids ? { ids: state.ids } : { text: $('text').value };
   try {
     const r = await postRun({ model: state.model, ...body, ...sampling() });
@@ -195,6 +218,8 @@ function updateURL(text) {
   u.searchParams.set('text', text);
   if (state.model && state.models.length && state.model !== state.models[0].name) u.searchParams.set('model', state.model);
   else u.searchParams.delete('model');
+  if (isSeq() && $('beam').value !== '1') u.searchParams.set('beam', $('beam').value);
+  else u.searchParams.delete('beam');
   history.replaceState(null, '', u);
 }
 
@@ -207,43 +232,77 @@ function render(r, newest) {
   const m = modelInfo();
   if (m) { m.note = r.note; m.step = r.step; }
   showModelInfo(r.note);
+  $('tokens-title').textContent = 'Tokens';
   renderTokens(r, newest);
   renderBars(r.next);
-  decodeAttention(r.attention[0]);
-  renderAttention();
+  showAttention(r);
   if (!state.emb || state.emb.version !== r.version || state.emb.model !== r.model) loadEmbeddings(r.model);
   else drawEmbeddings();
 }
 
-function renderTokens(r, newest) {
-  const box = $('tokens');
+// renderSeq shows an encoder–decoder's translation: the source tokens, the output tokens and the
+// attention maps (cross-attention first).
+function renderSeq(r) {
+  if (state.seqModel !== r.model) {
+    // a new encoder–decoder: its cross-attention first, in the last decoder layer, where the
+    // alignment of output and source tokens is usually clearest
+    state.seqModel = r.model;
+    state.map = 0;
+    state.layer = r.attention[0].layers - 1;
+  }
+  state.run = r;
+  notice(r.ended ? '' : `The translation stopped after ${r.output.length} tokens (the most this model writes) without its end token.`);
+  showModelInfo(r.note);
+  $('tokens-title').textContent = 'Source tokens';
+  chips($('tokens'), r.source, 'source');
+  $('tokens-meta').textContent = `${r.source.length} ${r.tokenizer === 'ids' ? 'ids' : 'words'} · number: id · what the encoder reads`;
+  $('translation').textContent = r.translation || '(nothing)';
+  chips($('out-tokens'), r.output, 'output');
+  $('out-meta').textContent = `${r.beam > 1 ? `beam search, ${r.beam} hypotheses` : 'greedy: the likeliest token at each step'} · log-probability ${r.log_prob.toFixed(3)}`;
+  showAttention(r);
+}
+
+// chips fills box with a chip per token: its text, its id and, when the model gave it a
+// probability, a colour from green (expected) to red (surprising). list names the tokens for the
+// tooltip: 'tokens' (a GPT's run), 'source' or 'output'.
+function chips(box, toks, list, newest) {
   const frag = document.createDocumentFragment();
-  r.tokens.forEach((t, i) => {
+  toks.forEach((t, i) => {
     const chip = el('span', 'tok');
     const piece = el('span', 'piece');
     piece.append(show(t.text));
     chip.append(piece, el('span', 'id', String(t.id)));
     if (t.p !== undefined) {
       // the less the model expected this token, the warmer its colour
-      const s = Math.min(1, -Math.log(Math.max(t.p, 1e-9)) / Math.log(Math.max(r.tokens.length, 50) * 4));
+      const s = Math.min(1, -Math.log(Math.max(t.p, 1e-9)) / Math.log(Math.max(toks.length, 50) * 4));
       chip.style.background = `hsl(${Math.round(140 - 140 * s)}, 70%, ${Math.round(93 - 10 * s)}%)`;
     }
-    if (newest && i === r.tokens.length - 1) chip.classList.add('new');
+    if (newest && i === toks.length - 1) chip.classList.add('new');
     chip.dataset.pos = i;
+    chip.dataset.list = list;
     frag.append(chip);
   });
   box.replaceChildren(frag);
+}
+
+function renderTokens(r, newest) {
+  chips($('tokens'), r.tokens, 'tokens', newest);
   const kind = r.tokenizer === 'char' ? 'characters' : 'BPE pieces';
   $('tokens-meta').textContent = `${r.tokens.length} ${kind} · number: id · colour: how expected (green) or surprising (red) each token was`;
 }
 
-function tokenTip(i) {
+function tokenTip(list, i) {
   const r = state.run;
-  const t = r.tokens[i];
+  const t = r[list][i];
+  if (list === 'source') return `<b class="mono">${esc(showText(t.text))}</b> id ${t.id}, source position ${i}`;
+  const choices = t.top.map((c) => `<span class="mono">${esc(showText(c.text))}</span> ${pct(c.p)}`).join(', ');
+  if (list === 'output') {
+    return `<b class="mono">${esc(showText(t.text))}</b> id ${t.id}, output position ${i}` +
+      `<br>the decoder gave it ${pct(t.p)} here<br>its likeliest choices here: ${choices}`;
+  }
   let h = `<b class="mono">${esc(showText(t.text))}</b> id ${t.id}, position ${i}`;
   if (t.p !== undefined) h += `<br>the model gave it ${pct(t.p)} after what came before`;
-  h += '<br>it expects next: ' + t.top.map((c) => `<span class="mono">${esc(showText(c.text))}</span> ${pct(c.p)}`).join(', ');
-  return h;
+  return h + '<br>it expects next: ' + choices;
 }
 
 function renderBars(next) {
@@ -273,7 +332,7 @@ async function slidersChanged() {
   const { temperature, top_k } = sampling();
   $('temperature-out').textContent = temperature.toFixed(2);
   $('topk-out').textContent = top_k === 0 ? 'all' : String(top_k);
-  if (!state.run) return;
+  if (!state.run || isSeq()) return;
   try {
     const r = await postNext({ model: state.model, ids: state.run.tokens.map((t) => t.id), temperature, top_k });
     if (r) renderBars(r.next);
@@ -302,6 +361,42 @@ async function generateOne() {
 
 // ---------- attention ----------
 
+// What the rows and columns of each kind of map are, for the labels and the tooltip.
+const mapWords = {
+  self: { title: 'self-attention', row: 'position', col: 'position', rowAxis: 'the token that looks', colAxis: 'the token it looks at' },
+  cross: { title: 'cross-attention: output × source', row: 'output', col: 'source', rowAxis: 'the output token being written', colAxis: 'the source token it looks at' },
+  decoder: { title: 'decoder self-attention', row: 'output', col: 'decoder input', rowAxis: 'the output token being written', colAxis: 'the tokens written before it' },
+  encoder: { title: 'encoder self-attention', row: 'source', col: 'source', rowAxis: 'the source token that looks', colAxis: 'the source token it looks at' },
+};
+
+function words(a) {
+  return mapWords[a.name] || mapWords.self;
+}
+
+// showAttention fills the map picker from r.attention and draws the chosen map.
+function showAttention(r) {
+  state.map = Math.min(state.map, r.attention.length - 1);
+  const sel = $('map');
+  const names = r.attention.map((a) => a.name).join(',');
+  if (sel.dataset.names !== names) {
+    sel.replaceChildren(...r.attention.map((a, i) => { const o = el('option', '', words(a).title); o.value = i; return o; }));
+    sel.dataset.names = names;
+  }
+  sel.value = state.map;
+  decodeAttention(r.attention[state.map]);
+  renderAttention();
+}
+
+// labels returns the texts of a map's rows and columns: its own, or a GPT run's tokens.
+function labels(a) {
+  const toks = state.run.tokens ? state.run.tokens.map((t) => t.text) : [];
+  return { rows: a.row_labels || toks, cols: a.col_labels || toks };
+}
+
+function masked(a, i, j) {
+  return (a.causal || a.name === 'self') && j > i;
+}
+
 function decodeAttention(a) {
   const bin = atob(a.data);
   const n = bin.length / 2;
@@ -323,25 +418,35 @@ function weight(l, h, i, j) {
   return a.w[((l * a.heads + h) * a.rows + i) * a.cols + j];
 }
 
+// labelChars is the most characters of a token the heat map writes: words for an
+// encoder–decoder, short pieces for a GPT.
+function labelChars() {
+  return isSeq() ? 9 : 4;
+}
+
 function heatGeometry() {
   const a = state.att;
-  const avail = Math.max(120, Math.min(contentWidth($('attn-card')), 340));
-  const labels = (avail - 40) / Math.max(a.rows, a.cols) >= 11;
-  const ml = labels ? 36 : 2, mt = labels ? 30 : 2;
-  const cell = (avail - ml - 2) / Math.max(a.rows, a.cols);
-  return { ml, mt, cell, w: avail, h: mt + cell * a.rows + 2, labels };
+  const avail = Math.max(120, Math.min(contentWidth($('attn-card')), isSeq() ? 460 : 340));
+  const on = (avail - 40) / Math.max(a.rows, a.cols) >= 11;
+  // room for the longest label (8 px a character), and never less than a GPT's
+  const lab = labels(a);
+  const longest = (xs) => Math.min(labelChars(), Math.max(1, ...xs.map((t) => [...t].length)));
+  const ml = on ? Math.max(36, 10 + 8 * longest(lab.rows)) : 2;
+  const mt = on ? Math.max(30, 10 + 8 * longest(lab.cols)) : 2;
+  let cell = (avail - ml - 2) / Math.max(a.rows, a.cols);
+  if (isSeq()) cell = Math.min(cell, (360 - mt) / a.rows); // short enough that the thumbnails show too
+  return { ml, mt, cell, w: Math.ceil(ml + cell * a.cols + 2), h: mt + cell * a.rows + 2, labels: on };
 }
 
 function renderAttention(skipThumbs) {
   if (!state.att) return;
-  const a = state.att, r = state.run;
+  const a = state.att, lab = labels(a);
   const geo = heatGeometry();
   const c = $('heat');
   const g = setupCanvas(c, geo.w, geo.h);
   for (let i = 0; i < a.rows; i++) {
     for (let j = 0; j < a.cols; j++) {
-      const masked = a.name === 'self' && j > i;
-      g.fillStyle = masked ? '#f1f2f4' : heat(weight(state.layer, state.head, i, j));
+      g.fillStyle = masked(a, i, j) ? '#f1f2f4' : heat(weight(state.layer, state.head, i, j));
       g.fillRect(geo.ml + j * geo.cell, geo.mt + i * geo.cell, Math.ceil(geo.cell), Math.ceil(geo.cell));
     }
   }
@@ -357,18 +462,20 @@ function renderAttention(skipThumbs) {
     g.font = `${Math.min(13, geo.cell - 1)}px ui-monospace, monospace`;
     g.textBaseline = 'middle';
     g.textAlign = 'right';
-    r.tokens.forEach((t, i) => g.fillText(showText(t.text).slice(0, 4), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell));
+    lab.rows.forEach((t, i) => g.fillText(showText(t).slice(0, labelChars()), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell));
     g.textAlign = 'center';
-    r.tokens.forEach((t, j) => {
+    lab.cols.forEach((t, j) => {
       g.save();
       g.translate(geo.ml + (j + 0.5) * geo.cell, geo.mt - 4);
-      if ([...t.text].length > 1) { g.rotate(-Math.PI / 2); g.textAlign = 'left'; }
-      g.fillText(showText(t.text).slice(0, 4), 0, [...t.text].length > 1 ? 0 : -4);
+      if ([...t].length > 1) { g.rotate(-Math.PI / 2); g.textAlign = 'left'; }
+      g.fillText(showText(t).slice(0, labelChars()), 0, [...t].length > 1 ? 0 : -4);
       g.restore();
     });
   }
-  c.dataset.rendered = `${state.run.version}:${state.layer}:${state.head}`;
-  $('attn-meta').textContent = `layer ${state.layer}, head ${state.head} · row: the token that looks · column: the token it looks at`;
+  c.dataset.rendered = `${state.run.version}:${a.name}:${state.layer}:${state.head}`;
+  c.dataset.map = a.name;
+  const wd = words(a);
+  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer}, head ${state.head} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
   if (!skipThumbs) renderThumbs();
 }
 
@@ -396,7 +503,7 @@ function renderThumbs() {
         const i = Math.floor(y * a.rows / px);
         for (let x = 0; x < px; x++) {
           const j = Math.floor(x * a.cols / px);
-          const v = a.name === 'self' && j > i ? -1 : Math.sqrt(weight(l, h, i, j));
+          const v = masked(a, i, j) ? -1 : Math.sqrt(weight(l, h, i, j));
           const o = 4 * (y * px + x);
           if (v < 0) { img.data[o] = 241; img.data[o + 1] = 242; img.data[o + 2] = 244; } else {
             img.data[o] = 255 - 247 * v; img.data[o + 1] = 255 - 207 * v; img.data[o + 2] = 255 - 148 * v;
@@ -419,11 +526,11 @@ function heatHover(ev) {
   const rect = $('heat').getBoundingClientRect();
   const j = Math.floor((ev.clientX - rect.left - geo.ml) / geo.cell);
   const i = Math.floor((ev.clientY - rect.top - geo.mt) / geo.cell);
-  const a = state.att, toks = state.run.tokens;
+  const a = state.att, lab = labels(a), wd = words(a);
   if (i < 0 || j < 0 || i >= a.rows || j >= a.cols) { heatLeave(); return; }
-  const q = `<b class="mono">${esc(showText(toks[i].text))}</b> (position ${i})`;
-  const k = `<b class="mono">${esc(showText(toks[j].text))}</b> (position ${j})`;
-  const html = a.name === 'self' && j > i
+  const q = `${a.name === 'cross' || a.name === 'decoder' ? 'writing ' : ''}<b class="mono">${esc(showText(lab.rows[i]))}</b> (${wd.row} ${i})`;
+  const k = `<b class="mono">${esc(showText(lab.cols[j]))}</b> (${wd.col} ${j})`;
+  const html = masked(a, i, j)
     ? `${q} cannot look at ${k}: it comes later (causal mask)`
     : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer}, head ${state.head})`;
   tip.show(html, ev.clientX, ev.clientY);
@@ -474,7 +581,7 @@ function embGeometry() {
 
 function drawEmbeddings() {
   const d = state.emb;
-  if (!d) return;
+  if (!d || isSeq() || !state.run || !state.run.coords) return;
   const geo = embGeometry();
   const c = $('emb');
   const g = setupCanvas(c, geo.w, geo.h);
@@ -714,6 +821,8 @@ async function main() {
   $('topk').addEventListener('input', slidersChanged);
   $('generate').addEventListener('click', generateOne);
   $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); });
+  $('map').addEventListener('change', () => { state.map = +$('map').value; if (state.run) showAttention(state.run); });
+  $('beam').addEventListener('change', runText);
   $('head').addEventListener('change', () => { state.head = +$('head').value; renderAttention(); });
   $('heat').addEventListener('pointermove', heatHover);
   $('heat').addEventListener('pointerdown', heatHover);
@@ -723,9 +832,14 @@ async function main() {
   $('emb').addEventListener('pointerleave', () => tip.hide());
   $('tokens').addEventListener('pointerover', (e) => {
     const chip = e.target.closest('.tok');
-    if (chip) tip.show(tokenTip(+chip.dataset.pos), e.clientX, e.clientY);
+    if (chip) tip.show(tokenTip(chip.dataset.list, +chip.dataset.pos), e.clientX, e.clientY);
   });
   $('tokens').addEventListener('pointerout', (e) => { if (e.target.closest('.tok')) tip.hide(); });
+  $('out-tokens').addEventListener('pointerover', (e) => {
+    const chip = e.target.closest('.tok');
+    if (chip) tip.show(tokenTip(chip.dataset.list, +chip.dataset.pos), e.clientX, e.clientY);
+  });
+  $('out-tokens').addEventListener('pointerout', (e) => { if (e.target.closest('.tok')) tip.hide(); });
   document.querySelectorAll('input[name=text]').forEach((r) => r.addEventListener('change', () => fillPreset(chosenText())));
   $('t-tokenizer').addEventListener('change', () => { $('bpe-field').hidden = $('t-tokenizer').value !== 'bpe'; });
   $('t-max_iters').addEventListener('input', () => { if (!state.train || !state.train.run) drawLoss(); });
@@ -749,6 +863,7 @@ async function main() {
   slidersChanged();
   listenTrain();
   if (params.get('tab') === 'train') selectTab('train');
+  if (['1', '2', '4', '8'].includes(params.get('beam'))) $('beam').value = params.get('beam');
   $('text').value = params.has('text') ? params.get('text') : defaultText();
   runText();
 }
