@@ -122,9 +122,8 @@ func ExampleNewLikePyTorch() {
 }
 
 // Frozen gives a view of the model for evaluation: its parameters are constants sharing the
-// model's values, so a loss computed on it records no graph and can run in another goroutine
-// while a different model trains (autograd.NoGrad, in contrast, switches recording off for the
-// whole process).
+// model's values, so a loss computed on it records no graph (an op records one only when an
+// input requires a gradient) and can run in another goroutine while a different model trains.
 func ExampleGPT_Frozen() {
 	m, err := model.New(model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 8}, 1)
 	if err != nil {

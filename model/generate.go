@@ -71,9 +71,9 @@ func (s Sampling) validate(v int) error {
 // last BlockSize tokens afresh, as nanoGPT's generate does.
 //
 // Generation runs on a frozen view of the model: it records no gradients and uses no dropout,
-// and it changes neither the model's mode nor autograd's NoGrad switch. Many generations may run
-// at once, in any goroutines, also while another goroutine trains the model (each step then sees
-// the weights as they are at that moment).
+// and it does not change the model's mode. Many generations may run at once, in any goroutines,
+// also while another goroutine trains the model (each step then sees the weights as they are at
+// that moment).
 func (m *GPT) Generate(ctx context.Context, prompt []int, s Sampling) iter.Seq2[int, error] {
 	return m.generate(ctx, prompt, s, true)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
 )
 
@@ -41,9 +40,7 @@ func naiveGreedy(t *testing.T, m *GPT, prompt []int, n int) []int {
 	var out []int
 	for range n {
 		ctxIDs := seq[max(0, len(seq)-m.Config.BlockSize):]
-		var logits *autograd.Var
-		var err error
-		autograd.NoGrad(func() { logits, err = m.Forward(ctxIDs, 1, len(ctxIDs)) })
+		logits, err := m.Frozen().Forward(ctxIDs, 1, len(ctxIDs))
 		require.NoError(t, err)
 		v := m.Config.VocabSize
 		row := logits.Value.Contiguous().Data()[(len(ctxIDs)-1)*v:]
@@ -116,23 +113,22 @@ func TestKVCacheLogitsMatchFullForward(t *testing.T) {
 	m.Eval()
 	ids := []int{3, 1, 4, 1, 5, 9, 2, 6}
 	v := m.Config.VocabSize
-	autograd.NoGrad(func() {
-		full, err := m.Forward(ids, 1, len(ids))
-		require.NoError(t, err)
-		want := full.Value.Contiguous().Data()
-		caches := make([]*nn.KVCache, len(m.H))
-		for i := range caches {
-			caches[i] = &nn.KVCache{}
-		}
-		// a prefill of 3, then one token at a time
-		got := m.lastLogits(ids[:3], 0, caches)
-		assertClose(t, "prefill", got, want[2*v:3*v], 1e-4, 1e-4)
-		for p := 3; p < len(ids); p++ {
-			got := m.lastLogits(ids[p:p+1], p, caches)
-			assert.Equal(t, p+1, caches[0].Len())
-			assertClose(t, "cached step", got, want[p*v:(p+1)*v], 1e-4, 1e-4)
-		}
-	})
+	frozen := m.Frozen()
+	full, err := frozen.Forward(ids, 1, len(ids))
+	require.NoError(t, err)
+	want := full.Value.Contiguous().Data()
+	caches := make([]*nn.KVCache, len(m.H))
+	for i := range caches {
+		caches[i] = &nn.KVCache{}
+	}
+	// a prefill of 3, then one token at a time
+	got := frozen.lastLogits(ids[:3], 0, caches)
+	assertClose(t, "prefill", got, want[2*v:3*v], 1e-4, 1e-4)
+	for p := 3; p < len(ids); p++ {
+		got := frozen.lastLogits(ids[p:p+1], p, caches)
+		assert.Equal(t, p+1, caches[0].Len())
+		assertClose(t, "cached step", got, want[p*v:(p+1)*v], 1e-4, 1e-4)
+	}
 }
 
 func TestGenerateSeedReproducible(t *testing.T) {
@@ -245,20 +241,18 @@ func TestGenerateLeavesModeAloneAndRecordsNoGraph(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
 	assert.True(t, m.Mode.Training, "the model's mode is untouched")
-	// While tokens are being generated, the model and autograd stay as they were, so another
-	// goroutine could train meanwhile.
+	// While tokens are being generated, the model stays as it was, so another goroutine could
+	// train meanwhile.
 	for range m.Generate(ctx, []int{1, 2}, Sampling{MaxNew: 10}) {
 		assert.True(t, m.Mode.Training)
-		assert.True(t, autograd.GradEnabled())
 		loss, err := m.Loss([]int{1, 2}, []int{2, 3}, 1, 2)
 		require.NoError(t, err)
 		assert.True(t, loss.RequiresGrad(), "training code running meanwhile still records its graph")
 		break
 	}
 	assert.True(t, m.Mode.Training)
-	assert.True(t, autograd.GradEnabled())
 	for _, p := range m.NamedParams() {
-		assert.Nil(t, p.Var.Grad)
+		assert.Nil(t, p.Var.Grad())
 	}
 	m.Eval()
 	for range m.Generate(ctx, []int{1, 2}, Sampling{MaxNew: 3}) {

@@ -55,9 +55,8 @@ func New(cfg Config, seed uint64) (*GPT, error) {
 }
 
 // Frozen returns a view of m for evaluation and inference: its parameters are constants sharing
-// m's values, so forward passes and losses on it record no graph, whatever autograd's
-// process-wide NoGrad switch says, and it has a Mode of its own, in evaluation (no dropout), so
-// using it never changes m's mode. It is the goroutine-safe way to run a model without
+// m's values, so forward passes and losses on it record no graph, and it has a Mode of its own,
+// in evaluation (no dropout), so using it never changes m's mode. It is the goroutine-safe way to run a model without
 // gradients: one goroutine may evaluate a frozen view while another trains a different model
 // (reading m's values while an optimiser updates them is a data race, as with any shared slice).
 // Generate uses one.

@@ -3,8 +3,8 @@ package nn
 import "github.com/goformer/goformer/autograd"
 
 // Frozen copies of layers, for inference. Their parameters are constants that share the
-// original's values, so a forward pass through them records no graph without touching
-// autograd's process-wide NoGrad switch, and their dropout reads their own Mode (evaluation)
+// original's values, so a forward pass through them records no graph (an op records one only
+// when an input requires a gradient), and their dropout reads their own Mode (evaluation)
 // rather than the model's. Inference can then run in one goroutine while another trains the
 // original; each sees the values as they are at that moment.
 

@@ -81,18 +81,19 @@ func TestKVCacheMatchesFullForward(t *testing.T) {
 	blk := randomBlock(c, nh)
 	x := tensor.RandNormal(newRNG(4), 0, 1, 2, tt, c)
 	full := blk.Forward(autograd.Const(x), nil).Value
-	autograd.NoGrad(func() {
-		cache := &KVCache{}
-		// a prefix of 4 positions, then one at a time
-		first := blk.Forward(autograd.Const(x.Narrow(1, 0, 4).Contiguous()), cache).Value
-		assert.Equal(t, 4, cache.Len())
-		assertClose(t, full.Narrow(1, 0, 4).Values(), first.Values())
-		for p := 4; p < tt; p++ {
-			step := blk.Forward(autograd.Const(x.Narrow(1, p, 1).Contiguous()), cache).Value
-			assertClose(t, full.Narrow(1, p, 1).Values(), step.Values())
-		}
-		assert.Equal(t, tt, cache.Len())
-	})
+	frozen := blk.Frozen(&Mode{})
+	cache := &KVCache{}
+	// a prefix of 4 positions, then one at a time
+	first := frozen.Forward(autograd.Const(x.Narrow(1, 0, 4).Contiguous()), cache).Value
+	assert.Equal(t, 4, cache.Len())
+	assertClose(t, full.Narrow(1, 0, 4).Values(), first.Values())
+	for p := 4; p < tt; p++ {
+		step := frozen.Forward(autograd.Const(x.Narrow(1, p, 1).Contiguous()), cache).Value
+		assertClose(t, full.Narrow(1, p, 1).Values(), step.Values())
+	}
+	assert.Equal(t, tt, cache.Len())
+	assert.PanicsWithValue(t, "nn.KVCache: keys of shape [2 4 1 4] require a gradient, but a KV cache is for inference: run a Frozen copy of the layers",
+		func() { blk.Forward(autograd.Const(x.Narrow(1, 0, 1).Contiguous()), &KVCache{}) })
 }
 
 func assertClose(t *testing.T, want, got []float32) {

@@ -11,7 +11,7 @@ import (
 func GradNorm(params []*autograd.Var) float64 {
 	var sum float64
 	for _, p := range params {
-		g := gradData("GradNorm", p)
+		g := gradData(p)
 		for _, x := range g {
 			sum += float64(x) * float64(x)
 		}
@@ -38,8 +38,8 @@ func ClipGradNorm(params []*autograd.Var, maxNorm float32) float32 {
 // micro-batches whose losses were not scaled. Parameters without a gradient are skipped.
 func ScaleGrads(params []*autograd.Var, s float32) {
 	for _, p := range params {
-		if p.Grad != nil {
-			p.Grad.ScaleInPlace(s)
+		if g := grads.Write(p); g != nil {
+			g.ScaleInPlace(s)
 		}
 	}
 }

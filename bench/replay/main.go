@@ -86,21 +86,15 @@ func run(dir, dataPath string, iters int) error {
 		}
 	}
 
-	m.Eval()
+	frozen := m.Frozen() // evaluation: no dropout, no graph
 	sum, nval := 0.0, len(valStarts)/batchSize
-	autograd.NoGrad(func() {
-		for i := range nval {
-			x, y := window(val, valStarts[i*batchSize:(i+1)*batchSize], T)
-			l, lerr := m.Loss(x, y, batchSize, T)
-			if lerr != nil {
-				err = lerr
-				return
-			}
-			sum += float64(l.Item())
+	for i := range nval {
+		x, y := window(val, valStarts[i*batchSize:(i+1)*batchSize], T)
+		l, err := frozen.Loss(x, y, batchSize, T)
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
+		sum += float64(l.Item())
 	}
 	res := map[string]any{"losses": losses, "val": sum / float64(max(1, nval))}
 	fmt.Printf("val loss over %d batches: %.4f\n", nval, res["val"])
