@@ -32,7 +32,7 @@ func Release(v *Var) {
 		}
 		n.dropGrad()
 		storage.Free(n.Value)
-		storage.Free(n.saved...)
+		freeAll(n.saved)
 		n.Value, n.saved = nil, nil
 		n.parents, n.backward = nil, nil // let the closures' cached tensors go too
 	}

@@ -133,7 +133,7 @@ func (v *Var) passedOn() {
 	if v.saved == nil {
 		return
 	}
-	storage.Free(v.saved...)
+	freeAll(v.saved)
 	v.saved = nil
 	op := v.op
 	v.backward = func() {
@@ -146,9 +146,16 @@ func (v *Var) passedOn() {
 func recordSaving(op string, value *tensor.Tensor, inputs []*Var, saved []*tensor.Tensor, mk func(out *Var) func()) *Var {
 	out := record(op, value, inputs, mk)
 	if out.backward == nil {
-		storage.Free(saved...)
+		freeAll(saved)
 	} else {
 		out.saved = saved
 	}
 	return out
+}
+
+// freeAll recycles the storage of each tensor in ts that allocated its own and that nobody holds.
+func freeAll(ts []*tensor.Tensor) {
+	for _, t := range ts {
+		storage.Free(t)
+	}
 }

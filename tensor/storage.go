@@ -57,13 +57,11 @@ func holders(t *Tensor) int {
 	return 0
 }
 
-// free recycles the storage of each tensor that allocated its own and that nobody holds. A view
-// is left alone even when its storage is free: autograd frees the values of a graph, and a view
-// among them may be of a parameter, whose storage is held by nothing but the model.
-func free(ts ...*Tensor) {
-	for _, t := range ts {
-		if t != nil && t.owned && t.holders == 0 {
-			release(t)
-		}
+// free recycles the storage t allocated itself if nobody holds it. A view is left alone even
+// when its storage is free: autograd frees the values of a graph, and a view among them may be
+// of a parameter, whose storage is held by nothing but the model.
+func free(t *Tensor) {
+	if t != nil && t.owned && t.holders == 0 {
+		release(t)
 	}
 }

@@ -30,7 +30,9 @@ func TestFreeRecyclesOnlyUnheldStorageOfItsOwn(t *testing.T) {
 
 	user := make([]float32, 4096)
 	v := FromSlice(user, 4096)
-	free(v, v.Reshape(64, 64), nil)
+	free(v)
+	free(v.Reshape(64, 64))
+	free(nil)
 	assert.Len(t, v.Values(), 4096, "storage the caller passed in is never recycled")
 	assert.NotSame(t, &user[0], &Zeros(4096).Data()[0])
 }

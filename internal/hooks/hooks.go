@@ -55,9 +55,10 @@ type Storage[T any] struct {
 	// Holders returns the count of the storage t views: 0 for storage nobody holds, or that
 	// tensor does not recycle.
 	Holders func(t *T) int
-	// Free recycles the storage each tensor allocated itself, unless a holder holds it. Views and
-	// nil are left alone. A freed tensor is detached: reading it panics.
-	Free func(ts ...*T)
+	// Free recycles the storage t allocated itself, unless a holder holds it. A view or nil is
+	// left alone. A freed tensor is detached: reading it panics. (Not variadic: a variadic call
+	// through a func value allocates its argument slice on the heap.)
+	Free func(t *T)
 }
 
 // Grads is package autograd's access to a Var's gradient for the optimisers. V is
