@@ -26,8 +26,8 @@
 // Storage is recycled behind the scenes (tensor's free lists), but never under a caller:
 //
 //   - What you hold keeps its contents: a tensor Grad returned (and its Data slice), a Var's
-//     Value, any output. A later Backward, ZeroGrad or an optimiser's clipping writes into a
-//     new gradient tensor rather than into one Grad handed out.
+//     Value, any output. A later Backward or an optimiser's clipping writes into a new gradient
+//     tensor, never into one that Grad handed out, and ZeroGrad never recycles one.
 //   - Release(loss) is the one call that recycles what you could see: the values of every op in
 //     loss's graph, once the step is done with them. It is optional, and it is the owner's to
 //     make, as llm.c owns one block of activations per step.
