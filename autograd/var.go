@@ -110,11 +110,6 @@ func (v *Var) backwardFrom(seed *tensor.Tensor) {
 			n.passedOn()
 		}
 	}
-	for _, n := range topo {
-		if n.backward == nil {
-			n.ownGrad()
-		}
-	}
 }
 
 // topoSort returns the Vars that v depends on (and that require gradients), parents before
