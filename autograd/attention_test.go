@@ -113,8 +113,8 @@ func TestAttentionCrossFusedMatchesComposed(t *testing.T) {
 			cy, cq, ckv := run(false)
 			what := fmt.Sprintf("%v causal=%v pad=%v", s, mode.causal, mode.pad)
 			assertAllClose(t, what+" forward", cy.Value.Values(), fy.Value.Values(), 1e-5, 1e-5)
-			assertAllClose(t, what+" dq", cq.Grad.Values(), fq.Grad.Values(), 2e-5, 2e-5)
-			assertAllClose(t, what+" dkv", ckv.Grad.Values(), fkv.Grad.Values(), 2e-5, 2e-5)
+			assertAllClose(t, what+" dq", cq.Grad().Values(), fq.Grad().Values(), 2e-5, 2e-5)
+			assertAllClose(t, what+" dkv", ckv.Grad().Values(), fkv.Grad().Values(), 2e-5, 2e-5)
 		}
 	}
 }

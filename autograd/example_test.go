@@ -17,8 +17,8 @@ func Example() {
 	f := autograd.Tanh(autograd.Scale(autograd.Add(e, c), 0.25))
 	f.Backward()
 	fmt.Printf("f = %.4f\n", f.Item())
-	fmt.Printf("df/da = %.4f\n", a.Grad.Item())
-	fmt.Printf("df/db = %.4f\n", b.Grad.Item())
+	fmt.Printf("df/da = %.4f\n", a.Grad().Item())
+	fmt.Printf("df/db = %.4f\n", b.Grad().Item())
 	// By hand: f' = (1 − tanh²(−0.5))/4 = 0.19661; df/da = f'·(c·b + d + 1) = 0.19661·(−3);
 	// df/db = f'·(c·(a + 3b²) + d + 1) = 0.19661·(−15).
 
@@ -36,7 +36,7 @@ func ExampleCrossEntropy() {
 	loss := autograd.CrossEntropy(logits, []int{1}, -1)
 	loss.Backward()
 	fmt.Printf("loss %.4f\n", loss.Item())
-	fmt.Println(w.Grad.Shape())
+	fmt.Println(w.Grad().Shape())
 	// Output:
 	// loss 0.3490
 	// [3 2]

@@ -38,20 +38,23 @@ func checkGrad(t *testing.T, f func(vs []*Var) *Var, inputs ...*tensor.Tensor) {
 	proj := tensor.RandNormal(rng, 0, 1, out.Value.Shape()...)
 	out.BackwardWith(proj)
 
+	// The finite differences evaluate f on constants sharing the parameters' values: no graph.
+	consts := make([]*Var, len(params))
+	for i, p := range params {
+		consts[i] = p.Detach()
+	}
 	loss := func() float64 {
 		var l float64
-		NoGrad(func() {
-			o := f(params).Value.Values()
-			for i, r := range proj.Values() {
-				l += float64(r) * float64(o[i])
-			}
-		})
+		o := f(consts).Value.Values()
+		for i, r := range proj.Values() {
+			l += float64(r) * float64(o[i])
+		}
 		return l
 	}
 	for pi, p := range params {
-		require.NotNil(t, p.Grad, "input %d got no gradient", pi)
-		require.Equal(t, p.Value.Shape(), p.Grad.Shape())
-		data, grad := p.Value.Data(), p.Grad.Values()
+		require.NotNil(t, p.Grad(), "input %d got no gradient", pi)
+		require.Equal(t, p.Value.Shape(), p.Grad().Shape())
+		data, grad := p.Value.Data(), p.Grad().Values()
 		for i := range data {
 			orig := data[i]
 			data[i] = orig + fdStep
@@ -274,10 +277,11 @@ func TestGrad_LayerNorm(t *testing.T) {
 func TestGrad_Dropout(t *testing.T) {
 	// The mask is drawn from a freshly seeded generator on every evaluation, so the finite
 	// differences see the same mask as the analytic pass.
-	checkGrad(t, func(v []*Var) *Var { return Dropout(v[0], 0.3, newRNG(7), true) }, randn(newRNG(16), 7, 33))
+	checkGrad(t, func(v []*Var) *Var { return Dropout(v[0], 0.3, newRNG(7)) }, randn(newRNG(16), 7, 33))
 	x := Param(tensor.Ones(100))
-	require.Same(t, x, Dropout(x, 0.5, newRNG(1), false), "eval-mode dropout is the identity")
-	y := Dropout(x, 0.5, newRNG(1), true).Value.Values()
+	require.Same(t, x, Dropout(x, 0, newRNG(1)), "dropout with p = 0 is the identity")
+	require.PanicsWithValue(t, "autograd.Dropout: probability 1 outside [0, 1) for input of shape [100]", func() { Dropout(x, 1, newRNG(1)) })
+	y := Dropout(x, 0.5, newRNG(1)).Value.Values()
 	zeros := 0
 	for _, v := range y {
 		if v == 0 {
@@ -368,8 +372,8 @@ func TestAttentionFusedMatchesComposed(t *testing.T) {
 		for i, v := range composed.Value.Values() {
 			require.InDelta(t, v, fused.Value.Values()[i], 1e-5, "forward %v element %d", s, i)
 		}
-		for i, v := range composedIn.Grad.Values() {
-			require.InDelta(t, v, fusedIn.Grad.Values()[i], 2e-5*(1+math.Abs(float64(v))), "gradient %v element %d", s, i)
+		for i, v := range composedIn.Grad().Values() {
+			require.InDelta(t, v, fusedIn.Grad().Values()[i], 2e-5*(1+math.Abs(float64(v))), "gradient %v element %d", s, i)
 		}
 	}
 }

@@ -9,8 +9,12 @@ import "github.com/goformer/goformer/tensor"
 func Add(a, b *Var) *Var {
 	return record("add", tensor.Add(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
-			sendReduced(a, out.Grad)
-			sendReduced(b, out.Grad)
+			if a.requiresGrad {
+				a.addGrad(unbroadcast(out.grad, a))
+			}
+			if b.requiresGrad {
+				b.addGrad(unbroadcast(out.grad, b))
+			}
 		}
 	})
 }
@@ -19,9 +23,11 @@ func Add(a, b *Var) *Var {
 func Sub(a, b *Var) *Var {
 	return record("sub", tensor.Sub(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
-			sendReduced(a, out.Grad)
+			if a.requiresGrad {
+				a.addGrad(unbroadcast(out.grad, a))
+			}
 			if b.requiresGrad {
-				sendReducedOwned(b, tensor.Neg(out.Grad))
+				b.addGrad(unbroadcast(tensor.Neg(out.grad), b))
 			}
 		}
 	})
@@ -32,10 +38,10 @@ func Mul(a, b *Var) *Var {
 	return record("mul", tensor.Mul(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
 			if a.requiresGrad {
-				sendReducedOwned(a, tensor.Mul(out.Grad, b.Value))
+				a.addGrad(unbroadcast(tensor.Mul(out.grad, b.Value), a))
 			}
 			if b.requiresGrad {
-				sendReducedOwned(b, tensor.Mul(out.Grad, a.Value))
+				b.addGrad(unbroadcast(tensor.Mul(out.grad, a.Value), b))
 			}
 		}
 	})
@@ -46,11 +52,11 @@ func Div(a, b *Var) *Var {
 	return record("div", tensor.Div(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
 			if a.requiresGrad {
-				sendReducedOwned(a, tensor.Div(out.Grad, b.Value))
+				a.addGrad(unbroadcast(tensor.Div(out.grad, b.Value), a))
 			}
 			if b.requiresGrad {
 				// d(a/b)/db = -a/b² = -out/b
-				sendReducedOwned(b, tensor.Neg(tensor.Div(tensor.Mul(out.Grad, out.Value), b.Value)))
+				b.addGrad(unbroadcast(tensor.Neg(tensor.Div(tensor.Mul(out.grad, out.Value), b.Value)), b))
 			}
 		}
 	})
@@ -59,21 +65,21 @@ func Div(a, b *Var) *Var {
 // Neg returns -a.
 func Neg(a *Var) *Var {
 	return record("neg", tensor.Neg(a.Value), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.Neg(out.Grad), true) }
+		return func() { a.addGrad(tensor.Neg(out.grad)) }
 	})
 }
 
 // Scale returns s·a for a constant s.
 func Scale(a *Var, s float32) *Var {
 	return record("scale", tensor.Scale(a.Value, s), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.Scale(out.Grad, s), true) }
+		return func() { a.addGrad(tensor.Scale(out.grad, s)) }
 	})
 }
 
 // AddScalar returns a + s for a constant s.
 func AddScalar(a *Var, s float32) *Var {
 	return record("add_scalar", tensor.AddScalar(a.Value, s), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(out.Grad, false) }
+		return func() { a.addGrad(out.grad) }
 	})
 }
 
@@ -81,25 +87,7 @@ func AddScalar(a *Var, s float32) *Var {
 func Pow(a *Var, p float32) *Var {
 	return record("pow", tensor.Pow(a.Value, p), []*Var{a}, func(out *Var) func() {
 		return func() {
-			a.accumulate(tensor.Mul(out.Grad, tensor.Scale(tensor.Pow(a.Value, p-1), p)), true)
+			a.addGrad(tensor.Mul(out.grad, tensor.Scale(tensor.Pow(a.Value, p-1), p)))
 		}
 	})
-}
-
-// sendReduced passes g to v, summed down to v's shape if v was broadcast.
-func sendReduced(v *Var, g *tensor.Tensor) {
-	if !v.requiresGrad {
-		return
-	}
-	r := tensor.SumTo(g, v.Value.Shape())
-	v.accumulate(r, r != g)
-}
-
-// sendReducedOwned is sendReduced for a g that the caller allocated and gives away.
-func sendReducedOwned(v *Var, g *tensor.Tensor) {
-	r := tensor.SumTo(g, v.Value.Shape())
-	if r != g {
-		tensor.ReleaseStorage(g) // summed into r
-	}
-	v.accumulate(r, true)
 }

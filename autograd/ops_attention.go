@@ -16,7 +16,7 @@ import (
 // gradient. (PyTorch's key_padding_mask: true means "padding, ignore".)
 func KeyPaddingMask(scores *Var, pad []bool) *Var {
 	return record("key_padding_mask", keyPadFill(scores.Value, pad, float32(math.Inf(-1))), []*Var{scores}, func(out *Var) func() {
-		return func() { scores.accumulate(keyPadFill(out.Grad, pad, 0), true) }
+		return func() { scores.addGrad(keyPadFill(out.grad, pad, 0)) }
 	})
 }
 
@@ -54,17 +54,10 @@ func Attention(q, k, v *Var, nHead int, causal bool, pad []bool) *Var {
 	y, p := tensor.Attention(q.Value, k.Value, v.Value, nHead, causal, pad)
 	return recordSaving("attention", y, []*Var{q, k, v}, []*tensor.Tensor{p}, func(out *Var) func() {
 		return func() {
-			dq, dk, dv := tensor.AttentionBackward(out.Grad, q.Value, k.Value, v.Value, p, nHead)
-			for _, g := range []struct {
-				v *Var
-				g *tensor.Tensor
-			}{{q, dq}, {k, dk}, {v, dv}} {
-				if g.v.requiresGrad {
-					g.v.accumulate(g.g, true)
-				} else {
-					tensor.ReleaseStorage(g.g)
-				}
-			}
+			dq, dk, dv := tensor.AttentionBackward(out.grad, q.Value, k.Value, v.Value, p, nHead)
+			q.addGrad(dq) // an input that needs no gradient lets its share be recycled
+			k.addGrad(dk)
+			v.addGrad(dv)
 		}
 	})
 }

@@ -14,10 +14,10 @@ func MatMul(a, b *Var) *Var {
 	return record("matmul", tensor.MatMul(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
 			if a.requiresGrad {
-				sendReducedOwned(a, tensor.MatMulT(out.Grad, b.Value)) // dC·Bᵀ
+				a.addGrad(unbroadcast(tensor.MatMulT(out.grad, b.Value), a)) // dC·Bᵀ
 			}
 			if b.requiresGrad {
-				sendReducedOwned(b, tensor.TMatMul(a.Value, out.Grad)) // Aᵀ·dC
+				b.addGrad(unbroadcast(tensor.TMatMul(a.Value, out.grad), b)) // Aᵀ·dC
 			}
 		}
 	})
@@ -32,10 +32,10 @@ func MatMulT(a, b *Var) *Var {
 	return record("matmul_t", tensor.MatMulT(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
 			if a.requiresGrad {
-				sendReducedOwned(a, tensor.MatMul(out.Grad, b.Value)) // dC·B
+				a.addGrad(unbroadcast(tensor.MatMul(out.grad, b.Value), a)) // dC·B
 			}
 			if b.requiresGrad {
-				sendReducedOwned(b, tensor.TMatMul(out.Grad, a.Value)) // dCᵀ·A
+				b.addGrad(unbroadcast(tensor.TMatMul(out.grad, a.Value), b)) // dCᵀ·A
 			}
 		}
 	})
@@ -46,10 +46,10 @@ func TMatMul(a, b *Var) *Var {
 	return record("t_matmul", tensor.TMatMul(a.Value, b.Value), []*Var{a, b}, func(out *Var) func() {
 		return func() {
 			if a.requiresGrad {
-				sendReducedOwned(a, tensor.MatMulT(b.Value, out.Grad)) // B·dCᵀ
+				a.addGrad(unbroadcast(tensor.MatMulT(b.Value, out.grad), a)) // B·dCᵀ
 			}
 			if b.requiresGrad {
-				sendReducedOwned(b, tensor.MatMul(a.Value, out.Grad)) // A·dC
+				b.addGrad(unbroadcast(tensor.MatMul(a.Value, out.grad), b)) // A·dC
 			}
 		}
 	})

@@ -14,14 +14,14 @@ import (
 // Softmax over the last axis.
 func Softmax(a *Var) *Var {
 	return record("softmax", tensor.Softmax(a.Value), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.SoftmaxBackward(out.Value, out.Grad), true) }
+		return func() { a.addGrad(tensor.SoftmaxBackward(out.Value, out.grad)) }
 	})
 }
 
 // LogSoftmax over the last axis.
 func LogSoftmax(a *Var) *Var {
 	return record("log_softmax", tensor.LogSoftmax(a.Value), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.LogSoftmaxBackward(out.Value, out.Grad), true) }
+		return func() { a.addGrad(tensor.LogSoftmaxBackward(out.Value, out.grad)) }
 	})
 }
 
@@ -35,8 +35,8 @@ func CrossEntropy(logits *Var, targets []int, ignoreIndex int) *Var {
 	loss, probs, count := tensor.CrossEntropy(flat, targets, ignoreIndex)
 	return recordSaving("cross_entropy", tensor.Scalar(loss), []*Var{logits}, []*tensor.Tensor{probs}, func(out *Var) func() {
 		return func() {
-			g := tensor.CrossEntropyBackward(probs, targets, ignoreIndex, count, out.Grad.Item())
-			logits.accumulate(g.Reshape(shape...), true)
+			g := tensor.CrossEntropyBackward(probs, targets, ignoreIndex, count, out.grad.Item())
+			logits.addGrad(g.Reshape(shape...))
 		}
 	})
 }
@@ -52,24 +52,25 @@ func LayerNorm(x, weight, bias *Var, eps float32) *Var {
 	y, mean, rstd := tensor.LayerNorm(x.Value, weight.Value, b, eps)
 	return recordSaving("layer_norm", y, inputs, []*tensor.Tensor{mean, rstd}, func(out *Var) func() {
 		return func() {
-			dx, dw, db := tensor.LayerNormBackward(out.Grad, x.Value, weight.Value, mean, rstd)
-			x.accumulate(dx, true)
-			weight.accumulate(dw, true)
+			dx, dw, db := tensor.LayerNormBackward(out.grad, x.Value, weight.Value, mean, rstd)
+			x.addGrad(dx)
+			weight.addGrad(dw)
 			if bias != nil {
-				bias.accumulate(db, true)
+				bias.addGrad(db)
 			}
 		}
 	})
 }
 
 // Dropout zeroes each element with probability p and scales the survivors by 1/(1−p), drawing
-// the mask from rng. With train false (evaluation) or p == 0 it is the identity.
-func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
-	if !train || p == 0 {
-		return a
-	}
+// the mask from rng; with p == 0 it is the identity. Whether to drop at all (training or
+// evaluation) is the caller's decision: nn.Dropout makes it from its Mode.
+func Dropout(a *Var, p float32, rng *rand.Rand) *Var {
 	if p < 0 || p >= 1 {
-		panic(fmt.Sprintf("autograd.Dropout: probability %v outside [0, 1)", p))
+		panic(fmt.Sprintf("autograd.Dropout: probability %v outside [0, 1) for input of shape %v", p, a.Value.Shape()))
+	}
+	if p == 0 {
+		return a
 	}
 	mask := tensor.Zeros(a.Value.Shape()...)
 	md := mask.Data()
@@ -80,7 +81,7 @@ func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
 		}
 	}
 	return recordSaving("dropout", tensor.Mul(a.Value, mask), []*Var{a}, []*tensor.Tensor{mask}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.Mul(out.Grad, mask), true) }
+		return func() { a.addGrad(tensor.Mul(out.grad, mask)) }
 	})
 }
 
@@ -90,7 +91,7 @@ func Dropout(a *Var, p float32, rng *rand.Rand, train bool) *Var {
 // entries get no gradient.
 func CausalMask(scores *Var) *Var {
 	return record("causal_mask", causalFill(scores.Value, float32(math.Inf(-1))), []*Var{scores}, func(out *Var) func() {
-		return func() { scores.accumulate(causalFill(out.Grad, 0), true) }
+		return func() { scores.addGrad(causalFill(out.grad, 0)) }
 	})
 }
 
@@ -121,9 +122,7 @@ func causalFill(t *tensor.Tensor, value float32) *tensor.Tensor {
 func Embedding(table *Var, ids []int) *Var {
 	return record("embedding", tensor.Gather(table.Value, ids), []*Var{table}, func(out *Var) func() {
 		return func() {
-			if table.requiresGrad {
-				table.ownGrad().ScatterAdd(ids, out.Grad)
-			}
+			table.ownGrad().ScatterAdd(ids, out.grad)
 		}
 	})
 }
@@ -135,6 +134,6 @@ func Embedding(table *Var, ids []int) *Var {
 func CausalSelfAttention(qkv *Var, nHead int) *Var {
 	y, p := tensor.CausalAttention(qkv.Value, nHead)
 	return recordSaving("causal_self_attention", y, []*Var{qkv}, []*tensor.Tensor{p}, func(out *Var) func() {
-		return func() { qkv.accumulate(tensor.CausalAttentionBackward(out.Grad, qkv.Value, p, nHead), true) }
+		return func() { qkv.addGrad(tensor.CausalAttentionBackward(out.grad, qkv.Value, p, nHead)) }
 	})
 }

@@ -7,7 +7,7 @@ import "github.com/goformer/goformer/tensor"
 // Sum sums over axis (keepdim keeps it with length 1).
 func Sum(a *Var, axis int, keepdim bool) *Var {
 	return record("sum", tensor.Sum(a.Value, axis, keepdim), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(expandBack(out.Grad, a.Value, axis, keepdim, 1), true) }
+		return func() { a.addGrad(expandBack(out.grad, a.Value, axis, keepdim, 1)) }
 	})
 }
 
@@ -16,7 +16,7 @@ func Mean(a *Var, axis int, keepdim bool) *Var {
 	return record("mean", tensor.Mean(a.Value, axis, keepdim), []*Var{a}, func(out *Var) func() {
 		return func() {
 			n := float32(a.Value.Dim(axis))
-			a.accumulate(expandBack(out.Grad, a.Value, axis, keepdim, 1/n), true)
+			a.addGrad(expandBack(out.grad, a.Value, axis, keepdim, 1/n))
 		}
 	})
 }
@@ -24,7 +24,7 @@ func Mean(a *Var, axis int, keepdim bool) *Var {
 // SumAll sums every element into a scalar.
 func SumAll(a *Var) *Var {
 	return record("sum_all", tensor.SumAll(a.Value), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(tensor.Full(out.Grad.Item(), a.Value.Shape()...), true) }
+		return func() { a.addGrad(tensor.Full(out.grad.Item(), a.Value.Shape()...)) }
 	})
 }
 
@@ -32,8 +32,8 @@ func SumAll(a *Var) *Var {
 func MeanAll(a *Var) *Var {
 	return record("mean_all", tensor.MeanAll(a.Value), []*Var{a}, func(out *Var) func() {
 		return func() {
-			g := out.Grad.Item() / float32(a.Value.Size())
-			a.accumulate(tensor.Full(g, a.Value.Shape()...), true)
+			g := out.grad.Item() / float32(a.Value.Size())
+			a.addGrad(tensor.Full(g, a.Value.Shape()...))
 		}
 	})
 }

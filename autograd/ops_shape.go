@@ -10,14 +10,14 @@ import "github.com/goformer/goformer/tensor"
 func Reshape(a *Var, shape ...int) *Var {
 	in := a.Value.Shape()
 	return record("reshape", a.Value.Contiguous().Reshape(shape...), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(out.Grad.Reshape(in...), false) }
+		return func() { a.addGrad(out.grad.Reshape(in...)) }
 	})
 }
 
 // Transpose swaps axes i and j (a view).
 func Transpose(a *Var, i, j int) *Var {
 	return record("transpose", a.Value.Transpose(i, j), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(out.Grad.Transpose(i, j), false) }
+		return func() { a.addGrad(out.grad.Transpose(i, j)) }
 	})
 }
 
@@ -30,7 +30,7 @@ func Permute(a *Var, perm ...int) *Var {
 		}
 	}
 	return record("permute", a.Value.Permute(perm...), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(out.Grad.Permute(inverse...), false) }
+		return func() { a.addGrad(out.grad.Permute(inverse...)) }
 	})
 }
 
@@ -38,9 +38,7 @@ func Permute(a *Var, perm ...int) *Var {
 func Narrow(a *Var, axis, start, length int) *Var {
 	return record("narrow", a.Value.Narrow(axis, start, length), []*Var{a}, func(out *Var) func() {
 		return func() {
-			if a.requiresGrad {
-				a.ownGrad().Narrow(axis, start, length).AddInPlace(out.Grad)
-			}
+			a.ownGrad().Narrow(axis, start, length).AddInPlace(out.grad)
 		}
 	})
 }
@@ -62,8 +60,8 @@ func Concat(axis int, vs ...*Var) *Var {
 	}
 	return record("concat", value, vs, func(out *Var) func() {
 		return func() {
-			for i, g := range tensor.Split(out.Grad, ax, sizes...) {
-				vs[i].accumulate(g, false)
+			for i, g := range tensor.Split(out.grad, ax, sizes...) {
+				vs[i].addGrad(g)
 			}
 		}
 	})
@@ -88,6 +86,6 @@ func Split(a *Var, axis int, sizes ...int) []*Var {
 func Unsqueeze(a *Var, axis int) *Var {
 	in := a.Value.Shape()
 	return record("unsqueeze", a.Value.Unsqueeze(axis), []*Var{a}, func(out *Var) func() {
-		return func() { a.accumulate(out.Grad.Reshape(in...), false) }
+		return func() { a.addGrad(out.grad.Reshape(in...)) }
 	})
 }

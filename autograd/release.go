@@ -1,17 +1,17 @@
 package autograd
 
-import "github.com/goformer/goformer/tensor"
-
-// Release ends the life of the graph that produced v: the storage of every value and gradient
-// computed by an op in it (v's included) goes back to tensor's free lists, where the next step's
-// ops find buffers of the sizes they need instead of asking the runtime for fresh, zeroed memory.
-// Leaves keep theirs: parameters, their gradients (the optimiser may still need them) and
-// constants are untouched.
+// Release ends the life of the graph that produced v: the storage of every value computed by an
+// op in it (v's included), and of any gradient or saved tensor still there, goes back to
+// tensor's free lists, where the next step's ops find buffers of the sizes they need instead of
+// asking the runtime for fresh, zeroed memory. Leaves keep theirs: parameters, their gradients
+// (the optimiser may still need them) and constants are untouched.
 //
-// Call it once a training step is done with the graph (after the optimiser step), having read
-// what you need (say loss.Item()) first: the released Vars must not be used again. Reading a
-// released value panics. Release is optional; without it the garbage collector reclaims the
-// graph as usual.
+// It is the one call by which the owner of a graph says that nothing reads it any more: llm.c
+// likewise owns one block of activations per step. Call it once a training step is done with
+// its graph (after the optimiser step), having read what you need (say loss.Item()) first. The
+// released Vars must not be used again, nor any value of theirs you kept (reading a released
+// tensor panics; a Data slice taken from it earlier sees whatever reuses the storage). Release
+// is optional: without it the garbage collector reclaims the graph as usual.
 func Release(v *Var) {
 	if v == nil {
 		return
@@ -30,9 +30,10 @@ func Release(v *Var) {
 		if n.backward == nil {
 			continue // a leaf, or an op output recorded without a graph
 		}
-		tensor.Release(n.Value, n.Grad)
-		tensor.Release(n.saved...)
-		n.Value, n.Grad, n.gradShared, n.saved = nil, nil, false, nil
+		n.dropGrad()
+		storage.Free(n.Value)
+		freeAll(n.saved)
+		n.Value, n.saved = nil, nil
 		n.parents, n.backward = nil, nil // let the closures' cached tensors go too
 	}
 }

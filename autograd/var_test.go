@@ -12,36 +12,41 @@ func TestBackwardAccumulatesAcrossCalls(t *testing.T) {
 	x := Param(tensor.FromSlice([]float32{3}, 1))
 	y := Mul(x, x) // dy/dx = 2x = 6
 	y.Backward()
-	assert.Equal(t, []float32{6}, x.Grad.Values())
+	first := x.Grad()
+	assert.Equal(t, []float32{6}, first.Values())
 	Mul(x, x).Backward()
-	assert.Equal(t, []float32{12}, x.Grad.Values(), "a second Backward adds to the gradient")
+	assert.Equal(t, []float32{12}, x.Grad().Values(), "a second Backward adds to the gradient")
+	assert.Equal(t, []float32{6}, first.Values(), "into a new tensor: the one handed out stays as it was")
 	x.ZeroGrad()
-	assert.Nil(t, x.Grad)
+	assert.Nil(t, x.Grad())
 }
 
-func TestNoGradRecordsNothing(t *testing.T) {
+// An op records a graph exactly when one of its inputs requires a gradient: constants, and
+// detached copies of parameters, record nothing.
+func TestConstantsRecordNothing(t *testing.T) {
 	x := Param(tensor.Ones(2))
-	var y *Var
-	NoGrad(func() {
-		assert.False(t, GradEnabled())
-		y = Exp(x)
-	})
-	assert.True(t, GradEnabled())
-	assert.False(t, y.RequiresGrad())
-	assert.Panics(t, func() { SumAll(y).Backward() })
+	for _, in := range []*Var{Const(tensor.Ones(2)), x.Detach()} {
+		y := SumAll(Exp(in))
+		assert.False(t, y.RequiresGrad())
+		assert.Nil(t, y.parents)
+		assert.Nil(t, y.backward)
+		assert.PanicsWithValue(t, "autograd.Backward: sum_all output does not depend on any parameter", func() { y.Backward() })
+	}
+	assert.True(t, SumAll(Exp(x)).RequiresGrad())
 }
 
 func TestConstGetsNoGradient(t *testing.T) {
 	x := Param(tensor.Ones(2))
 	c := Const(tensor.Full(3, 2))
 	SumAll(Mul(x, c)).Backward()
-	assert.Nil(t, c.Grad)
-	assert.Equal(t, []float32{3, 3}, x.Grad.Values())
+	assert.Nil(t, c.Grad())
+	assert.Equal(t, []float32{3, 3}, x.Grad().Values())
 }
 
 func TestBackwardNeedsScalar(t *testing.T) {
 	x := Param(tensor.Ones(2, 2))
-	assert.Panics(t, func() { Exp(x).Backward() })
+	assert.PanicsWithValue(t, "autograd.Backward: output of shape [2 2] is not a scalar; use BackwardWith", func() { Exp(x).Backward() })
+	assert.PanicsWithValue(t, "autograd.BackwardWith: seed of shape [4] for an output of shape [2 2]", func() { Exp(x).BackwardWith(tensor.Ones(4)) })
 }
 
 func TestDeepGraphDoesNotOverflow(t *testing.T) {
@@ -51,16 +56,35 @@ func TestDeepGraphDoesNotOverflow(t *testing.T) {
 		y = AddScalar(y, 0)
 	}
 	y.Backward()
-	require.NotNil(t, x.Grad)
-	assert.Equal(t, []float32{1}, x.Grad.Values())
+	require.NotNil(t, x.Grad())
+	assert.Equal(t, []float32{1}, x.Grad().Values())
 }
 
+// Add passes its output gradient to both inputs without copying, and Reshape passes it on as a
+// view: the leaves must still end up with gradients of their own, since a caller or an
+// optimiser may scale one in place.
 func TestLeafGradientsDoNotShareStorage(t *testing.T) {
-	// Add passes its output gradient to both inputs without copying; the leaves must still end
-	// up with separate buffers, since optimisers scale gradients in place.
 	a, b := Param(tensor.Ones(3)), Param(tensor.Ones(3))
 	SumAll(Add(a, Reshape(b, 3))).Backward()
-	a.Grad.ScaleInPlace(10)
-	assert.Equal(t, []float32{1, 1, 1}, b.Grad.Values())
-	assert.Equal(t, []float32{10, 10, 10}, a.Grad.Values())
+	a.Grad().ScaleInPlace(10)
+	assert.Equal(t, []float32{1, 1, 1}, b.Grad().Values())
+	assert.Equal(t, []float32{10, 10, 10}, a.Grad().Values())
+
+	c, d := Param(tensor.Ones(3)), Param(tensor.Ones(3))
+	SumAll(Add(c, d)).Backward()
+	grads := hooksGrads()
+	grads.Write(c).ScaleInPlace(10) // as ClipGradNorm does
+	assert.Equal(t, []float32{1, 1, 1}, d.Grad().Values())
+	assert.Equal(t, []float32{10, 10, 10}, c.Grad().Values())
+}
+
+// A Var used twice gets both contributions, whether they arrive as views of one storage (x + x)
+// or as fresh tensors (x · x).
+func TestVarUsedTwiceAccumulates(t *testing.T) {
+	x := Param(tensor.FromSlice([]float32{1, 2}, 2))
+	SumAll(Add(x, x)).Backward()
+	assert.Equal(t, []float32{2, 2}, x.Grad().Values())
+	x.ZeroGrad()
+	SumAll(Mul(x, x)).Backward()
+	assert.Equal(t, []float32{2, 4}, x.Grad().Values())
 }

@@ -249,7 +249,7 @@ func TestGenerateLeavesModeAloneAndRecordsNoGraph(t *testing.T) {
 	}
 	assert.True(t, m.mode.Training)
 	for _, p := range m.Parameters() {
-		assert.Nil(t, p.Grad)
+		assert.Nil(t, p.Grad())
 	}
 }
 

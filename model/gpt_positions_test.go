@@ -40,7 +40,7 @@ func TestGPTWithSinusoidalPositions(t *testing.T) {
 	loss, err := m.Loss([]int{1, 2, 3, 4}, []int{2, 3, 4, 5}, 1, 4)
 	require.NoError(t, err)
 	loss.Backward()
-	assert.NotNil(t, m.WTE.Weight.Grad)
+	assert.NotNil(t, m.WTE.Weight.Grad())
 	ctx := context.Background()
 	var cached, plain []int
 	for tok, err := range m.generate(ctx, []int{1, 2}, Sampling{MaxNew: 10}, true) {

@@ -91,7 +91,7 @@ func TestTrainingReducesLoss(t *testing.T) {
 		zeroGrad(m)
 		loss.Backward()
 		for _, p := range m.Parameters() {
-			g := p.Grad.Data()
+			g := p.Grad().Data()
 			v := p.Value.Data()
 			for i := range v {
 				v[i] -= 0.5 * g[i]

@@ -170,9 +170,9 @@ func TestHFParity(t *testing.T) {
 				continue
 			}
 			n++
-			require.NotNil(t, p.Grad, p.Name())
+			require.NotNil(t, p.Grad(), p.Name())
 			require.Equal(t, ref.Shape(name), (hfTensor{shape: p.Shape(), conv1d: isConv1D(p.Name())}).storedShape(), name)
-			assertClose(t, name, hfValue(p.Name(), p.Grad), f32(name), parityGradAtol, parityGradRtol)
+			assertClose(t, name, hfValue(p.Name(), p.Grad()), f32(name), parityGradAtol, parityGradRtol)
 		}
 		assert.Equal(t, len(params), n, "the reference should hold the gradient of every parameter")
 		zeroGrad(m)

@@ -173,7 +173,7 @@ func TestTransformerGradientsMatchFiniteDifferences(t *testing.T) {
 		for _, p := range m.Parameters() {
 			dir := tensor.RandNormal(rng, 0, 1, p.Shape()...)
 			want := 0.0
-			for i, g := range p.Grad.Values() {
+			for i, g := range p.Grad().Values() {
 				want += float64(g) * float64(dir.Values()[i])
 			}
 			orig := p.Value.Clone()
@@ -380,7 +380,7 @@ func TestTransformerLossFallsUnderSGD(t *testing.T) {
 		last = float64(loss.Item())
 		loss.Backward()
 		for _, p := range m.Parameters() {
-			p.Value.AddInPlace(tensor.Scale(p.Grad, -0.1))
+			p.Value.AddInPlace(tensor.Scale(p.Grad(), -0.1))
 			p.ZeroGrad()
 		}
 		autograd.Release(loss)

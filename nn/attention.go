@@ -75,7 +75,7 @@ func (a *CausalSelfAttention) Weights(x *autograd.Var) *tensor.Tensor {
 // extend appends the new keys and values (B, NH, T, HS) to the cache and returns all of them.
 func (c *KVCache) extend(k, v *autograd.Var) (*autograd.Var, *autograd.Var) {
 	if k.RequiresGrad() {
-		panic("nn.KVCache: a KV cache is for inference; run under autograd.NoGrad")
+		panic(fmt.Sprintf("nn.KVCache: keys of shape %v require a gradient, but a KV cache is for inference: run a Frozen copy of the layers", k.Shape()))
 	}
 	if c.K == nil {
 		c.K, c.V = k.Value.Contiguous(), v.Value.Contiguous()

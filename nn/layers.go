@@ -97,5 +97,5 @@ func (d Dropout) Forward(x *autograd.Var) *autograd.Var {
 	if d.P == 0 || d.Mode == nil || !d.Mode.Training {
 		return x
 	}
-	return autograd.Dropout(x, d.P, d.Mode.RNG, true)
+	return autograd.Dropout(x, d.P, d.Mode.RNG)
 }

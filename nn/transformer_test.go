@@ -90,12 +90,12 @@ func TestMultiheadAttentionFusedMatchesPlain(t *testing.T) {
 					y = a.Forward(x, mem, mask)
 				}
 				y.BackwardWith(proj)
-				grads := map[string][]float32{"x": x.Grad.Values()}
+				grads := map[string][]float32{"x": x.Grad().Values()}
 				if !s.self {
-					grads["mem"] = mem.Grad.Values()
+					grads["mem"] = mem.Grad().Values()
 				}
 				for _, p := range b.Params() {
-					grads[p.Name()] = p.Grad.Values()
+					grads[p.Name()] = p.Grad().Values()
 				}
 				return y.Value.Values(), grads
 			}

@@ -41,9 +41,9 @@ func TestGradientAccumulation(t *testing.T) {
 
 	for _, acc := range [][]*autograd.Var{scaledLoss, scaledGrads} {
 		for i := range full {
-			require.NotNil(t, acc[i].Grad)
+			require.NotNil(t, acc[i].Grad())
 			// Only the order of float32 sums differs between the two ways.
-			assert.InDeltaSlice(t, f64(full[i].Grad.Values()), f64(acc[i].Grad.Values()), 1e-6)
+			assert.InDeltaSlice(t, f64(full[i].Grad().Values()), f64(acc[i].Grad().Values()), 1e-6)
 		}
 	}
 	// Without the 1/2 the accumulated gradient is twice the full-batch one: the test can tell.
@@ -51,7 +51,7 @@ func TestGradientAccumulation(t *testing.T) {
 	for i := range 2 {
 		mseLoss(doubled[0], doubled[1], half(x, i), half(y, i)).Backward()
 	}
-	assert.InDelta(t, 2*float64(full[1].Grad.Values()[0]), float64(doubled[1].Grad.Values()[0]), 1e-5)
+	assert.InDelta(t, 2*float64(full[1].Grad().Values()[0]), float64(doubled[1].Grad().Values()[0]), 1e-5)
 	for _, ps := range [][]*autograd.Var{full, scaledLoss, scaledGrads} {
 		ClipGradNorm(ps, 1)
 		NewAdamW(ps, cfg).Step()

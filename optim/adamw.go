@@ -111,7 +111,7 @@ func (o *AdamW) Step() {
 	b1, b2 := decimal(o.cfg.Betas[0]), decimal(o.cfg.Betas[1])
 	wd := decimal(o.cfg.WeightDecay)
 	for i, p := range o.params {
-		g := gradData("AdamW.Step", p)
+		g := gradData(p)
 		if g == nil {
 			continue
 		}

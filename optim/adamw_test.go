@@ -25,6 +25,13 @@ func testGrad(p *autograd.Var, i, s int) *tensor.Tensor {
 	return tensor.RandNormal(r, 0, float32(math.Pow(10, float64(i%3-1))), p.Value.Shape()...)
 }
 
+// setGrad gives p exactly the gradient g, the way a program does: through a loss whose gradient
+// it is, Σ p·g (the backward pass multiplies g by ones).
+func setGrad(p *autograd.Var, g *tensor.Tensor) {
+	p.ZeroGrad()
+	autograd.SumAll(autograd.Mul(p, autograd.Const(g))).Backward()
+}
+
 func newParams(seed uint64, shapes ...[]int) []*autograd.Var {
 	r := rng(seed)
 	ps := make([]*autograd.Var, len(shapes))
@@ -108,11 +115,11 @@ func TestAdamWMatchesReference(t *testing.T) {
 					// Parameter 3 has no gradient on steps 1 and 2: it must be skipped and its bias
 					// correction must count only its own steps.
 					if i == 3 && (s == 1 || s == 2) {
-						p.Grad = nil
+						p.ZeroGrad()
 						continue
 					}
 					grads[i] = testGrad(p, i, s)
-					p.Grad = grads[i].Clone()
+					setGrad(p, grads[i].Clone())
 				}
 				opt.Step()
 				ref.step(grads)
@@ -139,7 +146,7 @@ func TestAdamWDecayGroups(t *testing.T) {
 	// With a zero gradient the only change is the decay: p·(1 − lr·wd) on decayed tensors.
 	before := [][]float32{params[0].Value.Values(), params[1].Value.Values()}
 	for _, p := range params {
-		p.Grad = tensor.Zeros(p.Value.Shape()...)
+		setGrad(p, tensor.Zeros(p.Value.Shape()...))
 	}
 	opt.SetLR(0.5)
 	assert.Equal(t, float32(0.5), opt.LR())
@@ -157,8 +164,6 @@ func TestAdamWDecayGroups(t *testing.T) {
 
 	assert.Panics(t, func() { NewAdamW([]*autograd.Var{params[0], params[0]}, AdamWConfig{}) })
 	assert.Panics(t, func() { NewAdamW([]*autograd.Var{nil}, AdamWConfig{}) })
-	params[0].Grad = tensor.Zeros(3, 2)
-	assert.Panics(t, func() { opt.Step() }, "a gradient of the wrong shape is a programmer error")
 }
 
 // Resuming from a checkpoint (parameters and optimiser state written to safetensors and read
@@ -173,7 +178,7 @@ func TestAdamWStateRoundTrip(t *testing.T) {
 				if i == 1 && s == 2 {
 					continue // a step without a gradient for one parameter
 				}
-				p.Grad = testGrad(p, i, s)
+				setGrad(p, testGrad(p, i, s))
 			}
 			opt.SetLR(CosineSchedule{WarmupIters: 2, DecayIters: n, MaxLR: 3e-3, MinLR: 3e-4}.LR(s))
 			opt.Step()
@@ -272,7 +277,7 @@ func TestAdamWWorkersIndependent(t *testing.T) {
 		opt := NewAdamW(params, AdamWConfig{WeightDecay: 0.1})
 		for s := range 3 {
 			for i, p := range params {
-				p.Grad = testGrad(p, i, s)
+				setGrad(p, testGrad(p, i, s))
 			}
 			opt.Step()
 		}
@@ -290,7 +295,7 @@ func BenchmarkAdamWStep(b *testing.B) {
 	// About the size of a small GPT: one 50257×16 embedding plus smaller matrices, ~1M values.
 	params := newParams(5, []int{50257, 16}, []int{64, 256}, []int{256, 64}, []int{256})
 	for i, p := range params {
-		p.Grad = testGrad(p, i, 0)
+		setGrad(p, testGrad(p, i, 0))
 	}
 	opt := NewAdamW(params, AdamWConfig{WeightDecay: 0.1})
 	n := 0

@@ -18,7 +18,7 @@ import (
 func ClipGradNorm(params []*autograd.Var, maxNorm float32) float64 {
 	var sum float64
 	for _, p := range params {
-		for _, x := range gradData("ClipGradNorm", p) {
+		for _, x := range gradData(p) {
 			sum += float64(x) * float64(x)
 		}
 	}
@@ -34,8 +34,8 @@ func ClipGradNorm(params []*autograd.Var, maxNorm float32) float64 {
 // micro-batches whose losses were not scaled. Parameters without a gradient are skipped.
 func ScaleGrads(params []*autograd.Var, s float32) {
 	for _, p := range params {
-		if p.Grad != nil {
-			p.Grad.ScaleInPlace(s)
+		if g := grads.Write(p); g != nil {
+			g.ScaleInPlace(s)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func CheckFinite(loss float32, params []*autograd.Var) error {
 		return fmt.Errorf("optim: loss is %v", loss)
 	}
 	for i, p := range params {
-		g := gradData("CheckFinite", p)
+		g := gradData(p)
 		for j, x := range g {
 			if isNonFinite(x) {
 				name := p.Name()

@@ -16,14 +16,14 @@ func TestCheckFiniteNamesTheFirstBadGradient(t *testing.T) {
 	params := []*autograd.Var{a, b, unnamed}
 	assert.NoError(t, CheckFinite(1.5, params), "no gradients yet: nothing to check")
 
-	a.Grad = tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	b.Grad = tensor.FromSlice([]float32{0, float32(math.Inf(-1)), 0}, 3)
+	setGrad(a, tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3))
+	setGrad(b, tensor.FromSlice([]float32{0, float32(math.Inf(-1)), 0}, 3))
 	assert.EqualError(t, CheckFinite(1.5, params), "optim: gradient of ln_f.bias (shape [3]) is -Inf at element 1 (loss 1.5)")
 	assert.EqualError(t, CheckFinite(float32(math.NaN()), params), "optim: loss is NaN")
 
-	b.Grad = tensor.Zeros(3)
-	unnamed.Grad = tensor.FromSlice([]float32{float32(math.NaN()), 0}, 2)
+	setGrad(b, tensor.Zeros(3))
+	setGrad(unnamed, tensor.FromSlice([]float32{float32(math.NaN()), 0}, 2))
 	assert.ErrorContains(t, CheckFinite(1, params), "gradient of parameter 2")
-	unnamed.Grad = tensor.Zeros(2)
+	setGrad(unnamed, tensor.Zeros(2))
 	assert.NoError(t, CheckFinite(1, params))
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/internal/hooks"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -71,15 +72,17 @@ func checkParams(op string, params []*autograd.Var) {
 	}
 }
 
-// gradData returns p's gradient as a slice matching p.Value.Data(), or nil if p has none.
-func gradData(op string, p *autograd.Var) []float32 {
-	if p.Grad == nil {
-		return nil
+// grads reaches the parameters' gradients without handing them out (Var.Grad would), so that
+// ZeroGrad can recycle their storage: the optimisers keep no reference past their call.
+var grads = hooks.Lookup[hooks.Grads[autograd.Var, tensor.Tensor]]()
+
+// gradData returns p's gradient as a slice matching p.Value.Data() (autograd keeps gradients
+// contiguous and of their parameter's shape), or nil if p has none.
+func gradData(p *autograd.Var) []float32 {
+	if g := grads.Read(p); g != nil {
+		return g.Data()
 	}
-	if !tensor.SameShape(p.Grad, p.Value) {
-		panic(fmt.Sprintf("optim.%s: gradient of shape %v for a parameter of shape %v", op, p.Grad.Shape(), p.Value.Shape()))
-	}
-	return p.Grad.Contiguous().Data()
+	return nil
 }
 
 func sizes(params []*autograd.Var) []int {

@@ -48,9 +48,10 @@ func ExampleCosineSchedule() {
 
 func ExampleClipGradNorm() {
 	p := autograd.Param(tensor.Zeros(2))
-	p.Grad = tensor.FromSlice([]float32{3, 4}, 2)
+	// A loss whose gradient is [3 4]: 3·p₀ + 4·p₁.
+	autograd.SumAll(autograd.Mul(p, autograd.Const(tensor.FromSlice([]float32{3, 4}, 2)))).Backward()
 	norm := optim.ClipGradNorm([]*autograd.Var{p}, 1)
-	fmt.Printf("norm before %.1f, gradient now %.3f\n", norm, p.Grad.Values())
+	fmt.Printf("norm before %.1f, gradient now %.3f\n", norm, p.Grad().Values())
 	// Output:
 	// norm before 5.0, gradient now [0.600 0.800]
 }
@@ -59,7 +60,7 @@ func ExampleSGD() {
 	p := autograd.Param(tensor.FromSlice([]float32{1}, 1))
 	opt := optim.NewSGD([]*autograd.Var{p}, optim.SGDConfig{LR: 0.1, Momentum: 0.9})
 	for range 3 {
-		p.Grad = tensor.FromSlice([]float32{0.5}, 1) // a constant gradient
+		autograd.Scale(autograd.SumAll(p), 0.5).Backward() // a constant gradient, 0.5
 		opt.Step()
 		opt.ZeroGrad()
 		fmt.Printf("%.4f\n", p.Value.Item())

@@ -27,14 +27,14 @@ func TestOptimizerInterface(t *testing.T) {
 			assert.Equal(t, ps, opt.Params())
 			opt.SetLR(0.25)
 			assert.Equal(t, float32(0.25), opt.LR())
-			ps[0].Grad = testGrad(ps[0], 0, 0) // ps[1] has no gradient: left alone
+			setGrad(ps[0], testGrad(ps[0], 0, 0)) // ps[1] has no gradient: left alone
 			opt.Step()
 			assert.NotEqual(t, before[0], ps[0].Value.Values())
 			assert.Equal(t, before[1], ps[1].Value.Values())
-			ps[1].Grad = testGrad(ps[1], 1, 0)
+			setGrad(ps[1], testGrad(ps[1], 1, 0))
 			opt.ZeroGrad()
-			assert.Nil(t, ps[0].Grad)
-			assert.Nil(t, ps[1].Grad)
+			assert.Nil(t, ps[0].Grad())
+			assert.Nil(t, ps[1].Grad())
 			assert.Equal(t, c.name, opt.State().Kind)
 		})
 	}
@@ -46,7 +46,7 @@ func TestStateContents(t *testing.T) {
 	ps := newParams(21, []int{2, 3}, []int{3}, []int{4})
 	adam := NewAdamW(ps, AdamWConfig{LR: 0.01, Betas: [2]float32{0.9, 0.95}, WeightDecay: 0.1})
 	adam.SetLR(0.005)
-	ps[0].Grad = tensor.Ones(2, 3)
+	setGrad(ps[0], tensor.Ones(2, 3))
 	adam.Step()
 	s := adam.State()
 	assert.Equal(t, KindAdamW, s.Kind)

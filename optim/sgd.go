@@ -60,7 +60,7 @@ func (o *SGD) ZeroGrad() { zeroGrad(o.params) }
 func (o *SGD) Step() {
 	lr, wd, mu := o.lr, o.cfg.WeightDecay, o.cfg.Momentum
 	for i, prm := range o.params {
-		g := gradData("SGD.Step", prm)
+		g := gradData(prm)
 		if g == nil {
 			continue
 		}

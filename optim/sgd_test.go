@@ -16,7 +16,7 @@ func sgdRun(cfg SGDConfig, grads ...float32) []float32 {
 	opt := NewSGD([]*autograd.Var{p}, cfg)
 	var out []float32
 	for _, g := range grads {
-		p.Grad = tensor.FromSlice([]float32{g}, 1)
+		setGrad(p, tensor.FromSlice([]float32{g}, 1))
 		opt.Step()
 		opt.ZeroGrad()
 		out = append(out, p.Value.Item())
@@ -57,7 +57,7 @@ func TestSGDSkipsMissingGradAndResumes(t *testing.T) {
 				if i == 0 && s < 2 {
 					continue // no gradient yet: neither value nor momentum buffer may change
 				}
-				p.Grad = testGrad(p, i, s)
+				setGrad(p, testGrad(p, i, s))
 			}
 			opt.Step()
 			opt.ZeroGrad()

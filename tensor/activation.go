@@ -40,7 +40,7 @@ func GELUTanhBackward(x, dy *Tensor) *Tensor {
 func geluBackward(op string, x, dy *Tensor, withDerivative func(y, dydx, src []float32)) *Tensor {
 	mustSameShape(op, x, dy)
 	y, d := mapSlices2(x, withDerivative)
-	Release(y)
+	release(y)
 	g := dy.Contiguous().Data()
 	parallelFor(len(d.data), 2, func(lo, hi int) { vecmath.Mul(d.data[lo:hi], d.data[lo:hi], g[lo:hi]) })
 	return d

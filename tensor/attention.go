@@ -119,6 +119,6 @@ func CausalAttentionBackward(dy, qkv, p *Tensor, nHead int) *Tensor {
 	// dQ = dS·k and dK = dSᵀ·q
 	gemm.SgemmBatched(false, false, t, hs, t, ds.data, t, d, c3, dqkv.data, c3, headOffsets(b, nHead, score, k, q), false)
 	gemm.SgemmBatched(true, false, t, hs, t, ds.data, t, d, c3, dqkv.data, c3, headOffsets(b, nHead, score, q, k), false)
-	Release(ds)
+	release(ds)
 	return dqkv
 }

@@ -24,11 +24,16 @@
 //
 // # Memory
 //
-// A training step allocates the same buffers every time. Release hands a result's storage to
-// free lists kept by length, and the kernels take their outputs from there (up to 1 GiB held
-// for sure, more held weakly until the next garbage collection); ReleaseStorage does the same
-// through a view of the result. autograd calls them as a step's graph is finished, so a training
-// loop allocates almost nothing after its first step. TrimPool empties the lists.
+// A training step makes the same big tensors every time, so results take their storage from free
+// lists of recycled buffers, kept by length, before asking the runtime for fresh, zeroed memory.
+// Nothing in this package's API recycles storage, and nothing recycles a tensor you hold: its
+// elements, and a slice that Data returned, keep their contents for as long as you keep them,
+// unless you write into them or release the autograd graph that computed them. Storage goes back
+// to the lists only through package autograd, which knows when a step's tensors are dead: the
+// values of a graph whose owner called autograd.Release, the gradients an op's output has passed
+// on, and parameters' gradients dropped by ZeroGrad that were never handed out. A training loop
+// built that way allocates almost nothing after its first step. The lists hold up to 1 GiB for
+// sure, and more only weakly, until the next garbage collection.
 //
 // # Main calls
 //

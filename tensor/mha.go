@@ -162,6 +162,6 @@ func AttentionBackward(dy, q, k, v, p *Tensor, nHead int) (dq, dk, dv *Tensor) {
 	// dQ = dS·k and dK = dSᵀ·q
 	gemm.SgemmBatched(false, false, tq, hs, tk, ds.data, tk, rk.data, rk.ld, dq.data, c, headOffsets(b, nHead, score, at(rk), qOut), false)
 	gemm.SgemmBatched(true, false, tk, hs, tq, ds.data, tk, rq.data, rq.ld, dk.data, c, headOffsets(b, nHead, score, at(rq), kOut), false)
-	Release(ds)
+	release(ds)
 	return dq, dk, dv
 }

@@ -10,9 +10,9 @@ import (
 // Storage recycling. A training step allocates the same few dozen buffer sizes every time
 // (activations, their gradients, scores); handing each to the garbage collector and taking a
 // fresh, zeroed one from the runtime costs page faults, clearing and collection work on every
-// step. Release puts a tensor's storage on a free list keyed by its exact length, and the kernels
+// step. release puts a tensor's storage on a free list keyed by its exact length, and the kernels
 // take their outputs from that list. Only storage a tensor allocated itself is recycled, never
-// a view's and never a slice the caller passed to FromSlice.
+// a slice the caller passed to FromSlice; who may recycle what is decided in storage.go.
 
 // minPooled is the smallest storage worth recycling: smaller slices are cheap to allocate.
 const minPooled = 1024
@@ -70,82 +70,45 @@ func takeStorage(n int) []float32 {
 	return make([]float32, n)
 }
 
-// Release returns the storage of tensors that allocated their own (the results of this package's
-// operations, not views and not FromSlice wrappers) for reuse by later operations. A released
-// tensor must not be used again: its data is detached, so reading it panics, but views taken of
-// it beforehand still see the recycled storage. Releasing a tensor twice, a view or nil is a no-op.
-func Release(ts ...*Tensor) {
-	for _, t := range ts {
-		if t == nil || !t.owned {
-			continue
-		}
-		s := t.data
-		t.data, t.owned = nil, false
-		n := len(s)
-		if n < minPooled {
-			continue
-		}
-		pool.Lock()
-		if pool.floats+n <= maxPooledFloats {
-			if pool.free == nil {
-				pool.free = map[int][][]float32{}
-			}
-			pool.free[n] = append(pool.free[n], s)
-			pool.floats += n
-		} else {
-			if pool.weak == nil {
-				pool.weak = map[int][]weak.Pointer[float32]{}
-			}
-			list := pool.weak[n]
-			if len(list) >= maxWeakPerLength {
-				list = slices.DeleteFunc(list, func(p weak.Pointer[float32]) bool { return p.Value() == nil })
-			}
-			if len(list) < maxWeakPerLength {
-				list = append(list, weak.Make(&s[0]))
-			}
-			pool.weak[n] = list
-		}
-		pool.Unlock()
+// release puts the storage t allocated back on the free lists and detaches t, so that reading
+// t afterwards panics rather than seeing whatever reuses the storage (views taken of t earlier
+// still see it: their holders must know it is dead). Only storage t allocated itself is recycled.
+func release(t *Tensor) {
+	if t == nil || !t.owned {
+		return
 	}
+	s := t.data
+	t.data, t.owned = nil, false
+	n := len(s)
+	if n < minPooled {
+		return
+	}
+	pool.Lock()
+	defer pool.Unlock()
+	if pool.floats+n <= maxPooledFloats {
+		if pool.free == nil {
+			pool.free = map[int][][]float32{}
+		}
+		pool.free[n] = append(pool.free[n], s)
+		pool.floats += n
+		return
+	}
+	if pool.weak == nil {
+		pool.weak = map[int][]weak.Pointer[float32]{}
+	}
+	list := pool.weak[n]
+	if len(list) >= maxWeakPerLength {
+		list = slices.DeleteFunc(list, func(p weak.Pointer[float32]) bool { return p.Value() == nil })
+	}
+	if len(list) < maxWeakPerLength {
+		list = append(list, weak.Make(&s[0]))
+	}
+	pool.weak[n] = list
 }
 
-// TrimPool hands every recycled buffer back to the garbage collector: for a program that is done
-// training and wants the memory for something else.
-func TrimPool() {
+// trimPool hands every recycled buffer back to the garbage collector.
+func trimPool() {
 	pool.Lock()
 	pool.free, pool.floats, pool.weak = nil, 0, nil
 	pool.Unlock()
-}
-
-// ReleaseStorage recycles the storage t views, whichever tensor allocated it: t itself, or the
-// result of this package's operation that t is a view of (a reshape of a kernel's output, say).
-// Release(t) would do nothing for such a view. The caller must know that nothing reads that
-// storage any more, through t, its owner or any other view. Storage that no tensor of this
-// package allocated (FromSlice) is never recycled.
-func ReleaseStorage(t *Tensor) {
-	if t == nil {
-		return
-	}
-	if t.owned {
-		Release(t)
-		return
-	}
-	if t.owner != nil && t.owner.owned && cap(t.owner.data) > 0 && &t.owner.data[:1][0] == StorageKey(t) {
-		Release(t.owner)
-	}
-}
-
-// StorageKey identifies the storage t views: every view of one storage has the same key. It is
-// nil for a nil tensor or one without storage.
-func StorageKey(t *Tensor) *float32 {
-	if t == nil || cap(t.data) == 0 {
-		return nil
-	}
-	return &t.data[:1][0]
-}
-
-// SharesStorage reports whether a and b are views of the same storage (nil tensors share none).
-func SharesStorage(a, b *Tensor) bool {
-	ka := StorageKey(a)
-	return ka != nil && ka == StorageKey(b)
 }

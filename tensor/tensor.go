@@ -12,9 +12,11 @@ type Tensor struct {
 	strides []int
 	offset  int
 	// owned says data was allocated for this tensor (not a view, not the caller's slice), so
-	// Release may recycle it.
+	// that it may be recycled (storage.go).
 	owned bool
-	// owner, for a view of an owned tensor, is that tensor: ReleaseStorage goes through it.
+	// holders counts, on an owned tensor, those that declared they hold its storage (storage.go).
+	holders int32
+	// owner, for a view of an owned tensor, is that tensor: recycling through the view reaches it.
 	owner *Tensor
 }
 

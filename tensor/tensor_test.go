@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"runtime"
-	"runtime/debug"
 )
 
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
@@ -219,24 +217,6 @@ func TestGatherScatterConcatSplit(t *testing.T) {
 	assert.Panics(t, func() { Concat(0, a, b) })
 }
 
-func TestReleaseRecyclesOwnedStorage(t *testing.T) {
-	a := Add(Ones(64, 32), Ones(64, 32))
-	zeros := FromSlice(make([]float32, 64*32), 64, 32)
-	first := &a.Data()[0]
-	Release(a)
-	assert.Panics(t, func() { a.Values() }, "a released tensor is detached")
-	b := Exp(zeros)
-	assert.Same(t, first, &b.Data()[0], "the next result of that size reuses the storage")
-	assert.Equal(t, Ones(64, 32).Values(), b.Values())
-
-	user := make([]float32, 4096)
-	v := FromSlice(user, 4096)
-	Release(v, v.Reshape(64, 64), nil)
-	assert.Len(t, v.Values(), 4096, "storage the caller passed in is never recycled")
-	z := Zeros(4096)
-	assert.NotSame(t, &user[0], &z.Data()[0])
-}
-
 // LayerNormBackward's weight and bias gradients sum over rows in blocks; check them against a
 // float64 sum over enough rows to cross several blocks, for any worker count.
 func TestLayerNormBackwardSumsOverManyRows(t *testing.T) {
@@ -292,54 +272,4 @@ func TestSumOverLongAxes(t *testing.T) {
 	}
 	flat := Sum(RandNormal(newRNG(42), 0, 1, 1000, 3), 0, false)
 	assert.Equal(t, []int{3}, flat.Shape())
-}
-
-// ReleaseStorage recycles through a view what Release leaves alone, and only storage a tensor of
-// this package allocated.
-func TestReleaseStorageThroughAView(t *testing.T) {
-	a := Add(Ones(64, 32), Ones(64, 32))
-	first := &a.Data()[0]
-	flat := a.Reshape(-1).Narrow(0, 0, 64*32)
-	Release(flat)
-	assert.Len(t, a.Values(), 64*32, "Release of a view does nothing")
-	ReleaseStorage(flat)
-	assert.Panics(t, func() { a.Values() }, "the owner is released through its view")
-	b := Exp(FromSlice(make([]float32, 64*32), 64, 32))
-	assert.Same(t, first, &b.Data()[0])
-	ReleaseStorage(flat) // the owner is gone: nothing happens, b keeps its storage
-	assert.Equal(t, Ones(64, 32).Values(), b.Values())
-
-	user := make([]float32, 4096)
-	ReleaseStorage(FromSlice(user, 4096).Reshape(64, 64))
-	assert.NotSame(t, &user[0], &Zeros(4096).Data()[0], "storage the caller passed in is never recycled")
-}
-
-// Past maxPooledFloats, released storage is held weakly: handed out again while the garbage
-// collector has not run, and not kept alive by the free lists.
-func TestPoolHoldsOverflowWeakly(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection unless asked
-	TrimPool()
-	defer func(limit int) { maxPooledFloats = limit }(maxPooledFloats)
-	maxPooledFloats = 1 << 22
-	const n = 1 << 18
-	full := maxPooledFloats - pool.floats
-	filler := make([]*Tensor, 0, full/n+1)
-	for range full/n + 1 {
-		filler = append(filler, Zeros(n))
-	}
-	Release(filler...) // the last one or two no longer fit
-	extra := Zeros(n + 1)
-	first := &extra.Data()[0]
-	Release(extra)
-	again := Zeros(n + 1)
-	assert.Same(t, first, &again.Data()[0], "overflow is reused before a collection")
-	Release(again)
-	first, again = nil, nil // nothing but the weak entry may point at the buffer
-	require.Len(t, pool.weak[n+1], 1)
-	runtime.GC()
-	assert.Nil(t, pool.weak[n+1][0].Value(), "a collection reclaims the overflow")
-	assert.Equal(t, make([]float32, n+1), Zeros(n+1).Values())
-	assert.Empty(t, pool.weak[n+1], "a reclaimed entry is dropped when met")
-	TrimPool()
-	assert.Zero(t, pool.floats)
 }

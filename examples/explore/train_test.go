@@ -169,7 +169,7 @@ func TestDivergedRunKeepsTheGoodCheckpoint(t *testing.T) {
 	poisonAt := -1
 	srv, ts := newTestServer(t, options{gradHook: func(step int, params []*autograd.Var) {
 		if step == poisonAt {
-			params[3].Grad.Data()[0] = float32(math.NaN())
+			params[3].Grad().Data()[0] = float32(math.NaN())
 		}
 	}})
 	// a good run, saved
