@@ -52,6 +52,11 @@ func TestKilledDuringSaveLeavesALoadableCheckpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills many processes")
 	}
+	if raceEnabled {
+		// training, not saving, takes nearly all of a step's time there: the kills would test
+		// little, and the test is about processes dying, not about data races
+		t.Skip("not under the race detector")
+	}
 	// the uninterrupted run, step by step, as far as the kills get
 	ref, refOpt, refData := newCrashRun(t)
 	var refBits []map[string][]uint32 // refBits[k]: parameters after k steps
