@@ -45,10 +45,12 @@ func thin(p *problem, workers int) {
 // thinColumns computes columns [lo, hi) of C.
 func thinColumns(p *problem, rows [][]float32, lo, hi int) {
 	if p.transB {
+		// One row of B (a weight row) at a time against every row of op(A): the row streams
+		// from memory once and stays in L1 for the other rows of A.
 		for j := lo; j < hi; j++ {
 			bj := p.b[j*p.ldb : j*p.ldb+p.k]
 			for i, ai := range rows {
-				s := float32(vecmath.Dot(ai, bj))
+				s := dot(ai, bj)
 				if p.accumulate {
 					s += p.c[i*p.ldc+j]
 				}

@@ -11,8 +11,8 @@ func TestThinProductsMatchNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	i := 0
 	for _, m := range []int{1, 2, 3} {
-		for _, n := range []int{1, 7, 33, thinColumnBlock + 5} {
-			for _, k := range []int{1, 5, 130} {
+		for _, n := range []int{1, 7, 33, 127, thinColumnBlock + 5} {
+			for _, k := range []int{1, 5, 16, 33, 130, 768} {
 				for _, s := range allShapes([]int{m}) {
 					s.n, s.k = n, k
 					checkAgainstNaive(t, s, i%3*2, i%2 == 0, rng, Sgemm)
