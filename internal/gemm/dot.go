@@ -1,36 +1,39 @@
 package gemm
 
-// dot returns the dot product of a and b (b at least as long as a) in float32, the way the thin
-// products compute each output. The vector part (the longest prefix that is a multiple of 16)
-// is summed in 8 lanes × 2 chains (lane l of chain c takes elements 16s+8c+l) by dotVector when
-// the CPU has a kernel, otherwise by dotGeneric; the lanes are then added in a fixed order and
-// the tail last, so the result depends only on the two rows, never on the goroutine or the
-// worker count. (The vector kernel fuses each multiply-add, so its last bits can differ from
-// the pure-Go form's.)
+// The thin products' dot product of a row of op(A) with a row of B (a weight row, when B is a
+// PyTorch-layout (out, in) weight), in float32. The part that is a multiple of 16 long is
+// summed in 8 lanes × 2 chains (lane l of chain c takes elements 16s+8c+l), by dotRows's vector
+// kernel where the CPU has one, otherwise by dotLanes; the chains are added, then the lanes in
+// a fixed order, then the tail in order. So an output depends only on its two rows, never on the
+// goroutine or the worker count. (The vector kernel fuses each multiply-add, so its last bits
+// can differ from the pure-Go form's.)
+
+// dot returns the dot product of a and b[:len(a)].
 func dot(a, b []float32) float32 {
-	var acc [8]float32
 	n := len(a) &^ 15
+	var s float32
 	if n > 0 {
-		if dotVector != nil {
-			dotVector(a[:n], b[:n], &acc)
-		} else {
-			dotGeneric(a[:n], b[:n], &acc)
-		}
+		var c [1]float32
+		dotRows(a[:n], b, n, c[:])
+		s = c[0]
 	}
-	l := &acc
-	s := ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
 	for q := n; q < len(a); q++ {
 		s += a[q] * b[q]
 	}
 	return s
 }
 
-// dotVector is the CPU's kernel for dot's vector part (nil where there is none): len(a) a
-// positive multiple of 16, b at least as long; it leaves chain 0 + chain 1 in acc.
-var dotVector func(a, b []float32, acc *[8]float32)
+// dotRowsGeneric is dotRows in pure Go.
+func dotRowsGeneric(a, b []float32, ldb int, c []float32) {
+	for j := range c {
+		l := dotLanes(a, b[j*ldb:j*ldb+len(a)])
+		c[j] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+	}
+}
 
-// dotGeneric is the pure-Go form of the vector kernel.
-func dotGeneric(a, b []float32, acc *[8]float32) {
+// dotLanes returns the 8 lanes (chain 0 + chain 1) of the dot product of a and b, len(a) a
+// multiple of 16.
+func dotLanes(a, b []float32) [8]float32 {
 	var c0, c1 [8]float32
 	b = b[:len(a)]
 	for s := 0; s+16 <= len(a); s += 16 {
@@ -41,6 +44,7 @@ func dotGeneric(a, b []float32, acc *[8]float32) {
 		}
 	}
 	for l := range 8 {
-		acc[l] = c0[l] + c1[l]
+		c0[l] += c1[l]
 	}
+	return c0
 }

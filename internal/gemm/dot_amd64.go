@@ -5,20 +5,23 @@ package gemm
 import "github.com/goformer/goformer/internal/cpufeat"
 
 //go:noescape
-func dotAVX2(k int, a, b *float32, acc *[8]float32)
+func dotRowsAVX2(k int, a, b *float32, ldb, n int, c *float32)
 
-func init() {
-	if cpufeat.AVX2FMA {
-		dotVector = dotAVX2Checked
-	}
-}
+var dotRowsVector = cpufeat.AVX2FMA
 
-// dotAVX2Checked checks the lengths the kernel relies on.
-func dotAVX2Checked(a, b []float32, acc *[8]float32) {
-	k := len(a)
+// dotRows sets c[j] to dot(a[:k], b[j*ldb:j*ldb+k]) for j < len(c), k a positive multiple of 16.
+func dotRows(a, b []float32, ldb int, c []float32) {
+	k, n := len(a), len(c)
 	if k == 0 || k%16 != 0 {
-		panic("gemm: dot vector length must be a positive multiple of 16")
+		panic("gemm: dotRows length must be a positive multiple of 16")
 	}
-	_ = b[k-1]
-	dotAVX2(k, &a[0], &b[0], acc)
+	if n == 0 {
+		return
+	}
+	_ = b[(n-1)*ldb+k-1]
+	if !dotRowsVector {
+		dotRowsGeneric(a, b, ldb, c)
+		return
+	}
+	dotRowsAVX2(k, &a[0], &b[0], ldb, n, &c[0])
 }

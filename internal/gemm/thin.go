@@ -19,6 +19,9 @@ const thinMaxM = 4
 // block stay in L1 while k rows of B stream past.
 const thinColumnBlock = 512
 
+// thinDotBlock is how many rows of B a B-transposed step takes at once (at k = 3072, 768 KiB).
+const thinDotBlock = 64
+
 // thin runs a product with 0 < p.m < thinMaxM and p.k > 0 on up to workers goroutines.
 func thin(p *problem, workers int) {
 	// op(A)'s rows as contiguous slices (copied out only when A is stored transposed).
@@ -45,16 +48,37 @@ func thin(p *problem, workers int) {
 // thinColumns computes columns [lo, hi) of C.
 func thinColumns(p *problem, rows [][]float32, lo, hi int) {
 	if p.transB {
-		// One row of B (a weight row) at a time against every row of op(A): the row streams
-		// from memory once and stays in L1 for the other rows of A.
-		for j := lo; j < hi; j++ {
-			bj := p.b[j*p.ldb : j*p.ldb+p.k]
+		// Rows of B (weight rows) against each row of op(A), thinDotBlock at a time: the block
+		// streams from memory once and stays in L2 for the other rows of A.
+		n16 := p.k &^ 15
+		direct := n16 == p.k && !p.accumulate
+		var tmp [thinDotBlock]float32
+		for j0 := lo; j0 < hi; j0 += thinDotBlock {
+			j1 := min(j0+thinDotBlock, hi)
 			for i, ai := range rows {
-				s := dot(ai, bj)
-				if p.accumulate {
-					s += p.c[i*p.ldc+j]
+				ci := p.c[i*p.ldc+j0 : i*p.ldc+j1]
+				dst := ci
+				if !direct {
+					dst = tmp[:j1-j0]
 				}
-				p.c[i*p.ldc+j] = s
+				if n16 > 0 {
+					dotRows(ai[:n16], p.b[j0*p.ldb:], p.ldb, dst)
+				} else {
+					clear(dst)
+				}
+				if direct {
+					continue
+				}
+				for jj, s := range dst { // the tail, then C, as dot and the accumulating form do
+					bj := p.b[(j0+jj)*p.ldb:]
+					for q := n16; q < p.k; q++ {
+						s += ai[q] * bj[q]
+					}
+					if p.accumulate {
+						s += ci[jj]
+					}
+					ci[jj] = s
+				}
 			}
 		}
 		return
