@@ -25,9 +25,10 @@ import (
 // token (not included) or after s.MaxNew tokens. On an error (a bad prompt or Sampling, ctx
 // done, non-finite logits) GenerateBatch returns the tokens generated so far with it.
 //
-// With fewer than four prompts every product computes each output the same way as for one
-// prompt, so the tokens equal GenerateAll's; with more, the batched products may round the
-// last bits of a logit differently, which can only change a choice between near-equal logits.
+// Up to 32 prompts, the products compute each output the same way whatever the batch (one
+// weight row against one activation row, internal/gemm's thin path), so the tokens equal
+// GenerateAll's to the bit; beyond, the blocked products may round the last bits of a logit
+// differently, which can only change a choice between near-equal logits.
 func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([][]int, error) {
 	out := make([][]int, len(prompts))
 	block := m.Config.BlockSize

@@ -48,3 +48,10 @@ func dotLanes(a, b []float32) [8]float32 {
 	}
 	return c0
 }
+
+// dotRows4Generic is dotRows4 in pure Go.
+func dotRows4Generic(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc, n int) {
+	for r := range 4 {
+		dotRowsGeneric(a[r*lda:r*lda+k], b, ldb, c[r*ldc:r*ldc+n])
+	}
+}
