@@ -49,6 +49,7 @@ func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([
 	type row struct {
 		seq    []int
 		caches []*nn.KVCache
+		bufs   []kvBuffer // room for the caches to grow into, one per layer
 		smp    *sampler
 	}
 	rows := make([]*row, len(prompts))
@@ -72,7 +73,7 @@ func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([
 				continue
 			}
 			// (re)prefill alone: the first step, or the window slid past BlockSize
-			w.caches = make([]*nn.KVCache, len(fm.H))
+			w.caches, w.bufs = make([]*nn.KVCache, len(fm.H)), make([]kvBuffer, len(fm.H))
 			for i := range w.caches {
 				w.caches[i] = &nn.KVCache{}
 			}
@@ -82,11 +83,12 @@ func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([
 			ids := make([]int, len(step))
 			pos := make([]int, len(step))
 			caches := make([][]*nn.KVCache, len(step))
+			bufs := make([][]kvBuffer, len(step))
 			for i, r := range step {
 				w := rows[r]
-				ids[i], pos[i], caches[i] = w.seq[len(w.seq)-1], len(w.seq)-1, w.caches
+				ids[i], pos[i], caches[i], bufs[i] = w.seq[len(w.seq)-1], len(w.seq)-1, w.caches, w.bufs
 			}
-			all := fm.stepLogits(ids, pos, caches).Contiguous().Data() // (B·V)
+			all := fm.stepLogits(ids, pos, caches, bufs).Contiguous().Data() // (B·V)
 			v := m.Config.VocabSize
 			for i, r := range step {
 				logits[r] = all[i*v : (i+1)*v]
@@ -117,10 +119,11 @@ func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([
 }
 
 // stepLogits runs one new token per sequence through the model, batched: ids[i] at position
-// pos[i] of sequence i, whose earlier positions are in caches[i] (one per layer, extended here).
+// pos[i] of sequence i, whose earlier positions are in caches[i] (one per layer, extended here,
+// in place in bufs[i]).
 // It returns the logits (B, V). The products with weights take all B rows at once; attention
 // runs per sequence against its own cache, the same operations as a one-sequence step.
-func (m *GPT) stepLogits(ids, pos []int, caches [][]*nn.KVCache) *tensor.Tensor {
+func (m *GPT) stepLogits(ids, pos []int, caches [][]*nn.KVCache, bufs [][]kvBuffer) *tensor.Tensor {
 	b := len(ids)
 	tok := m.WTE.Forward(ids, b, 1) // (B, 1, C)
 	var pe *autograd.Var
@@ -139,7 +142,7 @@ func (m *GPT) stepLogits(ids, pos []int, caches [][]*nn.KVCache) *tensor.Tensor 
 		qkv := a.CAttn.Forward(blk.Ln1.Forward(x)) // (B, 1, 3C)
 		ys := make([]*autograd.Var, b)
 		for i := range b {
-			ys[i] = cachedAttention(autograd.Narrow(qkv, 0, i, 1), a.NHead, caches[i][l]) // (1, 1, C)
+			ys[i] = cachedAttention(autograd.Narrow(qkv, 0, i, 1), a.NHead, caches[i][l], &bufs[i][l]) // (1, 1, C)
 		}
 		x = autograd.Add(x, a.CProj.Forward(autograd.Concat(0, ys...)))
 		x = autograd.Add(x, blk.MLP.Forward(blk.Ln2.Forward(x)))
@@ -149,7 +152,9 @@ func (m *GPT) stepLogits(ids, pos []int, caches [][]*nn.KVCache) *tensor.Tensor 
 
 // cachedAttention is nn.CausalSelfAttention.Forward's cached path after c_attn and before c_proj,
 // for one sequence: qkv (1, T, 3C) → (1, T, C), extending cache with the new keys and values.
-func cachedAttention(qkv *autograd.Var, nh int, cache *nn.KVCache) *autograd.Var {
+// Unlike nn.KVCache's own extension, which copies the whole cache for every token, the new
+// positions are written into buf, and the cache's K and V become views of its first positions.
+func cachedAttention(qkv *autograd.Var, nh int, cache *nn.KVCache, buf *kvBuffer) *autograd.Var {
 	shape := qkv.Shape()
 	b, t, c := shape[0], shape[1], shape[2]/3
 	hs := c / nh
@@ -158,16 +163,42 @@ func cachedAttention(qkv *autograd.Var, nh int, cache *nn.KVCache) *autograd.Var
 		return autograd.Permute(autograd.Reshape(p, b, t, nh, hs), 0, 2, 1, 3)
 	}
 	q, k, v := heads(parts[0]), heads(parts[1]), heads(parts[2])
-	if cache.K == nil {
-		cache.K, cache.V = k.Value.Contiguous(), v.Value.Contiguous()
-	} else {
-		cache.K = tensor.Concat(2, cache.K, k.Value)
-		cache.V = tensor.Concat(2, cache.V, v.Value)
-	}
+	cache.K, cache.V = extendInto(&buf.k, cache.K, k.Value), extendInto(&buf.v, cache.V, v.Value)
 	k, v = autograd.Const(cache.K), autograd.Const(cache.V)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	att := autograd.Scale(autograd.MatMulT(q, k), scale) // (B, NH, T, Tk)
 	att = autograd.Softmax(autograd.CausalMask(att))
 	y := autograd.MatMul(att, v)                                      // (B, NH, T, HS)
 	return autograd.Reshape(autograd.Permute(y, 0, 2, 1, 3), b, t, c) // (B, T, C)
+}
+
+// kvBuffer holds one layer's keys and values of one sequence, (1, NH, room, HS) each, of which
+// the cache's K and V are views of the first positions.
+type kvBuffer struct{ k, v *tensor.Tensor }
+
+// extendInto returns old (1, NH, T, HS) followed by add (1, NH, T', HS) along axis 2, a view of
+// *buf, which it replaces by a larger buffer (twice the positions) when they do not fit.
+func extendInto(buf **tensor.Tensor, old, add *tensor.Tensor) *tensor.Tensor {
+	t, dt := 0, add.Dim(2)
+	if old != nil {
+		t = old.Dim(2)
+	}
+	nh, hs := add.Dim(1), add.Dim(3)
+	if *buf == nil || (*buf).Dim(2) < t+dt || old != nil && !tensor.SharesStorage(old, *buf) {
+		room := max(2*(t+dt), 16)
+		nb := tensor.Zeros(1, nh, room, hs)
+		if old != nil {
+			od, nd := old.Contiguous().Data(), nb.Data()
+			for h := range nh {
+				copy(nd[h*room*hs:h*room*hs+t*hs], od[h*t*hs:(h+1)*t*hs])
+			}
+		}
+		*buf = nb
+	}
+	b := *buf
+	room, bd, ad := b.Dim(2), b.Data(), add.Contiguous().Data()
+	for h := range nh {
+		copy(bd[(h*room+t)*hs:(h*room+t+dt)*hs], ad[h*dt*hs:(h+1)*dt*hs])
+	}
+	return b.Narrow(2, 0, t+dt)
 }
