@@ -17,7 +17,7 @@ func BenchmarkThinDecode(b *testing.B) {
 		for _, s := range []struct {
 			name string
 			n, k int
-		}{{"attn", 2304, 768}, {"fc", 3072, 768}, {"proj", 768, 3072}, {"head", 50257, 768}} {
+		}{{"attn", 2304, 768}, {"fc", 3072, 768}, {"proj", 768, 3072}, {"head", 50257, 768}, {"small-attn", 384, 128}, {"small-proj", 128, 512}} {
 			a := randSlice(rng, m*s.k)
 			w := randSlice(rng, s.n*s.k)
 			c := make([]float32, m*s.n)
