@@ -29,7 +29,7 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	}
 	workers := Workers()
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))
-	if m > 0 && m < thinMaxM && n > 0 && k > 0 {
+	if isThin(transB, m, n, k) {
 		// thin products (a KV-cached attention step): one whole product per task
 		run := func(lo, hi int) {
 			for i := lo; i < hi; i++ {

@@ -46,9 +46,12 @@
 // kernel multiplies by lanes of A vectors loaded from a packed panel, so it
 // packs every A panel, as GotoBLAS does.
 //
-// Thin products (thin.go), with fewer than four rows, as generation with a KV cache makes, are
-// not packed at all: packing B would cost as much as the product. Each output is a dot product
-// of two rows (B transposed) or a sum of scaled rows of B.
+// Thin products (thin.go), with fewer than four rows, or up to 32 with B transposed (a
+// PyTorch-layout weight), as generation with a KV cache makes for one sequence or a batch, are
+// not packed at all: packing B would cost as much as the product. With B transposed each output
+// is a float32 dot product of two rows in a fixed lane order (an AVX2+FMA kernel taking four
+// rows of A per weight row, or pure Go), so it does not depend on m or the worker count;
+// otherwise each output row is a sum of scaled rows of B.
 //
 // Parallelism (shared.go, parallel.go): a single product on several
 // workers packs each kc×nr panel of op(B) once, the workers sharing the

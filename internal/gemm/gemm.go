@@ -13,7 +13,7 @@ import (
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate}
-	if m > 0 && m < thinMaxM && n > 0 && k > 0 {
+	if isThin(transB, m, n, k) {
 		thin(&p, Workers())
 		return
 	}

@@ -10,9 +10,9 @@ import (
 func TestThinProductsMatchNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	i := 0
-	for _, m := range []int{1, 2, 3} {
-		for _, n := range []int{1, 7, 33, thinColumnBlock + 5} {
-			for _, k := range []int{1, 5, 130} {
+	for _, m := range []int{1, 2, 3, 4, 5, 8, 13, thinMaxMT} { // above 3, only B transposed is thin
+		for _, n := range []int{1, 7, 33, 127, thinColumnBlock + 5} {
+			for _, k := range []int{1, 5, 16, 33, 130, 768} {
 				for _, s := range allShapes([]int{m}) {
 					s.n, s.k = n, k
 					checkAgainstNaive(t, s, i%3*2, i%2 == 0, rng, Sgemm)
@@ -27,7 +27,7 @@ func TestThinProductsIndependentOfWorkers(t *testing.T) {
 	defer SetWorkers(Workers())
 	rng := rand.New(rand.NewPCG(23, 24))
 	// big enough (> parallelMinFlops) to be split across workers
-	for _, s := range []shape{{false, true, 1, 5000, 300}, {false, false, 2, 3000, 400}, {true, true, 3, 2500, 300}} {
+	for _, s := range []shape{{false, true, 1, 5000, 300}, {false, false, 2, 3000, 400}, {true, true, 3, 2500, 300}, {false, true, 8, 3000, 768}, {false, true, thinMaxMT, 1000, 770}, {true, true, 7, 1000, 512}} {
 		a, b, c := operands(rng, s, 1)
 		var ref []float32
 		for _, w := range []int{1, 2, 3, 16} {
