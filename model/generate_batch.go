@@ -163,7 +163,7 @@ func cachedAttention(qkv *autograd.Var, nh int, cache *nn.KVCache, buf *kvBuffer
 		return autograd.Permute(autograd.Reshape(p, b, t, nh, hs), 0, 2, 1, 3)
 	}
 	q, k, v := heads(parts[0]), heads(parts[1]), heads(parts[2])
-	cache.K, cache.V = extendInto(&buf.k, cache.K, k.Value), extendInto(&buf.v, cache.V, v.Value)
+	cache.K, cache.V = buf.k.extend(cache.K, k.Value), buf.v.extend(cache.V, v.Value)
 	k, v = autograd.Const(cache.K), autograd.Const(cache.V)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	att := autograd.Scale(autograd.MatMulT(q, k), scale) // (B, NH, T, Tk)
@@ -172,19 +172,25 @@ func cachedAttention(qkv *autograd.Var, nh int, cache *nn.KVCache, buf *kvBuffer
 	return autograd.Reshape(autograd.Permute(y, 0, 2, 1, 3), b, t, c) // (B, T, C)
 }
 
-// kvBuffer holds one layer's keys and values of one sequence, (1, NH, room, HS) each, of which
-// the cache's K and V are views of the first positions.
-type kvBuffer struct{ k, v *tensor.Tensor }
+// kvBuffer holds one layer's keys and values of one sequence, of which the cache's K and V are
+// views of the first positions.
+type kvBuffer struct{ k, v growBuffer }
 
-// extendInto returns old (1, NH, T, HS) followed by add (1, NH, T', HS) along axis 2, a view of
-// *buf, which it replaces by a larger buffer (twice the positions) when they do not fit.
-func extendInto(buf **tensor.Tensor, old, add *tensor.Tensor) *tensor.Tensor {
+// growBuffer is room for one of a cache's tensors to grow into: buf (1, NH, room, HS), and the
+// view of its first positions last handed out.
+type growBuffer struct{ buf, view *tensor.Tensor }
+
+// extend returns old (1, NH, T, HS) followed by add (1, NH, T', HS) along axis 2, a view of the
+// buffer, which it replaces by a larger one (twice the positions) when they do not fit. old is
+// copied in unless it is the view extend returned last (a prefill or a re-prefill starts anew).
+func (g *growBuffer) extend(old, add *tensor.Tensor) *tensor.Tensor {
+	buf := &g.buf
 	t, dt := 0, add.Dim(2)
 	if old != nil {
 		t = old.Dim(2)
 	}
 	nh, hs := add.Dim(1), add.Dim(3)
-	if *buf == nil || (*buf).Dim(2) < t+dt || old != nil && !tensor.SharesStorage(old, *buf) {
+	if *buf == nil || (*buf).Dim(2) < t+dt || old != nil && old != g.view {
 		room := max(2*(t+dt), 16)
 		nb := tensor.Zeros(1, nh, room, hs)
 		if old != nil {
@@ -200,5 +206,6 @@ func extendInto(buf **tensor.Tensor, old, add *tensor.Tensor) *tensor.Tensor {
 	for h := range nh {
 		copy(bd[(h*room+t)*hs:(h*room+t+dt)*hs], ad[h*dt*hs:(h+1)*dt*hs])
 	}
-	return b.Narrow(2, 0, t+dt)
+	g.view = b.Narrow(2, 0, t+dt)
+	return g.view
 }
