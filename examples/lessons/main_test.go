@@ -39,6 +39,7 @@ func runTiny(t *testing.T, args ...string) (string, *env) {
 // TestAllSteps runs steps 1 to 11 once and checks what each prints and draws; the tests below
 // check each step's claim more closely.
 func TestAllSteps(t *testing.T) {
+	skipUnderRace(t)
 	out, e := runTiny(t, "all")
 	for i, l := range lessons {
 		assert.Contains(t, out, "Step "+strconv.Itoa(i+1)+" ("+l.name+"): ", "step %d's heading", i+1)
@@ -136,6 +137,7 @@ func TestNumbersLossFalls(t *testing.T) {
 // Step 3's claim: trained on the user's own short text, the model recites its next line from
 // the opening words, or from a longer start given with -prompt.
 func TestGuessLearnsYourText(t *testing.T) {
+	skipUnderRace(t)
 	path := filepath.Join(t.TempDir(), "twinkle.txt")
 	text := "Twinkle, twinkle, little star,\nHow I wonder what you are!\nUp above the world so high,\nLike a diamond in the sky.\n"
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
@@ -261,6 +263,7 @@ func TestAttentionByHand(t *testing.T) {
 // Step 7's claim: with residual connections the same deep stack reaches a lower loss in the same
 // steps.
 func TestResidualTrainsDeepStacks(t *testing.T) {
+	skipUnderRace(t)
 	e := &env{w: io.Discard, seed: 1337}
 	r, err := compareResidual(context.Background(), e, deepSize{layers: 8, width: 16, block: 16, batch: 8, steps: 60, lr: 1e-2})
 	require.NoError(t, err)
@@ -304,6 +307,7 @@ func TestPositionsBreakTheSymmetry(t *testing.T) {
 // its cross-attention rows are distributions over the source, and while writing the year's
 // digits it looks at the year's source words more than at the others.
 func TestTransformerLearnsDates(t *testing.T) {
+	skipUnderRace(t)
 	out, e := runTiny(t, "transformer")
 	m := e.trained["transformer"].(*model.Transformer)
 	v := dates.NewVocab()

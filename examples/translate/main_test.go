@@ -24,6 +24,7 @@ var quick = []string{"-steps", "300", "-batch", "32", "-d-model", "32", "-ff", "
 // held-out dates exactly (the full run reaches 100%), that its outputs look like ISO dates, and
 // that the attention plot and the saved model come out.
 func TestShortRunLearnsDates(t *testing.T) {
+	skipUnderRace(t)
 	dir := t.TempDir()
 	pngPath, saveDir := filepath.Join(dir, "attn.png"), filepath.Join(dir, "model")
 	var out bytes.Buffer

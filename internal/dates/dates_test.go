@@ -107,6 +107,7 @@ var quick = Config{Steps: 300, Batch: 32, DModel: 32, NHead: 4, FF: 64, EncLayer
 // TestTrainEvaluateAlign trains briefly, then checks that held-out dates are mostly translated
 // exactly, that the cross-attention rows are distributions, and that the picture is drawn.
 func TestTrainEvaluateAlign(t *testing.T) {
+	skipUnderRace(t)
 	if testing.Short() {
 		t.Skip("trains for a few seconds")
 	}
