@@ -35,10 +35,14 @@ func leastTime(reps int, fs ...func()) []time.Duration {
 	return best
 }
 
-// skipIfShort skips the timing tests, half a minute together, under go test -short.
+// skipIfShort skips the timing tests, half a minute together, under go test -short and under the
+// race detector.
 func skipIfShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test; runs without -short")
+	}
+	if raceEnabled {
+		t.Skip("timing test: the race detector changes relative costs")
 	}
 }
 
@@ -80,6 +84,7 @@ const maxGrowth = 3.0
 
 // The harness must be able to fail: the plain quadratic merge (naiveMerge) grows about 4x.
 func TestGrowthDetectsQuadraticWork(t *testing.T) {
+	skipIfShort(t)
 	enc := cl100kFromFixture(t)
 	g := growth(600, func(n int) { naiveMerge(enc, strings.Repeat("ab", n/2)) })
 	t.Logf("naive merge: time grows %.2fx when n doubles", g)
