@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +11,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/nn"
-	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -30,11 +27,7 @@ import (
 //   - the output head: lm_head.weight is tied to wte.weight, so it is normally not stored; when it
 //     is, it must equal wte.weight.
 
-const (
-	hfConfigFile  = "config.json"
-	hfWeightsFile = "model.safetensors"
-	hfPrefix      = "transformer."
-)
+const hfPrefix = "transformer."
 
 // hfConfig is the subset of transformers' GPT2Config that decides the computation. Pointers tell
 // a missing (or null) field from a zero one.
@@ -219,7 +212,7 @@ func isHFBuffer(name string) bool {
 // mis-shaped tensors) is an error. Shapes are checked against config.json before any tensor
 // data is read.
 func LoadHF(dir string) (*GPT, error) {
-	data, err := os.ReadFile(filepath.Join(dir, hfConfigFile))
+	data, err := os.ReadFile(filepath.Join(dir, configFile))
 	if err != nil {
 		return nil, fmt.Errorf("model: loading Hugging Face GPT-2: %w", err)
 	}
@@ -460,29 +453,7 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	weightsTmp, err := atomicfile.WriteTemp(dir, "."+hfWeightsFile+".tmp*", func(w io.Writer) error {
-		return safetensors.Write(w, tensors, map[string]string{"format": "pt"})
-	})
-	if err != nil {
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	cfgTmp, err := atomicfile.WriteTemp(dir, "."+hfConfigFile+".tmp*", func(w io.Writer) error {
-		_, err := w.Write(cfgJSON)
-		return err
-	})
-	if err != nil {
-		os.Remove(weightsTmp)
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	// The weights go first: a config.json always describes weights at least as new as itself.
-	if err := atomicfile.Commit(weightsTmp, filepath.Join(dir, hfWeightsFile)); err != nil {
-		os.Remove(cfgTmp)
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	if err := atomicfile.Commit(cfgTmp, filepath.Join(dir, hfConfigFile)); err != nil {
+	if err := saveDir(dir, tensors, cfgJSON); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
 	return nil

@@ -43,7 +43,7 @@ var hfWeightLayouts = []struct {
 	file string
 	open func(dir, path string) (hfStore, error)
 }{
-	{hfWeightsFile, func(_, path string) (hfStore, error) { return openSafetensorsStore(path) }},
+	{weightsFile, func(_, path string) (hfStore, error) { return openSafetensorsStore(path) }},
 	{hfSafetensorsIndex, func(dir, path string) (hfStore, error) { return openHFShards(dir, path, openSafetensorsStore) }},
 	{hfTorchFile, func(_, path string) (hfStore, error) { return openTorchStore(path) }},
 	{hfTorchIndex, func(dir, path string) (hfStore, error) { return openHFShards(dir, path, openTorchStore) }},

@@ -305,7 +305,7 @@ func TestHFVariantsBadInputs(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, ptShard2), []byte("not a zip"), 0o644))
 		}), "shard " + ptShard2},
 		{"shapes checked for pickles", variant("pytorch", func(dir string) {
-			editFile(t, dir, hfConfigFile, replace(`"n_positions": 32`, `"n_positions": 31`))
+			editFile(t, dir, configFile, replace(`"n_positions": 32`, `"n_positions": 31`))
 		}), `"transformer.wpe.weight" has shape [32 32], want [31 32]`},
 		{"no weights at all", variant("pytorch", func(dir string) {
 			require.NoError(t, os.Remove(filepath.Join(dir, hfTorchFile)))

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/internal/atomicfile"
 	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
@@ -29,11 +27,6 @@ import (
 // Every tensor is in PyTorch's own layout (Linear weights (out, in), in_proj_weight (3C, C)
 // stacking q, k, v), which is also goformer's: loading is a name-for-name copy.
 
-const (
-	transformerConfigFile  = "config.json"
-	transformerWeightsFile = "model.safetensors"
-)
-
 // LoadTransformer loads a Transformer from a directory holding config.json and model.safetensors
 // as described above (F32, F16, BF16 or F64 tensors, read as float32). Every problem (a missing
 // or malformed file, a bad config, a missing, unexpected or mis-shaped tensor, a non-float dtype)
@@ -41,7 +34,7 @@ const (
 // data is read. The model is returned ready to train, with Config.Dropout; evaluate it through
 // Frozen.
 func LoadTransformer(dir string) (*Transformer, error) {
-	data, err := os.ReadFile(filepath.Join(dir, transformerConfigFile))
+	data, err := os.ReadFile(filepath.Join(dir, configFile))
 	if err != nil {
 		return nil, fmt.Errorf("model: loading a Transformer: %w", err)
 	}
@@ -49,7 +42,7 @@ func LoadTransformer(dir string) (*Transformer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
-	path := filepath.Join(dir, transformerWeightsFile)
+	path := filepath.Join(dir, weightsFile)
 	st, err := safetensors.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -125,29 +118,7 @@ func SaveTransformer(m *Transformer, dir string) error {
 	for _, p := range m.params {
 		tensors[p.Name()] = p.Value.Contiguous()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("model: SaveTransformer: %w", err)
-	}
-	weightsTmp, err := atomicfile.WriteTemp(dir, "."+transformerWeightsFile+".tmp*", func(w io.Writer) error {
-		return safetensors.Write(w, tensors, map[string]string{"format": "pt"})
-	})
-	if err != nil {
-		return fmt.Errorf("model: SaveTransformer: %w", err)
-	}
-	cfgTmp, err := atomicfile.WriteTemp(dir, "."+transformerConfigFile+".tmp*", func(w io.Writer) error {
-		_, err := w.Write(append(cfgJSON, '\n'))
-		return err
-	})
-	if err != nil {
-		os.Remove(weightsTmp)
-		return fmt.Errorf("model: SaveTransformer: %w", err)
-	}
-	// The weights go first: a config.json always describes weights at least as new as itself.
-	if err := atomicfile.Commit(weightsTmp, filepath.Join(dir, transformerWeightsFile)); err != nil {
-		os.Remove(cfgTmp)
-		return fmt.Errorf("model: SaveTransformer: %w", err)
-	}
-	if err := atomicfile.Commit(cfgTmp, filepath.Join(dir, transformerConfigFile)); err != nil {
+	if err := saveDir(dir, tensors, append(cfgJSON, '\n')); err != nil {
 		return fmt.Errorf("model: SaveTransformer: %w", err)
 	}
 	return nil
