@@ -1,3 +1,5 @@
+// Package main is the machine command.
+//
 // Command machine prints what the computer it runs on can do, so that speed figures can be given
 // as a share of it: the CPU (brand, family/model, caches, vector ISA), its measured float32 FMA
 // peak on one core and on all cores for every vector width it has, and its streaming read

@@ -1,3 +1,5 @@
+// Package main is the profile command.
+//
 // Command profile runs training steps of nanoGPT's CPU config (4 layers, 4 heads, 128 wide,
 // block 64, batch 12, vocabulary 65: the shakespeare_char run) under the CPU profiler and says
 // where the time goes: matrix products (internal/gemm), the other kernels (element-wise, softmax,

@@ -1,3 +1,5 @@
+// Package main is the sgemm command.
+//
 // Command sgemm measures goformer's float32 matrix product (internal/gemm) on the shapes that
 // ../shared/bench/torch_sgemm.py times for torch.mm and torch.bmm (square sizes and the products
 // of one training step of nanoGPT's small CPU config), plus the transposed forms the library's
