@@ -100,8 +100,8 @@ func (o *AdamW) ZeroGrad() { zeroGrad(o.params) }
 // Step updates every parameter that has a gradient, using the current learning rate.
 func (o *AdamW) Step() {
 	type stepConsts struct {
-		decayMul, stepSize, bc2Sqrt float32
-		grad                        []float32
+		adamwConsts
+		grad []float32
 	}
 	// Per-parameter scalars, computed once per step in float64 and then rounded, exactly where
 	// PyTorch's single-tensor AdamW (its CPU path) rounds them: it forms lr/(1−β1^t) and
@@ -117,7 +117,7 @@ func (o *AdamW) Step() {
 		}
 		o.steps[i]++
 		t := float64(o.steps[i])
-		c := stepConsts{decayMul: 1, grad: g}
+		c := stepConsts{adamwConsts: adamwConsts{decayMul: 1}, grad: g}
 		if o.decay[i] {
 			c.decayMul = float32(1 - lr*wd)
 		}
@@ -127,32 +127,17 @@ func (o *AdamW) Step() {
 	}
 	w1 := float32(1 - b1) // 1−β1 and 1−β2 rounded once, as PyTorch passes them to its kernels
 	beta2, w2 := o.cfg.Betas[1], float32(1-b2)
-	eps := o.cfg.Eps
+	for i := range consts {
+		consts[i].w1, consts[i].beta2, consts[i].w2, consts[i].eps = w1, beta2, w2, o.cfg.Eps
+	}
 	forEachSpan(sizes(o.params), func(i int) bool { return consts[i].grad != nil }, func(s span) {
 		c := consts[s.i]
 		p := o.params[s.i].Value.Data()[s.lo:s.hi]
 		g := c.grad[s.lo:s.hi]
 		m := o.m[s.i][s.lo:s.hi]
 		v := o.v[s.i][s.lo:s.hi]
-		adamwKernel(p, g, m, v, c.decayMul, w1, beta2, w2, c.bc2Sqrt, eps, c.stepSize)
+		adamwKernel(p, g, m, v, &c.adamwConsts)
 	})
-}
-
-// adamwKernel applies one AdamW update to equal-length slices. The operations and their order
-// mirror PyTorch's float32 CPU kernels (param.mul_, exp_avg.lerp_, exp_avg_sq.mul_().addcmul_(),
-// sqrt/div/add for the denominator, addcdiv_) so that results agree to the last bit or two.
-func adamwKernel(p, g, m, v []float32, decayMul, w1, beta2, w2, bc2Sqrt, eps, stepSize float32) {
-	n := len(p)
-	g, m, v = g[:n], m[:n], v[:n] // one bounds check here instead of one per element below
-	for j := range n {
-		gj := g[j]
-		pj := p[j] * decayMul
-		mj := m[j] + w1*(gj-m[j]) // lerp toward g with weight 1−β1 < 0.5, PyTorch's branch
-		vj := v[j]*beta2 + w2*gj*gj
-		denom := float32(math.Sqrt(float64(vj)))/bc2Sqrt + eps
-		p[j] = pj - stepSize*(mj/denom)
-		m[j], v[j] = mj, vj
-	}
 }
 
 // State returns a copy of the optimiser's state (kind KindAdamW): its hyperparameters, each

@@ -18,9 +18,7 @@ import (
 func ClipGradNorm(params []*autograd.Var, maxNorm float32) float64 {
 	var sum float64
 	for _, p := range params {
-		for _, x := range gradData(p) {
-			sum += float64(x) * float64(x)
-		}
+		sum += sumSquares(gradData(p))
 	}
 	norm := math.Sqrt(sum)
 	coef := float64(maxNorm) / (norm + 1e-6)
@@ -38,4 +36,24 @@ func ScaleGrads(params []*autograd.Var, s float32) {
 			g.ScaleInPlace(s)
 		}
 	}
+}
+
+// sumSquares returns the sum of the squares of x in float64, in four independent chains (element
+// i goes to chain i mod 4, then the chains are added in a fixed order): one chain would wait on
+// each addition's latency.
+func sumSquares(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	n := len(x) &^ 3
+	for i := 0; i < n; i += 4 {
+		q := x[i : i+4 : i+4]
+		a, b, c, d := float64(q[0]), float64(q[1]), float64(q[2]), float64(q[3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for _, v := range x[n:] {
+		s0 += float64(v) * float64(v)
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -29,8 +29,11 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	}
 	workers := Workers()
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))
-	if isThin(transB, m, n, k) {
-		// thin products (a KV-cached attention step): one whole product per task
+	if m > 0 && n > 0 && k > 0 && m < thinMaxM {
+		// thin products (a KV-cached attention step): one whole product per task. (Not the
+		// B-transposed products of up to thinMaxMT rows that Sgemm sends to the thin path: that
+		// rule pays for itself on large weights read once, while batched products are small
+		// blocks of attention scores, which the blocked kernel multiplies faster.)
 		run := func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				p := at(i)
