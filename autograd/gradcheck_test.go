@@ -206,6 +206,26 @@ func TestGrad_MatMulTransposedForms(t *testing.T) {
 	checkGrad(t, func(v []*Var) *Var { return MatMul(Transpose(v[0], 0, 1), v[1]) }, randn(rng, 7, 3), randn(rng, 7, 3))
 }
 
+func TestGrad_Affine(t *testing.T) {
+	rng := newRNG(12)
+	checkGrad(t, func(v []*Var) *Var { return Affine(v[0], v[1], v[2]) }, randn(rng, 7, 3), randn(rng, 5, 3), randn(rng, 5))
+	checkGrad(t, func(v []*Var) *Var { return Affine(v[0], v[1], v[2]) }, randn(rng, 2, 3, 7), randn(rng, 33, 7), randn(rng, 33))
+	// a transposed view as input
+	checkGrad(t, func(v []*Var) *Var { return Affine(Transpose(v[0], 0, 1), v[1], v[2]) }, randn(rng, 4, 6), randn(rng, 3, 4), randn(rng, 3))
+}
+
+// TestAffineMatchesMatMulTPlusBias checks the fused op against the two ops it replaces, at a
+// size where the product has several K blocks and the bias rounds into a different place.
+func TestAffineMatchesMatMulTPlusBias(t *testing.T) {
+	rng := newRNG(13)
+	x, w, b := randn(rng, 3, 50, 700), randn(rng, 96, 700), randn(rng, 96)
+	got := Affine(Param(x), Param(w), Param(b)).Value.Values()
+	want := Add(MatMulT(Param(x), Param(w)), Param(b)).Value.Values()
+	for i := range want {
+		require.InDelta(t, want[i], got[i], 1e-4*(1+math.Abs(float64(want[i]))), "element %d", i)
+	}
+}
+
 func TestGrad_ShapeOps(t *testing.T) {
 	rng := newRNG(10)
 	checkGrad(t, func(v []*Var) *Var { return Reshape(v[0], 7, -1) }, randn(rng, 3, 7))

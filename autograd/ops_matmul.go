@@ -70,3 +70,27 @@ func flattenForWeight(a, b *Var) (func(op func(a, b *Var) *Var) *Var, bool) {
 		return Reshape(out, outShape...)
 	}, true
 }
+
+// Affine returns x·wᵀ + b for x (..., K), w (N, K) and b (N): a Linear layer with a torch-layout
+// weight and a bias, as one op (the bias is written into the output before the product is
+// added onto it, instead of a second pass). Gradients: dx = dY·w, dw = dYᵀ·x, db = Σ rows of dY.
+func Affine(x, w, b *Var) *Var {
+	if shape := x.Value.Shape(); len(shape) > 2 {
+		k := shape[len(shape)-1]
+		y := Affine(Reshape(x, -1, k), w, b)
+		return Reshape(y, append(shape[:len(shape)-1:len(shape)-1], y.Value.Dim(1))...)
+	}
+	return record("affine", tensor.Affine(x.Value, w.Value, b.Value), []*Var{x, w, b}, func(out *Var) func() {
+		return func() {
+			if x.requiresGrad {
+				x.addGrad(tensor.MatMul(out.grad, w.Value)) // dY·w
+			}
+			if w.requiresGrad {
+				w.addGrad(tensor.TMatMul(out.grad, x.Value)) // dYᵀ·x
+			}
+			if b.requiresGrad {
+				b.addGrad(tensor.SumTo(out.grad, b.Value.Shape())) // Σ over rows
+			}
+		}
+	})
+}

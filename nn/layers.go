@@ -28,11 +28,10 @@ func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *L
 
 // Forward maps x (..., in) to (..., out).
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
-	y := autograd.MatMulT(x, l.Weight)
 	if l.Bias != nil {
-		y = autograd.Add(y, l.Bias)
+		return autograd.Affine(x, l.Weight, l.Bias)
 	}
-	return y
+	return autograd.MatMulT(x, l.Weight)
 }
 
 // Embedding maps integer ids to rows of a (V, C) table.
