@@ -41,7 +41,7 @@ func TestBF16Rounding(t *testing.T) {
 		var f float32
 		switch i % 4 {
 		case 0: // anything finite, subnormals included
-			f = math.Float32frombits(rng.Uint32() &^ (0xff << 23) | uint32(rng.IntN(255))<<23)
+			f = math.Float32frombits(rng.Uint32()&^(0xff<<23) | uint32(rng.IntN(255))<<23)
 		case 1: // ties: exactly half an ulp dropped
 			f = math.Float32frombits(rng.Uint32()&0xffff0000 | 0x8000)
 			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
