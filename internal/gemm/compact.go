@@ -60,9 +60,11 @@ type Compact struct {
 func NewBF16(w []float32, n, k int) *Compact {
 	checkCompactShape("NewBF16", w, n, k)
 	c := &Compact{format: BF16, n: n, k: k, half: make([]uint16, n*k)}
-	for i, v := range w[:n*k] {
-		c.half[i] = toBF16(v)
-	}
+	parallel.For(n, Workers(), func(lo, hi int) {
+		for i, v := range w[lo*k : hi*k] {
+			c.half[lo*k+i] = toBF16(v)
+		}
+	})
 	return c
 }
 
@@ -71,33 +73,50 @@ func NewBF16(w []float32, n, k int) *Compact {
 func NewInt8(w []float32, n, k int) (*Compact, error) {
 	checkCompactShape("NewInt8", w, n, k)
 	c := &Compact{format: Int8, n: n, k: k, q: make([]int8, n*k), scale: make([]float32, n)}
-	for j := range n {
-		row := w[j*k : (j+1)*k]
-		top := 0.0
-		for q, v := range row {
-			a := math.Abs(float64(v))
-			if math.IsNaN(a) || math.IsInf(a, 0) {
-				return nil, fmt.Errorf("gemm: int8 quantisation: value (%d, %d) is %v", j, q, v)
-			}
-			top = max(top, a)
+	bad := make([]bool, n)
+	parallel.For(n, Workers(), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			bad[j] = !c.quantiseRow(j, w[j*k:(j+1)*k])
 		}
-		if top == 0 {
+	})
+	for j, b := range bad {
+		if !b {
 			continue
 		}
-		s := float32(top / 127)
-		if s == 0 { // the row's largest value is a subnormal below 127 × the smallest one
-			s = math.SmallestNonzeroFloat32
-		}
-		c.scale[j] = s
-		qr := c.q[j*k : (j+1)*k]
-		for q, v := range row {
-			// |v| ≤ top and s ≈ top/127 (to float32's precision), so the quotient is within
-			// ±127.5 and the clamp only guards the rounding of s.
-			r := math.Round(float64(v) / float64(s))
-			qr[q] = int8(max(-127, min(127, r)))
+		for q, v := range w[j*k : (j+1)*k] {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("gemm: int8 quantisation: value (%d, %d) is %v", j, q, v)
+			}
 		}
 	}
 	return c, nil
+}
+
+// quantiseRow sets row j's scale and values from row; false if row holds a non-finite value.
+func (c *Compact) quantiseRow(j int, row []float32) bool {
+	var top float32
+	for _, v := range row {
+		top = max(top, v, -v) // a NaN makes top NaN
+	}
+	if top != top || top > math.MaxFloat32 {
+		return false
+	}
+	if top == 0 {
+		return true
+	}
+	s := float32(float64(top) / 127)
+	if s == 0 { // the row's largest value is a subnormal below 127 × the smallest one
+		s = math.SmallestNonzeroFloat32
+	}
+	c.scale[j] = s
+	qr := c.q[j*c.k : (j+1)*c.k]
+	for q, v := range row {
+		// |v| ≤ top and s ≈ top/127 (to float32's precision), so the quotient is within ±127.5
+		// and the clamp only guards the rounding of s.
+		r := math.Round(float64(v) / float64(s))
+		qr[q] = int8(max(-127, min(127, r)))
+	}
+	return true
 }
 
 func checkCompactShape(op string, w []float32, n, k int) {
