@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,6 +99,26 @@ func TestCompactViewHoldsCompactMatrices(t *testing.T) {
 			assert.InDelta(t, 1, perWeight, 0.1, "a byte per weight and a scale per row")
 		}
 	}
+}
+
+// A compact view keeps no reference to the float32 matrices: once the model is dropped, the
+// garbage collector frees them.
+func TestCompactViewLetsTheFloat32WeightsGo(t *testing.T) {
+	m, err := New(compactTestConfig, 8)
+	require.NoError(t, err)
+	wte := weak.Make(&m.WTE.Weight.Value.Data()[0])
+	fc := weak.Make(&m.H[0].MLP.CFc.Weight.Value.Data()[0])
+	lnf := weak.Make(&m.LnF.Weight.Value.Data()[0])
+	v, err := m.Compact(BFloat16)
+	require.NoError(t, err)
+	m = nil
+	runtime.GC()
+	assert.Nil(t, wte.Value(), "the token embedding was freed")
+	assert.Nil(t, fc.Value(), "a Linear weight was freed")
+	assert.NotNil(t, lnf.Value(), "the view shares the small parameters")
+	_, err = v.GenerateAll(context.Background(), []int{1}, Sampling{MaxNew: 3})
+	assert.NoError(t, err)
+	runtime.KeepAlive(v)
 }
 
 func TestCompactViewRefusesWhatNeedsFloat32(t *testing.T) {
