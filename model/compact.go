@@ -71,7 +71,7 @@ func (f *WeightFormat) Set(s string) error {
 // token embedding, which is also the output head) are held only in format f; the small
 // parameters (LayerNorms, biases, position embeddings) stay float32, shared with m as in Frozen.
 // The view keeps no reference to m's float32 matrices, so once the caller drops m they can be
-// freed: a GPT-2 small's 124M weights take 498 MB as float32, 249 MB as bfloat16 and 125 MB as
+// freed: GPT-2 small's weight matrices take 494 MB as float32, 247 MB as bfloat16 and 124 MB as
 // int8.
 //
 // A view is frozen (no gradients, no dropout) and goroutine-safe, like Frozen's. Forward, Loss,
