@@ -176,14 +176,20 @@ func TestCompactViewsOfAView(t *testing.T) {
 // Inspect and Generate agree with Forward.
 func TestCompactGenerateBatchMatchesGenerate(t *testing.T) {
 	ctx := context.Background()
-	m, err := New(compactTestConfig, 6)
-	require.NoError(t, err)
 	long := make([]int, 40) // past BlockSize: cropped, and its window slides
 	for i := range long {
 		long[i] = (i * 7) % compactTestConfig.VocabSize
 	}
 	prompts := [][]int{{1}, {5, 6, 7}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12, 13}, long, {70}}
-	for _, f := range []WeightFormat{BFloat16, Int8} {
+	sinusoidal := compactTestConfig
+	sinusoidal.Positions, sinusoidal.NoBias = "sinusoidal", true
+	for i, f := range []WeightFormat{BFloat16, Int8, BFloat16} {
+		cfg := compactTestConfig
+		if i == 2 {
+			cfg = sinusoidal
+		}
+		m, err := New(cfg, 6)
+		require.NoError(t, err)
 		v, err := m.Compact(f)
 		require.NoError(t, err)
 		for _, s := range []Sampling{{MaxNew: 12}, {MaxNew: 10, Temperature: 0.9, TopK: 20, Seed: 7}} {

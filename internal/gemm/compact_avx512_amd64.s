@@ -3,6 +3,15 @@
 #include "textflag.h"
 #include "compact_amd64.h"
 
+// The AVX-512 compact kernels. Each dot product runs in two ZMM chains, the first taking
+// elements 32s..32s+15 and the second 32s+16..32s+31; at the end the chains are added and the
+// 16 lanes summed (SUM16). The four-row forms load each block of weights once for four rows of
+// A and compute every output exactly as the one-row forms do. Registers: SI a, R8 the weight
+// row, R9 ldw in bytes, R10 rows left, DI c, CX the row's weight bytes, AX the offset in it.
+// The one-row forms read one weight row at a time, a single stream that the hardware prefetchers
+// follow: two rows side by side (four chains in flight) read DRAM more slowly on Zen 4, as for
+// dotRowsAVX2.
+
 // In the four-row forms Z0-Z3 are the first chains of rows 0-3, Z4-Z7 the second.
 
 #define ZERO8 \
@@ -29,12 +38,6 @@
 	VMOVSS X2, (DI)(R14*2); \
 	VMOVSS X3, (DI)(R15*1); \
 	ADDQ   $4, DI
-
-// The AVX-512 compact kernels. Each dot product runs in two ZMM chains, the first taking
-// elements 32s..32s+15 and the second 32s+16..32s+31; at the end the chains are added and the
-// 16 lanes summed (SUM16). The four-row forms load each block of weights once for four rows of
-// A and compute every output exactly as the one-row forms do. Registers: SI a, R8 the weight
-// row, R9 ldw in bytes, R10 rows left, DI c, CX the row's weight bytes, AX the offset in it.
 
 // func dotsBF16AVX512x1(k int, a *float32, w *uint16, ldw, n int, c *float32)
 TEXT ·dotsBF16AVX512x1(SB), NOSPLIT, $0-48
