@@ -22,7 +22,10 @@
 //   - GPT.Loss and GPT.Forward run it, with dropout: a GPT is always ready to train.
 //     GPT.Frozen is the one way to evaluate: a view with no graph and no dropout, safe to use
 //     from any goroutine.
-//   - GPT.Generate and GPT.GenerateAll sample from it.
+//   - GPT.Generate and GPT.GenerateAll sample from it; GenerateBatch runs many prompts at once.
+//   - GPT.Compact makes an inference view whose weight matrices are bfloat16 or int8 (half or a
+//     quarter of the memory; decoding streams fewer bytes per token), built from the same
+//     description with nn's compact layers.
 //   - Package checkpoint saves and resumes training exactly; Build and DropoutRNG are what it
 //     uses of a GPT.
 //   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or

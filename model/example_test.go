@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -137,4 +138,41 @@ func ExampleGPT_Frozen() {
 	fmt.Println("records a graph:", loss.RequiresGrad())
 	// Output:
 	// records a graph: false
+}
+
+// An int8 view of a model, for inference: its weight matrices take about a quarter of float32's
+// memory (once the float32 model is dropped), and its logits stay close to float32's.
+func ExampleGPT_Compact() {
+	m, err := model.New(model.Config{VocabSize: 65, BlockSize: 16, NLayer: 2, NHead: 2, NEmbd: 32}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := m.Compact(model.Int8)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ids := []int{1, 2, 3, 4}
+	want, err := m.Frozen().Forward(ids, 1, len(ids))
+	if err != nil {
+		log.Fatal(err)
+	}
+	got, err := v.Forward(ids, 1, len(ids))
+	if err != nil {
+		log.Fatal(err)
+	}
+	worst := 0.0
+	for i, x := range got.Value.Values() {
+		worst = math.Max(worst, math.Abs(float64(x-want.Value.Values()[i])))
+	}
+	toks, err := v.GenerateAll(context.Background(), []int{1, 2, 3}, model.Sampling{MaxNew: 5})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("weights:", v.WeightFormat())
+	fmt.Println("logits within 0.01 of float32's:", worst < 0.01)
+	fmt.Println(len(toks), "new tokens")
+	// Output:
+	// weights: int8
+	// logits within 0.01 of float32's: true
+	// 5 new tokens
 }

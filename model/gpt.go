@@ -29,6 +29,10 @@ type GPT struct {
 	// dropoutSrc is the source behind mode.RNG, kept so that a checkpoint can save and restore
 	// its state (a *rand.Rand does not expose its source). nil in a frozen view.
 	dropoutSrc *rand.PCG
+	// format is Float32 but in a view made by Compact, whose weight matrices are compact (held
+	// by name, and in the layers' Compact fields) rather than among params.
+	format  WeightFormat
+	compact map[string]nn.CompactWeight
 }
 
 // Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
@@ -75,6 +79,9 @@ func (m *GPT) trunkWatched(ids []int, b, t, pos0 int, caches []*nn.KVCache, watc
 
 // logits applies the tied output head: (B, T, C) · wteᵀ → (B, T, V).
 func (m *GPT) logits(x *autograd.Var) *autograd.Var {
+	if m.WTE.Compact != nil {
+		return nn.MulCompactT(x, m.WTE.Compact)
+	}
 	return autograd.MatMulT(x, m.WTE.Weight)
 }
 
@@ -177,9 +184,16 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // m's values, so forward passes and losses on it record no graph, and its dropout is off. It is
 // the one way to run a model without gradients, and it is goroutine-safe: any number of
 // goroutines may evaluate frozen views while another trains a different model. (Reading m's
-// values while an optimiser updates them is a data race, as with any shared slice.)
+// values while an optimiser updates them is a data race, as with any shared slice.) Of a
+// compact view (Compact), it is another view of the same weights.
 func (m *GPT) Frozen() *GPT {
-	f, err := assemble(m.Config, nn.Shared(m.params, true), nil)
+	var f *GPT
+	var err error
+	if m.format != Float32 {
+		f, err = m.reassemble(nn.Shared(m.params, true))
+	} else {
+		f, err = assemble(m.Config, nn.Shared(m.params, true), nil)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
@@ -190,19 +204,28 @@ func (m *GPT) Frozen() *GPT {
 // it keeps computing what m computed at the moment of the snapshot while m goes on training. It
 // is how a program serves or evaluates a model that is training: the training goroutine takes a
 // snapshot between optimiser steps (never during one) and hands it to other goroutines (through
-// a channel or an atomic.Pointer, say), which may then use it freely and concurrently.
+// a channel or an atomic.Pointer, say), which may then use it freely and concurrently. Of a
+// compact view, it copies the float32 parameters and shares the compact matrices, which never
+// change.
 func (m *GPT) Snapshot() *GPT {
 	byName := make(map[string]*autograd.Var, len(m.params))
 	for _, p := range m.params {
 		byName[p.Name()] = p
 	}
-	s, err := assemble(m.Config, func(s nn.Spec) (*autograd.Var, error) {
+	clone := func(s nn.Spec) (*autograd.Var, error) {
 		p, ok := byName[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("no parameter %s", s.Name)
 		}
 		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
-	}, nil)
+	}
+	var s *GPT
+	var err error
+	if m.format != Float32 {
+		s, err = m.reassemble(clone)
+	} else {
+		s, err = assemble(m.Config, clone, nil)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
 	}
@@ -228,14 +251,21 @@ func (m *GPT) rebuild(cfg Config, src nn.Source) error {
 }
 
 // Parameters returns the model's parameters, each named (Var.Name) after Hugging Face's GPT-2
-// (wte.weight, h.0.attn.c_attn.weight, ...), in a fixed order. The tied output head is wte.
+// (wte.weight, h.0.attn.c_attn.weight, ...), in a fixed order. The tied output head is wte. A
+// compact view's (Compact) are only those it keeps in float32: its weight matrices are not
+// parameters.
 func (m *GPT) Parameters() []*autograd.Var { return slices.Clone(m.params) }
 
-// NumParams returns the number of parameters (the tied head counted once).
+// NumParams returns the number of parameters (the tied head counted once), compact weight
+// matrices included.
 func (m *GPT) NumParams() int {
 	n := 0
 	for _, p := range m.params {
 		n += p.Value.Size()
+	}
+	for _, w := range m.compact {
+		r, c := w.Dims()
+		n += r * c
 	}
 	return n
 }

@@ -442,6 +442,9 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}
+	if m.format != Float32 {
+		return fmt.Errorf("model: SaveHF: this is a %v view (Compact), which holds no float32 weight matrices: save the float32 model it was made from", m.format)
+	}
 	if m.Config.sinusoidal() {
 		return errors.New("model: SaveHF: GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
 	}

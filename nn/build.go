@@ -67,10 +67,11 @@ type Source func(s Spec) (*autograd.Var, error)
 // them in construction order, and keeps the first error its Source returned. Layers built
 // after an error get nil parameters: the caller checks Err before using the model.
 type Builder struct {
-	src    Source
-	prefix string
-	mode   *Mode
-	shared *buildState
+	src     Source
+	compact CompactSource // nil but in a compact inference view (NewCompactBuilder)
+	prefix  string
+	mode    *Mode
+	shared  *buildState
 }
 
 type buildState struct {
@@ -108,15 +109,26 @@ func (b *Builder) Dropout(p float32) Dropout { return Dropout{P: p, Mode: b.mode
 
 // Param asks the source for parameter name (under the builder's prefix) of the given shape.
 func (b *Builder) Param(name, layer string, init Init, shape ...int) *autograd.Var {
-	st := b.shared
-	s := Spec{Name: b.prefix + name, Shape: slices.Clone(shape), Init: init, Layer: layer}
-	st.specs = append(st.specs, s)
-	if st.err != nil {
+	s := b.spec(name, layer, init, shape...)
+	if b.shared.err != nil {
 		return nil
 	}
+	return b.value(s)
+}
+
+// spec records and returns the spec of parameter name.
+func (b *Builder) spec(name, layer string, init Init, shape ...int) Spec {
+	s := Spec{Name: b.prefix + name, Shape: slices.Clone(shape), Init: init, Layer: layer}
+	b.shared.specs = append(b.shared.specs, s)
+	return s
+}
+
+// value asks the source for s's value and collects it.
+func (b *Builder) value(s Spec) *autograd.Var {
+	st := b.shared
 	v, err := b.src(s)
-	if err == nil && v != nil && !slices.Equal(v.Shape(), shape) {
-		err = fmt.Errorf("parameter %s has shape %v, want %v", s.Name, v.Shape(), shape)
+	if err == nil && v != nil && !slices.Equal(v.Shape(), s.Shape) {
+		err = fmt.Errorf("parameter %s has shape %v, want %v", s.Name, v.Shape(), s.Shape)
 	}
 	if err != nil {
 		st.err = err

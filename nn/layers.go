@@ -8,8 +8,11 @@ import (
 
 // Linear is y = x·Wᵀ + b with W (out, in) and b (out), or no b when built without bias.
 type Linear struct {
-	Weight *autograd.Var // (out, in)
+	Weight *autograd.Var // (out, in); nil when Compact holds W
 	Bias   *autograd.Var // (out), or nil
+	// Compact holds W instead of Weight in an inference view with compact weights
+	// (NewCompactBuilder); nil otherwise.
+	Compact CompactWeight
 }
 
 // NewLinear builds a Linear layer whose fresh weights are drawn from N(0, std²), with zero bias.
@@ -19,7 +22,8 @@ func NewLinear(b *Builder, in, out int, bias bool, std float32) *Linear {
 
 // NewLinearInit builds a Linear layer with the given initialisation of its weight and bias.
 func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *Linear {
-	l := &Linear{Weight: b.Param("weight", LayerLinear, weight, out, in)}
+	l := &Linear{}
+	l.Weight, l.Compact = b.Matrix("weight", LayerLinear, weight, out, in)
 	if bias {
 		l.Bias = b.Param("bias", LayerLinear, biasInit, out)
 	}
@@ -28,6 +32,13 @@ func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *L
 
 // Forward maps x (..., in) to (..., out).
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	if l.Compact != nil {
+		y := MulCompactT(x, l.Compact)
+		if l.Bias != nil {
+			y = autograd.Add(y, l.Bias)
+		}
+		return y
+	}
 	if l.Bias != nil {
 		return autograd.Affine(x, l.Weight, l.Bias)
 	}
@@ -36,18 +47,32 @@ func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
 
 // Embedding maps integer ids to rows of a (V, C) table.
 type Embedding struct {
-	Weight *autograd.Var // (V, C)
+	Weight *autograd.Var // (V, C); nil when Compact holds the table
+	// Compact holds the table instead of Weight in an inference view with compact weights
+	// (NewCompactBuilder); nil otherwise. Looked-up rows are converted to float32.
+	Compact CompactWeight
 }
 
 // NewEmbedding builds an embedding table whose fresh values are drawn from N(0, std²).
 func NewEmbedding(b *Builder, vocab, dim int, std float32) *Embedding {
-	return &Embedding{Weight: b.Param("weight", LayerEmbedding, Normal(std), vocab, dim)}
+	e := &Embedding{}
+	e.Weight, e.Compact = b.Matrix("weight", LayerEmbedding, Normal(std), vocab, dim)
+	return e
 }
 
 // Forward looks up ids (B·T of them, row-major) and returns (B, T, C).
 func (e *Embedding) Forward(ids []int, b, t int) *autograd.Var {
 	if len(ids) != b*t {
 		panic(fmt.Sprintf("nn.Embedding: %d ids for shape (%d, %d)", len(ids), b, t))
+	}
+	if e.Compact != nil {
+		v, c := e.Compact.Dims()
+		for i, id := range ids {
+			if id < 0 || id >= v {
+				panic(fmt.Sprintf("nn.Embedding: id %d at %d outside a table of %d rows", id, i, v))
+			}
+		}
+		return autograd.Const(e.Compact.Rows(ids).Reshape(b, t, c))
 	}
 	return autograd.Reshape(autograd.Embedding(e.Weight, ids), b, t, e.Weight.Value.Dim(1))
 }

@@ -47,6 +47,22 @@ func TestGreedyPrintsReferenceText(t *testing.T) {
 	assert.Equal(t, wantText+"\n", out.String())
 }
 
+// Greedy decoding from the compact views prints the same text on the fixture (whose greedy
+// choices have margins well above the rounding; model's tests measure it).
+func TestCompactWeights(t *testing.T) {
+	dir := fixture.HFDir(t)
+	args := []string{"-model", dir, "-prompt", "Humpty Dumpty sat on a", "-n", "10", "-temperature", "0", "-no-stop"}
+	var want, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &want, &errOut), errOut.String())
+	for _, w := range []string{"bf16", "int8"} {
+		var out bytes.Buffer
+		errOut.Reset()
+		require.NoError(t, run(context.Background(), append(args, "-weights", w, "-stats"), &out, &errOut), errOut.String())
+		assert.Equal(t, want.String(), out.String(), w)
+		assert.Contains(t, errOut.String(), "weights converted to "+w)
+	}
+}
+
 func TestTextPrompt(t *testing.T) {
 	dir := fixture.HFDir(t)
 	var out, errOut bytes.Buffer
@@ -72,6 +88,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"-model", dir, "-ids", "1,99999"}, "99999"},
 		{[]string{"-model", dir, "-prompt", "hi", "-temperature", "-1"}, "Temperature"},
 		{[]string{"-model", dir, "-prompt", "hi", "extra"}, "unexpected"},
+		{[]string{"-model", dir, "-prompt", "hi", "-weights", "int4"}, "int4"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, &out, &errOut)

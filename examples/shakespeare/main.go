@@ -6,6 +6,7 @@
 //	go run ./examples/shakespeare -resume -out ckpt -max-iters 6000
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
 //	go run ./examples/shakespeare -plot loss.png         # also draw the losses against the iteration
+//	go run ./examples/shakespeare -weights int8          # sample from int8 weights, and print their validation loss
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
 //	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 2 -grad-accum 8 -lr 3e-5 -max-iters 200
 //	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
@@ -14,6 +15,9 @@
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
 // evaluation and at the end, prints a sample of generated text, and finally one line of JSON with
 // the run's figures (iterations, median ms/iter, tokens/s, final losses, parameter count).
+// With -weights bf16 or int8, the sample comes from a view of the trained model whose weight
+// matrices are held in that format (model.GPT.Compact), and the validation loss is printed for
+// it beside float32's, to show what the rounding costs; checkpoints stay float32.
 // Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
 // continues.
 // -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
@@ -83,6 +87,7 @@ type options struct {
 	cpuProfile              string
 	exportHF                string
 	plot                    string
+	weights                 string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -123,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
 	fs.StringVar(&o.plot, "plot", "", "after training, draw the training and validation losses against the iteration into this PNG file")
+	fs.StringVar(&o.weights, "weights", "float32", "weight format of the model the sample is drawn from: float32, bf16 or int8 (bf16 and int8 also print their validation loss)")
 	fs.StringVar(&o.exportHF, "export-hf", "", "after training, also write the model to this directory as a Hugging Face GPT-2 (config.json + model.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -167,6 +173,9 @@ func (o *options) validate() error {
 	check(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
 	check(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
 	check(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
+	if _, err := model.ParseWeightFormat(o.weights); err != nil {
+		errs = append(errs, fmt.Errorf("-weights: %w", err))
+	}
 	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
 	return errors.Join(errs...)
 }
@@ -380,8 +389,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "exported the model as a Hugging Face GPT-2 to %s\n", o.exportHF)
 	}
+	sampler := m
+	if weights, _ := model.ParseWeightFormat(o.weights); weights != model.Float32 {
+		if sampler, err = m.Compact(weights); err != nil {
+			return err
+		}
+		if o.evalIters > 0 {
+			l, err := tr.meanLoss(sampler, "val")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "val loss with %v weights: %.4f (float32 %.4f, change %+.4f)\n", weights, l, final.Val, l-final.Val)
+		}
+	}
 	if o.sampleLen > 0 {
-		if err := printSample(ctx, stdout, m, data.tok, o); err != nil {
+		if err := printSample(ctx, stdout, sampler, data.tok, o); err != nil {
 			return err
 		}
 	}

@@ -55,6 +55,21 @@ func TestTrainingLossFalls(t *testing.T) {
 	assert.Contains(t, out, "iter 200/200 | loss")
 }
 
+// -weights int8 samples from an int8 view of the trained model and prints its validation loss
+// beside float32's (the same batches and model as the final evaluation).
+func TestCompactWeightsForTheSample(t *testing.T) {
+	out, s := runOK(t, smallArgs(t.TempDir(), "60", "-weights", "int8"))
+	var l, f32, change float64
+	i := strings.Index(out, "val loss with int8 weights: ")
+	require.GreaterOrEqual(t, i, 0, out)
+	_, err := fmt.Sscanf(out[i:], "val loss with int8 weights: %f (float32 %f, change %f)", &l, &f32, &change)
+	require.NoError(t, err, out[i:])
+	assert.InDelta(t, *s.ValLoss, f32, 1e-4, "float32's is the final evaluation's")
+	assert.InDelta(t, l-f32, change, 1e-3)
+	assert.Less(t, math.Abs(change), 0.05, "int8 moves the loss little")
+	assert.Contains(t, out, "sample:\n")
+}
+
 // Resuming from a checkpoint continues exactly where the run stopped: the same final losses as a
 // run straight through, with dropout on so that the saved RNG states matter.
 func TestResumeMatchesStraightRun(t *testing.T) {
@@ -171,6 +186,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		{[]string{"-tokenizer", "words"}, "-tokenizer must be char, bpe or gpt2"},
 		{[]string{"-rng", "mt"}, "-rng must be pytorch or pcg"},
 		{[]string{"-tokenizer", "bpe", "-bpe-vocab", "100"}, "-bpe-vocab must be at least 256"},
+		{[]string{"-weights", "int4"}, `-weights: model: unknown weight format "int4"`},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), c.args, &out, &errOut)

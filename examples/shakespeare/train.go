@@ -63,31 +63,36 @@ type evalAt struct {
 type losses struct{ Train, Val float64 }
 
 // evaluate returns the mean loss of each split over its fixed evaluation batches, on a frozen
-// view of the model (evaluation mode, constant parameters: no dropout and no graph). The mean is
-// accumulated in float64.
+// view of the model (evaluation mode, constant parameters: no dropout and no graph).
 func (tr *trainer) evaluate() (losses, error) {
 	frozen := tr.m.Frozen()
 	var out losses
-	for _, split := range []string{"train", "val"} {
-		sum := 0.0
-		for _, b := range tr.eval[split] {
-			l, err := frozen.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
-			if err != nil {
-				return losses{}, err
-			}
-			sum += float64(l.Item())
-		}
-		mean := sum / float64(len(tr.eval[split]))
-		if math.IsNaN(mean) || math.IsInf(mean, 0) {
-			return losses{}, fmt.Errorf("the %s loss is %v: the weights have diverged; the last checkpoint is left as it was (try a lower -lr)", split, mean)
-		}
-		if split == "train" {
-			out.Train = mean
-		} else {
-			out.Val = mean
-		}
+	var err error
+	if out.Train, err = tr.meanLoss(frozen, "train"); err != nil {
+		return losses{}, err
+	}
+	if out.Val, err = tr.meanLoss(frozen, "val"); err != nil {
+		return losses{}, err
 	}
 	return out, nil
+}
+
+// meanLoss returns the mean loss of m (a frozen or compact view) over split's evaluation
+// batches, accumulated in float64.
+func (tr *trainer) meanLoss(m *model.GPT, split string) (float64, error) {
+	sum := 0.0
+	for _, b := range tr.eval[split] {
+		l, err := m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
+		if err != nil {
+			return 0, err
+		}
+		sum += float64(l.Item())
+	}
+	mean := sum / float64(len(tr.eval[split]))
+	if math.IsNaN(mean) || math.IsInf(mean, 0) {
+		return 0, fmt.Errorf("the %s loss is %v: the weights have diverged; the last checkpoint is left as it was (try a lower -lr)", split, mean)
+	}
+	return mean, nil
 }
 
 // step runs training iteration it: GradAccum micro-batches, each sampled, run forward and

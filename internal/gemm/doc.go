@@ -53,6 +53,12 @@
 // rows of A per weight row, or pure Go), so it does not depend on m or the worker count;
 // otherwise each output row is a sum of scaled rows of B.
 //
+// Compact weights (compact.go): a weight matrix held as bfloat16 or as int8 with a float32 scale
+// per row, for inference, multiplied by float32 activations (MulCompactT). Up to 32 rows of A
+// it is the thin scheme with the weights widened in registers (AVX-512, AVX2 or pure Go), each
+// output independent of m and of the worker count; beyond, blocks of 256 weight rows are widened
+// into a float32 scratch and multiplied by Sgemm.
+//
 // Parallelism (shared.go, parallel.go): a single product on several
 // workers packs each kc×nr panel of op(B) once, the workers sharing the
 // packing, then splits the output into tiles handed out from a counter.

@@ -1,0 +1,114 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "github.com/goformer/goformer/internal/cpufeat"
+
+// The compact kernels (compact_avx512_amd64.s, compact_avx2_amd64.s): the dot products of one
+// row of A (…x1) or four (…x4, row r at a+r*lda, its outputs at c+r*ldc) with n weight rows
+// (row j at w+j*ldw elements), over k elements, k a positive multiple of the kernel's step (32
+// for AVX-512, 16 for AVX2). The bfloat16 ones widen with VPMOVZXWD and a 16-bit shift, the
+// int8 ones with VPMOVSXBD and VCVTDQ2PS; the row's scale is applied by the caller.
+
+//go:noescape
+func dotsBF16AVX512x1(k int, a *float32, w *uint16, ldw, n int, c *float32)
+
+//go:noescape
+func dotsBF16AVX512x4(k int, a *float32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+//go:noescape
+func dotsInt8AVX512x1(k int, a *float32, w *int8, ldw, n int, c *float32)
+
+//go:noescape
+func dotsInt8AVX512x4(k int, a *float32, lda int, w *int8, ldw, n int, c *float32, ldc int)
+
+//go:noescape
+func dotsBF16AVX2x1(k int, a *float32, w *uint16, ldw, n int, c *float32)
+
+//go:noescape
+func dotsBF16AVX2x4(k int, a *float32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+//go:noescape
+func dotsInt8AVX2x1(k int, a *float32, w *int8, ldw, n int, c *float32)
+
+//go:noescape
+func dotsInt8AVX2x4(k int, a *float32, lda int, w *int8, ldw, n int, c *float32, ldc int)
+
+// Instruction-set levels of the compact kernels, in increasing order.
+const (
+	compactGo = iota
+	compactAVX2
+	compactAVX512
+)
+
+// compactLevel is the kernel set in use, chosen once from the CPU; tests lower it to check every
+// path on one machine.
+var compactLevel = func() int {
+	switch {
+	case cpufeat.AVX512F:
+		return compactAVX512
+	case cpufeat.AVX2FMA:
+		return compactAVX2
+	}
+	return compactGo
+}()
+
+// compactLevelName names the compact kernels in use, for benchmarks and logs.
+func compactLevelName() string {
+	return [...]string{"go", "avx2", "avx512"}[compactLevel]
+}
+
+// compactStep is the multiple of k the compact dot kernels take; the rest is the tail.
+func compactStep() int {
+	if compactLevel == compactAVX512 {
+		return 32
+	}
+	return 16
+}
+
+// checkDots panics unless the slices hold what a dots kernel touches.
+func checkDots(rows, k, lda, ldw, n, ldc, la, lw, lc int) {
+	if (rows != 1 && rows != 4) || k <= 0 || k%compactStep() != 0 || n <= 0 ||
+		la < (rows-1)*lda+k || lw < (n-1)*ldw+k || lc < (rows-1)*ldc+n {
+		panic("gemm: compact dots kernel called outside its contract")
+	}
+}
+
+// dotsBF16 sets c[r*ldc+j] to the dot product of a[r*lda:r*lda+k] with the bfloat16 row at
+// w[j*ldw:], for r < rows (1 or 4) and j < n; k is a positive multiple of compactStep.
+func dotsBF16(rows, k int, a []float32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	if compactLevel == compactGo {
+		dotsBF16Generic(rows, k, a, lda, w, ldw, n, c, ldc)
+		return
+	}
+	checkDots(rows, k, lda, ldw, n, ldc, len(a), len(w), len(c))
+	switch {
+	case compactLevel == compactAVX512 && rows == 4:
+		dotsBF16AVX512x4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+	case compactLevel == compactAVX512:
+		dotsBF16AVX512x1(k, &a[0], &w[0], ldw, n, &c[0])
+	case rows == 4:
+		dotsBF16AVX2x4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+	default:
+		dotsBF16AVX2x1(k, &a[0], &w[0], ldw, n, &c[0])
+	}
+}
+
+// dotsInt8 is dotsBF16 for int8 rows (unscaled).
+func dotsInt8(rows, k int, a []float32, lda int, w []int8, ldw, n int, c []float32, ldc int) {
+	if compactLevel == compactGo {
+		dotsInt8Generic(rows, k, a, lda, w, ldw, n, c, ldc)
+		return
+	}
+	checkDots(rows, k, lda, ldw, n, ldc, len(a), len(w), len(c))
+	switch {
+	case compactLevel == compactAVX512 && rows == 4:
+		dotsInt8AVX512x4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+	case compactLevel == compactAVX512:
+		dotsInt8AVX512x1(k, &a[0], &w[0], ldw, n, &c[0])
+	case rows == 4:
+		dotsInt8AVX2x4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+	default:
+		dotsInt8AVX2x1(k, &a[0], &w[0], ldw, n, &c[0])
+	}
+}

@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package gemm
+
+// compactLevelName names the compact kernels in use, for benchmarks and logs.
+func compactLevelName() string { return "go" }
+
+// compactStep is the multiple of k the compact dot kernels take; the rest is the tail.
+func compactStep() int { return 16 }
+
+// dotsBF16 sets c[r*ldc+j] to the dot product of a[r*lda:r*lda+k] with the bfloat16 row at
+// w[j*ldw:], for r < rows (1 or 4) and j < n; k is a positive multiple of compactStep.
+func dotsBF16(rows, k int, a []float32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	dotsBF16Generic(rows, k, a, lda, w, ldw, n, c, ldc)
+}
+
+// dotsInt8 is dotsBF16 for int8 rows (unscaled).
+func dotsInt8(rows, k int, a []float32, lda int, w []int8, ldw, n int, c []float32, ldc int) {
+	dotsInt8Generic(rows, k, a, lda, w, ldw, n, c, ldc)
+}
