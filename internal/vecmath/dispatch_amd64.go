@@ -67,6 +67,21 @@ func scaleAVX512(dst, src *float32, n int, s float32)
 //go:noescape
 func addScaledAVX512(dst, src *float32, n int, s float32)
 
+//go:noescape
+func subScaleAVX512(dst, src *float32, n int, shift, scale float32)
+
+//go:noescape
+func scaleMulAVX512(dst, src, w *float32, n int, s float32)
+
+//go:noescape
+func scaleMulAddAVX512(dst, src, w, b *float32, n int, s float32)
+
+//go:noescape
+func layerNormGradAVX512(dst, gw, nrm *float32, n int, rs, meanG, meanGN float32)
+
+//go:noescape
+func layerNormParamGradAVX512(dw, db, dy, nrm *float32, n int)
+
 // sumAVX512 and dotAVX512 take n as a multiple of 32.
 //
 //go:noescape
@@ -107,6 +122,21 @@ func scaleAVX2(dst, src *float32, n int, s float32)
 
 //go:noescape
 func addScaledAVX2(dst, src *float32, n int, s float32)
+
+//go:noescape
+func subScaleAVX2(dst, src *float32, n int, shift, scale float32)
+
+//go:noescape
+func scaleMulAVX2(dst, src, w *float32, n int, s float32)
+
+//go:noescape
+func scaleMulAddAVX2(dst, src, w, b *float32, n int, s float32)
+
+//go:noescape
+func layerNormGradAVX2(dst, gw, nrm *float32, n int, rs, meanG, meanGN float32)
+
+//go:noescape
+func layerNormParamGradAVX2(dw, db, dy, nrm *float32, n int)
 
 //go:noescape
 func sumAVX2(acc *[lanes]float64, src *float32, n int)
@@ -213,6 +243,54 @@ func addScaledImpl(dst []float32, s float32, src []float32) {
 		addScaledAVX2(&dst[0], &src[0], len(src), s)
 	default:
 		addScaledGeneric(dst, s, src)
+	}
+}
+
+func subScaleImpl(dst, src []float32, shift, scale float32) {
+	switch level {
+	case levelAVX512:
+		subScaleAVX512(&dst[0], &src[0], len(src), shift, scale)
+	case levelAVX2:
+		subScaleAVX2(&dst[0], &src[0], len(src), shift, scale)
+	default:
+		subScaleGeneric(dst, src, shift, scale)
+	}
+}
+
+func scaleMulAddImpl(dst, src, w, b []float32, s float32) {
+	switch {
+	case level == levelAVX512 && b == nil:
+		scaleMulAVX512(&dst[0], &src[0], &w[0], len(src), s)
+	case level == levelAVX512:
+		scaleMulAddAVX512(&dst[0], &src[0], &w[0], &b[0], len(src), s)
+	case level == levelAVX2 && b == nil:
+		scaleMulAVX2(&dst[0], &src[0], &w[0], len(src), s)
+	case level == levelAVX2:
+		scaleMulAddAVX2(&dst[0], &src[0], &w[0], &b[0], len(src), s)
+	default:
+		scaleMulAddGeneric(dst, src, w, b, s)
+	}
+}
+
+func layerNormGradImpl(dst, g, n []float32, rs, meanG, meanGN float32) {
+	switch level {
+	case levelAVX512:
+		layerNormGradAVX512(&dst[0], &g[0], &n[0], len(g), rs, meanG, meanGN)
+	case levelAVX2:
+		layerNormGradAVX2(&dst[0], &g[0], &n[0], len(g), rs, meanG, meanGN)
+	default:
+		layerNormGradGeneric(dst, g, n, rs, meanG, meanGN)
+	}
+}
+
+func layerNormParamGradImpl(dw, db, dy, n []float32) {
+	switch level {
+	case levelAVX512:
+		layerNormParamGradAVX512(&dw[0], &db[0], &dy[0], &n[0], len(dy))
+	case levelAVX2:
+		layerNormParamGradAVX2(&dw[0], &db[0], &dy[0], &n[0], len(dy))
+	default:
+		layerNormParamGradGeneric(dw, db, dy, n)
 	}
 }
 

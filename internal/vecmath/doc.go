@@ -1,6 +1,8 @@
 // Package vecmath holds vectorised float32 slice kernels for the hot
 // element-wise parts of a training step: exp (softmax), both GELU forms with
-// their derivatives, add/mul/scale/axpy, and float64-accumulated reductions.
+// their derivatives, add/mul/scale/axpy, LayerNorm's fused row operations
+// (SubScale, ScaleMulAdd, LayerNormGrad, LayerNormParamGrad), and
+// float64-accumulated reductions.
 // Go does not vectorise loops itself, and on a small GPT the scalar GELU and
 // exp alone take about a quarter of the CPU time.
 //
@@ -32,6 +34,7 @@
 // so y and dy/dx are within about 2e-7·max(1, |x|). ±Inf give the limits (0
 // and +Inf; derivatives 0 and 1) and NaN stays NaN. The assembly and Go
 // kernels use the same algorithms and agree to a few ulp (the assembly fuses
-// multiply-adds); Add, Mul, Scale and AddScaled are exact IEEE operations and
-// agree bit for bit, as do Sum, Dot and Max, whose reduction order is fixed.
+// multiply-adds); Add, Mul, Scale, AddScaled and the LayerNorm kernels are
+// sequences of separately rounded IEEE operations (never fused) and agree bit
+// for bit, as do Sum, Dot and Max, whose reduction order is fixed.
 package vecmath

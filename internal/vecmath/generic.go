@@ -193,6 +193,46 @@ func addScaledGeneric(dst []float32, s float32, src []float32) {
 	}
 }
 
+// The LayerNorm kernels below round every operation separately: the explicit
+// float32 conversions forbid the compiler from fusing a product into the sum
+// or difference that follows it (which it does on arm64, for one).
+
+func subScaleGeneric(dst, src []float32, shift, scale float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = float32(x-shift) * scale
+	}
+}
+
+func scaleMulAddGeneric(dst, src, w, b []float32, s float32) {
+	dst, w = dst[:len(src)], w[:len(src)]
+	if b == nil {
+		for i, x := range src {
+			dst[i] = float32(x*s) * w[i]
+		}
+		return
+	}
+	b = b[:len(src)]
+	for i, x := range src {
+		dst[i] = float32(float32(x*s)*w[i]) + b[i]
+	}
+}
+
+func layerNormGradGeneric(dst, g, n []float32, rs, meanG, meanGN float32) {
+	dst, n = dst[:len(g)], n[:len(g)]
+	for i, x := range g {
+		dst[i] = rs * (float32(x-meanG) - float32(n[i]*meanGN))
+	}
+}
+
+func layerNormParamGradGeneric(dw, db, dy, n []float32) {
+	dw, db, n = dw[:len(dy)], db[:len(dy)], n[:len(dy)]
+	for i, g := range dy {
+		dw[i] += float32(g * n[i])
+		db[i] += g
+	}
+}
+
 // sumGeneric and dotGeneric add into the 32 lanes of acc in the order the
 // assembly does (lane j gets elements j, j+32, j+64 ...). len(src) is a
 // multiple of 32.

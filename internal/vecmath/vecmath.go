@@ -101,6 +101,55 @@ func AddScaled(dst []float32, s float32, src []float32) {
 	}
 }
 
+// SubScale sets dst[i] = (src[i] − shift)·scale, the difference rounded to
+// float32 before the product (LayerNorm's centring and normalising; with
+// scale 1 it is a plain subtraction).
+func SubScale(dst, src []float32, shift, scale float32) {
+	mustSameLen("SubScale", len(dst), len(src))
+	if len(src) > 0 {
+		subScaleImpl(dst, src, shift, scale)
+	}
+}
+
+// ScaleMulAdd sets dst[i] = (src[i]·s)·w[i] + b[i], rounding after each
+// operation (no fused multiply-add), as Scale, Mul and Add in turn would:
+// LayerNorm's affine output from the centred row. b may be nil, which leaves
+// out the addition.
+func ScaleMulAdd(dst, src, w, b []float32, s float32) {
+	mustSameLen("ScaleMulAdd", len(dst), len(src))
+	mustSameLen("ScaleMulAdd", len(w), len(src))
+	if b != nil {
+		mustSameLen("ScaleMulAdd", len(b), len(src))
+	}
+	if len(src) > 0 {
+		scaleMulAddImpl(dst, src, w, b, s)
+	}
+}
+
+// LayerNormGrad sets dst[i] = rs·((g[i] − meanG) − n[i]·meanGN), LayerNorm's
+// input gradient from g = dy·w and the normalised input n, rounding after each
+// operation (no fused multiply-add), as the Go expression
+// rs * (g[i] - meanG - float32(n[i]*meanGN)) does.
+func LayerNormGrad(dst, g, n []float32, rs, meanG, meanGN float32) {
+	mustSameLen("LayerNormGrad", len(dst), len(g))
+	mustSameLen("LayerNormGrad", len(n), len(g))
+	if len(g) > 0 {
+		layerNormGradImpl(dst, g, n, rs, meanG, meanGN)
+	}
+}
+
+// LayerNormParamGrad adds dy[i]·n[i] to dw[i] (the product rounded before
+// the sum) and dy[i] to db[i]: one row's contribution to LayerNorm's weight
+// and bias gradients. dw and db must not overlap each other.
+func LayerNormParamGrad(dw, db, dy, n []float32) {
+	mustSameLen("LayerNormParamGrad", len(dw), len(dy))
+	mustSameLen("LayerNormParamGrad", len(db), len(dy))
+	mustSameLen("LayerNormParamGrad", len(n), len(dy))
+	if len(dy) > 0 {
+		layerNormParamGradImpl(dw, db, dy, n)
+	}
+}
+
 // Sum returns the sum of src, accumulated in float64: element i goes into
 // partial sum i mod 32, and the 32 partial sums are added in a fixed tree.
 // Each float32 converts to float64 exactly, so the error is at most about
