@@ -187,16 +187,20 @@ func Dot(a, b []float32) float64 {
 // reduceLanes adds the partial sums pairwise in the order the vector
 // registers would: the four 8-lane groups, then halves of the 8 lanes.
 func reduceLanes(acc *[lanes]float64) float64 {
-	var s [8]float64
-	for j := range s {
-		s[j] = (acc[j] + acc[8+j]) + (acc[16+j] + acc[24+j])
-	}
-	for j := range 4 {
-		s[j] += s[j+4]
-	}
-	s[0] += s[2]
-	s[1] += s[3]
-	return s[0] + s[1]
+	// Written out rather than as loops over a temporary array, which the
+	// compiler keeps in memory: this runs once per Sum or Dot, and on a
+	// 128-wide LayerNorm row it cost as much as the kernel itself.
+	s0 := (acc[0] + acc[8]) + (acc[16] + acc[24])
+	s1 := (acc[1] + acc[9]) + (acc[17] + acc[25])
+	s2 := (acc[2] + acc[10]) + (acc[18] + acc[26])
+	s3 := (acc[3] + acc[11]) + (acc[19] + acc[27])
+	s4 := (acc[4] + acc[12]) + (acc[20] + acc[28])
+	s5 := (acc[5] + acc[13]) + (acc[21] + acc[29])
+	s6 := (acc[6] + acc[14]) + (acc[22] + acc[30])
+	s7 := (acc[7] + acc[15]) + (acc[23] + acc[31])
+	s0, s1, s2, s3 = s0+s4, s1+s5, s2+s6, s3+s7
+	s0, s1 = s0+s2, s1+s3
+	return s0 + s1
 }
 
 // Max returns the largest element of src, NaN if any element is NaN, and −Inf
