@@ -26,15 +26,9 @@ func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 		for r := lo; r < hi; r++ {
 			row, dst := src[r*c:(r+1)*c], y.data[r*c:(r+1)*c]
 			mf := float32(vecmath.Sum(row) / float64(c))
-			for i, v := range row {
-				dst[i] = v - mf
-			}
+			vecmath.SubScale(dst, row, mf, 1) // x − mean (the product by 1 is exact)
 			rf := float32(1 / math.Sqrt(vecmath.Dot(dst, dst)/float64(c)+float64(eps)))
-			vecmath.Scale(dst, dst, rf)
-			vecmath.Mul(dst, dst, w)
-			if b != nil {
-				vecmath.Add(dst, dst, b)
-			}
+			vecmath.ScaleMulAdd(dst, dst, w, b, rf) // ((x − mean)·rstd)·w + b
 			mean.data[r], rstd.data[r] = mf, rf
 		}
 	})
@@ -52,6 +46,10 @@ func checkAffine(op string, x, weight, bias *Tensor) {
 	}
 }
 
+// lnBlock is the number of rows whose weight and bias gradients LayerNormBackward sums in
+// float32 before adding them into float64: short enough that float32 loses nothing that matters.
+const lnBlock = 32
+
 // LayerNormBackward returns the gradients of LayerNorm with respect to x, weight and bias, given
 // the output gradient dy and what the forward pass cached. With n̂ = (x − mean)·rstd and
 // g = dy·w: dx = rstd·(g − mean(g) − n̂·mean(g·n̂)), dw = Σ dy·n̂, db = Σ dy (sums over rows).
@@ -62,61 +60,46 @@ func LayerNormBackward(dy, x, weight, mean, rstd *Tensor) (dx, dweight, dbias *T
 	w := weight.Contiguous().Data()
 	md, rd := mean.Contiguous().Data(), rstd.Contiguous().Data()
 	dx = uninit(x.shape...)
-	// dweight and dbias sum over rows. Each chunk of rows sums in float32 over blocks of
-	// lnBlock rows (short enough that float32 loses nothing that matters) and adds the block
-	// sums into float64; the chunks' totals are added in chunk order at the end, so the result
-	// does not depend on scheduling.
-	const lnBlock = 32
-	nChunks := max(1, min(Workers(), rows))
-	chunk := (rows + nChunks - 1) / nChunks
-	dw64, db64 := make([][]float64, nChunks), make([][]float64, nChunks)
-	parallelFor(nChunks, rows*c*8/nChunks+1, func(clo, chi int) {
-		n, gw, prod := make([]float32, c), make([]float32, c), make([]float32, c)
-		bw, bb := make([]float32, c), make([]float32, c)
-		for ch := clo; ch < chi; ch++ {
-			sw, sb := make([]float64, c), make([]float64, c)
-			flush := func() {
-				for i := range c {
-					sw[i] += float64(bw[i])
-					sb[i] += float64(bb[i])
-				}
-				clear(bw)
-				clear(bb)
-			}
-			r0, r1 := ch*chunk, min((ch+1)*chunk, rows)
-			for r := r0; r < r1; r++ {
+	// dweight and dbias sum over rows: each block of lnBlock rows sums in float32 into its own
+	// slot of blockSums (dw's c sums, then db's), and the block sums are added into float64 in
+	// block order at the end. The blocks are fixed, whoever computes them, so the result does not
+	// depend on the number of workers or on scheduling.
+	nBlocks := (rows + lnBlock - 1) / lnBlock
+	blockSums := uninit(nBlocks, 2, c)
+	parallelFor(nBlocks, lnBlock*c*8, func(blo, bhi int) {
+		n, gw := make([]float32, c), make([]float32, c)
+		for blk := blo; blk < bhi; blk++ {
+			sums := blockSums.data[blk*2*c : (blk+1)*2*c]
+			clear(sums)
+			bw, bb := sums[:c], sums[c:]
+			for r := blk * lnBlock; r < min((blk+1)*lnBlock, rows); r++ {
 				xr, gr, dst := xd[r*c:(r+1)*c], gd[r*c:(r+1)*c], dx.data[r*c:(r+1)*c]
 				m, rs := md[r], rd[r]
-				for i, v := range xr {
-					n[i] = (v - m) * rs
-				}
+				vecmath.SubScale(n, xr, m, rs) // n̂
 				vecmath.Mul(gw, gr, w)
 				meanG := float32(vecmath.Sum(gw) / float64(c))
 				meanGN := float32(vecmath.Dot(gw, n) / float64(c))
-				for i := range dst {
-					dst[i] = rs * (gw[i] - meanG - n[i]*meanGN)
-				}
-				vecmath.Mul(prod, gr, n)
-				vecmath.Add(bw, bw, prod)
-				vecmath.Add(bb, bb, gr)
-				if (r-r0+1)%lnBlock == 0 {
-					flush()
-				}
+				vecmath.LayerNormGrad(dst, gw, n, rs, meanG, meanGN)
+				vecmath.LayerNormParamGrad(bw, bb, gr, n)
 			}
-			flush()
-			dw64[ch], db64[ch] = sw, sb
 		}
 	})
-	dweight, dbias = Zeros(c), Zeros(c)
-	for i := range c {
-		var sw, sb float64
-		for ch := range nChunks {
-			if dw64[ch] != nil {
-				sw += dw64[ch][i]
-				sb += db64[ch][i]
+	dweight, dbias = uninit(c), uninit(c)
+	parallelFor(c, nBlocks*2, func(lo, hi int) {
+		sw, sb := make([]float64, hi-lo), make([]float64, hi-lo)
+		for blk := range nBlocks {
+			sums := blockSums.data[blk*2*c : (blk+1)*2*c]
+			for i, v := range sums[lo:hi] {
+				sw[i] += float64(v)
+			}
+			for i, v := range sums[c+lo : c+hi] {
+				sb[i] += float64(v)
 			}
 		}
-		dweight.data[i], dbias.data[i] = float32(sw), float32(sb)
-	}
+		for i := range sw {
+			dweight.data[lo+i], dbias.data[lo+i] = float32(sw[i]), float32(sb[i])
+		}
+	})
+	release(blockSums)
 	return dx, dweight, dbias
 }
