@@ -142,7 +142,25 @@ func (kn *microKernel) directA(p *problem) bool {
 	if kn.fnS == nil {
 		return false
 	}
-	return p.transA || !aRowsAlias(4*p.lda, kn.mr, kn, machineCaches.l1)
+	return p.transA || !rowsAliasMemo(4*p.lda, kn)
+}
+
+// aliasKey is what aRowsAlias's answer depends on, besides the machine's L1.
+type aliasKey struct{ stride, mr, kc, nr int }
+
+// aliasMemo remembers aRowsAlias's answers: a batch of small products (attention heads) asks the
+// same question for every product, and the answer costs about as much as a small tile.
+var aliasMemo sync.Map // aliasKey → bool
+
+// rowsAliasMemo is aRowsAlias(strideBytes, kn.mr, kn, machineCaches.l1), remembered.
+func rowsAliasMemo(strideBytes int, kn *microKernel) bool {
+	key := aliasKey{strideBytes, kn.mr, kn.kc, kn.nr}
+	if v, ok := aliasMemo.Load(key); ok {
+		return v.(bool)
+	}
+	alias := aRowsAlias(strideBytes, kn.mr, kn, machineCaches.l1)
+	aliasMemo.Store(key, alias)
+	return alias
 }
 
 // macroKernel multiplies the mb×kb block of op(A) at (i0, p0) by columns

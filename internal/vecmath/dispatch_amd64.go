@@ -91,7 +91,7 @@ func sumAVX512(acc *[lanes]float64, src *float32, n int)
 func dotAVX512(acc *[lanes]float64, a, b *float32, n int)
 
 //go:noescape
-func maxAVX512(lanes *[16]float32, src *float32, n int) (nan bool)
+func maxAVX512(lanes *[16]float32, src *float32, n int) (nan bool) // the largest lane left in lanes[0]
 
 // The AVX2+FMA kernels (*_avx2_amd64.s) have the same contracts, with
 // VMASKMOVPS tails.
@@ -145,7 +145,7 @@ func sumAVX2(acc *[lanes]float64, src *float32, n int)
 func dotAVX2(acc *[lanes]float64, a, b *float32, n int)
 
 //go:noescape
-func maxAVX2(lanes *[8]float32, src *float32, n int) (nan bool)
+func maxAVX2(lanes *[8]float32, src *float32, n int) (nan bool) // the largest lane left in lanes[0]
 
 func expImpl(dst, src []float32, shift float32) {
 	switch level {
@@ -323,21 +323,13 @@ func maxImpl(src []float32) (float32, bool) {
 		if maxAVX512(&l, &src[0], len(src)) {
 			return 0, true
 		}
-		m := l[0]
-		for _, x := range l[1:] {
-			m = max(m, x)
-		}
-		return m, false
+		return l[0], false // the kernel leaves the largest lane in lane 0
 	case levelAVX2:
 		var l [8]float32
 		if maxAVX2(&l, &src[0], len(src)) {
 			return 0, true
 		}
-		m := l[0]
-		for _, x := range l[1:] {
-			m = max(m, x)
-		}
-		return m, false
+		return l[0], false // the kernel leaves the largest lane in lane 0
 	default:
 		return maxGeneric(src)
 	}

@@ -147,6 +147,15 @@ max_done:
 	VMAXPS  Z1, Z0, Z0
 	VMAXPS  Z3, Z2, Z2
 	VMAXPS  Z2, Z0, Z0
+	// the largest lane into lane 0: halves, quarters, pairs, neighbours
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
 	VMOVUPS Z0, (DI)
 	KORTESTW K2, K2
 	SETNE   nan+24(FP)

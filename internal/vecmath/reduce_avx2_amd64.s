@@ -179,6 +179,13 @@ done:
 	VMAXPS    Y1, Y0, Y0
 	VMAXPS    Y3, Y2, Y2
 	VMAXPS    Y2, Y0, Y0
+	// the largest lane into lane 0: halves, pairs, neighbours
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
 	VMOVUPS   Y0, (DI)
 	VMOVMSKPS Y9, AX
 	TESTL     AX, AX
