@@ -153,7 +153,7 @@ func CausalAttentionBackward(dy, qkv, p *Tensor, nHead int) *Tensor {
 			pr, dr := pd[r*t:r*t+i+1], ds.data[r*t:(r+1)*t]
 			dot := float32(vecmath.Dot(pr, dr[:i+1]))
 			vecmath.SubScale(dr[:i+1], dr[:i+1], dot, scale) // (dp − Σ p·dp)·scale
-			vecmath.Mul(dr[:i+1], dr[:i+1], pr)               // ·p
+			vecmath.Mul(dr[:i+1], dr[:i+1], pr)              // ·p
 			clear(dr[i+1:])
 		}
 	})
