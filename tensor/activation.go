@@ -36,15 +36,27 @@ func GELUTanhBackward(x, dy *Tensor) *Tensor {
 }
 
 // geluBackward recomputes the derivative (cheap with the vector kernels, and it spares the
-// forward pass from keeping a tensor as large as its input) and multiplies it by dy in place.
+// forward pass from keeping a tensor as large as its input) and multiplies it by dy, in one pass:
+// each worker takes its elements in blocks of geluBlock, whose GELU values (computed alongside,
+// not needed) go to a scratch block that stays in L1.
 func geluBackward(op string, x, dy *Tensor, withDerivative func(y, dydx, src []float32)) *Tensor {
 	mustSameShape(op, x, dy)
-	y, d := mapSlices2(x, withDerivative)
-	release(y)
+	src := x.Contiguous().Data()
 	g := dy.Contiguous().Data()
-	parallelFor(len(d.data), 2, func(lo, hi int) { vecmath.Mul(d.data[lo:hi], d.data[lo:hi], g[lo:hi]) })
+	d := uninit(x.shape...)
+	parallelFor(len(src), 6, func(lo, hi int) {
+		var scratch [geluBlock]float32
+		for b := lo; b < hi; b += geluBlock {
+			e := min(b+geluBlock, hi)
+			withDerivative(scratch[:e-b], d.data[b:e], src[b:e])
+			vecmath.Mul(d.data[b:e], d.data[b:e], g[b:e])
+		}
+	})
 	return d
 }
+
+// geluBlock is how many elements geluBackward handles at a time (16 KiB of scratch).
+const geluBlock = 4096
 
 // mapSlices runs a slice kernel over matching chunks of a's elements and a fresh output, in
 // parallel.

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,5 +28,25 @@ func TestGELUDerivatives(t *testing.T) {
 		du := math.Sqrt(2/math.Pi) * (1 + 3*0.044715*v*v)
 		th := math.Tanh(u)
 		assert.InDelta(t, 0.5*(1+th)+0.5*v*(1-th*th)*du, dt.Values()[i], 1e-6, "GELUTanh'(%v)", v)
+	}
+}
+
+// TestGELUBackwardInBlocks checks the blocked backward pass against the derivative times dy, on
+// more elements than one block, not a multiple of it, at 1 and 3 workers.
+func TestGELUBackwardInBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := RandNormal(rng, 0, 2, 3, 4099)
+	dy := RandNormal(rng, 0, 1, 3, 4099)
+	_, d := GELUWithDerivative(x)
+	want := Mul(d, dy).Values()
+	for _, w := range []int{1, 3} {
+		SetWorkers(w)
+		got := GELUBackward(x, dy).Values()
+		SetWorkers(0)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("workers %d, element %d: %v, want %v", w, i, got[i], want[i])
+			}
+		}
 	}
 }
