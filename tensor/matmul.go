@@ -90,9 +90,8 @@ func batchOffset(t *Tensor, batch []int, i int) int {
 }
 
 // Affine returns x·wᵀ + b for x (M, K), w (N, K) and b (N): a Linear layer's forward pass, with
-// the bias written into each tile of the output just before the kernel adds the tile's product
-// onto it (gemm.SgemmBias), which saves the pass over the output (and the second output
-// tensor) that a separate addition would make.
+// the bias written into the output first and the product added onto it, which saves the pass
+// over the output (and the second output tensor) that a separate addition would make.
 func Affine(x, w, b *Tensor) *Tensor {
 	if len(x.shape) != 2 || len(w.shape) != 2 || len(b.shape) != 1 || x.shape[1] != w.shape[1] || b.shape[0] != w.shape[0] {
 		panic(fmt.Sprintf("tensor.Affine: want x (M, K), w (N, K), b (N), got %v, %v, %v", x.shape, w.shape, b.shape))
@@ -102,7 +101,13 @@ func Affine(x, w, b *Tensor) *Tensor {
 	if out.Size() == 0 {
 		return out
 	}
+	bias := b.Contiguous().Data()
+	parallelFor(m, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			copy(out.data[i*n:(i+1)*n], bias)
+		}
+	})
 	px, pw := prepare(x, false), prepare(w, true)
-	gemm.SgemmBias(px.trans, pw.trans, m, n, k, px.t.data[px.t.offset:], px.ld, pw.t.data[pw.t.offset:], pw.ld, b.Contiguous().Data(), out.data, n)
+	gemm.Sgemm(px.trans, pw.trans, m, n, k, px.t.data[px.t.offset:], px.ld, pw.t.data[pw.t.offset:], pw.ld, out.data, n, true)
 	return out
 }

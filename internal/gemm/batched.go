@@ -25,7 +25,7 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	kn := tunedKernel().forRows(m)
 	at := func(i int) problem {
 		o := offsets[i]
-		return problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate, nil}
+		return problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
 	}
 	workers := Workers()
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))

@@ -12,34 +12,11 @@ import (
 // C is m×n with leading dimension ldc.
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, nil}
+	p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate}
 	if isThin(transB, m, n, k) {
 		thin(&p, Workers())
 		return
 	}
-	tunedKernel().forRows(m).sgemm(&p, Workers())
-}
-
-// SgemmBias computes C = bias + op(A)·op(B) for a bias of n values added to every row (a Linear
-// layer's forward pass): the same values as filling every row of C with bias and calling Sgemm
-// with accumulate, but the blocked kernels write the bias into each tile of C just before
-// adding the tile's product, while it is in L1, instead of in a separate pass over C.
-func SgemmBias(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, c []float32, ldc int) {
-	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if len(bias) < n {
-		panic(fmt.Sprintf("gemm: bias has %d values for %d columns", len(bias), n))
-	}
-	fill := func() {
-		for i := range m {
-			copy(c[i*ldc:i*ldc+n], bias[:n])
-		}
-	}
-	if isThin(transB, m, n, k) || k == 0 {
-		fill()
-		Sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, true)
-		return
-	}
-	p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, false, bias[:n]}
 	tunedKernel().forRows(m).sgemm(&p, Workers())
 }
 
@@ -54,9 +31,6 @@ type problem struct {
 	c              []float32
 	ldc            int
 	accumulate     bool
-	// bias, when not nil (n values), is added to every row of C: C = bias + op(A)·op(B), the
-	// sum computed as when C held the bias and accumulate were set (see SgemmBias).
-	bias []float32
 }
 
 // checkArgs panics on shapes and slices that cannot hold the described
@@ -150,23 +124,13 @@ func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) 
 			// The first K block overwrites C unless the caller accumulates;
 			// later blocks always add to what the earlier ones wrote.
 			acc := p.accumulate || pc > 0
-			bias := blockBias(p, jc, acc)
 			packB(p, pc, kb, jc, nb, kn.nr, ws.b)
 			for ic := i0; ic < i1; ic += kn.mc {
 				mb := min(kn.mc, i1-ic)
-				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc, bias, direct)
+				kn.macroKernel(p, ws, ic, mb, pc, kb, ws.b, 0, nb, p.c[ic*p.ldc+jc:], acc, direct)
 			}
 		}
 	}
-}
-
-// blockBias returns the bias a macro-kernel call adds, offset to the column block at jc: p's
-// bias for the first K block of a product that does not accumulate, else nil.
-func blockBias(p *problem, jc int, acc bool) []float32 {
-	if acc || p.bias == nil {
-		return nil
-	}
-	return p.bias[jc:]
 }
 
 // directA reports whether the kernel reads full row panels of op(A) in
@@ -212,7 +176,7 @@ func rowsAliasMemo(strideBytes int, kn *microKernel) bool {
 // same nr: it computes every element the same way, so the bits do not
 // change), read in place when they fill it exactly, else packed and
 // zero-padded; without an edge kernel they make a zero-padded panel of kn.
-func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc bool, bias []float32, direct bool) {
+func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int, bp []float32, j0, j1 int, c []float32, acc, direct bool) {
 	mr, ldc := kn.mr, p.ldc
 	full := mb / mr * mr // rows in full panels
 	rem := mb - full
@@ -245,15 +209,11 @@ func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int
 		cols := min(kn.nr, j1-jr)
 		b := bp[jr*kb : (jr+kn.nr)*kb]
 		cj := c[jr:]
-		var bj []float32 // the bias of these columns, when the tiles start from it
-		if bias != nil {
-			bj = bias[jr : jr+cols]
-		}
 		for ir := 0; ir < full; ir += mr {
-			kn.tile(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc, bj, mr, cols, ws.tmp)
+			kn.tile(kb, a[aStart+ir*aStep:], rsa, csa, b, cj[ir*ldc:], ldc, acc, mr, cols, ws.tmp)
 		}
 		if rem > 0 {
-			ek.tile(kb, ra, rrsa, rcsa, b, cj[full*ldc:], ldc, acc, bj, rem, cols, ws.tmp)
+			ek.tile(kb, ra, rrsa, rcsa, b, cj[full*ldc:], ldc, acc, rem, cols, ws.tmp)
 		}
 	}
 }
@@ -264,21 +224,11 @@ func (kn *microKernel) macroKernel(p *problem, ws *workspace, i0, mb, p0, kb int
 // edge tile is computed whole into tmp (at least mr×nr), then its valid part
 // copied or added: c + sum is the same operation the kernel does in place,
 // so edge and interior elements round identically.
-//
-// With bias (cols values, only when acc is false) the tile starts from the bias instead of
-// zero: it is copied into the tile's rows, then the kernel adds onto them, exactly as if C had
-// held the bias and acc were set.
-func (kn *microKernel) tile(kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool, bias []float32, rows, cols int, tmp []float32) {
+func (kn *microKernel) tile(kb int, a []float32, rsa, csa int, b, c []float32, ldc int, acc bool, rows, cols int, tmp []float32) {
 	narrow := cols <= kn.nrNarrow
 	width := kn.nr
 	if narrow {
 		width = kn.nrNarrow
-	}
-	if bias != nil {
-		for i := range rows {
-			copy(c[i*ldc:i*ldc+cols], bias)
-		}
-		acc = true
 	}
 	if rows == kn.mr && cols == width {
 		kn.call(narrow, kb, a, rsa, csa, b, c, ldc, acc)

@@ -152,7 +152,7 @@ func allShapes(dims []int) []shape {
 func kernelGemm(kn *microKernel, workers int) func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	return func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 		checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-		p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, nil}
+		p := problem{transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate}
 		kn.sgemm(&p, workers)
 	}
 }

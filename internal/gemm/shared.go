@@ -135,7 +135,7 @@ func (j *sharedJob) Run() {
 					pc := r.pg + q*kc
 					kb := min(kc, p.k-pc)
 					acc := p.accumulate || pc > 0
-					kn.macroKernel(p, ws, ic, mb, pc, kb, j.b[q*kc*nbPad:], j0, j1, p.c[ic*p.ldc+r.jc:], acc, blockBias(p, r.jc, acc), direct)
+					kn.macroKernel(p, ws, ic, mb, pc, kb, j.b[q*kc*nbPad:], j0, j1, p.c[ic*p.ldc+r.jc:], acc, direct)
 				}
 			}
 			r.tileDone.Add(1)
