@@ -55,8 +55,8 @@ func geluBackward(op string, x, dy *Tensor, withDerivative func(y, dydx, src []f
 	return d
 }
 
-// geluBlock is how many elements geluBackward handles at a time (16 KiB of scratch).
-const geluBlock = 4096
+// geluBlock is how many elements geluBackward handles at a time (4 KiB of scratch).
+const geluBlock = 1024
 
 // mapSlices runs a slice kernel over matching chunks of a's elements and a fresh output, in
 // parallel.
