@@ -134,6 +134,11 @@ func Run(j Job, workers int) {
 	for spin := 0; t.state.Load() != ticketClosed; spin++ {
 		Pause(spin)
 	}
+	// A helper that has not reached the ticket yet (a goroutine started for it and not yet
+	// scheduled, or one still waking) holds it for a while: it must not keep the job, and what
+	// the job's closures reach (the caller's buffers), alive meanwhile. No helper is inside the
+	// job now, and one arriving late leaves without reading j.
+	t.j = nil
 }
 
 // For calls body on consecutive chunks covering [0, n), on up to workers goroutines (the caller
