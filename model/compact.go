@@ -144,9 +144,13 @@ func assembleCompact(cfg Config, src nn.Source, f WeightFormat, compact nn.Compa
 	return v, nil
 }
 
-// reassemble returns another view of compact view m: its weight matrices shared (they never
-// change), its other parameters from src.
-func (m *GPT) reassemble(src nn.Source) (*GPT, error) {
+// view returns an evaluation-mode model of m's kind whose parameters come from src: a float32
+// model, or for a compact view another view with its weight matrices shared (they never
+// change). Frozen and Snapshot differ only in src.
+func (m *GPT) view(src nn.Source) (*GPT, error) {
+	if m.format == Float32 {
+		return assemble(m.Config, src, nil)
+	}
 	return assembleCompact(m.Config, src, m.format, func(s nn.Spec) (nn.CompactWeight, error) {
 		if w, ok := m.compact[s.Name]; ok {
 			return w, nil

@@ -187,13 +187,7 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // values while an optimiser updates them is a data race, as with any shared slice.) Of a
 // compact view (Compact), it is another view of the same weights.
 func (m *GPT) Frozen() *GPT {
-	var f *GPT
-	var err error
-	if m.format != Float32 {
-		f, err = m.reassemble(nn.Shared(m.params, true))
-	} else {
-		f, err = assemble(m.Config, nn.Shared(m.params, true), nil)
-	}
+	f, err := m.view(nn.Shared(m.params, true))
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
@@ -219,13 +213,7 @@ func (m *GPT) Snapshot() *GPT {
 		}
 		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
 	}
-	var s *GPT
-	var err error
-	if m.format != Float32 {
-		s, err = m.reassemble(clone)
-	} else {
-		s, err = assemble(m.Config, clone, nil)
-	}
+	s, err := m.view(clone)
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
 	}
