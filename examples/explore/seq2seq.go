@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goformer/goformer/internal/dates"
+	"github.com/goformer/goformer/examples/internal/dates"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tensor"
 )

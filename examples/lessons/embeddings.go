@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/model"
 )
 

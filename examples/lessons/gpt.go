@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/checkpoint"
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer"
 )

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 )
 
 // headsPrompt is the text whose attention step 8 draws.

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/tensor"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"

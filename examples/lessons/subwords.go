@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/tokenizer"
 )
 

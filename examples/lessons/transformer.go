@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goformer/goformer/internal/dates"
+	"github.com/goformer/goformer/examples/internal/dates"
 	"github.com/goformer/goformer/model"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 )
 
 // plotLosses draws the run's losses against the iteration into a PNG file: the loss of every

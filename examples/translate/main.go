@@ -30,7 +30,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/goformer/goformer/internal/dates"
+	"github.com/goformer/goformer/examples/internal/dates"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tensor"
 )

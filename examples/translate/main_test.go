@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/goformer/goformer/internal/dates"
+	"github.com/goformer/goformer/examples/internal/dates"
 	"github.com/goformer/goformer/model"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goformer/goformer/internal/plots"
+	"github.com/goformer/goformer/examples/internal/plots"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tensor"
 )
