@@ -98,5 +98,10 @@ func TestIdentityAgreesWithProcCPUInfo(t *testing.T) {
 	assert.Equal(t, atoi(fields["cpu family"]), Family)
 	assert.Equal(t, atoi(fields["model"]), Model)
 	assert.Equal(t, atoi(fields["stepping"]), Stepping)
-	assert.Equal(t, strings.Join(strings.Fields(fields["model name"]), " "), Brand)
+	// The brand string is not compared: a sandbox or hypervisor may show the kernel another
+	// name than CPUID gives a process (seen: "AMD EPYC" in /proc/cpuinfo, "Oxide Virtual
+	// Turin-like Processor" from CPUID on the same machine).
+	if name := strings.Join(strings.Fields(fields["model name"]), " "); name != Brand {
+		t.Logf("brand: /proc/cpuinfo says %q, CPUID says %q", name, Brand)
+	}
 }
