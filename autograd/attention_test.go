@@ -73,7 +73,9 @@ func TestGrad_Attention(t *testing.T) {
 				pad = randomPad(rng, s.b, s.tk)
 			}
 			c := s.nh * s.hs
-			checkGrad(t, func(v []*Var) *Var { return Attention(v[0], v[1], v[2], s.nh, s.causal, pad) },
+			checkGrad(t, func(v []*Var) *Var {
+				return Attention(v[0], v[1], v[2], tensor.Attn{Heads: s.nh, Causal: s.causal, KeyPad: pad})
+			},
 				randn(rng, s.b, s.tq, c), randn(rng, s.b, s.tk, c), randn(rng, s.b, s.tk, c))
 		})
 	}
@@ -102,7 +104,7 @@ func TestAttentionCrossFusedMatchesComposed(t *testing.T) {
 				parts := Split(kv, 2, c, c) // views into the fused (B, Tk, 2C) projection
 				var y *Var
 				if fused {
-					y = Attention(q, parts[0], parts[1], nh, mode.causal, pad)
+					y = Attention(q, parts[0], parts[1], tensor.Attn{Heads: nh, Causal: mode.causal, KeyPad: pad})
 				} else {
 					y = composedCrossAttention(q, parts[0], parts[1], nh, mode.causal, pad)
 				}
@@ -122,10 +124,10 @@ func TestAttentionCrossFusedMatchesComposed(t *testing.T) {
 func TestAttentionNoVisibleKeyGivesZero(t *testing.T) {
 	q := Const(tensor.Ones(1, 2, 2))
 	kv := Const(tensor.Ones(1, 2, 2))
-	y := Attention(q, kv, kv, 1, false, []bool{true, true})
+	y := Attention(q, kv, kv, tensor.Attn{Heads: 1, KeyPad: []bool{true, true}})
 	assert.Equal(t, []float32{0, 0, 0, 0}, y.Value.Values())
-	assert.Panics(t, func() { Attention(q, kv, kv, 1, false, []bool{true}) }, "wrong number of flags")
-	assert.Panics(t, func() { Attention(q, kv, kv, 3, false, nil) }, "C not divisible by heads")
+	assert.Panics(t, func() { Attention(q, kv, kv, tensor.Attn{Heads: 1, KeyPad: []bool{true}}) }, "wrong number of flags")
+	assert.Panics(t, func() { Attention(q, kv, kv, tensor.Attn{Heads: 3}) }, "C not divisible by heads")
 }
 
 func assertAllClose(t *testing.T, what string, want, got []float32, atol, rtol float64) {

@@ -43,21 +43,58 @@ func keyPadFill(t *tensor.Tensor, pad []bool, value float32) *tensor.Tensor {
 	return out
 }
 
-// Attention is fused multi-head attention of queries q (B, Tq, C) over keys k and values v
-// (B, Tk, C), heads side by side along C: softmax(q·kᵀ/√HS)·v per head, giving (B, Tq, C).
-// causal hides from query i the keys after position i + Tk − Tq; pad (B·Tk flags, or nil)
-// hides padding keys. q, k and v may be slices (Narrow) of one fused projection: they are read
-// in place. It computes what the plain composition computes (reshape into heads, MatMulT,
-// Scale, CausalMask, KeyPaddingMask, Softmax, MatMul, merge the heads; nn's attention tests
-// check it) without the intermediate copies, except that a query seeing no key gets 0, not NaN.
-func Attention(q, k, v *Var, nHead int, causal bool, pad []bool) *Var {
-	y, p := tensor.Attention(q.Value, k.Value, v.Value, nHead, causal, pad)
+// Attention is fused multi-head attention of queries q (B, Tq, NH·HS) over keys k and values v
+// (B, Tk, NKV·HS), heads side by side along the last axis: softmax(q·kᵀ/√HS)·v per query head,
+// with its KV head's keys and values (a.Heads/a.KVHeads query heads share one), giving
+// (B, Tq, NH·HS). a.Causal hides from query i the keys after position i + Tk − Tq; a.KeyPad
+// (B·Tk flags, or nil) hides padding keys. It computes what nn.Attend's plain composition
+// computes (nn's tests check it) without the intermediate copies, except that a query seeing no
+// key gets 0, not NaN.
+//
+// q, k and v are read in place. When they are the three Narrows of one fused projection (B, T,
+// W) along its last axis, in order (as Split makes them), the backward pass writes their
+// gradients side by side into one (B, T, W) gradient of the projection, without going through
+// the Narrows.
+func Attention(q, k, v *Var, a tensor.Attn) *Var {
+	y, p := tensor.Attention(q.Value, k.Value, v.Value, a)
+	if parent := splitParent(q, k, v); parent != nil {
+		return recordSaving("attention", y, []*Var{parent}, []*tensor.Tensor{p}, func(out *Var) func() {
+			return func() {
+				dq, dk, dv, packed := tensor.AttentionBackward(out.grad, q.Value, k.Value, v.Value, p, a)
+				if packed != nil && tensor.SameShape(packed, parent.Value) {
+					parent.addGrad(packed)
+					return
+				}
+				g := parent.ownGrad() // not reached while Split makes the views: the fallback
+				nq, nk := dq.Dim(2), dk.Dim(2)
+				g.Narrow(2, 0, nq).AddInPlace(dq)
+				g.Narrow(2, nq, nk).AddInPlace(dk)
+				g.Narrow(2, nq+nk, nk).AddInPlace(dv)
+			}
+		})
+	}
 	return recordSaving("attention", y, []*Var{q, k, v}, []*tensor.Tensor{p}, func(out *Var) func() {
 		return func() {
-			dq, dk, dv := tensor.AttentionBackward(out.grad, q.Value, k.Value, v.Value, p, nHead)
+			dq, dk, dv, _ := tensor.AttentionBackward(out.grad, q.Value, k.Value, v.Value, p, a)
 			q.addGrad(dq) // an input that needs no gradient lets its share be recycled
 			k.addGrad(dk)
 			v.addGrad(dv)
 		}
 	})
+}
+
+// splitParent returns the Var that q, k and v are consecutive Narrows of along the last axis,
+// covering it, if they are and it requires a gradient; else nil.
+func splitParent(q, k, v *Var) *Var {
+	for _, x := range []*Var{q, k, v} {
+		if x.op != "narrow" || len(x.parents) != 1 || x.parents[0] != q.parents[0] {
+			return nil
+		}
+	}
+	parent := q.parents[0]
+	ps := parent.Value.Shape()
+	if len(ps) != 3 || ps[2] != q.Value.Dim(2)+k.Value.Dim(2)+v.Value.Dim(2) || ps[1] != q.Value.Dim(1) {
+		return nil
+	}
+	return parent
 }

@@ -115,31 +115,14 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			yield(0, err)
 			return
 		}
-		fm := m.Frozen()
+		dec := newDecoder(m.Frozen(), [][]int{prompt}, useCache)
 		smp := newSampler(s)
-		seq := slices.Clone(prompt)
-		block := m.Config.BlockSize
-		var caches []*nn.KVCache
 		for n := 0; n < s.MaxNew; n++ {
 			if err := ctx.Err(); err != nil {
 				yield(0, err)
 				return
 			}
-			var logits []float32
-			switch {
-			case !useCache:
-				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, nil)
-			case caches != nil && caches[0].Len() == len(seq)-1 && len(seq) <= block:
-				// the usual step: only the newest token is new
-				logits = fm.lastLogits(seq[len(seq)-1:], len(seq)-1, caches)
-			default:
-				// (re)prefill: the first step, or the window slid past BlockSize
-				caches = make([]*nn.KVCache, len(fm.H))
-				for i := range caches {
-					caches[i] = &nn.KVCache{}
-				}
-				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
-			}
+			logits := dec.next()[0]
 			if i := firstNonFinite(logits); i >= 0 {
 				yield(0, fmt.Errorf("model: logit %d is %v at generation step %d: the weights are not finite (did training diverge?)", i, logits[i], n))
 				return
@@ -151,19 +134,88 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 			if !yield(tok, nil) {
 				return
 			}
-			seq = append(seq, tok)
+			dec.seqs[0] = append(dec.seqs[0], tok)
 		}
 	}
 }
 
-// lastLogits runs ids (one sequence starting at position pos0) through the model and returns
-// the logits (V) of its last position only: the output head is the largest matmul, and
-// generation needs just one row of it.
-func (m *GPT) lastLogits(ids []int, pos0 int, caches []*nn.KVCache) []float32 {
-	t := len(ids)
-	x := m.trunk(ids, 1, t, pos0, caches) // (1, T, C)
-	x = autograd.Narrow(x, 1, t-1, 1)     // (1, 1, C)
-	return m.logits(x).Value.Contiguous().Data()
+// decoder runs a frozen GPT over a batch of sequences, one new token per sequence and step, with
+// one KV cache per block (a row per sequence, each row at its own position): Generate decodes
+// one sequence with it, GenerateBatch many.
+//
+// Each step feeds every row its newest token. A row whose cache does not hold the rest of its
+// sequence (the first step, or the window sliding past BlockSize) is first prefilled alone,
+// with its sequence but the newest token, into a cache of its own that is then copied into its
+// row. So a row computes what it would alone, whatever the batch.
+type decoder struct {
+	m        *GPT    // a frozen view
+	seqs     [][]int // each row's tokens so far
+	caches   []*nn.BlockCache
+	useCache bool // without, every step runs each row's whole window afresh (the reference)
+}
+
+func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
+	d := &decoder{m: fm, useCache: useCache}
+	for _, s := range seqs {
+		d.seqs = append(d.seqs, slices.Clone(s))
+	}
+	d.caches = fm.newCaches(len(seqs))
+	return d
+}
+
+// next returns the logits (V) of each row's next token.
+func (d *decoder) next() [][]float32 {
+	m, block, rows := d.m, d.m.Config.BlockSize, len(d.seqs)
+	out := make([][]float32, rows)
+	if !d.useCache {
+		for r, seq := range d.seqs {
+			win := seq[max(0, len(seq)-block):]
+			x := m.trunk(win, 1, len(win), nil, nil) // (1, T, C)
+			x = autograd.Narrow(x, 1, len(win)-1, 1) // (1, 1, C): generation needs one row of the head
+			out[r] = m.logits(m.LnF.Forward(x)).Value.Contiguous().Data()
+		}
+		return out
+	}
+	lens := d.caches[0].Self.Lens()
+	ids := make([]int, rows)
+	for r, seq := range d.seqs {
+		win := seq[max(0, len(seq)-block):]
+		ids[r] = win[len(win)-1]
+		if len(seq) <= block && lens[r] == len(seq)-1 {
+			continue
+		}
+		// (re)prefill alone: the first step, or the window slid past BlockSize
+		var one []*nn.BlockCache
+		if n := len(win) - 1; n > 0 {
+			one = m.newCaches(1)
+			m.trunk(win[:n], 1, n, one, nil)
+		}
+		for l, c := range d.caches {
+			var src *nn.KVCache
+			if one != nil {
+				src = one[l].Self
+			}
+			c.Self.SetRow(r, src)
+		}
+	}
+	logits := m.logits(m.LnF.Forward(m.trunk(ids, rows, 1, d.caches, nil))).Value.Contiguous().Data() // (B·V)
+	v := m.Config.VocabSize
+	for r := range out {
+		out[r] = logits[r*v : (r+1)*v]
+	}
+	return out
+}
+
+// keep drops every row but rows, in this order.
+func (d *decoder) keep(rows []int) {
+	seqs := make([][]int, len(rows))
+	for i, r := range rows {
+		seqs[i] = d.seqs[r]
+	}
+	d.seqs = seqs
+	for _, c := range d.caches {
+		c.Reorder(rows)
+	}
 }
 
 // sampler turns logits into token ids according to a Sampling.

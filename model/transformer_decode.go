@@ -118,7 +118,7 @@ type decoderState struct {
 	m      *Transformer
 	mem    *autograd.Var // (rows, Ts, C)
 	memPad []bool
-	caches []*nn.DecoderCache
+	caches []*nn.BlockCache
 }
 
 func (m *Transformer) newDecoderState(mem *autograd.Var, memPad []bool) *decoderState {
@@ -135,7 +135,7 @@ func (s *decoderState) step(tokens []int, pos int) [][]float64 {
 	m, rows := s.m, len(tokens)
 	x := m.embed(m.TgtEmbed, tokens, rows, 1, pos) // (rows, 1, C)
 	for i, l := range m.Decoder {
-		x = l.ForwardCached(x, s.caches[i], s.memPad)
+		x = l.Forward(x, nn.BlockInput{Cache: s.caches[i], MemPad: s.memPad})
 	}
 	return logSoftmaxRows(m.Generator.Forward(m.DecoderNorm.Forward(x)).Value, rows)
 }
