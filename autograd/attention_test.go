@@ -24,19 +24,6 @@ func randomPad(rng *rand.Rand, b, tk int) []bool {
 	return pad
 }
 
-func TestGrad_KeyPaddingMaskSoftmax(t *testing.T) {
-	rng := newRNG(30)
-	pad := []bool{false, false, true, false, true, false, false, false}
-	checkGrad(t, func(v []*Var) *Var { return Softmax(KeyPaddingMask(v[0], pad)) }, randn(rng, 2, 3, 5, 4))
-	// with the causal mask on top, as in a decoder's self-attention
-	pad2 := []bool{false, false, false, true, true, false, false, false, false, false}
-	checkGrad(t, func(v []*Var) *Var { return Softmax(KeyPaddingMask(CausalMask(v[0]), pad2)) }, randn(rng, 2, 2, 5, 5))
-
-	out := Softmax(KeyPaddingMask(Const(tensor.Zeros(1, 1, 2, 3)), []bool{false, true, false})).Value
-	assert.Equal(t, []float32{0.5, 0, 0.5, 0.5, 0, 0.5}, out.Values(), "padded keys get zero weight")
-	assert.Panics(t, func() { KeyPaddingMask(Const(tensor.Zeros(1, 1, 2, 3)), []bool{false}) })
-}
-
 // composedCrossAttention is attention of q (B, Tq, C) over k, v (B, Tk, C) built from the
 // elementary ops: the reference for the fused Attention.
 func composedCrossAttention(q, k, v *Var, nh int, causal bool, pad []bool) *Var {
@@ -49,7 +36,13 @@ func composedCrossAttention(q, k, v *Var, nh int, causal bool, pad []bool) *Var 
 		att = CausalMask(att)
 	}
 	if pad != nil {
-		att = KeyPaddingMask(att, pad)
+		bias := tensor.Zeros(b, 1, 1, tk)
+		for i, padded := range pad {
+			if padded {
+				bias.Data()[i] = float32(math.Inf(-1))
+			}
+		}
+		att = Add(att, Const(bias))
 	}
 	y := MatMul(Softmax(att), heads(v, tk))          // (B, NH, Tq, HS)
 	return Reshape(Permute(y, 0, 2, 1, 3), b, tq, c) // (B, Tq, C)

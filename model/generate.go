@@ -93,50 +93,110 @@ func (m *GPT) GenerateAll(ctx context.Context, prompt []int, s Sampling) ([]int,
 	return out, nil
 }
 
+// GenerateBatch continues each prompt by up to s.MaxNew tokens, as GenerateAll would for each one
+// alone (with the same Sampling, seed included), and returns the new tokens of each prompt. The
+// prompts advance together: each step runs one token of every unfinished prompt through the
+// model as one batch, so every weight matrix is read once per step for all of them, which is
+// what makes many prompts at once cheaper than one after another.
+//
+// Each prompt is prefilled alone into its row of the model's KV caches; the steps then run the
+// model's blocks over one token of every prompt, each row attending over its own cached
+// positions, so prompts of different lengths need no padding. A prompt that outgrows BlockSize is
+// re-prefilled alone over its last BlockSize tokens, as Generate does. A prompt stops at a stop
+// token (not included) or after s.MaxNew tokens. On an error (a bad prompt or Sampling, ctx
+// done, non-finite logits) GenerateBatch returns the tokens generated so far with it.
+//
+// Up to 32 prompts, the products compute each output the same way whatever the batch (one
+// weight row against one activation row, internal/gemm's thin path), so the tokens equal
+// GenerateAll's to the bit; beyond, the blocked products may round the last bits of a logit
+// differently, which can only change a choice between near-equal logits.
+func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([][]int, error) {
+	out := make([][]int, len(prompts))
+	err := m.run(ctx, prompts, s, true, func(r, tok int) bool {
+		out[r] = append(out[r], tok)
+		return true
+	})
+	return out, err
+}
+
 // generate is Generate, with the KV cache optional so that tests and benchmarks can compare
 // against recomputing the whole context for every token.
 func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache bool) iter.Seq2[int, error] {
 	return func(yield func(int, error) bool) {
-		if len(prompt) == 0 {
-			yield(0, errors.New("model: empty prompt"))
-			return
-		}
-		if err := m.checkInput(prompt[max(0, len(prompt)-m.Config.BlockSize):], 1, min(len(prompt), m.Config.BlockSize), 0); err != nil {
+		stopped := false
+		err := m.run(ctx, [][]int{prompt}, s, useCache, func(_, tok int) bool {
+			stopped = !yield(tok, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
 			yield(0, err)
-			return
-		}
-		for i, id := range prompt { // checkInput saw only the part that fits in the context
-			if id < 0 || id >= m.Config.VocabSize {
-				yield(0, fmt.Errorf("model: token id %d at position %d is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize))
-				return
-			}
-		}
-		if err := s.validate(m.Config.VocabSize); err != nil {
-			yield(0, err)
-			return
-		}
-		dec := newDecoder(m.Frozen(), [][]int{prompt}, useCache)
-		smp := newSampler(s)
-		for n := 0; n < s.MaxNew; n++ {
-			if err := ctx.Err(); err != nil {
-				yield(0, err)
-				return
-			}
-			logits := dec.next()[0]
-			if i := firstNonFinite(logits); i >= 0 {
-				yield(0, fmt.Errorf("model: logit %d is %v at generation step %d: the weights are not finite (did training diverge?)", i, logits[i], n))
-				return
-			}
-			tok := smp.next(logits)
-			if slices.Contains(s.Stop, tok) {
-				return
-			}
-			if !yield(tok, nil) {
-				return
-			}
-			dec.seqs[0] = append(dec.seqs[0], tok)
 		}
 	}
+}
+
+// run continues the prompts together, one row of a decoder each, and passes each new token of
+// prompt r to emit, which may end everything by returning false. A prompt ends at a stop token
+// or after s.MaxNew tokens. Bad prompts or Sampling, ctx ending and non-finite logits are errors.
+func (m *GPT) run(ctx context.Context, prompts [][]int, s Sampling, useCache bool, emit func(r, tok int) bool) error {
+	where := func(r int) string { // which prompt, when there are several
+		if len(prompts) == 1 {
+			return ""
+		}
+		return fmt.Sprintf("prompt %d: ", r)
+	}
+	for r, p := range prompts {
+		if len(p) == 0 {
+			return fmt.Errorf("model: %sempty prompt", where(r))
+		}
+		for i, id := range p {
+			if id < 0 || id >= m.Config.VocabSize {
+				return fmt.Errorf("model: %stoken id %d at position %d is outside the vocabulary [0, %d)", where(r), id, i, m.Config.VocabSize)
+			}
+		}
+	}
+	if err := s.validate(m.Config.VocabSize); err != nil {
+		return err
+	}
+	dec := newDecoder(m.Frozen(), prompts, useCache)
+	smps := make([]*sampler, len(prompts))
+	active := make([]int, len(prompts)) // the prompt of each row of dec
+	for r := range active {
+		active[r], smps[r] = r, newSampler(s)
+	}
+	for n := 0; n < s.MaxNew && len(active) > 0; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var keep []int // rows still generating
+		var err error
+		for i, logits := range dec.next() {
+			r := active[i]
+			if j := firstNonFinite(logits); j >= 0 {
+				err = errors.Join(err, fmt.Errorf("model: %slogit %d is %v at generation step %d: the weights are not finite (did training diverge?)", where(r), j, logits[j], n))
+				continue
+			}
+			tok := smps[r].next(logits)
+			if slices.Contains(s.Stop, tok) {
+				continue
+			}
+			if !emit(r, tok) {
+				return nil
+			}
+			dec.seqs[i] = append(dec.seqs[i], tok)
+			keep = append(keep, i)
+		}
+		if err != nil {
+			return err
+		}
+		if len(keep) < len(active) {
+			for j, i := range keep {
+				active[j] = active[i]
+			}
+			active = active[:len(keep)]
+			dec.keep(keep)
+		}
+	}
+	return nil
 }
 
 // decoder runs a frozen GPT over a batch of sequences, one new token per sequence and step, with
@@ -148,10 +208,10 @@ func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache b
 // with its sequence but the newest token, into a cache of its own that is then copied into its
 // row. So a row computes what it would alone, whatever the batch.
 type decoder struct {
-	m        *GPT    // a frozen view
-	seqs     [][]int // each row's tokens so far
-	caches   []*nn.BlockCache
-	useCache bool // without, every step runs each row's whole window afresh (the reference)
+	m        *GPT          // a frozen view
+	seqs     [][]int       // each row's tokens so far
+	caches   []*nn.KVCache // one per block
+	useCache bool          // without, every step runs each row's whole window afresh (the reference)
 }
 
 func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
@@ -176,7 +236,7 @@ func (d *decoder) next() [][]float32 {
 		}
 		return out
 	}
-	lens := d.caches[0].Self.Lens()
+	lens := d.caches[0].Lens()
 	ids := make([]int, rows)
 	for r, seq := range d.seqs {
 		win := seq[max(0, len(seq)-block):]
@@ -185,7 +245,7 @@ func (d *decoder) next() [][]float32 {
 			continue
 		}
 		// (re)prefill alone: the first step, or the window slid past BlockSize
-		var one []*nn.BlockCache
+		var one []*nn.KVCache
 		if n := len(win) - 1; n > 0 {
 			one = m.newCaches(1)
 			m.trunk(win[:n], 1, n, one, nil)
@@ -193,9 +253,9 @@ func (d *decoder) next() [][]float32 {
 		for l, c := range d.caches {
 			var src *nn.KVCache
 			if one != nil {
-				src = one[l].Self
+				src = one[l]
 			}
-			c.Self.SetRow(r, src)
+			c.SetRow(r, src)
 		}
 	}
 	logits := m.logits(m.LnF.Forward(m.trunk(ids, rows, 1, d.caches, nil))).Value.Contiguous().Data() // (B·V)

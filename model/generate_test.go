@@ -127,7 +127,7 @@ func TestKVCacheLogitsMatchFullForward(t *testing.T) {
 		assertClose(t, "prefill", got, want[2*v:3*v], 1e-4, 1e-4)
 		for p := 3; p < len(ids); p++ {
 			got := lastLogits(ids[p : p+1])
-			assert.Equal(t, p+1, caches[0].Self.Len())
+			assert.Equal(t, p+1, caches[0].Len())
 			assertClose(t, "cached step", got, want[p*v:(p+1)*v], 1e-4, 1e-4)
 		}
 	}()

@@ -49,10 +49,10 @@ func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
 // cached positions (rows may be at different positions). watch, when not nil, receives each
 // block's attention weights (B, NH, T, Tk): how Inspect looks inside without a second copy of the
 // forward pass.
-func (m *GPT) trunk(ids []int, b, t int, caches []*nn.BlockCache, watch func(layer int, p *tensor.Tensor)) *autograd.Var {
+func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer int, p *tensor.Tensor)) *autograd.Var {
 	var pos []int // T positions, or B·T when the rows are at different positions
 	if caches != nil {
-		pos = caches[0].Self.Positions(b, t)
+		pos = caches[0].Positions(b, t)
 	} else {
 		pos = (*nn.KVCache)(nil).Positions(b, t)
 	}
@@ -78,10 +78,10 @@ func (m *GPT) trunk(ids []int, b, t int, caches []*nn.BlockCache, watch func(lay
 }
 
 // newCaches returns empty KV caches for rows sequences, one per block.
-func (m *GPT) newCaches(rows int) []*nn.BlockCache {
-	cs := make([]*nn.BlockCache, len(m.H))
+func (m *GPT) newCaches(rows int) []*nn.KVCache {
+	cs := make([]*nn.KVCache, len(m.H))
 	for i := range cs {
-		cs[i] = &nn.BlockCache{Self: nn.NewKVCache(rows)}
+		cs[i] = nn.NewKVCache(rows)
 	}
 	return cs
 }

@@ -197,8 +197,14 @@ func Attend(q, k, v *autograd.Var, s tensor.Attn, drop Dropout) (y, weights *aut
 	if s.Causal {
 		att = autograd.CausalMask(att)
 	}
-	if s.KeyPad != nil {
-		att = autograd.KeyPaddingMask(att, s.KeyPad)
+	if s.KeyPad != nil { // −Inf added to the padded keys' scores: softmax gives them weight 0
+		bias := make([]float32, len(s.KeyPad))
+		for i, padded := range s.KeyPad {
+			if padded {
+				bias[i] = float32(math.Inf(-1))
+			}
+		}
+		att = autograd.Add(att, autograd.Const(tensor.FromSlice(bias, b, 1, 1, tk)))
 	}
 	weights = autograd.Softmax(att)
 	wg := autograd.Reshape(drop.Forward(weights), b, nkv, g*tq, tk)

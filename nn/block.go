@@ -42,47 +42,18 @@ type BlockInput struct {
 	// (B·Ts, or nil).
 	Mem    *autograd.Var
 	MemPad []bool
-	// Cache, for inference, holds the block's KV caches; nil: none.
-	Cache *BlockCache
+	// Cache and CrossCache, for inference, are the self-attention's KV cache and the
+	// cross-attention's (Attention.CrossCache); nil: none.
+	Cache, CrossCache *KVCache
 	// Weights, if not nil, receives the attention weights (B, NH, Tq, Tk) of the self-attention
 	// (cross false) and the cross-attention (cross true).
 	Weights func(cross bool, p *tensor.Tensor)
 }
 
-// BlockCache is what one block keeps while decoding: its self-attention's keys and values of
-// the positions so far, and its cross-attention's of the encoder's output (nil without one).
-type BlockCache struct {
-	Self, Cross *KVCache
-}
-
-// NewCache starts a decoding cache for the block; mem (B, Ts, C) is the encoder's output for a
-// block with cross-attention (its keys and values are computed here, once), else nil.
-func (bl *Block) NewCache(mem *autograd.Var) *BlockCache {
-	c := &BlockCache{Self: &KVCache{}}
-	if bl.Cross != nil {
-		c.Cross = bl.Cross.CrossCache(mem)
-	}
-	return c
-}
-
-// Reorder makes row i of both caches old row rows[i].
-func (c *BlockCache) Reorder(rows []int) {
-	c.Self.Reorder(rows)
-	if c.Cross != nil {
-		c.Cross.Reorder(rows)
-	}
-}
-
 // Forward maps x (B, T, C) to (B, T, C).
 func (bl *Block) Forward(x *autograd.Var, in BlockInput) *autograd.Var {
-	self := AttnInput{KeyPad: in.Pad, Pos: in.Pos}
-	cross := AttnInput{Mem: in.Mem, KeyPad: in.MemPad}
-	if in.Cache != nil {
-		self.Cache, cross.Cache = in.Cache.Self, in.Cache.Cross
-		if self.KeyPad != nil && in.Cache.Self.Len() > 0 {
-			panic("nn.Block: padding flags with a KV cache")
-		}
-	}
+	self := AttnInput{KeyPad: in.Pad, Pos: in.Pos, Cache: in.Cache}
+	cross := AttnInput{Mem: in.Mem, KeyPad: in.MemPad, Cache: in.CrossCache}
 	if in.Weights != nil {
 		self.Weights = func(p *tensor.Tensor) { in.Weights(false, p) }
 		cross.Weights = func(p *tensor.Tensor) { in.Weights(true, p) }

@@ -29,9 +29,6 @@ type KVCache struct {
 // fill row by row.
 func NewKVCache(rows int) *KVCache { return &KVCache{lens: make([]int, rows)} }
 
-// Rows returns the number of rows (0 before the first forward pass of a zero cache).
-func (c *KVCache) Rows() int { return len(c.lens) }
-
 // Len returns the number of cached positions of the longest row (of the one row, in
 // single-sequence decoding).
 func (c *KVCache) Len() int {
@@ -48,26 +45,21 @@ func (c *KVCache) Lens() []int { return slices.Clone(c.lens) }
 // positions when every row has the same length (or c is nil or empty), else b·t, row-major.
 // This is what AttnInput.Pos defaults to, and what a model's position embedding takes.
 func (c *KVCache) Positions(b, t int) []int {
-	same := c == nil || len(c.lens) == 0 || slices.Min(c.lens) == slices.Max(c.lens)
-	if same {
-		p0 := c.Len()
-		pos := make([]int, t)
-		for i := range pos {
-			pos[i] = p0 + i
-		}
-		return pos
+	lens := []int{c.Len()}
+	if c != nil && !c.even() {
+		lens = c.lens
 	}
-	if len(c.lens) != b {
-		panic(fmt.Sprintf("nn.KVCache.Positions: %d rows in the batch, %d in the cache", b, len(c.lens)))
-	}
-	pos := make([]int, 0, b*t)
-	for _, n := range c.lens {
+	pos := make([]int, 0, len(lens)*t)
+	for _, n := range lens {
 		for i := range t {
 			pos = append(pos, n+i)
 		}
 	}
 	return pos
 }
+
+// even reports whether every row holds as many positions.
+func (c *KVCache) even() bool { return len(c.lens) == 0 || slices.Min(c.lens) == slices.Max(c.lens) }
 
 // Reorder makes row i of the cache a copy of old row rows[i] (rows may repeat or drop rows):
 // beam search keeps the caches of the hypotheses it extends, batched generation drops the rows
@@ -126,25 +118,17 @@ func (c *KVCache) reserve(need, w int) {
 // append writes the keys and values (B, T, NKV·HS) of T new positions after each row's cached
 // ones.
 func (c *KVCache) append(k, v *tensor.Tensor) {
-	b, t, w := k.Dim(0), k.Dim(1), k.Dim(2)
 	if c.lens == nil {
-		c.lens = make([]int, b)
+		c.lens = make([]int, k.Dim(0))
 	}
-	if b != len(c.lens) {
-		panic(fmt.Sprintf("nn.KVCache: %d rows of keys %v for a cache of %d rows", b, k.Shape(), len(c.lens)))
+	if k.Dim(0) != len(c.lens) {
+		panic(fmt.Sprintf("nn.KVCache: keys %v for a cache of %d rows", k.Shape(), len(c.lens)))
 	}
-	c.reserve(c.Len()+t, w)
-	if same := slices.Min(c.lens) == slices.Max(c.lens); same {
-		n := c.lens[0]
-		c.k.Narrow(1, n, t).CopyFrom(k)
-		c.v.Narrow(1, n, t).CopyFrom(v)
-	} else {
-		for r, n := range c.lens {
-			c.k.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(k.Narrow(0, r, 1))
-			c.v.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(v.Narrow(0, r, 1))
-		}
-	}
-	for r := range c.lens {
+	t := k.Dim(1)
+	c.reserve(c.Len()+t, k.Dim(2))
+	for r, n := range c.lens {
+		c.k.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(k.Narrow(0, r, 1))
+		c.v.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(v.Narrow(0, r, 1))
 		c.lens[r] += t
 	}
 }
@@ -175,7 +159,7 @@ func (c *KVCache) attend(q, k, v *autograd.Var, s tensor.Attn, weights func(*ten
 		}
 		return autograd.Attention(q, autograd.Const(ks), autograd.Const(vs), s)
 	}
-	if slices.Min(c.lens) == slices.Max(c.lens) {
+	if c.even() {
 		return run(q, -1, c.lens[0], s.KeyPad)
 	}
 	if s.KeyPad != nil {

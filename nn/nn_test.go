@@ -122,18 +122,18 @@ func TestKVCacheMatchesFullForward(t *testing.T) {
 	x := tensor.RandNormal(newRNG(4), 0, 1, 2, tt, c)
 	full := blk.Forward(autograd.Const(x), BlockInput{}).Value
 	// a KV cache is for inference: on a block whose parameters require gradients it panics
-	assert.Panics(t, func() { blk.Forward(autograd.Const(x), BlockInput{Cache: blk.NewCache(nil)}) })
+	assert.Panics(t, func() { blk.Forward(autograd.Const(x), BlockInput{Cache: &KVCache{}}) })
 	fz := frozenBlock(c, nh, params)
-	cache := fz.NewCache(nil)
+	cache := &KVCache{}
 	// a prefix of 4 positions, then one at a time
 	first := fz.Forward(autograd.Const(x.Narrow(1, 0, 4).Contiguous()), BlockInput{Cache: cache}).Value
-	assert.Equal(t, 4, cache.Self.Len())
+	assert.Equal(t, 4, cache.Len())
 	assertClose(t, full.Narrow(1, 0, 4).Values(), first.Values())
 	for p := 4; p < tt; p++ {
 		step := fz.Forward(autograd.Const(x.Narrow(1, p, 1).Contiguous()), BlockInput{Cache: cache}).Value
 		assertClose(t, full.Narrow(1, p, 1).Values(), step.Values())
 	}
-	assert.Equal(t, tt, cache.Self.Len())
+	assert.Equal(t, tt, cache.Len())
 }
 
 func assertClose(t *testing.T, want, got []float32) {

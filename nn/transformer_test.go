@@ -115,27 +115,30 @@ func TestDecoderCacheMatchesFullForward(t *testing.T) {
 		mem := autograd.Const(tensor.RandNormal(rng, 0, 1, bsz, ts, cfg.DModel))
 		memPad := []bool{false, false, false, false, false, false, false, true, true, true}
 		full := l.Forward(autograd.Const(x), BlockInput{Mem: mem, MemPad: memPad}).Value
-		cached := func(l *Block, x *tensor.Tensor, c *BlockCache, memPad []bool) *autograd.Var {
-			return l.Forward(autograd.Const(x), BlockInput{Cache: c, MemPad: memPad})
+		type caches struct{ self, cross *KVCache }
+		newCaches := func(l *Block) caches { return caches{&KVCache{}, l.Cross.CrossCache(mem)} }
+		cached := func(l *Block, x *tensor.Tensor, c caches, memPad []bool) *autograd.Var {
+			return l.Forward(autograd.Const(x), BlockInput{Cache: c.self, CrossCache: c.cross, MemPad: memPad})
 		}
 
 		// caches need constants: a frozen view of the same parameters
-		assert.Panics(t, func() { cached(l, x, l.NewCache(mem), memPad) })
+		assert.Panics(t, func() { cached(l, x, newCaches(l), memPad) })
 		fb := NewBuilder(Shared(b.Params(), true), nil)
 		fl := NewDecoderLayer(fb, cfg)
 		require.NoError(t, fb.Err())
-		cache := fl.NewCache(mem)
-		assert.Equal(t, ts, cache.Cross.Len())
+		cache := newCaches(fl)
+		assert.Equal(t, ts, cache.cross.Len())
 		first := cached(fl, x.Narrow(1, 0, 2), cache, memPad).Value
 		assertAllClose(t, "prefix", full.Narrow(1, 0, 2).Values(), first.Values(), 1e-5)
 		for p := 2; p < tt; p++ {
 			step := cached(fl, x.Narrow(1, p, 1), cache, memPad).Value
 			assertAllClose(t, fmt.Sprintf("position %d", p), full.Narrow(1, p, 1).Values(), step.Values(), 1e-5)
 		}
-		assert.Equal(t, tt, cache.Self.Len())
+		assert.Equal(t, tt, cache.self.Len())
 
 		// reordering rows (beam search): row 0 takes row 1's cache, then one more step
-		cache.Reorder([]int{1, 1})
+		cache.self.Reorder([]int{1, 1})
+		cache.cross.Reorder([]int{1, 1})
 		next := tensor.RandNormal(rng, 0, 1, 1, 1, cfg.DModel)
 		both := cached(fl, tensor.Concat(0, next, next), cache, []bool{false, false, true, true, true, false, false, true, true, true}).Value
 		assertAllClose(t, "reordered rows agree", both.Index(0, 1).Values(), both.Index(0, 0).Values(), 0)

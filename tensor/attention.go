@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/goformer/goformer/internal/gemm"
 	"github.com/goformer/goformer/internal/vecmath"
@@ -110,20 +111,26 @@ type plan struct {
 	q, k, v                      rows3
 	qBlocks, kBlocks             []rowBlock // query rows; key rows (for pᵀ·…)
 	causal                       bool
+	// groups[j] holds the query heads j, g+j, 2g+j, … (g = NH/NKV), one per KV head: the products
+	// into the KV heads' gradients run one group at a time, so that their outputs never overlap
+	groups [][]int
 }
 
 func newPlan(op string, q, k, v *Tensor, a Attn) *plan {
 	b, tq, tk, nh, nkv, hs := attnDims(op, q, k, v, a)
 	p := &plan{b: b, tq: tq, tk: tk, nh: nh, nkv: nkv, hs: hs, past: tk - tq, causal: a.Causal,
-		q: asRows3(q), k: asRows3(k), v: asRows3(v)}
+		q: asRows3(q), k: asRows3(k), v: asRows3(v), groups: make([][]int, nh/nkv)}
 	p.qBlocks, p.kBlocks = []rowBlock{{0, tq}}, []rowBlock{{0, tk}}
 	if a.Causal {
 		p.qBlocks, p.kBlocks = causalBlocks(tq), causalBlocks(tk)
 	}
+	for h := range nh {
+		p.groups[h%(nh/nkv)] = append(p.groups[h%(nh/nkv)], h)
+	}
 	return p
 }
 
-// keys returns how many keys query row block r needs: those up to its last row's position.
+// keys returns how many keys query block r needs: those up to its last row's position.
 func (p *plan) keys(r rowBlock) int {
 	if !p.causal {
 		return p.tk
@@ -131,7 +138,7 @@ func (p *plan) keys(r rowBlock) int {
 	return r.hi + p.past
 }
 
-// queries returns the first query that sees any key of block r (keys j are seen by queries
+// queries returns the first query that sees any key of block r (key j is seen by the queries
 // i ≥ j − past).
 func (p *plan) queries(r rowBlock) int {
 	if !p.causal {
@@ -140,55 +147,33 @@ func (p *plan) queries(r rowBlock) int {
 	return max(0, r.lo-p.past)
 }
 
-// offsets returns, for every (batch, head) pair, the offsets of one product; each argument
-// maps (batch, query head) to an offset. The KV head of query head h is h / (NH/NKV).
+// offsets returns the offsets of one product per batch entry and query head of heads (nil: all);
+// each argument maps (batch entry, query head) to an offset.
 func (p *plan) offsets(heads []int, a, bb, c func(bi, h int) int) []gemm.BatchOffsets {
-	offs := make([]gemm.BatchOffsets, 0, p.b*len(heads))
+	offs := make([]gemm.BatchOffsets, 0, p.b*p.nh)
 	for bi := range p.b {
-		for _, h := range heads {
-			offs = append(offs, gemm.BatchOffsets{A: a(bi, h), B: bb(bi, h), C: c(bi, h)})
+		for h := range p.nh {
+			if heads == nil || slices.Contains(heads, h) {
+				offs = append(offs, gemm.BatchOffsets{A: a(bi, h), B: bb(bi, h), C: c(bi, h)})
+			}
 		}
 	}
 	return offs
 }
 
-// Operand offsets of query head h of batch entry bi at position t: q, its KV head's k and v, its
-// (Tq, Tk) score matrix, and a (B, T, W) row tensor with heads side by side (dy, y, gradients).
-func (p *plan) atQ(t int) func(bi, h int) int {
-	return func(bi, h int) int { return p.q.at(bi, h, p.hs, t) }
-}
-func (p *plan) atK(r rows3, t int) func(bi, h int) int {
-	g := p.nh / p.nkv
-	return func(bi, h int) int { return r.at(bi, h/g, p.hs, t) }
-}
-func (p *plan) atScore(i, j int) func(bi, h int) int {
-	return func(bi, h int) int { return ((bi*p.nh+h)*p.tq+i)*p.tk + j }
-}
-func (p *plan) atRow(t, ld, pos int, kv bool) func(bi, h int) int {
+// head returns where query head h's block of r starts at position t, or with kv its KV head's
+// (h / (NH/NKV)).
+func (p *plan) head(r rows3, t int, kv bool) func(bi, h int) int {
 	g := 1
 	if kv {
 		g = p.nh / p.nkv
 	}
-	return func(bi, h int) int { return (bi*t+pos)*ld + h/g*p.hs }
+	return func(bi, h int) int { return r.at(bi, h/g, p.hs, t) }
 }
 
-// allHeads is [0, NH); groups splits it by position within a KV head's group: for g = NH/NKV,
-// groups[j] holds the heads j, g+j, 2g+j, …, one per KV head, so that the products into a KV
-// head's gradient of one group never overlap.
-func (p *plan) allHeads() []int {
-	hs := make([]int, p.nh)
-	for i := range hs {
-		hs[i] = i
-	}
-	return hs
-}
-func (p *plan) groups() [][]int {
-	g := p.nh / p.nkv
-	out := make([][]int, g)
-	for h := range p.nh {
-		out[h%g] = append(out[h%g], h)
-	}
-	return out
+// score returns where entry (i, j) of query head h's (Tq, Tk) weights starts.
+func (p *plan) score(i, j int) func(bi, h int) int {
+	return func(bi, h int) int { return ((bi*p.nh+h)*p.tq+i)*p.tk + j }
 }
 
 // Attention computes multi-head scaled dot-product attention: for each query head h,
@@ -202,18 +187,16 @@ func (p *plan) groups() [][]int {
 func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 	pl := newPlan("Attention", q, k, v, a)
 	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
-	c := nh * hs
-	p = uninit(b, nh, tq, tk)
-	y = uninit(b, tq, c)
+	p, y = uninit(b, nh, tq, tk), uninit(b, tq, nh*hs)
 	if p.Size() == 0 || y.Size() == 0 {
 		clear(y.data)
 		return y, p
 	}
-	heads := pl.allHeads()
+	ry := asRows3(y)
 	// scores (Tq, Tk) = q·kᵀ per head, by blocks of query rows: rows [lo, hi) need keys up to hi
 	for _, r := range pl.qBlocks {
 		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, pl.q.data, pl.q.ld, pl.k.data, pl.k.ld, p.data, tk,
-			pl.offsets(heads, pl.atQ(r.lo), pl.atK(pl.k, 0), pl.atScore(r.lo, 0)), false)
+			pl.offsets(nil, pl.head(pl.q, r.lo, false), pl.head(pl.k, 0, true), pl.score(r.lo, 0)), false)
 	}
 	// scale, mask and normalise each row: row i sees its first lim keys, less the padded ones
 	scale := float32(1 / math.Sqrt(float64(hs)))
@@ -248,8 +231,8 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 	// y (Tq, HS) per head = p·v, written into its columns of (B, Tq, NH·HS); rows [lo, hi) of p
 	// are zero past their keys, so only those values take part
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), p.data, tk, pl.v.data, pl.v.ld, y.data, c,
-			pl.offsets(heads, pl.atScore(r.lo, 0), pl.atK(pl.v, 0), pl.atRow(tq, c, r.lo, false)), false)
+		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), p.data, tk, pl.v.data, pl.v.ld, y.data, ry.ld,
+			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.v, 0, true), pl.head(ry, r.lo, false)), false)
 	}
 	return y, p
 }
@@ -265,53 +248,41 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 // returned as packed (dq, dk and dv are views of it); otherwise packed is nil.
 func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tensor) {
 	pl := newPlan("AttentionBackward", q, k, v, a)
-	b, tq, tk, nh, nkv, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.nkv, pl.hs
-	c, ckv := nh*hs, nkv*hs
+	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
+	c, ckv := nh*hs, pl.nkv*hs
 	if !sameShape(dy.shape, []int{b, tq, c}) || !sameShape(p.shape, []int{b, nh, tq, tk}) {
 		panic(fmt.Sprintf("tensor.AttentionBackward: dy %v and p %v do not fit q %v, k %v with %d heads", dy.shape, p.shape, q.shape, k.shape, nh))
 	}
-	// the gradients' layout: one (B, T, W) buffer for a packed q, k, v, else three
-	var gq, gk, gv []float32
-	ldq, ldk := c, ckv
-	offQ, offK, offV := 0, 0, 0
-	if isPacked(q, k, v) {
-		w := c + 2*ckv
-		packed = uninit(b, tq, w)
+	if Packed(q, k, v) { // one (B, T, W) buffer, else three
+		packed = uninit(b, tq, c+2*ckv)
 		dq, dk, dv = packed.Narrow(2, 0, c), packed.Narrow(2, c, ckv), packed.Narrow(2, c+ckv, ckv)
-		gq, gk, gv = packed.data, packed.data, packed.data
-		ldq, ldk, offK, offV = w, w, c, c+ckv
 	} else {
 		dq, dk, dv = uninit(b, tq, c), uninit(b, tk, ckv), uninit(b, tk, ckv)
-		gq, gk, gv = dq.data, dk.data, dv.data
 	}
 	if tq == 0 || tk == 0 || c == 0 {
-		clear(gq)
-		clear(gk)
-		clear(gv)
+		for _, d := range []*Tensor{dq, dk, dv} {
+			d.Fill(0)
+		}
 		return dq, dk, dv, packed
 	}
-	g := dy.Contiguous().data
+	rdq, rdk, rdv, rdy := asRows3(dq), asRows3(dk), asRows3(dv), asRows3(dy.Contiguous())
 	pd := p.Contiguous().data
 	ds := uninit(b, nh, tq, tk)
-	dqAt := func(t int) func(bi, h int) int { return shiftBy(pl.atRow(tq, ldq, t, false), offQ) }
-	dkAt := func(t int, off int) func(bi, h int) int { return shiftBy(pl.atRow(tk, ldk, t, true), off) }
-	groups := pl.groups()
 
 	// dV = pᵀ·dy: key rows [lo, hi) gather from the queries that see them; the heads sharing a KV
 	// head add up, one group of heads at a time
-	for gi, heads := range groups {
+	for gi, heads := range pl.groups {
 		for _, r := range pl.kBlocks {
 			q0 := pl.queries(r)
-			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, pd, tk, g, c, gv, ldk,
-				pl.offsets(heads, pl.atScore(q0, r.lo), pl.atRow(tq, c, q0, false), dkAt(r.lo, offV)), gi > 0)
+			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, pd, tk, rdy.data, rdy.ld, rdv.data, rdv.ld,
+				pl.offsets(heads, pl.score(q0, r.lo), pl.head(rdy, q0, false), pl.head(rdv, r.lo, true)), gi > 0)
 		}
 	}
 	// dp = dy·vᵀ by blocks of query rows as for the scores, then dS = p·(dp − Σ p·dp)·scale in
 	// place over the visible keys (masked entries have p = 0)
-	heads := pl.allHeads()
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, g, c, pl.v.data, pl.v.ld, ds.data, tk,
-			pl.offsets(heads, pl.atRow(tq, c, r.lo, false), pl.atK(pl.v, 0), pl.atScore(r.lo, 0)), false)
+		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, rdy.data, rdy.ld, pl.v.data, pl.v.ld, ds.data, tk,
+			pl.offsets(nil, pl.head(rdy, r.lo, false), pl.head(pl.v, 0, true), pl.score(r.lo, 0)), false)
 	}
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	parallelFor(b*nh*tq, tk*4, func(lo, hi int) {
@@ -329,36 +300,30 @@ func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tens
 	})
 	// dQ = dS·k and dK = dSᵀ·q, skipping dS's zeros past each row's keys as p·v and pᵀ·dy do
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), ds.data, tk, pl.k.data, pl.k.ld, gq, ldq,
-			pl.offsets(heads, pl.atScore(r.lo, 0), pl.atK(pl.k, 0), dqAt(r.lo)), false)
+		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), ds.data, tk, pl.k.data, pl.k.ld, rdq.data, rdq.ld,
+			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.k, 0, true), pl.head(rdq, r.lo, false)), false)
 	}
-	for gi, heads := range groups {
+	for gi, heads := range pl.groups {
 		for _, r := range pl.kBlocks {
 			q0 := pl.queries(r)
-			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, ds.data, tk, pl.q.data, pl.q.ld, gk, ldk,
-				pl.offsets(heads, pl.atScore(q0, r.lo), pl.atQ(q0), dkAt(r.lo, offK)), gi > 0)
+			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, ds.data, tk, pl.q.data, pl.q.ld, rdk.data, rdk.ld,
+				pl.offsets(heads, pl.score(q0, r.lo), pl.head(pl.q, q0, false), pl.head(rdk, r.lo, true)), gi > 0)
 		}
 	}
 	release(ds)
 	return dq, dk, dv, packed
 }
 
-func shiftBy(at func(bi, h int) int, d int) func(bi, h int) int {
-	return func(bi, h int) int { return at(bi, h) + d }
-}
-
-// isPacked reports whether q, k and v are, in this order, the slices of one contiguous (B, T, W)
-// tensor's last axis that together cover it.
-func isPacked(q, k, v *Tensor) bool {
-	if len(q.data) == 0 || len(k.data) == 0 || len(v.data) == 0 || &q.data[0] != &k.data[0] || &q.data[0] != &v.data[0] {
-		return false
-	}
+// Packed reports whether q, k and v are, in this order, the slices of one contiguous (B, T, W)
+// tensor's last axis that together cover it, as Split makes them: AttentionBackward then packs
+// their gradients.
+func Packed(q, k, v *Tensor) bool {
 	w := q.shape[2] + k.shape[2] + v.shape[2]
-	b, t := q.shape[0], q.shape[1]
 	for _, x := range []*Tensor{q, k, v} {
-		if x.shape[0] != b || x.shape[1] != t || x.strides[2] != 1 || (t > 1 && x.strides[1] != w) || (b > 1 && x.strides[0] != t*w) {
+		if len(x.data) == 0 || &x.data[0] != &q.data[0] || !sameShape(x.shape[:2], q.shape[:2]) ||
+			x.strides[2] != 1 || x.strides[1] != w || x.strides[0] != q.shape[1]*w {
 			return false
 		}
 	}
-	return q.offset == 0 && k.offset == q.shape[2] && v.offset == k.offset+k.shape[2] && len(q.data) >= b*t*w
+	return k.offset == q.offset+q.shape[2] && v.offset == k.offset+k.shape[2]
 }
