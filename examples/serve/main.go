@@ -197,5 +197,5 @@ type tokenCodec struct {
 }
 
 func (c tokenCodec) encode(text string) []int { return c.tok.Encode(text) }
-func (c tokenCodec) newStream() textStream   { return tokenizer.NewStreamDecoder(c.tok) }
-func (c tokenCodec) vocabSize() int          { return c.tok.VocabSize() }
+func (c tokenCodec) newStream() textStream    { return tokenizer.NewStreamDecoder(c.tok) }
+func (c tokenCodec) vocabSize() int           { return c.tok.VocabSize() }

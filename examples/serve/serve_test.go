@@ -228,7 +228,11 @@ func TestServeRefusesBadRequests(t *testing.T) {
 		{"max_tokens negative", chatParams("hi", -1), "max_tokens"},
 		{"prompt longer than the limit", chatParams(strings.Repeat("a", 60), 4), ""},
 		{"n = 2", func() openai.ChatCompletionNewParams { p := chatParams("hi", 4); p.N = openai.Int(2); return p }(), "n"},
-		{"temperature 3", func() openai.ChatCompletionNewParams { p := chatParams("hi", 4); p.Temperature = openai.Float(3); return p }(), "temperature"},
+		{"temperature 3", func() openai.ChatCompletionNewParams {
+			p := chatParams("hi", 4)
+			p.Temperature = openai.Float(3)
+			return p
+		}(), "temperature"},
 	}
 	for _, c := range cases {
 		_, err := f.client.Chat.Completions.New(ctx, c.params)
