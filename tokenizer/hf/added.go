@@ -10,6 +10,7 @@ import (
 type addedToken struct {
 	id                                     int
 	content                                string
+	display                                string // what decoding gives
 	singleWord, lstrip, rstrip, normalized bool
 	special                                bool
 }

@@ -10,7 +10,7 @@ import (
 // decode_chain does. With raw, bytes that are not valid UTF-8 are kept as they are instead of being
 // replaced by U+FFFD (the stream decoder needs them to know a character is still incomplete). With
 // mid, the tokens are not at the start of the text, so the steps that only touch the start of the
-// text (Strip's start, Metaspace's first token) leave them alone.
+// text (Strip's start on the first token, Metaspace's first token) leave them alone.
 type decodeStep func(tokens []string, raw, mid bool) []string
 
 func buildDecoder(c *component) (decodeStep, error) {
@@ -60,7 +60,7 @@ func buildDecoder(c *component) (decodeStep, error) {
 		start, stop := c.Start, c.Stop
 		return func(tokens []string, _, mid bool) []string {
 			for i, t := range tokens {
-				tokens[i] = stripChars(t, content, start, stop, mid)
+				tokens[i] = stripChars(t, content, start, stop, mid && i == 0)
 			}
 			return tokens
 		}, nil
@@ -156,9 +156,9 @@ func byteToken(t string) (byte, bool) {
 	return v, true
 }
 
-// stripChars removes up to start leading and stop trailing copies of c from t.
-func stripChars(t string, c rune, start, stop int, mid bool) string {
-	if !mid {
+// stripChars removes up to start leading (unless keepStart) and stop trailing copies of c from t.
+func stripChars(t string, c rune, start, stop int, keepStart bool) string {
+	if !keepStart {
 		for k := 0; k < start; k++ {
 			r, n := utf8.DecodeRuneInString(t)
 			if n == 0 || r != c {

@@ -11,18 +11,23 @@ import (
 // vocabularies), and the adjacent pair whose merge comes first in the list is merged, the leftmost
 // among equals, until no pair has a merge: Hugging Face's Word::merge_all.
 type bpe struct {
+	*bpeTables
+
+	unk          int32 // id of unk_token, -1 for none
+	fuseUnk      bool
+	byteFallback bool
+	ignoreMerges bool // a piece that is itself a token is taken whole (Llama 3)
+}
+
+// bpeTables are the model's lookup tables, built once from the vocabulary and the merges.
+type bpeTables struct {
 	vocab  map[string]int32 // token text (raw bytes where byteLevel) -> id
 	merges pairTable
 
 	byteLevel bool       // pieces are raw bytes, each byte one symbol (a ByteLevel pre-tokenizer)
 	byteID    [256]int32 // byteLevel: the id of each byte's character, -1 where the vocabulary lacks it
 	asciiID   [128]int32 // otherwise: the id of each ASCII character, -1 where missing
-
-	unk          int32 // id of unk_token, -1 for none
-	fuseUnk      bool
-	byteFallback bool
-	byteToken    [256]int32 // the ids of "<0x00>".."<0xFF>", -1 where missing
-	ignoreMerges bool       // a piece that is itself a token is taken whole (Llama 3)
+	byteToken [256]int32 // the ids of "<0x00>".."<0xFF>", -1 where missing
 }
 
 // symbol is a part of a piece during merging.

@@ -95,6 +95,12 @@ func isNull(raw json.RawMessage) bool {
 }
 
 func build(f *fileJSON) (*Tokenizer, error) {
+	return assemble(f, nil)
+}
+
+// assemble builds the tokenizer of f. The model's tables, the costly part, are built from the
+// file unless shared is given (tests build many variants of one file).
+func assemble(f *fileJSON, shared *bpeTables) (*Tokenizer, error) {
 	if !isNull(f.Truncation) {
 		return nil, errors.New("hf: truncation is not supported")
 	}
@@ -113,10 +119,11 @@ func build(f *fileJSON) (*Tokenizer, error) {
 			return nil, err
 		}
 	}
+	byteLevel := false
 	if c, err := parseComponent(f.PreTokenizer, "pre_tokenizer"); err != nil {
 		return nil, err
 	} else if c != nil {
-		if t.pre, t.model.byteLevel, err = buildPreTokenizer(c); err != nil {
+		if t.pre, byteLevel, err = buildPreTokenizer(c); err != nil {
 			return nil, err
 		}
 	}
@@ -136,11 +143,7 @@ func build(f *fileJSON) (*Tokenizer, error) {
 	}
 
 	// Ids: the model's vocabulary and the added tokens, dense enough to index a slice.
-	added, err := readAdded(f.AddedTokens)
-	if err != nil {
-		return nil, err
-	}
-	limit := 2*(len(f.Model.Vocab)+len(added)) + 1024
+	limit := 2*len(f.Model.Vocab) + 1024
 	maxID := -1
 	for tok, id := range f.Model.Vocab {
 		if id < 0 || id >= limit {
@@ -148,10 +151,11 @@ func build(f *fileJSON) (*Tokenizer, error) {
 		}
 		maxID = max(maxID, id)
 	}
+	added, specials, err := resolveAdded(f.AddedTokens, f.Model.Vocab, t.normalize)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range added {
-		if a.id >= limit {
-			return nil, fmt.Errorf("hf: added token %q has id %d outside [0, %d)", a.content, a.id, limit)
-		}
 		maxID = max(maxID, a.id)
 	}
 	t.tokens, t.used, t.special = make([]string, maxID+1), make([]bool, maxID+1), make([]bool, maxID+1)
@@ -162,14 +166,22 @@ func build(f *fileJSON) (*Tokenizer, error) {
 		t.tokens[id], t.used[id] = tok, true
 	}
 	for _, a := range added {
-		// An added token may repeat a vocabulary entry (Llama 2's <unk>, <s>, </s>); its content
-		// is what decoding gives.
-		t.tokens[a.id], t.used[a.id], t.special[a.id] = a.content, true, a.special
+		t.tokens[a.id], t.used[a.id] = a.display, true
 		t.ids[a.content] = a.id
 	}
-	if err := t.model.index(f.Model.Vocab, f.Model.Merges); err != nil {
-		return nil, err
+	// As in Hugging Face, decoding skips an id when its token's text is that of a special token.
+	for id, tok := range t.tokens {
+		t.special[id] = t.used[id] && specials[tok]
 	}
+	if shared == nil {
+		if shared, err = newBPETables(f.Model.Vocab, f.Model.Merges, byteLevel); err != nil {
+			return nil, err
+		}
+	}
+	if shared.byteLevel != byteLevel {
+		return nil, errors.New("hf: shared tables of another alphabet") // only tests share them
+	}
+	t.model.bpeTables = shared
 	var raw, norm []addedToken
 	for _, a := range added {
 		if a.normalized {
@@ -188,18 +200,58 @@ func build(f *fileJSON) (*Tokenizer, error) {
 	return t, nil
 }
 
-func readAdded(list []addedJSON) ([]addedToken, error) {
-	out := make([]addedToken, 0, len(list))
+// resolveAdded gives the added tokens the ids that Hugging Face's AddedVocabulary gives them, which
+// need not be the ids the file writes: in the file's order, a token already seen or in the model's
+// vocabulary keeps that id, any other takes the next id after the vocabulary and the added tokens
+// so far. A token repeated with other flags replaces the earlier one. It also returns the set of
+// special tokens' texts. A token matched in the normalized text (normalized true) is decoded as its
+// normalized text, as Hugging Face does.
+func resolveAdded(list []addedJSON, vocab map[string]int, normalize normalizer) ([]addedToken, map[string]bool, error) {
+	byContent := map[string]int{}
+	byID := map[int]addedToken{}
+	var order []int
+	specials := map[string]bool{}
+	maxAdded := -1
 	for i, a := range list {
 		if a.ID == nil || a.Content == nil {
-			return nil, fmt.Errorf("hf: added token %d without id or content", i)
+			return nil, nil, fmt.Errorf("hf: added token %d without id or content", i)
 		}
-		if *a.ID < 0 || *a.Content == "" {
-			return nil, fmt.Errorf("hf: added token %d: id %d, content %q", i, *a.ID, *a.Content)
+		if *a.ID < 0 {
+			return nil, nil, fmt.Errorf("hf: added token %d (%q) has id %d", i, *a.Content, *a.ID)
 		}
-		out = append(out, addedToken{*a.ID, *a.Content, a.SingleWord, a.Lstrip, a.Rstrip, a.Normalized, a.Special})
+		if *a.Content == "" {
+			continue // Hugging Face ignores it
+		}
+		tk := addedToken{content: *a.Content, singleWord: a.SingleWord, lstrip: a.Lstrip, rstrip: a.Rstrip, normalized: a.Normalized, special: a.Special}
+		if tk.special {
+			specials[tk.content] = true
+		}
+		id, ok := byContent[tk.content]
+		if !ok {
+			id, ok = vocab[tk.content]
+		}
+		if !ok {
+			id = len(vocab)
+			if maxAdded >= len(vocab) {
+				id = maxAdded + 1
+			}
+		}
+		tk.id = id
+		tk.display = tk.content
+		if tk.normalized && normalize != nil {
+			tk.display = normalize(tk.content)
+		}
+		if _, seen := byID[id]; !seen {
+			order = append(order, id)
+		}
+		byContent[tk.content], byID[id] = id, tk
+		maxAdded = max(maxAdded, id)
 	}
-	return out, nil
+	out := make([]addedToken, 0, len(order))
+	for _, id := range order {
+		out = append(out, byID[id])
+	}
+	return out, specials, nil
 }
 
 // buildModel checks the model's settings; index fills in its tables once the pre-tokenizer has
@@ -235,12 +287,13 @@ func buildModel(m *modelJSON) (*bpe, error) {
 	return b, nil
 }
 
-// index builds the model's lookup tables from its vocabulary and merges.
-func (m *bpe) index(vocab map[string]int, mergesRaw json.RawMessage) error {
+// newBPETables builds the model's lookup tables from its vocabulary and merges.
+func newBPETables(vocab map[string]int, mergesRaw json.RawMessage, byteLevel bool) (*bpeTables, error) {
 	merges, err := readMerges(mergesRaw)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	m := &bpeTables{byteLevel: byteLevel}
 	// Byte-level vocabularies are stored in GPT-2's alphabet; the model works on raw bytes.
 	key := func(tok string) string {
 		if m.byteLevel {
@@ -276,11 +329,11 @@ func (m *bpe) index(vocab map[string]int, mergesRaw json.RawMessage) error {
 		b, okB := vocab[p[1]]
 		c, okC := vocab[p[0]+p[1]]
 		if !okA || !okB || !okC {
-			return fmt.Errorf("hf: merge %d (%q %q) uses a token that is not in the vocabulary", rank, p[0], p[1])
+			return nil, fmt.Errorf("hf: merge %d (%q %q) uses a token that is not in the vocabulary", rank, p[0], p[1])
 		}
 		m.merges.put(int32(a), int32(b), pairVal{int32(rank), int32(c)})
 	}
-	return nil
+	return m, nil
 }
 
 // VocabSize returns one more than the largest id (of the model's vocabulary and the added tokens).
