@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goformer/goformer/examples/internal/modeldir"
 	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/tokenizer/hf"
 )
 
 // server answers OpenAI's HTTP API with one model.
@@ -21,8 +23,8 @@ type server struct {
 	modelID  string
 	created  int64
 	sched    *scheduler
-	codec    textCodec
-	template chatTemplate
+	text     modeldir.Text
+	template modeldir.Template
 	stopIDs  []int // the model's end-of-turn tokens
 	// embed returns the normalised mean of the final hidden states of ids; nil: no embeddings.
 	embed func(ids []int) ([]float32, error)
@@ -172,7 +174,7 @@ type result struct {
 // as it becomes final. It returns when the generation ends, the client goes away, or the server
 // shuts down.
 func (s *server) generate(ctx context.Context, g *generation, piece func(string)) (*result, *apiError) {
-	smp, err := model.NewSampler(g.sampling, s.codec.vocabSize())
+	smp, err := model.NewSampler(g.sampling, s.text.VocabSize())
 	if err != nil {
 		return nil, badRequest("", "%v", err)
 	}
@@ -183,7 +185,7 @@ func (s *server) generate(ctx context.Context, g *generation, piece func(string)
 		return nil, &apiError{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: strPtr("server_busy"),
 			Message: "the server is busy: its request queue is full; retry shortly", RetryAfter: 1}
 	}
-	stream := s.codec.newStream()
+	stream := s.text.Stream()
 	stops := &stopMatcher{stops: g.stops}
 	var text strings.Builder
 	emit := func(p string) {
@@ -252,12 +254,16 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	text, err := s.template.render(req.Messages, true)
+	msgs := make([]hf.Message, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = hf.Message{Role: m.Role, Content: string(m.Content)}
+	}
+	text, err := s.template.Render(msgs, true)
 	if err != nil {
 		writeError(w, badRequest("messages", "chat template: %v", err))
 		return
 	}
-	g, e := s.plan(req.samplingFields, s.codec.encode(text))
+	g, e := s.plan(req.samplingFields, s.text.Encode(text, false)) // the template writes the special tokens
 	if e != nil {
 		writeError(w, e)
 		return
@@ -307,7 +313,7 @@ func (s *server) completions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("prompt", "prompt must be one string, got %d", len(req.Prompt)))
 		return
 	}
-	g, e := s.plan(req.samplingFields, s.codec.encode(req.Prompt[0]))
+	g, e := s.plan(req.samplingFields, s.text.Encode(req.Prompt[0], true))
 	if e != nil {
 		writeError(w, e)
 		return
@@ -383,7 +389,7 @@ func (s *server) embeddingInputs(raw json.RawMessage) ([][]int, *apiError) {
 	var inputs [][]int
 	if err := json.Unmarshal(raw, &texts); err == nil {
 		for _, t := range texts {
-			inputs = append(inputs, s.codec.encode(t))
+			inputs = append(inputs, s.text.Encode(t, true))
 		}
 	} else {
 		var one []int
@@ -396,7 +402,7 @@ func (s *server) embeddingInputs(raw json.RawMessage) ([][]int, *apiError) {
 	if len(inputs) == 0 || len(inputs) > s.maxInputs {
 		return nil, badRequest("input", "input must hold 1 to %d items, got %d", s.maxInputs, len(inputs))
 	}
-	ctxLen, v := s.sched.eng.contextLen(), s.codec.vocabSize()
+	ctxLen, v := s.sched.eng.contextLen(), s.text.VocabSize()
 	for i, ids := range inputs {
 		if len(ids) == 0 || len(ids) > min(ctxLen, s.maxPrompt) {
 			return nil, badRequest("input", "input %d is %d tokens; it must be 1 to %d", i, len(ids), min(ctxLen, s.maxPrompt))

@@ -32,8 +32,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goformer/goformer/examples/internal/modeldir"
 	"github.com/goformer/goformer/model"
-	"github.com/goformer/goformer/tokenizer"
 )
 
 func main() {
@@ -93,18 +93,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	lm, err := loadModel(o.dir, o.weights)
+	lm, err := modeldir.Open(o.dir, o.weights)
 	if err != nil {
 		return err
 	}
 	if o.name != "" {
-		lm.name = o.name
+		lm.Name = o.name
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "serving %s on http://%s/v1 (batch %d, queue %d)\n", lm.name, ln.Addr(), o.maxBatch, o.queue)
+	fmt.Fprintf(stderr, "serving %s on http://%s/v1 (batch %d, queue %d)\n", lm.Name, ln.Addr(), o.maxBatch, o.queue)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -117,22 +117,13 @@ type hooks struct {
 	engine    func(engine) engine
 }
 
-// loaded is a model with what the server needs beside it.
-type loaded struct {
-	name     string
-	m        *model.GPT
-	codec    textCodec
-	template chatTemplate
-	stopIDs  []int
-}
-
 // serveWith answers on ln until ctx is done, then drains: it stops accepting, gives running
 // requests o.drain to finish, cancels the rest, and returns nil.
-func serveWith(ctx context.Context, ln net.Listener, lm *loaded, o *options, h *hooks) error {
-	dec := lm.m.NewDecoder()
+func serveWith(ctx context.Context, ln net.Listener, lm *modeldir.Model, o *options, h *hooks) error {
+	dec := lm.GPT.NewDecoder()
 	decodeCtx, stopDecoding := context.WithCancel(context.Background())
 	defer stopDecoding()
-	var eng engine = modelEngine{dec, lm.m.Config.BlockSize}
+	var eng engine = modelEngine{dec, lm.GPT.Config.BlockSize}
 	if h != nil && h.engine != nil {
 		eng = h.engine(eng)
 	}
@@ -142,8 +133,8 @@ func serveWith(ctx context.Context, ln net.Listener, lm *loaded, o *options, h *
 	}
 	decoding := make(chan struct{})
 	go func() { sched.run(decodeCtx); close(decoding) }()
-	s := &server{modelID: lm.name, created: time.Now().Unix(), sched: sched, codec: lm.codec,
-		template: lm.template, stopIDs: lm.stopIDs, embed: dec.Embed, limits: o.limits, apiKey: o.apiKey}
+	s := &server{modelID: lm.Name, created: time.Now().Unix(), sched: sched, text: lm.Text,
+		template: lm.Template, stopIDs: lm.Stop, embed: dec.Embed, limits: o.limits, apiKey: o.apiKey}
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -187,15 +178,3 @@ func (e modelEngine) step(seqs []sequence, tokens []int) ([][]float32, error) {
 }
 
 func (e modelEngine) contextLen() int { return e.block }
-
-// tokenCodec serves a tokenizer of the library's own (BPE, Char) to the server.
-type tokenCodec struct {
-	tok interface {
-		tokenizer.Tokenizer
-		tokenizer.TokenByter
-	}
-}
-
-func (c tokenCodec) encode(text string) []int { return c.tok.Encode(text) }
-func (c tokenCodec) newStream() textStream    { return tokenizer.NewStreamDecoder(c.tok) }
-func (c tokenCodec) vocabSize() int           { return c.tok.VocabSize() }

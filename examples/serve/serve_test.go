@@ -16,8 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/examples/internal/modeldir"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer"
+	"github.com/goformer/goformer/tokenizer/hf"
 )
 
 // The server is tested with OpenAI's official Go client against a small model the test builds,
@@ -30,7 +32,7 @@ type fixture struct {
 	t      *testing.T
 	m      *model.GPT
 	tok    *tokenizer.Char
-	lm     *loaded
+	lm     *modeldir.Model
 	client openai.Client
 	sched  func() *scheduler
 	url    string
@@ -48,7 +50,7 @@ func startServerWith(t *testing.T, o *options, wrap func(engine) engine) *fixtur
 	if o == nil {
 		o = defaultOptions()
 	}
-	lm := &loaded{name: "tiny", m: m, codec: tokenCodec{tok}, template: plainTemplate{}}
+	lm := &modeldir.Model{Name: "tiny", GPT: m, Text: modeldir.TokenText(tok), Template: modeldir.Plain{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -88,7 +90,7 @@ func (f *fixture) reference(text string, maxNew int) string {
 }
 
 func (f *fixture) chatPrompt(user string) string {
-	s, err := plainTemplate{}.render([]chatMessage{{Role: "user", Content: flexContent(user)}}, true)
+	s, err := modeldir.Plain{}.Render([]hf.Message{{Role: "user", Content: user}}, true)
 	require.NoError(f.t, err)
 	return s
 }
@@ -351,7 +353,7 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	tok := tokenizer.NewChar(alphabet)
 	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), BlockSize: 64, NLayer: 2, NHead: 2, NEmbd: 32}, 7)
 	require.NoError(t, err)
-	lm := &loaded{name: "tiny", m: m, codec: tokenCodec{tok}, template: plainTemplate{}}
+	lm := &modeldir.Model{Name: "tiny", GPT: m, Text: modeldir.TokenText(tok), Template: modeldir.Plain{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	o := defaultOptions()

@@ -4,47 +4,7 @@ import (
 	"strings"
 )
 
-// The text side of the server: turning messages into a prompt and tokens back into text.
-
-// textCodec is the tokenizer the server talks through.
-type textCodec interface {
-	// encode turns text into ids, adding no special tokens (a chat template writes its own).
-	encode(text string) []int
-	// newStream returns a decoder that turns ids into text as they arrive, never splitting a
-	// character.
-	newStream() textStream
-	vocabSize() int
-}
-
-// textStream is a streaming decoder (tokenizer.StreamDecoder has this shape).
-type textStream interface {
-	Add(id int) (string, error)
-	Flush() string
-}
-
-// chatTemplate renders a conversation into the prompt text a model was trained on.
-type chatTemplate interface {
-	render(msgs []chatMessage, addGenerationPrompt bool) (string, error)
-}
-
-// plainTemplate is the template for a model directory that brings none (a GPT-2): each message
-// on its own line as "role: content", then "assistant:" to prompt the answer. A model trained on
-// no chat format continues this like any text, which is all such a model can do.
-type plainTemplate struct{}
-
-func (plainTemplate) render(msgs []chatMessage, addGenerationPrompt bool) (string, error) {
-	var b strings.Builder
-	for _, m := range msgs {
-		b.WriteString(m.Role)
-		b.WriteString(": ")
-		b.WriteString(string(m.Content))
-		b.WriteString("\n")
-	}
-	if addGenerationPrompt {
-		b.WriteString("assistant:")
-	}
-	return b.String(), nil
-}
+// Stop strings: the text side of ending an answer.
 
 // stopMatcher cuts generated text at the first of a request's stop strings. It holds back any
 // tail that could still grow into a stop string, so streamed text never shows part of one.
