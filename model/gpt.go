@@ -33,6 +33,9 @@ type GPT struct {
 	// by name, and in the layers' Compact fields) rather than among params.
 	format  WeightFormat
 	compact map[string]nn.CompactWeight
+	// hf is what LoadHF read from config.json beyond the computation (the architecture, the
+	// special tokens), which SaveHF writes back.
+	hf hfMeta
 }
 
 // Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
@@ -113,6 +116,9 @@ func build(cfg Config, b *nn.Builder) *GPT {
 // assemble builds a GPT for cfg whose parameters come from src and whose dropout layers share
 // mode.
 func assemble(cfg Config, src nn.Source, mode *nn.Mode) (*GPT, error) {
+	if err := cfg.notBuiltYet(); err != nil {
+		return nil, err
+	}
 	b := nn.NewBuilder(src, mode)
 	m := build(cfg, b)
 	if err := b.Err(); err != nil {

@@ -68,7 +68,7 @@ func (h *hfConfig) toConfig() (Config, error) {
 	if h.ModelType == nil {
 		errs = append(errs, errors.New(`no "model_type" (want "gpt2")`))
 	} else if *h.ModelType != "gpt2" {
-		errs = append(errs, fmt.Errorf(`model_type %q is not supported (want "gpt2")`, *h.ModelType))
+		errs = append(errs, fmt.Errorf(`model_type %q is not supported (want gpt2, llama, mistral, qwen2 or qwen3)`, *h.ModelType))
 	}
 	for _, a := range h.Architectures {
 		if a != "GPT2LMHeadModel" && a != "GPT2Model" {
@@ -141,17 +141,44 @@ func (h *hfConfig) toConfig() (Config, error) {
 	return cfg, nil
 }
 
-// ParseHFConfig converts the contents of a Hugging Face GPT-2 config.json to a Config.
+// ParseHFConfig converts the contents of a Hugging Face config.json to a Config: GPT-2's
+// (model_type gpt2) or the Llama family's (llama, mistral, qwen2, qwen3; see hf_llama_config.go).
 func ParseHFConfig(data []byte) (Config, error) {
+	cfg, _, err := parseHFConfig(data)
+	return cfg, err
+}
+
+// parseHFConfig is ParseHFConfig, also returning what the file says beyond the computation
+// (empty for GPT-2).
+func parseHFConfig(data []byte) (Config, hfMeta, error) {
+	var probe struct {
+		ModelType *string `json:"model_type"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+	}
+	if probe.ModelType != nil {
+		if fam, ok := hfFamilyOf(*probe.ModelType); ok {
+			var h hfLlamaConfig
+			if err := json.Unmarshal(data, &h); err != nil {
+				return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+			}
+			cfg, meta, err := h.toConfig(fam)
+			if err != nil {
+				return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+			}
+			return cfg, meta, nil
+		}
+	}
 	var h hfConfig
 	if err := json.Unmarshal(data, &h); err != nil {
-		return Config{}, fmt.Errorf("model: config.json: %w", err)
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
 	}
 	cfg, err := h.toConfig()
 	if err != nil {
-		return Config{}, fmt.Errorf("model: config.json: %w", err)
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
 	}
-	return cfg, nil
+	return cfg, hfMeta{}, nil
 }
 
 // hfTensor describes one parameter as stored by Hugging Face.
@@ -216,7 +243,7 @@ func LoadHF(dir string) (*GPT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: loading Hugging Face GPT-2: %w", err)
 	}
-	cfg, err := ParseHFConfig(data)
+	cfg, meta, err := parseHFConfig(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
@@ -225,10 +252,15 @@ func LoadHF(dir string) (*GPT, error) {
 		return nil, fmt.Errorf("model: %w", err) // the error names the file
 	}
 	defer st.Close()
-	m, err := loadHFTensors(cfg, st)
+	load := loadHFTensors
+	if meta.arch != "" {
+		load = loadHFLlamaTensors
+	}
+	m, err := load(cfg, st)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
+	m.hf = meta
 	return m, nil
 }
 
@@ -445,14 +477,25 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if m.format != Float32 {
 		return fmt.Errorf("model: SaveHF: this is a %v view (Compact), which holds no float32 weight matrices: save the float32 model it was made from", m.format)
 	}
-	if m.Config.sinusoidal() {
-		return errors.New("model: SaveHF: GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
+	var tensors map[string]*tensor.Tensor
+	var cfgJSON []byte
+	switch llama, gpt2 := llamaLayout(m.Config); {
+	case llama:
+		if tensors, err = hfLlamaTensors(m); err == nil {
+			cfgJSON, err = hfLlamaConfigJSON(m.Config, m.hf)
+		}
+	case !gpt2:
+		err = fmt.Errorf("no Hugging Face layout holds this mix of GPT-2's and the Llama family's choices (Norm %q, Positions %q, FeedForward %q)",
+			m.Config.Norm, m.Config.Positions, m.Config.FeedForward)
+	case m.Config.sinusoidal():
+		err = errors.New("GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
+	case m.Config.NKVHead != 0 && m.Config.NKVHead != m.Config.NHead, m.Config.HeadDim != 0, m.Config.QKNorm, m.Config.UntiedHead:
+		err = errors.New("GPT-2's layout has none of grouped KV heads, a head width other than NEmbd/NHead, QK-norm or an untied head")
+	default:
+		if tensors, err = hfTensors(m); err == nil {
+			cfgJSON, err = hfConfigJSON(m.Config)
+		}
 	}
-	tensors, err := hfTensors(m)
-	if err != nil {
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	cfgJSON, err := hfConfigJSON(m.Config)
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}

@@ -536,7 +536,7 @@ func TestHFBadInputs(t *testing.T) {
 		{"no weights", missingWeights, "model.safetensors"},
 		{"bad json", badJSON, "config.json"},
 		{"truncated weights", truncated, "safetensors"},
-		{"unknown model type", withConfig(func(c map[string]any) { c["model_type"] = "llama" }), `model_type "llama"`},
+		{"unknown model type", withConfig(func(c map[string]any) { c["model_type"] = "bert" }), `model_type "bert"`},
 		{"no model type", withConfig(func(c map[string]any) { delete(c, "model_type") }), "model_type"},
 		{"unknown architecture", withConfig(func(c map[string]any) { c["architectures"] = []string{"LlamaForCausalLM"} }), "LlamaForCausalLM"},
 		{"missing n_embd", withConfig(func(c map[string]any) { delete(c, "n_embd") }), "n_embd"},

@@ -93,16 +93,17 @@ func TestSwiGLUNamesFormulaAndGradients(t *testing.T) {
 // p·theta^(−2i/HS), written here as 1/theta^(2i/HS).
 func TestRotaryTables(t *testing.T) {
 	const hs, maxPos, theta = 16, 50, 10000.0
-	r := NewRotary(hs, maxPos, theta, RopeScaling{})
-	require.Equal(t, []int{maxPos, hs / 2}, r.Cos.Shape())
+	cos, sin := NewRotary(hs, maxPos, theta, RopeScaling{}).Tables()
+	require.Equal(t, []int{maxPos, hs / 2}, cos.Shape())
 	for p := range maxPos {
 		for i := range hs / 2 {
 			a := float64(p) / math.Pow(theta, float64(2*i)/hs)
-			require.InDelta(t, math.Cos(a), r.Cos.At(p, i), 1e-7)
-			require.InDelta(t, math.Sin(a), r.Sin.At(p, i), 1e-7)
+			require.InDelta(t, math.Cos(a), cos.At(p, i), 1e-7)
+			require.InDelta(t, math.Sin(a), sin.At(p, i), 1e-7)
 		}
 	}
-	assert.Same(t, r.Cos, NewRotary(hs, maxPos, theta, RopeScaling{}).Cos, "one table per setting")
+	again, _ := NewRotary(hs, maxPos, theta, RopeScaling{}).Tables()
+	assert.Same(t, cos, again, "one table per setting")
 
 	lin := InvFreq(hs, theta, RopeScaling{Type: RopeScalingLinear, Factor: 4})
 	for i, f := range InvFreq(hs, theta, RopeScaling{}) {

@@ -106,25 +106,25 @@ func InvFreq(headDim int, theta float64, s RopeScaling) []float64 {
 	return inv
 }
 
-// Rotary rotates query and key heads by position. It has no parameters; its cos and sin tables
-// are computed once (in float64, then rounded to float32) for positions [0, MaxPos) and shared,
-// read-only, by every Rotary of the same settings.
+// Rotary rotates query and key heads by position. It has no parameters. Its cos and sin tables
+// (MaxPos, HeadDim/2) are computed on first use (in float64, then rounded to float32) and shared,
+// read-only, by every Rotary of the same settings: describing a model (nn.Specs) computes none,
+// and a model's frozen views and snapshots, which rebuild their layers, compute them once.
 type Rotary struct {
 	HeadDim, MaxPos int
-	Cos, Sin        *tensor.Tensor // (MaxPos, HeadDim/2)
+	Theta           float64
+	Scaling         RopeScaling
 }
 
-type rotaryKey struct {
-	headDim, maxPos int
-	theta           float64
-	scaling         RopeScaling
+// rotaryTables holds each setting's tables, computed once.
+var rotaryTables sync.Map // Rotary → *rotaryTable
+
+type rotaryTable struct {
+	once     sync.Once
+	cos, sin *tensor.Tensor
 }
 
-// rotaryTables caches the tables by settings: a model's frozen views and snapshots rebuild their
-// layers, and should not recompute (and hold again) tables that never change.
-var rotaryTables sync.Map // rotaryKey → [2]*tensor.Tensor
-
-// NewRotary returns the rotary embedding of head size headDim (even) for positions up to maxPos,
+// NewRotary returns the rotary embedding of head size headDim (even) for positions below maxPos,
 // with base theta and scaling s. The model's config is checked before (s.Validate); a bad
 // argument here is a programmer's error and panics.
 func NewRotary(headDim, maxPos int, theta float64, s RopeScaling) *Rotary {
@@ -134,28 +134,33 @@ func NewRotary(headDim, maxPos int, theta float64, s RopeScaling) *Rotary {
 	if err := s.Validate(); err != nil {
 		panic("nn.NewRotary: " + err.Error())
 	}
-	key := rotaryKey{headDim, maxPos, theta, s}
-	if t, ok := rotaryTables.Load(key); ok {
-		tabs := t.([2]*tensor.Tensor)
-		return &Rotary{HeadDim: headDim, MaxPos: maxPos, Cos: tabs[0], Sin: tabs[1]}
-	}
-	inv := InvFreq(headDim, theta, s)
-	half := headDim / 2
-	cos, sin := tensor.Zeros(maxPos, half), tensor.Zeros(maxPos, half)
-	cd, sd := cos.Data(), sin.Data()
-	for p := range maxPos {
-		for i, f := range inv {
-			sn, cs := math.Sincos(float64(p) * f)
-			cd[p*half+i], sd[p*half+i] = float32(cs), float32(sn)
+	return &Rotary{HeadDim: headDim, MaxPos: maxPos, Theta: theta, Scaling: s}
+}
+
+// Tables returns the cos and sin tables (MaxPos, HeadDim/2): row p holds cos and sin of p·InvFreq.
+// They are shared: do not modify them.
+func (r *Rotary) Tables() (cos, sin *tensor.Tensor) {
+	t, _ := rotaryTables.LoadOrStore(*r, &rotaryTable{})
+	tab := t.(*rotaryTable)
+	tab.once.Do(func() {
+		inv := InvFreq(r.HeadDim, r.Theta, r.Scaling)
+		half := r.HeadDim / 2
+		cos, sin := tensor.Zeros(r.MaxPos, half), tensor.Zeros(r.MaxPos, half)
+		cd, sd := cos.Data(), sin.Data()
+		for p := range r.MaxPos {
+			for i, f := range inv {
+				sn, cs := math.Sincos(float64(p) * f)
+				cd[p*half+i], sd[p*half+i] = float32(cs), float32(sn)
+			}
 		}
-	}
-	t, _ := rotaryTables.LoadOrStore(key, [2]*tensor.Tensor{cos, sin})
-	tabs := t.([2]*tensor.Tensor)
-	return &Rotary{HeadDim: headDim, MaxPos: maxPos, Cos: tabs[0], Sin: tabs[1]}
+		tab.cos, tab.sin = cos, sin
+	})
+	return tab.cos, tab.sin
 }
 
 // Rotate rotates x (B, T, NH, HS) by position: pos holds T positions (the same for every row of
 // the batch) or B·T (one per row and step), each below MaxPos.
 func (r *Rotary) Rotate(x *autograd.Var, pos []int) *autograd.Var {
-	return autograd.Rope(x, r.Cos, r.Sin, pos)
+	cos, sin := r.Tables()
+	return autograd.Rope(x, cos, sin, pos)
 }
