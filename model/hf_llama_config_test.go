@@ -6,36 +6,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// llamaFixtureDirs returns the Llama-family fixture directories: GOFORMER_LLAMA_FIXTURE when set,
-// else ../shared/testdata/hf-llama-tiny and hf-qwen3-tiny (each skipped, with a message, where
-// it is missing: CI always has ../shared).
-func llamaFixtureDirs(t *testing.T) []string {
-	if d := os.Getenv("GOFORMER_LLAMA_FIXTURE"); d != "" {
-		return []string{d}
-	}
-	var dirs []string
-	for _, name := range []string{"hf-llama-tiny", "hf-qwen3-tiny"} {
-		d := filepath.Join("..", "..", "shared", "testdata", name)
-		if _, err := os.Stat(filepath.Join(d, "config.json")); err != nil {
-			t.Logf("no fixture %s (set GOFORMER_LLAMA_FIXTURE or provide ../shared/testdata)", d)
-			continue
-		}
-		dirs = append(dirs, d)
-	}
-	return dirs
-}
-
+// fixtureDir returns one of the Llama-family fixtures beside the repository, skipping without it.
 func fixtureDir(t *testing.T, name string) string {
-	d := filepath.Join("..", "..", "shared", "testdata", name)
-	if _, err := os.Stat(filepath.Join(d, "config.json")); err != nil {
-		t.Skipf("fixture %s is missing", d)
-	}
-	return d
+	return fixture.Path(t, "", "testdata/"+name)
 }
 
 // The fixtures' config.json against the values their READMEs state.
