@@ -104,10 +104,22 @@ func (c Config) validateDecoder() []error {
 	return errs
 }
 
+// llamaNames reports whether the model's parameters carry the Llama family's names: when its
+// choices are the family's (RMSNorm, rotary positions, SwiGLU), whose Hugging Face layout holds
+// it. Every other configuration carries GPT-2's.
+func (c Config) llamaNames() bool { return c.rmsNorm() && c.rotary() && c.swiGLU() }
+
+// gpt2Blocks reports whether cfg keeps every choice of this file at GPT-2's (with learned or
+// sinusoidal positions).
+func (c Config) gpt2Blocks() bool {
+	return !c.rmsNorm() && !c.rotary() && !c.swiGLU() && (c.FFHidden == 0 || c.FFHidden == 4*c.NEmbd) &&
+		c.nKVHead() == c.NHead && c.HeadDim == 0 && !c.QKNorm && !c.QKVBias && !c.OutBias && !c.FFBias && !c.UntiedHead
+}
+
 // notBuiltYet refuses the choices that build does not describe yet: they wait for the one
 // attention with grouped KV heads, rotation and QK-norm (issue 18, stage 2).
 func (c Config) notBuiltYet() error {
-	if c.rotary() || c.rmsNorm() || c.swiGLU() || c.NKVHead != 0 || c.HeadDim != 0 || c.QKNorm || c.UntiedHead || c.QKVBias || c.OutBias || c.FFBias {
+	if !c.gpt2Blocks() {
 		return fmt.Errorf("model: the Llama family's choices (Norm %q, Positions %q, FeedForward %q, NKVHead, HeadDim, QKNorm, biases, untied head) are not built yet", c.Norm, c.Positions, c.FeedForward)
 	}
 	return nil

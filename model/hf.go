@@ -479,21 +479,18 @@ func SaveHF(m *GPT, dir string) (err error) {
 	}
 	var tensors map[string]*tensor.Tensor
 	var cfgJSON []byte
-	switch llama, gpt2 := llamaLayout(m.Config); {
-	case llama:
+	switch cfg := m.Config; {
+	case cfg.llamaNames():
 		if tensors, err = hfLlamaTensors(m); err == nil {
-			cfgJSON, err = hfLlamaConfigJSON(m.Config, m.hf)
+			cfgJSON, err = hfLlamaConfigJSON(cfg, m.hf)
 		}
-	case !gpt2:
-		err = fmt.Errorf("no Hugging Face layout holds this mix of GPT-2's and the Llama family's choices (Norm %q, Positions %q, FeedForward %q)",
-			m.Config.Norm, m.Config.Positions, m.Config.FeedForward)
-	case m.Config.sinusoidal():
+	case !cfg.gpt2Blocks():
+		err = fmt.Errorf("no Hugging Face layout holds this mix of GPT-2's and the Llama family's choices (GPT-2's has LayerNorm, learned positions, a GELU MLP 4·C wide, NHead KV heads of width C/NH, no QK-norm, a tied head; the Llama family's has RMSNorm, rotary positions and SwiGLU)")
+	case cfg.sinusoidal():
 		err = errors.New("GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
-	case m.Config.NKVHead != 0 && m.Config.NKVHead != m.Config.NHead, m.Config.HeadDim != 0, m.Config.QKNorm, m.Config.UntiedHead:
-		err = errors.New("GPT-2's layout has none of grouped KV heads, a head width other than NEmbd/NHead, QK-norm or an untied head")
 	default:
 		if tensors, err = hfTensors(m); err == nil {
-			cfgJSON, err = hfConfigJSON(m.Config)
+			cfgJSON, err = hfConfigJSON(cfg)
 		}
 	}
 	if err != nil {

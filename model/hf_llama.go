@@ -96,15 +96,6 @@ func hfLlamaTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 	return out, nil
 }
 
-// llamaLayout reports whether cfg's choices are the Llama family's (RMSNorm, rotary positions,
-// SwiGLU), and whether they are GPT-2's (LayerNorm, learned positions, GELU MLP): each has its
-// Hugging Face layout, and a mix of the two has none.
-func llamaLayout(cfg Config) (llama, gpt2 bool) {
-	llama = cfg.rmsNorm() && cfg.rotary() && cfg.swiGLU()
-	gpt2 = !cfg.rmsNorm() && !cfg.rotary() && !cfg.swiGLU()
-	return llama, gpt2
-}
-
 // hfArchFor returns the family member whose config class describes cfg, preferring arch (what
 // the model was loaded as) when that one can.
 func hfArchFor(cfg Config, arch string) (hfFamily, error) {
