@@ -217,9 +217,10 @@ func isHFBuffer(name string) bool {
 		(strings.HasSuffix(name, ".attn.bias") || strings.HasSuffix(name, ".attn.masked_bias"))
 }
 
-// LoadHF loads a GPT-2 from a directory written by Hugging Face transformers' save_pretrained
-// (or downloaded from the Hub, e.g. openai-community/gpt2): config.json and the weights, in the
-// first of these layouts that the directory holds:
+// LoadHF loads a GPT-2 or a model of the Llama family from a directory written by Hugging Face
+// transformers' save_pretrained (or downloaded from the Hub, e.g. openai-community/gpt2,
+// HuggingFaceTB/SmolLM2-135M, Qwen/Qwen3-0.6B): config.json and the weights, in the first of these
+// layouts that the directory holds:
 //
 //   - model.safetensors;
 //   - model.safetensors.index.json and the safetensors shards it names;
@@ -230,7 +231,11 @@ func isHFBuffer(name string) bool {
 // runs code from the file; the legacy format of torch < 1.6 is rejected. Shard files must lie in
 // dir, and the index and shards must agree on where every tensor is.
 //
-// Tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
+// config.json's model_type chooses the family: gpt2, or llama, mistral, qwen2 and qwen3 (see
+// hf_llama_config.go for what is read and what is refused, such as a sliding window that would
+// matter). For the Llama family, tensors carry transformers' names and lm_head.weight is present
+// exactly when the head is untied (tie_word_embeddings false). For GPT-2:
+// tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
 // the attention buffers attn.bias and attn.masked_bias are skipped; lm_head.weight may be absent
 // (tied) or present and equal to wte.weight. The model is returned ready to train, with
 // Config.Dropout set from resid_pdrop/embd_pdrop/attn_pdrop; evaluate it through Frozen.
@@ -464,6 +469,14 @@ func hfTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 // LoadHF) reads: config.json (model_type gpt2, GPT2LMHeadModel) and model.safetensors (F32,
 // "transformer."-prefixed names, Conv1D weights as [in, out], the tied head not stored, metadata
 // {"format": "pt"}). dir is created if needed; other files in it are left alone.
+//
+// A model with the Llama family's choices (RMSNorm, rotary positions, SwiGLU) is written in that
+// family's layout instead: config.json for the config class that holds its options
+// (LlamaForCausalLM; Qwen2ForCausalLM for q/k/v biases alone, Qwen3ForCausalLM with QK-norm; the
+// architecture LoadHF read, such as MistralForCausalLM, when it fits) with the special token ids
+// LoadHF read, and model.safetensors with transformers' names, lm_head.weight only when untied.
+// transformers, PEFT and llama.cpp's converter read the directory as they read one from the Hub.
+// A mix of the two families' choices has no layout and is an error.
 //
 // Both files are written under temporary names and synced before either is renamed into place,
 // so an error leaves any previous config.json and model.safetensors intact.
