@@ -24,19 +24,6 @@ func randomPad(rng *rand.Rand, b, tk int) []bool {
 	return pad
 }
 
-func TestGrad_KeyPaddingMaskSoftmax(t *testing.T) {
-	rng := newRNG(30)
-	pad := []bool{false, false, true, false, true, false, false, false}
-	checkGrad(t, func(v []*Var) *Var { return Softmax(KeyPaddingMask(v[0], pad)) }, randn(rng, 2, 3, 5, 4))
-	// with the causal mask on top, as in a decoder's self-attention
-	pad2 := []bool{false, false, false, true, true, false, false, false, false, false}
-	checkGrad(t, func(v []*Var) *Var { return Softmax(KeyPaddingMask(CausalMask(v[0]), pad2)) }, randn(rng, 2, 2, 5, 5))
-
-	out := Softmax(KeyPaddingMask(Const(tensor.Zeros(1, 1, 2, 3)), []bool{false, true, false})).Value
-	assert.Equal(t, []float32{0.5, 0, 0.5, 0.5, 0, 0.5}, out.Values(), "padded keys get zero weight")
-	assert.Panics(t, func() { KeyPaddingMask(Const(tensor.Zeros(1, 1, 2, 3)), []bool{false}) })
-}
-
 // composedCrossAttention is attention of q (B, Tq, C) over k, v (B, Tk, C) built from the
 // elementary ops: the reference for the fused Attention.
 func composedCrossAttention(q, k, v *Var, nh int, causal bool, pad []bool) *Var {
@@ -49,7 +36,13 @@ func composedCrossAttention(q, k, v *Var, nh int, causal bool, pad []bool) *Var 
 		att = CausalMask(att)
 	}
 	if pad != nil {
-		att = KeyPaddingMask(att, pad)
+		bias := tensor.Zeros(b, 1, 1, tk)
+		for i, padded := range pad {
+			if padded {
+				bias.Data()[i] = float32(math.Inf(-1))
+			}
+		}
+		att = Add(att, Const(bias))
 	}
 	y := MatMul(Softmax(att), heads(v, tk))          // (B, NH, Tq, HS)
 	return Reshape(Permute(y, 0, 2, 1, 3), b, tq, c) // (B, Tq, C)
@@ -73,7 +66,9 @@ func TestGrad_Attention(t *testing.T) {
 				pad = randomPad(rng, s.b, s.tk)
 			}
 			c := s.nh * s.hs
-			checkGrad(t, func(v []*Var) *Var { return Attention(v[0], v[1], v[2], s.nh, s.causal, pad) },
+			checkGrad(t, func(v []*Var) *Var {
+				return Attention(v[0], v[1], v[2], tensor.Attn{Heads: s.nh, Causal: s.causal, KeyPad: pad})
+			},
 				randn(rng, s.b, s.tq, c), randn(rng, s.b, s.tk, c), randn(rng, s.b, s.tk, c))
 		})
 	}
@@ -102,7 +97,7 @@ func TestAttentionCrossFusedMatchesComposed(t *testing.T) {
 				parts := Split(kv, 2, c, c) // views into the fused (B, Tk, 2C) projection
 				var y *Var
 				if fused {
-					y = Attention(q, parts[0], parts[1], nh, mode.causal, pad)
+					y = Attention(q, parts[0], parts[1], tensor.Attn{Heads: nh, Causal: mode.causal, KeyPad: pad})
 				} else {
 					y = composedCrossAttention(q, parts[0], parts[1], nh, mode.causal, pad)
 				}
@@ -122,10 +117,10 @@ func TestAttentionCrossFusedMatchesComposed(t *testing.T) {
 func TestAttentionNoVisibleKeyGivesZero(t *testing.T) {
 	q := Const(tensor.Ones(1, 2, 2))
 	kv := Const(tensor.Ones(1, 2, 2))
-	y := Attention(q, kv, kv, 1, false, []bool{true, true})
+	y := Attention(q, kv, kv, tensor.Attn{Heads: 1, KeyPad: []bool{true, true}})
 	assert.Equal(t, []float32{0, 0, 0, 0}, y.Value.Values())
-	assert.Panics(t, func() { Attention(q, kv, kv, 1, false, []bool{true}) }, "wrong number of flags")
-	assert.Panics(t, func() { Attention(q, kv, kv, 3, false, nil) }, "C not divisible by heads")
+	assert.Panics(t, func() { Attention(q, kv, kv, tensor.Attn{Heads: 1, KeyPad: []bool{true}}) }, "wrong number of flags")
+	assert.Panics(t, func() { Attention(q, kv, kv, tensor.Attn{Heads: 3}) }, "C not divisible by heads")
 }
 
 func assertAllClose(t *testing.T, what string, want, got []float32, atol, rtol float64) {

@@ -369,11 +369,35 @@ func composedAttention(qkv *Var, nh int) *Var {
 	return Reshape(Permute(MatMul(att, v), 0, 2, 1, 3), b, tt, c)
 }
 
+// packedAttention is causal attention over a fused projection qkv (B, T, 3C), as GPT-2 runs it:
+// the backward pass writes into qkv's gradient directly.
+func packedAttention(qkv *Var, nh int) *Var {
+	c := qkv.Shape()[2] / 3
+	p := Split(qkv, 2, c, c, c)
+	return Attention(p[0], p[1], p[2], tensor.Attn{Heads: nh, Causal: true})
+}
+
 func TestGrad_CausalSelfAttention(t *testing.T) {
 	rng := newRNG(20)
-	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 2) }, randn(rng, 2, 5, 3*6))
-	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 3) }, randn(rng, 1, 7, 3*9))
-	checkGrad(t, func(v []*Var) *Var { return CausalSelfAttention(v[0], 1) }, randn(rng, 3, 1, 3*4))
+	checkGrad(t, func(v []*Var) *Var { return packedAttention(v[0], 2) }, randn(rng, 2, 5, 3*6))
+	checkGrad(t, func(v []*Var) *Var { return packedAttention(v[0], 3) }, randn(rng, 1, 7, 3*9))
+	checkGrad(t, func(v []*Var) *Var { return packedAttention(v[0], 1) }, randn(rng, 3, 1, 3*4))
+}
+
+// TestGrad_AttentionGroupedCachedPadded checks the general kernel against finite differences:
+// separate q, k, v, grouped KV heads (4 query heads on 2 KV heads, HS 3), queries that are the
+// last 3 of 5 positions, and padded keys.
+func TestGrad_AttentionGroupedCachedPadded(t *testing.T) {
+	rng := newRNG(22)
+	pad := []bool{false, false, true, false, false, true, false, false, false, false}
+	for _, a := range []tensor.Attn{
+		{Heads: 4, KVHeads: 2, Causal: true},
+		{Heads: 4, KVHeads: 2, Causal: true, KeyPad: pad},
+		{Heads: 4, KVHeads: 1, KeyPad: pad},
+	} {
+		checkGrad(t, func(v []*Var) *Var { return Attention(v[0], v[1], v[2], a) },
+			randn(rng, 2, 3, 4*3), randn(rng, 2, 5, a.KVHeads*3), randn(rng, 2, 5, a.KVHeads*3))
+	}
 }
 
 func TestAttentionFusedMatchesComposed(t *testing.T) {
@@ -384,7 +408,7 @@ func TestAttentionFusedMatchesComposed(t *testing.T) {
 		x := tensor.RandNormal(rng, 0, 1, b, tt, 3*c)
 		proj := tensor.RandNormal(rng, 0, 1, b, tt, c)
 		fusedIn, composedIn := Param(x.Clone()), Param(x.Clone())
-		fused := CausalSelfAttention(fusedIn, nh)
+		fused := packedAttention(fusedIn, nh)
 		composed := composedAttention(composedIn, nh)
 		fused.BackwardWith(proj)
 		composed.BackwardWith(proj)

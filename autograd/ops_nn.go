@@ -126,14 +126,3 @@ func Embedding(table *Var, ids []int) *Var {
 		}
 	})
 }
-
-// CausalSelfAttention is fused multi-head causal self-attention over a fused projection qkv
-// (B, T, 3C): softmax(q·kᵀ/√HS with a causal mask)·v per head, giving (B, T, C). It computes
-// what Split, Reshape, Permute, MatMulT, Scale, CausalMask, Softmax and MatMul compute together
-// (TestAttentionFusedMatchesComposed checks that), without their intermediate copies.
-func CausalSelfAttention(qkv *Var, nHead int) *Var {
-	y, p := tensor.CausalAttention(qkv.Value, nHead)
-	return recordSaving("causal_self_attention", y, []*Var{qkv}, []*tensor.Tensor{p}, func(out *Var) func() {
-		return func() { qkv.addGrad(tensor.CausalAttentionBackward(out.grad, qkv.Value, p, nHead)) }
-	})
-}

@@ -78,7 +78,7 @@ func TestCompactViewHoldsCompactMatrices(t *testing.T) {
 		require.NotNil(t, v.WPE.Weight, "the position table stays float32")
 		matrices, bytes := 0, 0
 		for _, blk := range v.H {
-			for _, l := range []*nn.Linear{blk.Attn.CAttn, blk.Attn.CProj, blk.MLP.CFc, blk.MLP.CProj} {
+			for _, l := range []*nn.Linear{blk.Attn.QKV, blk.Attn.Out, blk.FF.(*nn.MLP).Up, blk.FF.(*nn.MLP).Down} {
 				assert.Nil(t, l.Weight)
 				require.NotNil(t, l.Compact)
 				n, k := l.Compact.Dims()
@@ -108,7 +108,7 @@ func TestCompactViewLetsTheFloat32WeightsGo(t *testing.T) {
 	m, err := New(compactTestConfig, 8)
 	require.NoError(t, err)
 	wte := weak.Make(&m.WTE.Weight.Value.Data()[0])
-	fc := weak.Make(&m.H[0].MLP.CFc.Weight.Value.Data()[0])
+	fc := weak.Make(&m.H[0].FF.(*nn.MLP).Up.Weight.Value.Data()[0])
 	lnf := weak.Make(&m.LnF.Weight.Value.Data()[0])
 	v, err := m.Compact(BFloat16)
 	require.NoError(t, err)
@@ -147,7 +147,7 @@ func TestCompactViewRefusesWhatNeedsFloat32(t *testing.T) {
 	assert.Equal(t, Int8, again.WeightFormat())
 
 	// int8 cannot hold a non-finite weight; bf16 can
-	m.H[1].MLP.CFc.Weight.Value.Set(float32(math.Inf(1)), 3, 4)
+	m.H[1].FF.(*nn.MLP).Up.Weight.Value.Set(float32(math.Inf(1)), 3, 4)
 	_, err = m.Compact(Int8)
 	assert.ErrorContains(t, err, "h.1.mlp.c_fc.weight")
 	_, err = m.Compact(BFloat16)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/nn"
 )
 
 // A tiny GPT: a forward pass over a batch of two sequences of four tokens gives one row of
@@ -116,7 +117,7 @@ func ExampleNewLikePyTorch() {
 	}
 	wte := m.WTE.Weight.Value
 	fmt.Printf("%.8f %.8f %.8f\n", wte.At(0, 0), wte.At(0, 1), wte.At(0, 2))
-	proj := m.H[1].MLP.CProj.Weight.Value
+	proj := m.H[1].FF.(*nn.MLP).Down.Weight.Value
 	fmt.Printf("%.8f %.8f\n", proj.At(0, 0), proj.At(0, 1))
 	// Output:
 	// 0.01086164 -0.01072949 -0.03186847

@@ -93,77 +93,189 @@ func (m *GPT) GenerateAll(ctx context.Context, prompt []int, s Sampling) ([]int,
 	return out, nil
 }
 
+// GenerateBatch continues each prompt by up to s.MaxNew tokens, as GenerateAll would for each one
+// alone (with the same Sampling, seed included), and returns the new tokens of each prompt. The
+// prompts advance together: each step runs one token of every unfinished prompt through the
+// model as one batch, so every weight matrix is read once per step for all of them, which is
+// what makes many prompts at once cheaper than one after another.
+//
+// Each prompt is prefilled alone into its row of the model's KV caches; the steps then run the
+// model's blocks over one token of every prompt, each row attending over its own cached
+// positions, so prompts of different lengths need no padding. A prompt that outgrows BlockSize is
+// re-prefilled alone over its last BlockSize tokens, as Generate does. A prompt stops at a stop
+// token (not included) or after s.MaxNew tokens. On an error (a bad prompt or Sampling, ctx
+// done, non-finite logits) GenerateBatch returns the tokens generated so far with it.
+//
+// Up to 32 prompts, the products compute each output the same way whatever the batch (one
+// weight row against one activation row, internal/gemm's thin path), so the tokens equal
+// GenerateAll's to the bit; beyond, the blocked products may round the last bits of a logit
+// differently, which can only change a choice between near-equal logits.
+func (m *GPT) GenerateBatch(ctx context.Context, prompts [][]int, s Sampling) ([][]int, error) {
+	out := make([][]int, len(prompts))
+	err := m.run(ctx, prompts, s, true, func(r, tok int) bool {
+		out[r] = append(out[r], tok)
+		return true
+	})
+	return out, err
+}
+
 // generate is Generate, with the KV cache optional so that tests and benchmarks can compare
 // against recomputing the whole context for every token.
 func (m *GPT) generate(ctx context.Context, prompt []int, s Sampling, useCache bool) iter.Seq2[int, error] {
 	return func(yield func(int, error) bool) {
-		if len(prompt) == 0 {
-			yield(0, errors.New("model: empty prompt"))
-			return
-		}
-		if err := m.checkInput(prompt[max(0, len(prompt)-m.Config.BlockSize):], 1, min(len(prompt), m.Config.BlockSize), 0); err != nil {
+		stopped := false
+		err := m.run(ctx, [][]int{prompt}, s, useCache, func(_, tok int) bool {
+			stopped = !yield(tok, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
 			yield(0, err)
-			return
-		}
-		for i, id := range prompt { // checkInput saw only the part that fits in the context
-			if id < 0 || id >= m.Config.VocabSize {
-				yield(0, fmt.Errorf("model: token id %d at position %d is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize))
-				return
-			}
-		}
-		if err := s.validate(m.Config.VocabSize); err != nil {
-			yield(0, err)
-			return
-		}
-		fm := m.Frozen()
-		smp := newSampler(s)
-		seq := slices.Clone(prompt)
-		block := m.Config.BlockSize
-		var caches []*nn.KVCache
-		for n := 0; n < s.MaxNew; n++ {
-			if err := ctx.Err(); err != nil {
-				yield(0, err)
-				return
-			}
-			var logits []float32
-			switch {
-			case !useCache:
-				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, nil)
-			case caches != nil && caches[0].Len() == len(seq)-1 && len(seq) <= block:
-				// the usual step: only the newest token is new
-				logits = fm.lastLogits(seq[len(seq)-1:], len(seq)-1, caches)
-			default:
-				// (re)prefill: the first step, or the window slid past BlockSize
-				caches = make([]*nn.KVCache, len(fm.H))
-				for i := range caches {
-					caches[i] = &nn.KVCache{}
-				}
-				logits = fm.lastLogits(seq[max(0, len(seq)-block):], 0, caches)
-			}
-			if i := firstNonFinite(logits); i >= 0 {
-				yield(0, fmt.Errorf("model: logit %d is %v at generation step %d: the weights are not finite (did training diverge?)", i, logits[i], n))
-				return
-			}
-			tok := smp.next(logits)
-			if slices.Contains(s.Stop, tok) {
-				return
-			}
-			if !yield(tok, nil) {
-				return
-			}
-			seq = append(seq, tok)
 		}
 	}
 }
 
-// lastLogits runs ids (one sequence starting at position pos0) through the model and returns
-// the logits (V) of its last position only: the output head is the largest matmul, and
-// generation needs just one row of it.
-func (m *GPT) lastLogits(ids []int, pos0 int, caches []*nn.KVCache) []float32 {
-	t := len(ids)
-	x := m.trunk(ids, 1, t, pos0, caches) // (1, T, C)
-	x = autograd.Narrow(x, 1, t-1, 1)     // (1, 1, C)
-	return m.logits(x).Value.Contiguous().Data()
+// run continues the prompts together, one row of a decoder each, and passes each new token of
+// prompt r to emit, which may end everything by returning false. A prompt ends at a stop token
+// or after s.MaxNew tokens. Bad prompts or Sampling, ctx ending and non-finite logits are errors.
+func (m *GPT) run(ctx context.Context, prompts [][]int, s Sampling, useCache bool, emit func(r, tok int) bool) error {
+	where := func(r int) string { // which prompt, when there are several
+		if len(prompts) == 1 {
+			return ""
+		}
+		return fmt.Sprintf("prompt %d: ", r)
+	}
+	for r, p := range prompts {
+		if len(p) == 0 {
+			return fmt.Errorf("model: %sempty prompt", where(r))
+		}
+		for i, id := range p {
+			if id < 0 || id >= m.Config.VocabSize {
+				return fmt.Errorf("model: %stoken id %d at position %d is outside the vocabulary [0, %d)", where(r), id, i, m.Config.VocabSize)
+			}
+		}
+	}
+	if err := s.validate(m.Config.VocabSize); err != nil {
+		return err
+	}
+	dec := newDecoder(m.Frozen(), prompts, useCache)
+	smps := make([]*sampler, len(prompts))
+	active := make([]int, len(prompts)) // the prompt of each row of dec
+	for r := range active {
+		active[r], smps[r] = r, newSampler(s)
+	}
+	for n := 0; n < s.MaxNew && len(active) > 0; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var keep []int // rows still generating
+		var err error
+		for i, logits := range dec.next() {
+			r := active[i]
+			if j := firstNonFinite(logits); j >= 0 {
+				err = errors.Join(err, fmt.Errorf("model: %slogit %d is %v at generation step %d: the weights are not finite (did training diverge?)", where(r), j, logits[j], n))
+				continue
+			}
+			tok := smps[r].next(logits)
+			if slices.Contains(s.Stop, tok) {
+				continue
+			}
+			if !emit(r, tok) {
+				return nil
+			}
+			dec.seqs[i] = append(dec.seqs[i], tok)
+			keep = append(keep, i)
+		}
+		if err != nil {
+			return err
+		}
+		if len(keep) < len(active) {
+			for j, i := range keep {
+				active[j] = active[i]
+			}
+			active = active[:len(keep)]
+			dec.keep(keep)
+		}
+	}
+	return nil
+}
+
+// decoder runs a frozen GPT over a batch of sequences, one new token per sequence and step, with
+// one KV cache per block (a row per sequence, each row at its own position): Generate decodes
+// one sequence with it, GenerateBatch many.
+//
+// Each step feeds every row its newest token. A row whose cache does not hold the rest of its
+// sequence (the first step, or the window sliding past BlockSize) is first prefilled alone,
+// with its sequence but the newest token, into a cache of its own that is then copied into its
+// row. So a row computes what it would alone, whatever the batch.
+type decoder struct {
+	m        *GPT          // a frozen view
+	seqs     [][]int       // each row's tokens so far
+	caches   []*nn.KVCache // one per block
+	useCache bool          // without, every step runs each row's whole window afresh (the reference)
+}
+
+func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
+	d := &decoder{m: fm, useCache: useCache}
+	for _, s := range seqs {
+		d.seqs = append(d.seqs, slices.Clone(s))
+	}
+	d.caches = fm.newCaches(len(seqs))
+	return d
+}
+
+// next returns the logits (V) of each row's next token.
+func (d *decoder) next() [][]float32 {
+	m, block, rows := d.m, d.m.Config.BlockSize, len(d.seqs)
+	out := make([][]float32, rows)
+	if !d.useCache {
+		for r, seq := range d.seqs {
+			win := seq[max(0, len(seq)-block):]
+			x := m.trunk(win, 1, len(win), nil, nil) // (1, T, C)
+			x = autograd.Narrow(x, 1, len(win)-1, 1) // (1, 1, C): generation needs one row of the head
+			out[r] = m.logits(m.LnF.Forward(x)).Value.Contiguous().Data()
+		}
+		return out
+	}
+	lens := d.caches[0].Lens()
+	ids := make([]int, rows)
+	for r, seq := range d.seqs {
+		win := seq[max(0, len(seq)-block):]
+		ids[r] = win[len(win)-1]
+		if len(seq) <= block && lens[r] == len(seq)-1 {
+			continue
+		}
+		// (re)prefill alone: the first step, or the window slid past BlockSize
+		var one []*nn.KVCache
+		if n := len(win) - 1; n > 0 {
+			one = m.newCaches(1)
+			m.trunk(win[:n], 1, n, one, nil)
+		}
+		for l, c := range d.caches {
+			var src *nn.KVCache
+			if one != nil {
+				src = one[l]
+			}
+			c.SetRow(r, src)
+		}
+	}
+	logits := m.logits(m.LnF.Forward(m.trunk(ids, rows, 1, d.caches, nil))).Value.Contiguous().Data() // (B·V)
+	v := m.Config.VocabSize
+	for r := range out {
+		out[r] = logits[r*v : (r+1)*v]
+	}
+	return out
+}
+
+// keep drops every row but rows, in this order.
+func (d *decoder) keep(rows []int) {
+	seqs := make([][]int, len(rows))
+	for i, r := range rows {
+		seqs[i] = d.seqs[r]
+	}
+	d.seqs = seqs
+	for _, c := range d.caches {
+		c.Reorder(rows)
+	}
 }
 
 // sampler turns logits into token ids according to a Sampling.

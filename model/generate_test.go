@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/nn"
 )
 
 // peakedModel returns a small random model whose weights are scaled up so that its logits are
@@ -118,15 +117,16 @@ func TestKVCacheLogitsMatchFullForward(t *testing.T) {
 		full, err := m.Forward(ids, 1, len(ids))
 		require.NoError(t, err)
 		want := full.Value.Contiguous().Data()
-		caches := make([]*nn.KVCache, len(m.H))
-		for i := range caches {
-			caches[i] = &nn.KVCache{}
+		caches := m.newCaches(1)
+		lastLogits := func(ids []int) []float32 {
+			x := m.trunk(ids, 1, len(ids), caches, nil)
+			return m.logits(m.LnF.Forward(autograd.Narrow(x, 1, len(ids)-1, 1))).Value.Contiguous().Data()
 		}
 		// a prefill of 3, then one token at a time
-		got := m.lastLogits(ids[:3], 0, caches)
+		got := lastLogits(ids[:3])
 		assertClose(t, "prefill", got, want[2*v:3*v], 1e-4, 1e-4)
 		for p := 3; p < len(ids); p++ {
-			got := m.lastLogits(ids[p:p+1], p, caches)
+			got := lastLogits(ids[p : p+1])
 			assert.Equal(t, p+1, caches[0].Len())
 			assertClose(t, "cached step", got, want[p*v:(p+1)*v], 1e-4, 1e-4)
 		}

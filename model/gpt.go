@@ -7,6 +7,7 @@ import (
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/tensor"
 )
 
 // GPT is a decoder-only transformer language model: GPT-2's architecture, as in nanoGPT.
@@ -43,41 +44,49 @@ func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
 	if err := m.checkInput(ids, b, t, 0); err != nil {
 		return nil, err
 	}
-	return m.logits(m.trunk(ids, b, t, 0, nil)), nil
+	return m.logits(m.LnF.Forward(m.trunk(ids, b, t, nil, nil))), nil
 }
 
-// trunk runs embeddings, blocks and the final LayerNorm: (B, T) ids → (B, T, C). caches, when
-// not nil, holds one KV cache per layer and pos0 is the position of the first id.
-func (m *GPT) trunk(ids []int, b, t, pos0 int, caches []*nn.KVCache) *autograd.Var {
-	return m.trunkWatched(ids, b, t, pos0, caches, nil)
-}
-
-// trunkWatched is trunk, calling watch (when not nil) with each block and its input (B, T, C):
-// how Inspect looks inside without a second copy of the forward pass.
-func (m *GPT) trunkWatched(ids []int, b, t, pos0 int, caches []*nn.KVCache, watch func(layer int, blk *nn.Block, x *autograd.Var)) *autograd.Var {
-	pos := make([]int, t)
-	for i := range pos {
-		pos[i] = pos0 + i
+// trunk runs the embeddings and the blocks: (B, T) ids → (B, T, C), before the final
+// LayerNorm. caches, when not nil, holds one KV cache per block, and the ids follow each row's
+// cached positions (rows may be at different positions). watch, when not nil, receives each
+// block's attention weights (B, NH, T, Tk): how Inspect looks inside without a second copy of the
+// forward pass.
+func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer int, p *tensor.Tensor)) *autograd.Var {
+	var pos []int // T positions, or B·T when the rows are at different positions
+	if caches != nil {
+		pos = caches[0].Positions(b, t)
+	} else {
+		pos = (*nn.KVCache)(nil).Positions(b, t)
 	}
 	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	var wpe *autograd.Var
+	var wpe *autograd.Var           // (1, T, C), broadcast over B, or (B, T, C)
 	if m.PE != nil {
-		wpe = m.PE.Forward(pos0, t) // (1, T, C), a constant
+		wpe = m.PE.Lookup(pos, b, t) // a constant
 	} else {
-		wpe = m.WPE.Forward(pos, 1, t) // (1, T, C), broadcast over B
+		wpe = m.WPE.Forward(pos, len(pos)/t, t)
 	}
 	x := m.Drop.Forward(autograd.Add(tok, wpe))
 	for i, blk := range m.H {
-		var c *nn.KVCache
+		var in nn.BlockInput
 		if caches != nil {
-			c = caches[i]
+			in.Cache = caches[i]
 		}
 		if watch != nil {
-			watch(i, blk, x)
+			in.Weights = func(_ bool, p *tensor.Tensor) { watch(i, p) }
 		}
-		x = blk.Forward(x, c) // (B, T, C)
+		x = blk.Forward(x, in) // (B, T, C)
 	}
-	return m.LnF.Forward(x)
+	return x
+}
+
+// newCaches returns empty KV caches for rows sequences, one per block.
+func (m *GPT) newCaches(rows int) []*nn.KVCache {
+	cs := make([]*nn.KVCache, len(m.H))
+	for i := range cs {
+		cs[i] = nn.NewKVCache(rows)
+	}
+	return cs
 }
 
 // logits applies the tied output head: (B, T, C) · wteᵀ → (B, T, V).
@@ -304,7 +313,7 @@ func (m *GPT) Loss(ids, targets []int, b, t int) (*autograd.Var, error) {
 	if valid == 0 {
 		return nil, fmt.Errorf("model: every target is ignored")
 	}
-	logits := m.logits(m.trunk(ids, b, t, 0, nil))
+	logits := m.logits(m.LnF.Forward(m.trunk(ids, b, t, nil, nil)))
 	return autograd.CrossEntropy(logits, targets, IgnoreIndex), nil
 }
 

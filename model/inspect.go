@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/goformer/goformer/autograd"
-	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/tensor"
 )
 
 // Inspection is what one forward pass of a GPT shows about a sequence: for lessons, explainers
@@ -31,9 +30,9 @@ func (m *GPT) Inspect(ids []int) (*Inspection, error) {
 	}
 	f := m.Frozen()
 	in := &Inspection{Tokens: append([]int(nil), ids...)}
-	x := f.trunkWatched(ids, 1, t, 0, nil, func(layer int, blk *nn.Block, x *autograd.Var) {
-		p := blk.Attn.Weights(blk.Ln1.Forward(x)).Contiguous().Data() // (1, NH, T, T)
-		heads := make([][][]float32, blk.Attn.NHead)
+	x := f.trunk(ids, 1, t, nil, func(_ int, w *tensor.Tensor) {
+		p := w.Contiguous().Data() // (1, NH, T, T)
+		heads := make([][][]float32, w.Dim(1))
 		for h := range heads {
 			heads[h] = make([][]float32, t)
 			for i := range t {
@@ -43,6 +42,7 @@ func (m *GPT) Inspect(ids []int) (*Inspection, error) {
 		}
 		in.Attention = append(in.Attention, heads)
 	})
+	x = f.LnF.Forward(x)
 	logits := f.logits(x).Value.Contiguous().Data() // (1, T, V)
 	v := m.Config.VocabSize
 	for i := range t {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/nn"
 )
 
 // Inspect's first-layer attention, recomputed with plain loops from the parameters: embeddings,
@@ -24,8 +26,8 @@ func TestInspectAttentionMatchesAHandComputation(t *testing.T) {
 	hs := c / nh
 	wte, wpe := m.WTE.Weight.Value.Data(), m.WPE.Weight.Value.Data()
 	blk := m.H[0]
-	lnW, lnB := blk.Ln1.Weight.Value.Data(), blk.Ln1.Bias.Value.Data()
-	w, b := blk.Attn.CAttn.Weight.Value.Data(), blk.Attn.CAttn.Bias.Value.Data() // (3C, C), (3C)
+	lnW, lnB := blk.AttnNorm.(*nn.LayerNorm).Weight.Value.Data(), blk.AttnNorm.(*nn.LayerNorm).Bias.Value.Data()
+	w, b := blk.Attn.QKV.Weight.Value.Data(), blk.Attn.QKV.Bias.Value.Data() // (3C, C), (3C)
 	T := len(ids)
 	q := make([][]float64, T)
 	k := make([][]float64, T)

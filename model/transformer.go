@@ -29,10 +29,10 @@ type Transformer struct {
 	SrcEmbed    *nn.Embedding // (source V, C)
 	TgtEmbed    *nn.Embedding // (V, C)
 	PE          *nn.Sinusoidal
-	Drop        nn.Dropout // on the sum of embedding and position
-	Encoder     []*nn.EncoderLayer
+	Drop        nn.Dropout  // on the sum of embedding and position
+	Encoder     []*nn.Block // nn.Transformer's encoder layers
 	EncoderNorm *nn.LayerNorm
-	Decoder     []*nn.DecoderLayer
+	Decoder     []*nn.Block // decoder layers, with cross-attention
 	DecoderNorm *nn.LayerNorm
 	Generator   *nn.Linear // (V, C)
 
@@ -159,14 +159,14 @@ func (m *Transformer) embed(e *nn.Embedding, ids []int, b, t, pos0 int) *autogra
 // attention weights (B = 1).
 func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerAttention) *autograd.Var {
 	x := m.embed(m.SrcEmbed, src, b, ts, 0)
-	for _, l := range m.Encoder {
-		if att == nil {
-			x = l.Forward(x, pad)
-			continue
+	in := nn.BlockInput{Pad: pad}
+	if att != nil {
+		in.Weights = func(_ bool, w *tensor.Tensor) {
+			att.Encoder = append(att.Encoder, w.Reshape(w.Shape()[1:]...)) // (1, NH, Ts, Ts) → (NH, Ts, Ts)
 		}
-		var w *tensor.Tensor
-		x, w = l.ForwardWeights(x, pad)
-		att.Encoder = append(att.Encoder, w.Reshape(w.Shape()[1:]...)) // (1, NH, Ts, Ts) → (NH, Ts, Ts)
+	}
+	for _, l := range m.Encoder {
+		x = l.Forward(x, in)
 	}
 	return m.EncoderNorm.Forward(x)
 }
@@ -175,15 +175,19 @@ func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerA
 // after the final LayerNorm. att, when not nil, receives each layer's attention weights (B = 1).
 func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerAttention) *autograd.Var {
 	x := m.embed(m.TgtEmbed, tgt, b, tt, 0)
-	for _, l := range m.Decoder {
-		if att == nil {
-			x = l.Forward(x, mem, tgtPad, memPad)
-			continue
+	in := nn.BlockInput{Pad: tgtPad, Mem: mem, MemPad: memPad}
+	if att != nil {
+		in.Weights = func(cross bool, w *tensor.Tensor) {
+			w = w.Reshape(w.Shape()[1:]...)
+			if cross {
+				att.Cross = append(att.Cross, w)
+			} else {
+				att.DecoderSelf = append(att.DecoderSelf, w)
+			}
 		}
-		var self, cross *tensor.Tensor
-		x, self, cross = l.ForwardWeights(x, mem, tgtPad, memPad)
-		att.DecoderSelf = append(att.DecoderSelf, self.Reshape(self.Shape()[1:]...))
-		att.Cross = append(att.Cross, cross.Reshape(cross.Shape()[1:]...))
+	}
+	for _, l := range m.Decoder {
+		x = l.Forward(x, in)
 	}
 	return m.DecoderNorm.Forward(x)
 }

@@ -115,16 +115,16 @@ func (m *Transformer) translate(ctx context.Context, srcs [][]int, d Decoding, u
 // decoderState is a batch of partial outputs being decoded, one per row, with the layers'
 // caches.
 type decoderState struct {
-	m      *Transformer
-	mem    *autograd.Var // (rows, Ts, C)
-	memPad []bool
-	caches []*nn.DecoderCache
+	m             *Transformer
+	mem           *autograd.Var // (rows, Ts, C)
+	memPad        []bool
+	caches, cross []*nn.KVCache // per layer: the self-attention's and the cross-attention's
 }
 
 func (m *Transformer) newDecoderState(mem *autograd.Var, memPad []bool) *decoderState {
 	s := &decoderState{m: m, mem: mem, memPad: memPad}
 	for _, l := range m.Decoder {
-		s.caches = append(s.caches, l.NewCache(mem))
+		s.caches, s.cross = append(s.caches, &nn.KVCache{}), append(s.cross, l.Cross.CrossCache(mem))
 	}
 	return s
 }
@@ -135,7 +135,7 @@ func (s *decoderState) step(tokens []int, pos int) [][]float64 {
 	m, rows := s.m, len(tokens)
 	x := m.embed(m.TgtEmbed, tokens, rows, 1, pos) // (rows, 1, C)
 	for i, l := range m.Decoder {
-		x = l.ForwardCached(x, s.caches[i], s.memPad)
+		x = l.Forward(x, nn.BlockInput{Cache: s.caches[i], CrossCache: s.cross[i], MemPad: s.memPad})
 	}
 	return logSoftmaxRows(m.Generator.Forward(m.DecoderNorm.Forward(x)).Value, rows)
 }
@@ -268,8 +268,8 @@ func (m *Transformer) beamSearch(ctx context.Context, mem *autograd.Var, memPad 
 		}
 	}
 	st := m.newDecoderState(mem, pad)
-	for _, c := range st.caches {
-		c.Cross.Reorder(rows) // the memory's keys and values, computed once per source, shared by its beams
+	for _, c := range st.cross {
+		c.Reorder(rows) // the memory's keys and values, computed once per source, shared by its beams
 	}
 	beams := make([]beam, b*k)
 	for i := range beams {
@@ -357,7 +357,7 @@ func (m *Transformer) beamSearch(ctx context.Context, mem *autograd.Var, memPad 
 			break
 		}
 		for _, c := range st.caches {
-			c.Self.Reorder(reorder)
+			c.Reorder(reorder)
 		}
 		for i, bm := range beams {
 			tokens[i] = eos // a dead beam feeds anything

@@ -459,11 +459,13 @@ func TestTransformerAttention(t *testing.T) {
 	// the first layers' weights, from the attention modules called directly
 	fm := m.Frozen()
 	srcPad := []bool{false, false, false, true}
-	xs := fm.Encoder[0].Norm1.Forward(fm.embed(fm.SrcEmbed, src, 1, len(src), 0))
-	want := fm.Encoder[0].SelfAttn.Weights(xs, xs, nn.AttnMask{KeyPad: srcPad})
+	var want *tensor.Tensor
+	keep := func(p *tensor.Tensor) { want = p }
+	xs := fm.Encoder[0].AttnNorm.Forward(fm.embed(fm.SrcEmbed, src, 1, len(src), 0))
+	fm.Encoder[0].Attn.Forward(xs, nn.AttnInput{KeyPad: srcPad, Weights: keep})
 	assertClose(t, "encoder layer 0", att.Encoder[0].Values(), want.Contiguous().Values(), 1e-6, 0)
-	xt := fm.Decoder[0].Norm1.Forward(fm.embed(fm.TgtEmbed, tgt, 1, len(tgt), 0))
-	want = fm.Decoder[0].SelfAttn.Weights(xt, xt, nn.AttnMask{Causal: true})
+	xt := fm.Decoder[0].AttnNorm.Forward(fm.embed(fm.TgtEmbed, tgt, 1, len(tgt), 0))
+	fm.Decoder[0].Attn.Forward(xt, nn.AttnInput{Weights: keep})
 	assertClose(t, "decoder layer 0", att.DecoderSelf[0].Values(), want.Contiguous().Values(), 1e-6, 0)
 
 	_, err = m.Attention([]int{3, 99}, tgt)

@@ -44,9 +44,9 @@ func TestCompactBuilderBuildsTheSameLayers(t *testing.T) {
 	cemb := NewEmbedding(cb.Sub("wte"), 11, 32, 0.02)
 	require.NoError(t, cb.Err())
 	assert.Len(t, asked, 5, "four Linear weights and the table")
-	assert.Nil(t, cblock.Attn.CAttn.Weight)
-	assert.NotNil(t, cblock.Attn.CAttn.Compact)
-	assert.NotNil(t, cblock.Attn.CAttn.Bias, "biases stay float32")
+	assert.Nil(t, cblock.Attn.QKV.Weight)
+	assert.NotNil(t, cblock.Attn.QKV.Compact)
+	assert.NotNil(t, cblock.Attn.QKV.Bias, "biases stay float32")
 	assert.Nil(t, cemb.Weight)
 	assert.Len(t, cb.Params(), len(plain.Params())-5, "compact weights are not parameters")
 	assert.Equal(t, plain.Specs(), cb.Specs(), "but they are specs")
@@ -55,8 +55,8 @@ func TestCompactBuilderBuildsTheSameLayers(t *testing.T) {
 	}
 
 	ids := []int{3, 1, 4, 1, 5, 9, 2, 6, 5, 3}
-	want := block.Forward(emb.Forward(ids, 2, 5), nil) // (2, 5, 32)
-	got := cblock.Forward(cemb.Forward(ids, 2, 5), nil)
+	want := block.Forward(emb.Forward(ids, 2, 5), BlockInput{}) // (2, 5, 32)
+	got := cblock.Forward(cemb.Forward(ids, 2, 5), BlockInput{})
 	require.Equal(t, want.Shape(), got.Shape())
 	assert.Equal(t, want.Value.Values(), got.Value.Values(), "a compact weight with float32 values computes the same bits")
 	assert.Panics(t, func() { cemb.Forward([]int{11}, 1, 1) }, "an id outside the table")

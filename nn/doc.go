@@ -1,11 +1,19 @@
-// Package nn provides the layers a GPT is made of, as plain structs of *autograd.Var parameters:
-// Linear, Embedding, LayerNorm, GELU, Dropout, CausalSelfAttention, MLP and Block; and those of
-// the encoder–decoder Transformer, with PyTorch's names and layouts: MultiheadAttention (self- and
-// cross-attention, causal and key-padding masks, decoding caches), EncoderLayer and DecoderLayer
-// (post-LN or pre-LN, ReLU or GELU), and the sinusoidal positional encoding (Sinusoidal).
+// Package nn provides the layers models are made of, as plain structs of *autograd.Var
+// parameters: Linear, Embedding, LayerNorm, GELU, ReLU, Dropout, the sinusoidal positional
+// encoding (Sinusoidal), and the three parts every model shares:
+//   - Attention (attention.go), the one attention layer: self or cross, causal or not, key
+//     padding, fused or separate projections, grouped KV heads, an optional Rotation of q and k
+//     and an optional Norm of each head; Attend beside it is the plain composition to read first;
+//   - KVCache (kvcache.go), the one decoding cache: rows of different lengths, Reorder for beam
+//     search, a cross-attention form computed once from the encoder's output;
+//   - Block (block.go), the one block shape, pre- or post-norm, with an optional cross-attention,
+//     whose Norm and FeedForward are parts (MLP: GELU or ReLU). NewBlock builds GPT-2's with
+//     Hugging Face's names; NewEncoderLayer and NewDecoderLayer build PyTorch nn.Transformer's with
+//     its names.
 //
 // Shapes use llm.c's legend: B batch, T time (sequence position), C channels (embedding width),
-// V vocabulary, NH heads, HS head size (C / NH).
+// V vocabulary, NH heads, NKV key/value heads, HS head size (C / NH unless a model says
+// otherwise).
 //
 // Layers are built through a Builder, which hands each constructor its parameters by name
 // (names mirror Hugging Face's GPT-2: c_attn, c_proj, c_fc, ln_1, ...) and shape. Where the

@@ -16,7 +16,7 @@ func ExampleBlock() {
 	b := nn.NewBuilder(nn.Random(rng), nil) // fresh random parameters, evaluation mode
 	block := nn.NewBlock(b.Sub("h.0"), nn.BlockConfig{NEmbd: 32, NHead: 4, NLayer: 2, Bias: true, LayerNormEps: 1e-5})
 	x := autograd.Const(tensor.RandNormal(rng, 0, 1, 2, 5, 32)) // (B=2, T=5, C=32)
-	y := block.Forward(x, nil)
+	y := block.Forward(x, nn.BlockInput{})
 	fmt.Println(y.Shape())
 	params := b.Params()
 	fmt.Println(len(params), params[2].Name(), params[2].Shape())

@@ -66,14 +66,14 @@ func TestBlockInitialisation(t *testing.T) {
 		}
 		return s / float64(v.Value.Size())
 	}
-	assert.InDelta(t, 0.02*0.02, std(b.Attn.CAttn.Weight), 0.02*0.02*0.1)
+	assert.InDelta(t, 0.02*0.02, std(b.Attn.QKV.Weight), 0.02*0.02*0.1)
 	// residual projections: 0.02/√(2·nLayer)
 	want := 0.02 * 0.02 / (2 * nLayer)
-	assert.InDelta(t, want, std(b.Attn.CProj.Weight), want*0.15)
-	assert.InDelta(t, want, std(b.MLP.CProj.Weight), want*0.15)
-	assert.Equal(t, tensor.Zeros(3*c).Values(), b.Attn.CAttn.Bias.Value.Values())
-	assert.Equal(t, tensor.Ones(c).Values(), b.Ln1.Weight.Value.Values())
-	assert.Equal(t, []int{4 * c, c}, b.MLP.CFc.Weight.Shape())
+	assert.InDelta(t, want, std(b.Attn.Out.Weight), want*0.15)
+	assert.InDelta(t, want, std(b.FF.(*MLP).Down.Weight), want*0.15)
+	assert.Equal(t, tensor.Zeros(3*c).Values(), b.Attn.QKV.Bias.Value.Values())
+	assert.Equal(t, tensor.Ones(c).Values(), b.AttnNorm.(*LayerNorm).Weight.Value.Values())
+	assert.Equal(t, []int{4 * c, c}, b.FF.(*MLP).Up.Weight.Shape())
 	assert.Panics(t, func() { NewBlock(NewBuilder(Random(newRNG(1)), nil), BlockConfig{NEmbd: 10, NHead: 4}) })
 }
 
@@ -105,11 +105,11 @@ func TestAttentionIsCausal(t *testing.T) {
 	const c, nh, tt = 16, 4, 7
 	blk, _ := randomBlock(c, nh)
 	x := tensor.RandNormal(newRNG(3), 0, 1, 1, tt, c)
-	base := blk.Forward(autograd.Const(x), nil).Value
+	base := blk.Forward(autograd.Const(x), BlockInput{}).Value
 	// changing the last position must leave every earlier output unchanged
 	x2 := x.Clone()
 	x2.Index(1, tt-1).Fill(5)
-	changed := blk.Forward(autograd.Const(x2), nil).Value
+	changed := blk.Forward(autograd.Const(x2), BlockInput{}).Value
 	for p := range tt - 1 {
 		assert.Equal(t, base.Index(1, p).Values(), changed.Index(1, p).Values(), "position %d saw the future", p)
 	}
@@ -120,17 +120,17 @@ func TestKVCacheMatchesFullForward(t *testing.T) {
 	const c, nh, tt = 16, 4, 6
 	blk, params := randomBlock(c, nh)
 	x := tensor.RandNormal(newRNG(4), 0, 1, 2, tt, c)
-	full := blk.Forward(autograd.Const(x), nil).Value
+	full := blk.Forward(autograd.Const(x), BlockInput{}).Value
 	// a KV cache is for inference: on a block whose parameters require gradients it panics
-	assert.Panics(t, func() { blk.Forward(autograd.Const(x), &KVCache{}) })
+	assert.Panics(t, func() { blk.Forward(autograd.Const(x), BlockInput{Cache: &KVCache{}}) })
 	fz := frozenBlock(c, nh, params)
 	cache := &KVCache{}
 	// a prefix of 4 positions, then one at a time
-	first := fz.Forward(autograd.Const(x.Narrow(1, 0, 4).Contiguous()), cache).Value
+	first := fz.Forward(autograd.Const(x.Narrow(1, 0, 4).Contiguous()), BlockInput{Cache: cache}).Value
 	assert.Equal(t, 4, cache.Len())
 	assertClose(t, full.Narrow(1, 0, 4).Values(), first.Values())
 	for p := 4; p < tt; p++ {
-		step := fz.Forward(autograd.Const(x.Narrow(1, p, 1).Contiguous()), cache).Value
+		step := fz.Forward(autograd.Const(x.Narrow(1, p, 1).Contiguous()), BlockInput{Cache: cache}).Value
 		assertClose(t, full.Narrow(1, p, 1).Values(), step.Values())
 	}
 	assert.Equal(t, tt, cache.Len())
@@ -184,13 +184,13 @@ func TestBlockParamNames(t *testing.T) {
 func TestFrozenBlockComputesTheSameWithoutAGraph(t *testing.T) {
 	blk, params := randomBlock(16, 4)
 	x := autograd.Const(tensor.RandNormal(newRNG(6), 0, 1, 2, 5, 16))
-	want := blk.Forward(x, nil)
+	want := blk.Forward(x, BlockInput{})
 	require.True(t, want.RequiresGrad())
 	fz := frozenBlock(16, 4, params)
-	got := fz.Forward(x, nil)
+	got := fz.Forward(x, BlockInput{})
 	assert.False(t, got.RequiresGrad(), "a frozen block records no graph")
 	assert.Equal(t, want.Value.Values(), got.Value.Values())
 	// it shares the values: a change to the original shows through
-	blk.Ln2.Bias.Value.Fill(1)
-	assert.NotEqual(t, got.Value.Values(), fz.Forward(x, nil).Value.Values())
+	blk.FFNorm.(*LayerNorm).Bias.Value.Fill(1)
+	assert.NotEqual(t, got.Value.Values(), fz.Forward(x, BlockInput{}).Value.Values())
 }

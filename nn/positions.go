@@ -35,6 +35,22 @@ func (s *Sinusoidal) Forward(pos0, t int) *autograd.Var {
 	return autograd.Const(s.Table.Narrow(0, pos0, t).Unsqueeze(0))
 }
 
+// Lookup returns the encodings of positions pos as a constant: (1, T, C) for T positions shared
+// by every row, (B, T, C) for B·T positions, one per row and step.
+func (s *Sinusoidal) Lookup(pos []int, b, t int) *autograd.Var {
+	n := s.Table.Dim(0)
+	for _, p := range pos {
+		if p < 0 || p >= n {
+			panic(fmt.Sprintf("nn.Sinusoidal: position %d outside the table of %d", p, n))
+		}
+	}
+	rows := 1
+	if len(pos) != t {
+		rows = b
+	}
+	return autograd.Const(tensor.Gather(s.Table, pos).Reshape(rows, t, s.Table.Dim(1)))
+}
+
 var sinusoidalTables sync.Map // [2]int{maxLen, dim} → *tensor.Tensor
 
 // SinusoidalTable returns the (maxLen, dim) table of the paper's positional encoding, computed

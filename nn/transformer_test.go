@@ -25,89 +25,22 @@ func randomSource(seed uint64) Source {
 	}
 }
 
-func TestMultiheadAttentionNamesAndInit(t *testing.T) {
+func TestTorchAttentionNamesAndInit(t *testing.T) {
 	b := NewBuilder(Random(newRNG(1)), nil)
-	a := NewMultiheadAttention(b.Sub("self_attn"), 8, 2, 0)
+	a := newTorchAttention(b.Sub("self_attn"), LayerConfig{DModel: 8, NHead: 2}, false)
 	require.NoError(t, b.Err())
 	var names []string
 	for _, p := range b.Params() {
 		names = append(names, p.Name())
 	}
 	assert.Equal(t, []string{"self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias"}, names)
-	assert.Equal(t, []int{24, 8}, a.InProjWeight.Shape())
+	assert.Equal(t, []int{24, 8}, a.QKV.Weight.Shape())
 	bound := float32(math.Sqrt(6.0 / (24 + 8))) // xavier_uniform_ on (3C, C)
-	for _, w := range a.InProjWeight.Value.Values() {
+	for _, w := range a.QKV.Weight.Value.Values() {
 		require.LessOrEqual(t, float32(math.Abs(float64(w))), bound)
 	}
-	assert.Equal(t, make([]float32, 24), a.InProjBias.Value.Values())
-	assert.Panics(t, func() { NewMultiheadAttention(NewBuilder(Random(newRNG(1)), nil), 8, 3, 0) })
-}
-
-// TestMultiheadAttentionFusedMatchesPlain runs the layer's fused path against Attend, the
-// composition written out, for self- and cross-attention with every mask, comparing outputs and
-// the gradients of every parameter and input.
-func TestMultiheadAttentionFusedMatchesPlain(t *testing.T) {
-	const c, nh = 12, 3
-	rng := newRNG(5)
-	for _, s := range []struct {
-		b, tq, tk    int
-		self, causal bool
-		pad          bool
-	}{
-		{2, 5, 5, true, false, true},
-		{2, 5, 5, true, true, true},
-		{3, 4, 7, false, false, true},
-		{1, 1, 9, false, false, false},
-		{2, 7, 3, false, false, false},
-	} {
-		t.Run(fmt.Sprintf("%+v", s), func(t *testing.T) {
-			xv := tensor.RandNormal(rng, 0, 1, s.b, s.tq, c)
-			mv := tensor.RandNormal(rng, 0, 1, s.b, s.tk, c)
-			proj := tensor.RandNormal(rng, 0, 1, s.b, s.tq, c)
-			var pad []bool
-			if s.pad {
-				pad = make([]bool, s.b*s.tk)
-				for bi := range s.b {
-					for j := s.tk - bi; j < s.tk; j++ { // row bi has bi padding positions
-						pad[bi*s.tk+j] = true
-					}
-				}
-			}
-			mask := AttnMask{Causal: s.causal, KeyPad: pad}
-			run := func(plain bool) ([]float32, map[string][]float32) {
-				b := NewBuilder(randomSource(9), nil)
-				a := NewMultiheadAttention(b.Sub("attn"), c, nh, 0)
-				x, mem := autograd.Param(xv.Clone()), autograd.Param(mv.Clone())
-				if s.self {
-					mem = x
-				}
-				var y *autograd.Var
-				if plain {
-					q, k, v := a.qkv(x, mem)
-					y, _ = Attend(q, k, v, nh, mask, Dropout{})
-					y = a.OutProj.Forward(y)
-				} else {
-					y = a.Forward(x, mem, mask)
-				}
-				y.BackwardWith(proj)
-				grads := map[string][]float32{"x": x.Grad().Values()}
-				if !s.self {
-					grads["mem"] = mem.Grad().Values()
-				}
-				for _, p := range b.Params() {
-					grads[p.Name()] = p.Grad().Values()
-				}
-				return y.Value.Values(), grads
-			}
-			fy, fg := run(false)
-			py, pg := run(true)
-			assertAllClose(t, "output", py, fy, 1e-5)
-			require.Equal(t, len(pg), len(fg))
-			for name, g := range pg {
-				assertAllClose(t, "gradient of "+name, g, fg[name], 5e-5)
-			}
-		})
-	}
+	assert.Equal(t, make([]float32, 24), a.QKV.Bias.Value.Values())
+	assert.Panics(t, func() { newTorchAttention(NewBuilder(Random(newRNG(1)), nil), LayerConfig{DModel: 8, NHead: 3}, false) })
 }
 
 func assertAllClose(t *testing.T, what string, want, got []float32, tol float64) {
@@ -155,15 +88,15 @@ func TestEncoderLayerOrders(t *testing.T) {
 		require.NoError(t, b.Err())
 		x := autograd.Const(tensor.RandNormal(newRNG(4), 0, 1, 2, 5, cfg.DModel))
 		pad := []bool{false, false, false, true, true, false, false, false, false, false}
-		got := l.Forward(x, pad).Value.Values()
-		sa := func(h *autograd.Var) *autograd.Var { return l.SelfAttn.Forward(h, h, AttnMask{KeyPad: pad}) }
+		got := l.Forward(x, BlockInput{Pad: pad}).Value.Values()
+		sa := func(h *autograd.Var) *autograd.Var { return l.Attn.Forward(h, AttnInput{KeyPad: pad}) }
 		var want *autograd.Var
 		if cfg.NormFirst {
-			h := autograd.Add(x, sa(l.Norm1.Forward(x)))
-			want = autograd.Add(h, l.FF.Forward(l.Norm2.Forward(h)))
+			h := autograd.Add(x, sa(l.AttnNorm.Forward(x)))
+			want = autograd.Add(h, l.FF.Forward(l.FFNorm.Forward(h)))
 		} else {
-			h := l.Norm1.Forward(autograd.Add(x, sa(x)))
-			want = l.Norm2.Forward(autograd.Add(h, l.FF.Forward(h)))
+			h := l.AttnNorm.Forward(autograd.Add(x, sa(x)))
+			want = l.FFNorm.Forward(autograd.Add(h, l.FF.Forward(h)))
 		}
 		assert.Equal(t, want.Value.Values(), got, "norm_first=%v", cfg.NormFirst)
 	}
@@ -181,27 +114,33 @@ func TestDecoderCacheMatchesFullForward(t *testing.T) {
 		x := tensor.RandNormal(rng, 0, 1, bsz, tt, cfg.DModel)
 		mem := autograd.Const(tensor.RandNormal(rng, 0, 1, bsz, ts, cfg.DModel))
 		memPad := []bool{false, false, false, false, false, false, false, true, true, true}
-		full := l.Forward(autograd.Const(x), mem, nil, memPad).Value
+		full := l.Forward(autograd.Const(x), BlockInput{Mem: mem, MemPad: memPad}).Value
+		type caches struct{ self, cross *KVCache }
+		newCaches := func(l *Block) caches { return caches{&KVCache{}, l.Cross.CrossCache(mem)} }
+		cached := func(l *Block, x *tensor.Tensor, c caches, memPad []bool) *autograd.Var {
+			return l.Forward(autograd.Const(x), BlockInput{Cache: c.self, CrossCache: c.cross, MemPad: memPad})
+		}
 
 		// caches need constants: a frozen view of the same parameters
-		assert.Panics(t, func() { l.ForwardCached(autograd.Const(x), l.NewCache(mem), memPad) })
+		assert.Panics(t, func() { cached(l, x, newCaches(l), memPad) })
 		fb := NewBuilder(Shared(b.Params(), true), nil)
 		fl := NewDecoderLayer(fb, cfg)
 		require.NoError(t, fb.Err())
-		cache := fl.NewCache(mem)
-		assert.Equal(t, ts, cache.Cross.Len())
-		first := fl.ForwardCached(autograd.Const(x.Narrow(1, 0, 2).Contiguous()), cache, memPad).Value
+		cache := newCaches(fl)
+		assert.Equal(t, ts, cache.cross.Len())
+		first := cached(fl, x.Narrow(1, 0, 2), cache, memPad).Value
 		assertAllClose(t, "prefix", full.Narrow(1, 0, 2).Values(), first.Values(), 1e-5)
 		for p := 2; p < tt; p++ {
-			step := fl.ForwardCached(autograd.Const(x.Narrow(1, p, 1).Contiguous()), cache, memPad).Value
+			step := cached(fl, x.Narrow(1, p, 1), cache, memPad).Value
 			assertAllClose(t, fmt.Sprintf("position %d", p), full.Narrow(1, p, 1).Values(), step.Values(), 1e-5)
 		}
-		assert.Equal(t, tt, cache.Self.Len())
+		assert.Equal(t, tt, cache.self.Len())
 
 		// reordering rows (beam search): row 0 takes row 1's cache, then one more step
-		cache.Reorder([]int{1, 1})
+		cache.self.Reorder([]int{1, 1})
+		cache.cross.Reorder([]int{1, 1})
 		next := tensor.RandNormal(rng, 0, 1, 1, 1, cfg.DModel)
-		both := fl.ForwardCached(autograd.Const(tensor.Concat(0, next, next)), cache, []bool{false, false, true, true, true, false, false, true, true, true}).Value
+		both := cached(fl, tensor.Concat(0, next, next), cache, []bool{false, false, true, true, true, false, false, true, true, true}).Value
 		assertAllClose(t, "reordered rows agree", both.Index(0, 1).Values(), both.Index(0, 0).Values(), 0)
 	}
 }
@@ -213,10 +152,10 @@ func TestDecoderSelfAttentionIsCausal(t *testing.T) {
 	rng := newRNG(9)
 	x := tensor.RandNormal(rng, 0, 1, 1, 5, cfg.DModel)
 	mem := autograd.Const(tensor.RandNormal(rng, 0, 1, 1, 3, cfg.DModel))
-	base := l.Forward(autograd.Const(x), mem, nil, nil).Value
+	base := l.Forward(autograd.Const(x), BlockInput{Mem: mem}).Value
 	x2 := x.Clone()
 	x2.Index(1, 4).Fill(3)
-	changed := l.Forward(autograd.Const(x2), mem, nil, nil).Value
+	changed := l.Forward(autograd.Const(x2), BlockInput{Mem: mem}).Value
 	for p := range 4 {
 		assert.Equal(t, base.Index(1, p).Values(), changed.Index(1, p).Values(), "position %d saw the future", p)
 	}
@@ -243,6 +182,10 @@ func TestSinusoidalTable(t *testing.T) {
 	assert.False(t, v.RequiresGrad())
 	assert.Equal(t, pe.Narrow(0, 3, 4).Values(), v.Value.Values())
 	assert.Panics(t, func() { s.Forward(48, 3) })
+	rows := s.Lookup([]int{3, 4, 9, 10}, 2, 2) // two rows at their own positions
+	assert.Equal(t, []int{2, 2, d}, rows.Shape())
+	assert.Equal(t, pe.Narrow(0, 9, 2).Values(), rows.Value.Index(0, 1).Values())
+	assert.Equal(t, v.Value.Values(), s.Lookup([]int{3, 4, 5, 6}, 7, 4).Value.Values(), "T positions are every row's")
 }
 
 func TestNewActivation(t *testing.T) {

@@ -3,54 +3,88 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/goformer/goformer/internal/gemm"
 	"github.com/goformer/goformer/internal/vecmath"
 )
 
-// Fused causal self-attention. Composed from separate ops, attention splits the fused q/k/v
-// projection, permutes each part into heads, scales, masks and normalises the scores and permutes
+// Fused multi-head attention, the one kernel under every attention layer (nn.Attention's plain
+// composition, nn.Attend, is its reference and what to read first). Composed from separate ops,
+// attention permutes q, k and v into heads, scales, masks and normalises the scores and permutes
 // the result back, copying (B, T, C)-sized data at nearly every step and again in the backward
-// pass. Here the batched matrix products read q, k and v in place from the projection (each head
-// is a strided block of it) and write the output straight into (B, T, C) layout.
+// pass. Here the batched matrix products read each head in place as a strided block of q, k and
+// v, which may be slices of one fused projection (Narrow of a (B, T, W) tensor) or of a KV
+// cache with room to grow, and write the output straight into (B, Tq, NH·HS).
 //
-// Legend: B batch, T time, C channels, NH heads, HS = C/NH head size.
+// Legend: B batch, Tq query positions, Tk key positions, NH query heads, NKV key/value heads
+// (NH a multiple of it: query head h reads KV head h / (NH/NKV)), HS head size.
 
-// attentionDims checks qkv (B, T, 3C) against nHead and returns the sizes.
-func attentionDims(op string, qkv *Tensor, nHead int) (b, t, c, hs int) {
-	if len(qkv.shape) != 3 || qkv.shape[2]%3 != 0 || nHead <= 0 || (qkv.shape[2]/3)%nHead != 0 {
-		panic(fmt.Sprintf("tensor.%s: want qkv (B, T, 3C) with C divisible by %d heads, got %v", op, nHead, qkv.shape))
-	}
-	b, t, c = qkv.shape[0], qkv.shape[1], qkv.shape[2]/3
-	return b, t, c, c / nHead
+// Attn describes one attention computation besides its operands.
+type Attn struct {
+	Heads   int // NH
+	KVHeads int // NKV; 0 means Heads
+	// Causal hides from query i the keys after position i + Tk − Tq: the queries are the last
+	// Tq of Tk positions (earlier keys may come from a cache).
+	Causal bool
+	// KeyPad holds B·Tk flags, row-major; a key whose flag is true (padding) is seen by no
+	// query. nil: every key is seen.
+	KeyPad []bool
 }
 
-// headOffsets returns, for every (batch, head) pair, the offsets of a product whose A and B are
-// head blocks of qkv (or of a (B, T, C) tensor) and whose C is one (T, T) score matrix, or the
-// reverse. Each argument maps (batch, head) to an offset.
-func headOffsets(b, nh int, a, bb, c func(bi, h int) int) []gemm.BatchOffsets {
-	offs := make([]gemm.BatchOffsets, 0, b*nh)
-	for bi := range b {
-		for h := range nh {
-			offs = append(offs, gemm.BatchOffsets{A: a(bi, h), B: bb(bi, h), C: c(bi, h)})
+func (a Attn) kvHeads() int {
+	if a.KVHeads == 0 {
+		return a.Heads
+	}
+	return a.KVHeads
+}
+
+// rows3 is a (B, T, W) operand whose last axis is contiguous: element (b, t, c) sits at
+// off + b·bs + t·ld + c in data.
+type rows3 struct {
+	data        []float32
+	off, bs, ld int
+}
+
+// asRows3 returns t as rows3, copying it to contiguous first if its last axis is strided.
+func asRows3(t *Tensor) rows3 {
+	if t.strides[2] != 1 && t.shape[2] > 1 {
+		t = t.Contiguous()
+	}
+	ld := t.strides[1]
+	if t.shape[1] <= 1 || ld < t.shape[2] {
+		if t.shape[1] > 1 {
+			t = t.Contiguous()
 		}
+		ld = max(t.strides[1], t.shape[2])
 	}
-	return offs
+	return rows3{data: t.data, off: t.offset, bs: t.strides[0], ld: ld}
 }
 
-// headLayout returns where head h of batch entry bi starts: its q, k and v blocks in qkv
-// (B, T, 3C), its (T, T) score matrix in (B, NH, T, T), and its columns in the output (B, T, C).
-func headLayout(t, c, hs, nHead int) (q, k, v, score, out func(bi, h int) int) {
-	c3 := 3 * c
-	q = func(bi, h int) int { return bi*t*c3 + h*hs }
-	k = func(bi, h int) int { return bi*t*c3 + c + h*hs }
-	v = func(bi, h int) int { return bi*t*c3 + 2*c + h*hs }
-	score = func(bi, h int) int { return (bi*nHead + h) * t * t }
-	out = func(bi, h int) int { return bi*t*c + h*hs }
-	return q, k, v, score, out
+// at returns the offset of head h of batch entry b, position t.
+func (r rows3) at(b, h, hs, t int) int { return r.off + b*r.bs + t*r.ld + h*hs }
+
+// attnDims checks the operands and returns the sizes.
+func attnDims(op string, q, k, v *Tensor, a Attn) (b, tq, tk, nh, nkv, hs int) {
+	nh, nkv = a.Heads, a.kvHeads()
+	ok := len(q.shape) == 3 && len(k.shape) == 3 && sameShape(k.shape, v.shape) &&
+		q.shape[0] == k.shape[0] && nh > 0 && nkv > 0 && nh%nkv == 0 && q.shape[2]%nh == 0 &&
+		k.shape[2] == nkv*(q.shape[2]/nh)
+	if !ok {
+		panic(fmt.Sprintf("tensor.%s: want q (B, Tq, NH·HS), k and v (B, Tk, NKV·HS) with %d heads and %d KV heads, got %v %v %v",
+			op, nh, nkv, q.shape, k.shape, v.shape))
+	}
+	b, tq, tk = q.shape[0], q.shape[1], k.shape[1]
+	if a.KeyPad != nil && len(a.KeyPad) != b*tk {
+		panic(fmt.Sprintf("tensor.%s: %d key-padding flags for %d × %d keys", op, len(a.KeyPad), b, tk))
+	}
+	if a.Causal && tk < tq {
+		panic(fmt.Sprintf("tensor.%s: causal attention needs Tk >= Tq, got Tq %d, Tk %d", op, tq, tk))
+	}
+	return b, tq, tk, nh, nkv, q.shape[2] / nh
 }
 
-// rowBlock is a range [lo, hi) of query positions.
+// rowBlock is a range [lo, hi) of query or key positions.
 type rowBlock struct{ lo, hi int }
 
 // causalBlocks splits T positions into blocks of rows for the causal products. Row i of a score
@@ -59,7 +93,7 @@ type rowBlock struct{ lo, hi int }
 // above the diagonal, and each block stays a multiple of the micro-kernels' 8 rows and large
 // enough to repay packing its operands (smaller blocks were slower: on a Zen 4 core, with
 // nanoGPT's CPU config, one block took 1.61 ms per forward and backward, 2 blocks of 32 rows
-// 1.43 ms, 4 blocks of 16 rows 1.67 ms; BenchmarkCausalAttention). Skipped terms are exact zeros
+// 1.43 ms, 4 blocks of 16 rows 1.67 ms; BenchmarkAttention). Skipped terms are exact zeros
 // (0·x added to a sum leaves it unchanged), so the results are those of the full products.
 func causalBlocks(t int) []rowBlock {
 	size := max(32, (t/4+7)&^7)
@@ -70,100 +104,226 @@ func causalBlocks(t int) []rowBlock {
 	return blocks
 }
 
-// shift returns at's offsets moved by d elements.
-func shift(at func(bi, h int) int, d int) func(bi, h int) int {
-	return func(bi, h int) int { return at(bi, h) + d }
+// plan is one attention's layout: where each head's operands sit and which blocks of rows the
+// causal mask lets the products skip.
+type plan struct {
+	b, tq, tk, nh, nkv, hs, past int
+	q, k, v                      rows3
+	qBlocks, kBlocks             []rowBlock // query rows; key rows (for pᵀ·…)
+	causal                       bool
+	// groups[j] holds the query heads j, g+j, 2g+j, … (g = NH/NKV), one per KV head: the products
+	// into the KV heads' gradients run one group at a time, so that their outputs never overlap
+	groups [][]int
 }
 
-// CausalAttention computes multi-head causal self-attention from a fused projection qkv
-// (B, T, 3C) holding q, k and v side by side: for each head, softmax(q·kᵀ/√HS, masked so that
-// position i sees positions ≤ i)·v. It returns y (B, T, C), heads side by side as GPT-2 lays
-// them out, and the attention weights p (B, NH, T, T), which the backward pass needs.
-func CausalAttention(qkv *Tensor, nHead int) (y, p *Tensor) {
-	b, t, c, hs := attentionDims("CausalAttention", qkv, nHead)
-	d := qkv.Contiguous().Data()
-	c3 := 3 * c
-	p = uninit(b, nHead, t, t)
-	y = uninit(b, t, c)
-	q, k, v, score, out := headLayout(t, c, hs, nHead)
-
-	// scores (T, T) = q·kᵀ per head, by blocks of rows: rows [r0, r1) need keys [0, r1) only
-	blocks := causalBlocks(t)
-	for _, r := range blocks {
-		gemm.SgemmBatched(false, true, r.hi-r.lo, r.hi, hs, d, c3, d, c3, p.data, t,
-			headOffsets(b, nHead, shift(q, r.lo*c3), k, shift(score, r.lo*t)), false)
+func newPlan(op string, q, k, v *Tensor, a Attn) *plan {
+	b, tq, tk, nh, nkv, hs := attnDims(op, q, k, v, a)
+	p := &plan{b: b, tq: tq, tk: tk, nh: nh, nkv: nkv, hs: hs, past: tk - tq, causal: a.Causal,
+		q: asRows3(q), k: asRows3(k), v: asRows3(v), groups: make([][]int, nh/nkv)}
+	p.qBlocks, p.kBlocks = []rowBlock{{0, tq}}, []rowBlock{{0, tk}}
+	if a.Causal {
+		p.qBlocks, p.kBlocks = causalBlocks(tq), causalBlocks(tk)
 	}
-	// scale, mask and normalise each row: row i keeps its first i+1 entries
+	for h := range nh {
+		p.groups[h%(nh/nkv)] = append(p.groups[h%(nh/nkv)], h)
+	}
+	return p
+}
+
+// keys returns how many keys query block r needs: those up to its last row's position.
+func (p *plan) keys(r rowBlock) int {
+	if !p.causal {
+		return p.tk
+	}
+	return r.hi + p.past
+}
+
+// queries returns the first query that sees any key of block r (key j is seen by the queries
+// i ≥ j − past).
+func (p *plan) queries(r rowBlock) int {
+	if !p.causal {
+		return 0
+	}
+	return max(0, r.lo-p.past)
+}
+
+// offsets returns the offsets of one product per batch entry and query head of heads (nil: all);
+// each argument maps (batch entry, query head) to an offset.
+func (p *plan) offsets(heads []int, a, bb, c func(bi, h int) int) []gemm.BatchOffsets {
+	offs := make([]gemm.BatchOffsets, 0, p.b*p.nh)
+	for bi := range p.b {
+		for h := range p.nh {
+			if heads == nil || slices.Contains(heads, h) {
+				offs = append(offs, gemm.BatchOffsets{A: a(bi, h), B: bb(bi, h), C: c(bi, h)})
+			}
+		}
+	}
+	return offs
+}
+
+// head returns where query head h's block of r starts at position t, or with kv its KV head's
+// (h / (NH/NKV)).
+func (p *plan) head(r rows3, t int, kv bool) func(bi, h int) int {
+	g := 1
+	if kv {
+		g = p.nh / p.nkv
+	}
+	return func(bi, h int) int { return r.at(bi, h/g, p.hs, t) }
+}
+
+// score returns where entry (i, j) of query head h's (Tq, Tk) weights starts.
+func (p *plan) score(i, j int) func(bi, h int) int {
+	return func(bi, h int) int { return ((bi*p.nh+h)*p.tq+i)*p.tk + j }
+}
+
+// Attention computes multi-head scaled dot-product attention: for each query head h,
+// softmax(q·kᵀ/√HS)·v with its KV head's keys and values, q (B, Tq, NH·HS), k and v
+// (B, Tk, NKV·HS), heads side by side along the last axis (GPT-2's and PyTorch's layout). Any of
+// them may be a strided view whose last axis is contiguous. A query that sees no key at all
+// gets a zero output (PyTorch would give NaN).
+//
+// It returns y (B, Tq, NH·HS) and the attention weights p (B, NH, Tq, Tk), which the backward
+// pass needs (masked weights are exactly 0).
+func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
+	pl := newPlan("Attention", q, k, v, a)
+	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
+	p, y = uninit(b, nh, tq, tk), uninit(b, tq, nh*hs)
+	if p.Size() == 0 || y.Size() == 0 {
+		clear(y.data)
+		return y, p
+	}
+	ry := asRows3(y)
+	// scores (Tq, Tk) = q·kᵀ per head, by blocks of query rows: rows [lo, hi) need keys up to hi
+	for _, r := range pl.qBlocks {
+		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, pl.q.data, pl.q.ld, pl.k.data, pl.k.ld, p.data, tk,
+			pl.offsets(nil, pl.head(pl.q, r.lo, false), pl.head(pl.k, 0, true), pl.score(r.lo, 0)), false)
+	}
+	// scale, mask and normalise each row: row i sees its first lim keys, less the padded ones
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	rows := b * nHead * t
-	parallelFor(rows, t*8, func(lo, hi int) {
+	negInf := float32(math.Inf(-1))
+	parallelFor(b*nh*tq, tk*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			i := r % t
-			row := p.data[r*t : (r+1)*t]
-			vis := row[:i+1]
+			i, bi := r%tq, r/(nh*tq)
+			row := p.data[r*tk : (r+1)*tk]
+			lim := tk
+			if a.Causal {
+				lim = i + pl.past + 1
+			}
+			vis := row[:lim]
 			vecmath.Scale(vis, vis, scale)
+			seen := lim
+			if a.KeyPad != nil {
+				for j, padded := range a.KeyPad[bi*tk : bi*tk+lim] {
+					if padded {
+						vis[j] = negInf
+						seen--
+					}
+				}
+			}
+			if seen == 0 {
+				clear(row)
+				continue
+			}
 			vecmath.SoftmaxRow(vis, vis)
-			clear(row[i+1:])
+			clear(row[lim:])
 		}
 	})
-	// y (T, HS) per head = p·v, written into its columns of (B, T, C); rows [r0, r1) of p are
-	// zero past column r1, so only values [0, r1) take part
-	for _, r := range blocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, r.hi, p.data, t, d, c3, y.data, c,
-			headOffsets(b, nHead, shift(score, r.lo*t), v, shift(out, r.lo*c)), false)
+	// y (Tq, HS) per head = p·v, written into its columns of (B, Tq, NH·HS); rows [lo, hi) of p
+	// are zero past their keys, so only those values take part
+	for _, r := range pl.qBlocks {
+		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), p.data, tk, pl.v.data, pl.v.ld, y.data, ry.ld,
+			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.v, 0, true), pl.head(ry, r.lo, false)), false)
 	}
 	return y, p
 }
 
-// CausalAttentionBackward returns the gradient with respect to qkv (B, T, 3C), given the output
-// gradient dy (B, T, C), the input qkv and the weights p that CausalAttention returned. With
-// S the scaled scores: dV = pᵀ·dy, dp = dy·vᵀ, dS = p·(dp − Σ p·dp), dQ = dS·k/√HS,
-// dK = dSᵀ·q/√HS.
-func CausalAttentionBackward(dy, qkv, p *Tensor, nHead int) *Tensor {
-	b, t, c, hs := attentionDims("CausalAttentionBackward", qkv, nHead)
-	if !sameShape(dy.shape, []int{b, t, c}) || !sameShape(p.shape, []int{b, nHead, t, t}) {
-		panic(fmt.Sprintf("tensor.CausalAttentionBackward: dy %v and p %v do not fit qkv %v with %d heads", dy.shape, p.shape, qkv.shape, nHead))
+// AttentionBackward returns the gradients with respect to q, k and v, shaped like them, given
+// the output gradient dy (B, Tq, NH·HS), the inputs and the weights p that Attention returned.
+// With S the scaled scores: dV = pᵀ·dy, dp = dy·vᵀ, dS = p·(dp − Σ p·dp), dQ = dS·k/√HS,
+// dK = dSᵀ·q/√HS; a KV head's gradients sum over the query heads that share it. Masked weights
+// are 0, so masked scores get no gradient without the masks being passed again.
+//
+// When q, k and v are the three consecutive slices of one (B, T, W) tensor's last axis (a fused
+// projection read in place), the gradients are written side by side into one (B, T, W) tensor,
+// returned as packed (dq, dk and dv are views of it); otherwise packed is nil.
+func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tensor) {
+	pl := newPlan("AttentionBackward", q, k, v, a)
+	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
+	c, ckv := nh*hs, pl.nkv*hs
+	if !sameShape(dy.shape, []int{b, tq, c}) || !sameShape(p.shape, []int{b, nh, tq, tk}) {
+		panic(fmt.Sprintf("tensor.AttentionBackward: dy %v and p %v do not fit q %v, k %v with %d heads", dy.shape, p.shape, q.shape, k.shape, nh))
 	}
-	d := qkv.Contiguous().Data()
-	g := dy.Contiguous().Data()
-	pd := p.Contiguous().Data()
-	c3 := 3 * c
-	dqkv := uninit(b, t, c3) // dV, dQ and dK each write their third
-	ds := uninit(b, nHead, t, t)
-	q, k, v, score, out := headLayout(t, c, hs, nHead)
+	if Packed(q, k, v) { // one (B, T, W) buffer, else three
+		packed = uninit(b, tq, c+2*ckv)
+		dq, dk, dv = packed.Narrow(2, 0, c), packed.Narrow(2, c, ckv), packed.Narrow(2, c+ckv, ckv)
+	} else {
+		dq, dk, dv = uninit(b, tq, c), uninit(b, tk, ckv), uninit(b, tk, ckv)
+	}
+	if tq == 0 || tk == 0 || c == 0 {
+		for _, d := range []*Tensor{dq, dk, dv} {
+			d.Fill(0)
+		}
+		return dq, dk, dv, packed
+	}
+	rdq, rdk, rdv, rdy := asRows3(dq), asRows3(dk), asRows3(dv), asRows3(dy.Contiguous())
+	pd := p.Contiguous().data
+	ds := uninit(b, nh, tq, tk)
 
-	blocks := causalBlocks(t)
-	// dV = pᵀ·dy: rows [r0, r1) of dV gather from positions [r0, T) only (p is zero above its
-	// diagonal)
-	for _, r := range blocks {
-		gemm.SgemmBatched(true, false, r.hi-r.lo, hs, t-r.lo, pd, t, g, c, dqkv.data, c3,
-			headOffsets(b, nHead, shift(score, r.lo*t+r.lo), shift(out, r.lo*c), shift(v, r.lo*c3)), false)
+	// dV = pᵀ·dy: key rows [lo, hi) gather from the queries that see them; the heads sharing a KV
+	// head add up, one group of heads at a time
+	for gi, heads := range pl.groups {
+		for _, r := range pl.kBlocks {
+			q0 := pl.queries(r)
+			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, pd, tk, rdy.data, rdy.ld, rdv.data, rdv.ld,
+				pl.offsets(heads, pl.score(q0, r.lo), pl.head(rdy, q0, false), pl.head(rdv, r.lo, true)), gi > 0)
+		}
 	}
-	// dp = dy·vᵀ on and below the diagonal, by blocks of rows as for the scores, then
-	// dS = p·(dp − Σ p·dp)·scale in place (masked entries have p = 0)
-	for _, r := range blocks {
-		gemm.SgemmBatched(false, true, r.hi-r.lo, r.hi, hs, g, c, d, c3, ds.data, t,
-			headOffsets(b, nHead, shift(out, r.lo*c), v, shift(score, r.lo*t)), false)
+	// dp = dy·vᵀ by blocks of query rows as for the scores, then dS = p·(dp − Σ p·dp)·scale in
+	// place over the visible keys (masked entries have p = 0)
+	for _, r := range pl.qBlocks {
+		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, rdy.data, rdy.ld, pl.v.data, pl.v.ld, ds.data, tk,
+			pl.offsets(nil, pl.head(rdy, r.lo, false), pl.head(pl.v, 0, true), pl.score(r.lo, 0)), false)
 	}
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	rows := b * nHead * t
-	parallelFor(rows, t*4, func(lo, hi int) {
+	parallelFor(b*nh*tq, tk*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			i := r % t
-			pr, dr := pd[r*t:r*t+i+1], ds.data[r*t:(r+1)*t]
-			dot := float32(vecmath.Dot(pr, dr[:i+1]))
-			vecmath.SubScale(dr[:i+1], dr[:i+1], dot, scale) // (dp − Σ p·dp)·scale
-			vecmath.Mul(dr[:i+1], dr[:i+1], pr)              // ·p
-			clear(dr[i+1:])
+			lim := tk
+			if a.Causal {
+				lim = r%tq + pl.past + 1
+			}
+			pr, dr := pd[r*tk:r*tk+lim], ds.data[r*tk:(r+1)*tk]
+			dot := float32(vecmath.Dot(pr, dr[:lim]))
+			vecmath.SubScale(dr[:lim], dr[:lim], dot, scale) // (dp − Σ p·dp)·scale
+			vecmath.Mul(dr[:lim], dr[:lim], pr)              // ·p
+			clear(dr[lim:])
 		}
 	})
-	// dQ = dS·k and dK = dSᵀ·q, skipping dS's zeros above the diagonal as p·v and pᵀ·dy do
-	for _, r := range blocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, r.hi, ds.data, t, d, c3, dqkv.data, c3,
-			headOffsets(b, nHead, shift(score, r.lo*t), k, shift(q, r.lo*c3)), false)
-		gemm.SgemmBatched(true, false, r.hi-r.lo, hs, t-r.lo, ds.data, t, d, c3, dqkv.data, c3,
-			headOffsets(b, nHead, shift(score, r.lo*t+r.lo), shift(q, r.lo*c3), shift(k, r.lo*c3)), false)
+	// dQ = dS·k and dK = dSᵀ·q, skipping dS's zeros past each row's keys as p·v and pᵀ·dy do
+	for _, r := range pl.qBlocks {
+		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), ds.data, tk, pl.k.data, pl.k.ld, rdq.data, rdq.ld,
+			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.k, 0, true), pl.head(rdq, r.lo, false)), false)
+	}
+	for gi, heads := range pl.groups {
+		for _, r := range pl.kBlocks {
+			q0 := pl.queries(r)
+			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, ds.data, tk, pl.q.data, pl.q.ld, rdk.data, rdk.ld,
+				pl.offsets(heads, pl.score(q0, r.lo), pl.head(pl.q, q0, false), pl.head(rdk, r.lo, true)), gi > 0)
+		}
 	}
 	release(ds)
-	return dqkv
+	return dq, dk, dv, packed
+}
+
+// Packed reports whether q, k and v are, in this order, the slices of one contiguous (B, T, W)
+// tensor's last axis that together cover it, as Split makes them: AttentionBackward then packs
+// their gradients.
+func Packed(q, k, v *Tensor) bool {
+	w := q.shape[2] + k.shape[2] + v.shape[2]
+	for _, x := range []*Tensor{q, k, v} {
+		if len(x.data) == 0 || &x.data[0] != &q.data[0] || !sameShape(x.shape[:2], q.shape[:2]) ||
+			x.strides[2] != 1 || x.strides[1] != w || x.strides[0] != q.shape[1]*w {
+			return false
+		}
+	}
+	return k.offset == q.offset+q.shape[2] && v.offset == k.offset+k.shape[2]
 }

@@ -28,11 +28,11 @@ type headSteps struct {
 	out             *tensor.Tensor
 }
 
-// oneHead runs a one-head CausalSelfAttention's attention step by step, with autograd's plain
+// oneHead runs a one-head causal nn.Attention step by step, with autograd's plain
 // ops: the same arithmetic as nn/attention.go's Forward, without its fused kernel.
-func oneHead(a *nn.CausalSelfAttention, x *autograd.Var) headSteps {
+func oneHead(a *nn.Attention, x *autograd.Var) headSteps {
 	c := x.Shape()[2]
-	qkv := a.CAttn.Forward(x)                // (1, T, 3C): q, k and v side by side
+	qkv := a.QKV.Forward(x)                  // (1, T, 3C): q, k and v side by side
 	parts := autograd.Split(qkv, 2, c, c, c) // (1, T, C) each
 	q, k, v := parts[0], parts[1], parts[2]
 	scores := autograd.Scale(autograd.MatMulT(q, k), float32(1/math.Sqrt(float64(c)))) // (1, T, T): q·k / √HS
@@ -43,12 +43,12 @@ func oneHead(a *nn.CausalSelfAttention, x *autograd.Var) headSteps {
 
 // newHead builds a one-head causal self-attention of width c whose weights are drawn from rng,
 // larger than a GPT's initial ones so that the head has preferences to show.
-func newHead(rng *rand.Rand, c int) *nn.CausalSelfAttention {
+func newHead(rng *rand.Rand, c int) *nn.Attention {
 	b := nn.NewBuilder(nn.Random(rng), nil)
-	a := &nn.CausalSelfAttention{
-		CAttn: nn.NewLinear(b.Sub("c_attn"), c, 3*c, false, 0.8),
-		CProj: nn.NewLinear(b.Sub("c_proj"), c, c, false, 0.8),
-		NHead: 1,
+	a := &nn.Attention{
+		QKV:   nn.NewLinear(b.Sub("c_attn"), c, 3*c, false, 0.8),
+		Out:   nn.NewLinear(b.Sub("c_proj"), c, c, false, 0.8),
+		NHead: 1, Causal: true,
 	}
 	if err := b.Err(); err != nil {
 		panic(err)
@@ -86,7 +86,7 @@ func attentionLesson(ctx context.Context, e *env) error {
 		moderate. A token may not look at later tokens: when the model reads a text it must guess
 		what comes next, not peek. Softmax turns each row of scores into weights that add up to 1, and
 		the output of token i is the weighted sum of the values.`)
-	e.printf("Code: nn/attention.go (CausalSelfAttention), autograd/ops_nn.go (CausalMask, Softmax), autograd/ops_matmul.go (the dot products).\n\n")
+	e.printf("Code: nn/attention.go (Attention, Attend), autograd/ops_nn.go (CausalMask, Softmax), autograd/ops_matmul.go (the dot products).\n\n")
 
 	rng := rand.New(rand.NewPCG(e.seed, 6))
 	c := attentionWidth
@@ -120,13 +120,15 @@ func attentionLesson(ctx context.Context, e *env) error {
 	e.printf("\nThe output of %q is the weighted sum of the values:\n  %s\n  = %s\n\n",
 		attentionWords[last], strings.Join(terms, " + "), vector(row(st.out, last)))
 
-	// The library's layer computes the same weights with its fused kernel.
-	lib := head.Weights(x).Contiguous().Data()
+	// The library's fused kernel computes the same weights.
+	qkv := head.QKV.Forward(x).Value // (1, T, 3C)
+	_, p := tensor.Attention(qkv.Narrow(2, 0, c), qkv.Narrow(2, c, c), qkv.Narrow(2, 2*c, c), tensor.Attn{Heads: 1, Causal: true})
+	lib := p.Contiguous().Data()
 	diff := 0.0
 	for i, w := range st.weights.Data() {
 		diff = math.Max(diff, math.Abs(float64(w-lib[i])))
 	}
-	e.printf("nn.CausalSelfAttention computes the same weights in one fused step (tensor/attention.go): largest difference %.1g.\n\n", diff)
+	e.printf("tensor.Attention, the kernel under nn.Attention, computes the same weights in one fused step (tensor/attention.go): largest difference %.1g.\n\n", diff)
 	e.para(`A real model has many such heads in every layer (step 8), and its weights are learnt, so that
 		a head's queries and keys come to match where looking pays off: a verb finding its subject, a
 		closing quote finding the opening one.`)

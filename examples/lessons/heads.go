@@ -63,7 +63,7 @@ func headsLesson(ctx context.Context, e *env) error {
 		numbers split into 4 heads of 16). Their outputs are put side by side and mixed by one more
 		weight matrix. Since each head can look somewhere else, a layer can gather several kinds of
 		information at once; training makes them specialise.`)
-	e.printf("Code: nn/attention.go (CausalSelfAttention: the heads, in one fused projection), model/inspect.go (Inspect: every head's weights).\n\n")
+	e.printf("Code: nn/attention.go (Attention: the heads, in one fused projection), model/inspect.go (Inspect: every head's weights).\n\n")
 
 	cm, err := shakespeareModel(ctx, e)
 	if err != nil {

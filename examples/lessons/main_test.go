@@ -224,7 +224,8 @@ func TestAttentionByHand(t *testing.T) {
 	head := newHead(rng, attentionWidth)
 	st := oneHead(head, x)
 	n := len(attentionWords)
-	lib := head.Weights(x).Contiguous()
+	var lib *tensor.Tensor
+	head.Forward(x, nn.AttnInput{Weights: func(p *tensor.Tensor) { lib = p.Contiguous() }})
 	for i := range n {
 		// softmax of the visible scores, in float64
 		top := math.Inf(-1)

@@ -13,9 +13,9 @@ import (
 
 // fullAttention is one head of attention without the causal mask: every token looks at every
 // token, as in a Transformer's encoder. x is (1, T, C); it returns (1, T, C).
-func fullAttention(a *nn.CausalSelfAttention, x *autograd.Var) *autograd.Var {
+func fullAttention(a *nn.Attention, x *autograd.Var) *autograd.Var {
 	c := x.Shape()[2]
-	parts := autograd.Split(a.CAttn.Forward(x), 2, c, c, c)
+	parts := autograd.Split(a.QKV.Forward(x), 2, c, c, c)
 	q, k, v := parts[0], parts[1], parts[2]
 	scores := autograd.Scale(autograd.MatMulT(q, k), float32(1/math.Sqrt(float64(c)))) // (1, T, T)
 	return autograd.MatMul(autograd.Softmax(scores), v)
@@ -39,7 +39,7 @@ func sentence(words []string, vecs map[string][]float32, pos *tensor.Tensor) *au
 
 // orderTest runs the two sentences through the head and returns, for each word, the largest
 // difference between its output in the first sentence and in the second.
-func orderTest(head *nn.CausalSelfAttention, a, b []string, vecs map[string][]float32, pos *tensor.Tensor) map[string]float64 {
+func orderTest(head *nn.Attention, a, b []string, vecs map[string][]float32, pos *tensor.Tensor) map[string]float64 {
 	outA := fullAttention(head, sentence(a, vecs, pos)).Value.Contiguous()
 	outB := fullAttention(head, sentence(b, vecs, pos)).Value.Contiguous()
 	diff := map[string]float64{}

@@ -64,10 +64,10 @@ func (d *deepNet) loss(x, y []int, b, t int) *autograd.Var {
 	h := autograd.Add(d.wte.Forward(x, b, t), d.wpe.Forward(pos, 1, t)) // (B, T, C)
 	for _, blk := range d.blocks {
 		if d.residual {
-			h = blk.Forward(h, nil) // h + attn(ln_1(h)), then h + mlp(ln_2(h))
+			h = blk.Forward(h, nn.BlockInput{}) // h + attn(ln_1(h)), then h + mlp(ln_2(h))
 		} else {
-			h = blk.Attn.Forward(blk.Ln1.Forward(h), nil) // attn(ln_1(h)): the input is not added back
-			h = blk.MLP.Forward(blk.Ln2.Forward(h))
+			h = blk.Attn.Forward(blk.AttnNorm.Forward(h), nn.AttnInput{}) // attn(ln_1(h)): the input is not added back
+			h = blk.FF.Forward(blk.FFNorm.Forward(h))
 		}
 	}
 	logits := autograd.MatMulT(d.lnf.Forward(h), d.wte.Weight) // (B, T, V)

@@ -56,7 +56,7 @@ func transformerLesson(ctx context.Context, e *env) error {
 		words. So each output token asks "which source word do I need now?", and its weights say
 		where it looked.`)
 	e.printf("Code: model/transformer.go (the model, described once in buildTransformer; CrossAttention returns the weights drawn below), " +
-		"nn/transformer.go (EncoderLayer, DecoderLayer), nn/mha.go (MultiheadAttention: the same code for self- and cross-attention), " +
+		"nn/block.go (Block: NewEncoderLayer, NewDecoderLayer), nn/attention.go (Attention: the same code for self- and cross-attention), " +
 		"nn/positions.go (step 9's sinusoidal table), model/transformer_decode.go (Translate: one token at a time, greedy or beam search), " +
 		"internal/dates (this task: data, training, evaluation, shared with examples/translate).\n\n")
 
