@@ -115,12 +115,3 @@ func (c Config) gpt2Blocks() bool {
 	return !c.rmsNorm() && !c.rotary() && !c.swiGLU() && (c.FFHidden == 0 || c.FFHidden == 4*c.NEmbd) &&
 		c.nKVHead() == c.NHead && c.HeadDim == 0 && !c.QKNorm && !c.QKVBias && !c.OutBias && !c.FFBias && !c.UntiedHead
 }
-
-// notBuiltYet refuses the choices that build does not describe yet: they wait for the one
-// attention with grouped KV heads, rotation and QK-norm (issue 18, stage 2).
-func (c Config) notBuiltYet() error {
-	if !c.gpt2Blocks() {
-		return fmt.Errorf("model: the Llama family's choices (Norm %q, Positions %q, FeedForward %q, NKVHead, HeadDim, QKNorm, biases, untied head) are not built yet", c.Norm, c.Positions, c.FeedForward)
-	}
-	return nil
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/goformer/goformer/nn"
 	"math"
 	"os"
 	"path/filepath"
@@ -578,7 +579,7 @@ func TestSaveHFIsAtomic(t *testing.T) {
 	// A model whose parameters cannot be written as GPT-2 fails before touching the directory.
 	bad, err := New(cfg, 2)
 	require.NoError(t, err)
-	bad.LnF.Weight.Value = tensor.Zeros(3)
+	bad.LnF.(*nn.LayerNorm).Weight.Value = tensor.Zeros(3)
 	assert.Error(t, SaveHF(bad, dir))
 	// A read-only directory fails when creating the temporary files.
 	if os.Getuid() != 0 { // root ignores permissions
