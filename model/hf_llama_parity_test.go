@@ -130,3 +130,17 @@ func llamaParity(t *testing.T, dir string) {
 		t.Logf("greedy: %d of %d tokens equal", countEqual(want, append(prompt, newTokens...)), len(want))
 	})
 }
+
+// TestHFLlamaParityOtherMembers runs the same comparison on the family members that
+// testdata/make_llama_variants.py wrote with PyTorch from the fixtures' README: a Llama with
+// Llama 3.1's rope scaling, attention and MLP biases, one KV head and an untied head, and a Qwen2
+// (q/k/v biases). The test's code knows nothing of either: it is TestHFLlamaParity on other
+// directories.
+func TestHFLlamaParityOtherMembers(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("testdata", "hf-llama-variants", "*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 2)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { llamaParity(t, dir) })
+	}
+}
