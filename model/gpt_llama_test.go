@@ -316,3 +316,75 @@ func copyFile(src, dst string) error {
 	}
 	return os.WriteFile(dst, b, 0o644)
 }
+
+// A Llama-family directory that does not match its config.json is an error naming what is wrong,
+// found before any tensor is read.
+func TestLoadHFLlamaBadInputs(t *testing.T) {
+	m := mustNew(t, llamaTestConfig)
+	good := t.TempDir()
+	require.NoError(t, SaveHF(m, good))
+	tensors, err := hfLlamaTensors(m)
+	require.NoError(t, err)
+	withTensors := func(edit func(names []string, vals map[string][]float32, shapes map[string][]int) []string) string {
+		dir := t.TempDir()
+		require.NoError(t, copyFile(filepath.Join(good, "config.json"), filepath.Join(dir, "config.json")))
+		vals, shapes := map[string][]float32{}, map[string][]int{}
+		var names []string
+		for n, v := range tensors {
+			names = append(names, n)
+			vals[n], shapes[n] = v.Data(), v.Shape()
+		}
+		names = edit(names, vals, shapes)
+		var dt []string
+		var vs [][]float32
+		var ss [][]int
+		for _, n := range names {
+			dt, vs, ss = append(dt, "F32"), append(vs, vals[n]), append(ss, shapes[n])
+		}
+		writeST(t, filepath.Join(dir, "model.safetensors"), names, dt, vs, ss)
+		return dir
+	}
+	without := func(name string) string {
+		return withTensors(func(names []string, _ map[string][]float32, _ map[string][]int) []string {
+			return slices.DeleteFunc(names, func(n string) bool { return n == name })
+		})
+	}
+	withConfig := func(edit func(c map[string]any)) string {
+		dir := t.TempDir()
+		data, err := os.ReadFile(filepath.Join(good, "config.json"))
+		require.NoError(t, err)
+		var c map[string]any
+		require.NoError(t, json.Unmarshal(data, &c))
+		edit(c)
+		data, err = json.Marshal(c)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644))
+		require.NoError(t, copyFile(filepath.Join(good, "model.safetensors"), filepath.Join(dir, "model.safetensors")))
+		return dir
+	}
+	cases := []struct{ name, dir, want string }{
+		{"missing k_norm", without("model.layers.1.self_attn.k_norm.weight"), `missing tensor "model.layers.1.self_attn.k_norm.weight"`},
+		{"missing head", without("lm_head.weight"), `missing tensor "lm_head.weight"`},
+		{"transposed", withTensors(func(names []string, _ map[string][]float32, shapes map[string][]int) []string {
+			s := shapes["model.layers.0.mlp.down_proj.weight"]
+			shapes["model.layers.0.mlp.down_proj.weight"] = []int{s[1], s[0]}
+			return names
+		}), `"model.layers.0.mlp.down_proj.weight" has shape [48 32], want [32 48]`},
+		{"extra", withTensors(func(names []string, vals map[string][]float32, shapes map[string][]int) []string {
+			vals["model.layers.2.input_layernorm.weight"], shapes["model.layers.2.input_layernorm.weight"] = make([]float32, 32), []int{32}
+			return append(names, "model.layers.2.input_layernorm.weight")
+		}), `unexpected tensor "model.layers.2.input_layernorm.weight"`},
+		{"tied but another head", withConfig(func(c map[string]any) { c["tie_word_embeddings"] = true }), "lm_head.weight differs from model.embed_tokens.weight"},
+		{"fewer heads", withConfig(func(c map[string]any) { c["num_key_value_heads"] = 1 }), `"model.layers.0.self_attn.k_proj.weight" has shape [24 32], want [12 32]`},
+		{"layers", withConfig(func(c map[string]any) { c["num_hidden_layers"] = 100 }), "num_hidden_layers 100"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadHF(c.dir)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+	_, err = LoadHF(good)
+	assert.NoError(t, err)
+}
