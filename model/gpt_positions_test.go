@@ -60,7 +60,7 @@ func TestGPTWithSinusoidalPositions(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(learned.Parameters(), func(p *autograd.Var) bool { return p.Name() == "wpe.weight" }))
 
 	bad := tinyConfig()
-	bad.Positions = "rotary"
+	bad.Positions = "alibi"
 	_, err = New(bad, 1)
-	assert.ErrorContains(t, err, `Positions must be "learned" or "sinusoidal", got "rotary"`)
+	assert.ErrorContains(t, err, `Positions must be "learned", "sinusoidal" or "rotary", got "alibi"`)
 }

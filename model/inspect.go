@@ -15,6 +15,10 @@ type Inspection struct {
 	// Attention[layer][head][i][j] is how much position i attends to position j (j ≤ i; the
 	// weights of row i sum to 1; entries with j > i are 0).
 	Attention [][][][]float32
+	// KVHead[h] is the key/value head that query head h reads. With grouped-query attention
+	// (Config.NKVHead < NHead) the query heads of one KV head form a group that shares its keys
+	// and values; without, KVHead[h] is h.
+	KVHead []int
 	// Next holds, for every position i, the model's probability of each vocabulary id coming at
 	// position i+1 (T rows of V). Next[T-1] is the prediction for the token after the sequence.
 	Next [][]float32
@@ -30,6 +34,10 @@ func (m *GPT) Inspect(ids []int) (*Inspection, error) {
 	}
 	f := m.Frozen()
 	in := &Inspection{Tokens: append([]int(nil), ids...)}
+	group := m.Config.NHead / m.Config.nKVHead()
+	for h := range m.Config.NHead {
+		in.KVHead = append(in.KVHead, h/group)
+	}
 	x := f.trunk(ids, 1, t, nil, func(_ int, w *tensor.Tensor) {
 		p := w.Contiguous().Data() // (1, NH, T, T)
 		heads := make([][][]float32, w.Dim(1))
