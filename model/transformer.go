@@ -79,6 +79,9 @@ func buildTransformer(cfg TransformerConfig, b *nn.Builder) *Transformer {
 // checkpoints supply them (see Build for the GPT). It trains (dropout active), with a dropout
 // generator seeded like NewTransformer's with seed 0; DropoutRNG gives access to it.
 func BuildTransformer(cfg TransformerConfig, src nn.Source) (*Transformer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	mode, dropoutSrc := trainingMode(0)
 	m, err := assembleTransformer(cfg, src, mode)
 	if err != nil {
@@ -89,11 +92,8 @@ func BuildTransformer(cfg TransformerConfig, src nn.Source) (*Transformer, error
 }
 
 // assembleTransformer builds a Transformer for cfg whose parameters come from src and whose
-// dropout layers share mode (nil: evaluation, no dropout).
+// dropout layers share mode (nil: evaluation, no dropout). cfg has been validated.
 func assembleTransformer(cfg TransformerConfig, src nn.Source, mode *nn.Mode) (*Transformer, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	b := nn.NewBuilder(src, mode)
 	m := buildTransformer(cfg, b)
 	if err := b.Err(); err != nil {
@@ -111,7 +111,17 @@ func transformerSpecs(cfg TransformerConfig) []nn.Spec {
 
 // NewTransformer returns a Transformer with nn.Transformer's initialisation drawn from a
 // generator seeded with seed. It trains (dropout active); evaluate it through Frozen.
+//
+// A config beyond the library's size bounds (see TransformerConfig.Validate), or whose
+// parameters alone need more memory than the machine has, is an error before anything is
+// allocated.
 func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := fitsMemory(cfg, transformerParamCount(cfg)); err != nil {
+		return nil, err
+	}
 	mode, dropoutSrc := trainingMode(seed)
 	m, err := assembleTransformer(cfg, nn.Random(rand.New(rand.NewPCG(seed, weightStream))), mode)
 	if err != nil {

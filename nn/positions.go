@@ -17,22 +17,35 @@ import (
 
 // Sinusoidal is the paper's positional encoding: a constant table (MaxLen, C) with
 // PE[p, 2i] = sin(p·wᵢ) and PE[p, 2i+1] = cos(p·wᵢ), wᵢ = 10000^(−2i/C).
+//
+// The table is computed when a forward pass first reaches a position, not when the layer is
+// made: a row depends only on its position, so a table covering the positions used so far
+// (rounded up to a power of two) gives the same numbers as the full one, and a model whose
+// config claims a huge MaxLen costs nothing until it is run that far.
 type Sinusoidal struct {
-	Table *tensor.Tensor // (MaxLen, C); shared, never written
+	MaxLen, Dim int
 }
 
 // NewSinusoidal returns the encoding of positions 0 .. maxLen−1 over dim channels.
 func NewSinusoidal(maxLen, dim int) *Sinusoidal {
-	return &Sinusoidal{Table: SinusoidalTable(maxLen, dim)}
+	if maxLen <= 0 || dim <= 0 {
+		panic(fmt.Sprintf("nn.NewSinusoidal: want positive sizes, got %d × %d", maxLen, dim))
+	}
+	return &Sinusoidal{MaxLen: maxLen, Dim: dim}
 }
 
 // Forward returns the encodings of positions pos0 .. pos0+t−1 as a constant (1, T, C), to add
 // (broadcast over the batch) to token embeddings (B, T, C).
 func (s *Sinusoidal) Forward(pos0, t int) *autograd.Var {
-	if pos0 < 0 || pos0+t > s.Table.Dim(0) {
-		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.Table.Dim(0)))
+	if pos0 < 0 || t <= 0 || pos0+t > s.MaxLen {
+		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.MaxLen))
 	}
-	return autograd.Const(s.Table.Narrow(0, pos0, t).Unsqueeze(0))
+	rows := 64 // the smallest table: most sequences fit, and every position's row is the same
+	for rows < pos0+t {
+		rows *= 2
+	}
+	table := SinusoidalTable(min(rows, s.MaxLen), s.Dim)
+	return autograd.Const(table.Narrow(0, pos0, t).Unsqueeze(0))
 }
 
 var sinusoidalTables sync.Map // [2]int{maxLen, dim} → *tensor.Tensor

@@ -1,0 +1,88 @@
+package model
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/tensor"
+)
+
+// Configs far beyond any machine are errors from Validate, which computes sizes without
+// allocating: NewTransformer and the loaders refuse them before allocating anything (these
+// configs used to die of out-of-memory).
+func TestTransformerConfigBoundsSizes(t *testing.T) {
+	wide := tinyTransformerConfig()
+	wide.DModel = 1e8
+	long := tinyTransformerConfig()
+	long.MaxLen = 2e9
+	long.DModel = 32
+	deep := tinyTransformerConfig()
+	deep.NumDecoderLayers = 1 << 40
+	for _, c := range []struct {
+		cfg  TransformerConfig
+		want string
+	}{{wide, "parameters"}, {long, "positional-encoding values"}, {deep, "parameters"}} {
+		assert.ErrorContains(t, c.cfg.Validate(), c.want)
+		var err error
+		require.NotPanics(t, func() { _, err = NewTransformer(c.cfg, 1) })
+		assert.ErrorContains(t, err, c.want)
+	}
+	// the parameter count Validate bounds is the model's
+	for _, cfg := range []TransformerConfig{tinyTransformerConfig(), {SrcVocabSize: 5, TgtVocabSize: 7, DModel: 4, NHead: 1,
+		NumEncoderLayers: 3, NumDecoderLayers: 1, DimFeedforward: 3, Activation: "relu", MaxLen: 4, PadID: 0, BosID: 1, EosID: 2}} {
+		m, err := NewTransformer(cfg, 1)
+		require.NoError(t, err)
+		assert.Equal(t, float64(m.NumParams()), transformerParamCount(cfg))
+	}
+
+	total, ok := memTotal()
+	if !ok {
+		t.Skip("no /proc/meminfo: the check against the machine's memory does not apply")
+	}
+	// under the library's bound, but twice the machine's memory in the source embedding alone
+	tooBig := tinyTransformerConfig()
+	tooBig.SrcVocabSize = int(2 * total / (4 * uint64(tooBig.DModel)))
+	require.NoError(t, tooBig.Validate())
+	_, err := NewTransformer(tooBig, 1)
+	assert.ErrorContains(t, err, "GiB")
+}
+
+// config.json claiming a huge d_model or max_len beside a small weights file is an error, not
+// an allocation of what the config claims.
+func TestLoadTransformerRefusesHugeConfigs(t *testing.T) {
+	cfg := tinyTransformerConfig()
+	dir := writeTransformerDir(t, cfg, func(map[string]*tensor.Tensor) {})
+	for _, c := range []struct {
+		edit func(*TransformerConfig)
+		want string
+	}{
+		{func(c *TransformerConfig) { c.DModel = 1e8 }, "parameters"},
+		{func(c *TransformerConfig) { c.MaxLen = 2e9; c.DModel = 32 }, "positional-encoding values"},
+		{func(c *TransformerConfig) { c.DModel = 1 << 12; c.NHead = 1 }, `has shape [11 8], want [11 4096]`},
+		{func(c *TransformerConfig) { c.DimFeedforward = 1e8 }, "want [100000000 8]"},
+	} {
+		big := cfg
+		c.edit(&big)
+		js, err := json.Marshal(big)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), js, 0o644))
+		require.NotPanics(t, func() { _, err = LoadTransformer(dir) })
+		assert.ErrorContains(t, err, c.want)
+	}
+	// max_len alone is no tensor's size: a long max_len loads (the positional table is made only
+	// as far as it is used)
+	long := cfg
+	long.MaxLen = 1 << 28
+	js, err := json.Marshal(long)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), js, 0o644))
+	m, err := LoadTransformer(dir)
+	require.NoError(t, err)
+	_, err = m.Frozen().Forward(tinySrc, tinyTgtIn, 2)
+	assert.NoError(t, err)
+}
