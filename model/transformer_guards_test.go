@@ -1,7 +1,9 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,4 +87,22 @@ func TestLoadTransformerRefusesHugeConfigs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Frozen().Forward(tinySrc, tinyTgtIn, 2)
 	assert.NoError(t, err)
+}
+
+// A model whose training diverged has non-finite weights: Translate reports it, greedy and beam
+// alike, instead of returning token 0 (an argmax over NaN).
+func TestTranslateRefusesNonFiniteLogits(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		m, err := NewTransformer(tinyTransformerConfig(), 1)
+		require.NoError(t, err)
+		m.DecoderNorm.Weight.Value.Fill(bad)
+		for _, d := range []Decoding{{MaxNew: 3}, {MaxNew: 3, Beam: 2}, {MaxNew: 3, Beam: 3, LengthPenalty: 1}} {
+			var hyps []Hypothesis
+			require.NotPanics(t, func() { hyps, err = m.Translate(context.Background(), [][]int{{3, 4, 5}, {6}}, d) })
+			assert.Nil(t, hyps, "%+v", d)
+			assert.ErrorContains(t, err, "not finite", "%+v", d)
+		}
+		_, err = m.translate(context.Background(), [][]int{{3, 4}}, Decoding{MaxNew: 2}, false)
+		assert.ErrorContains(t, err, "not finite", "uncached")
+	}
 }
