@@ -202,22 +202,26 @@ func (m *GPT) Frozen() *GPT {
 // compact view, it copies the float32 parameters and shares the compact matrices, which never
 // change.
 func (m *GPT) Snapshot() *GPT {
-	byName := make(map[string]*autograd.Var, len(m.params))
-	for _, p := range m.params {
+	s, err := m.view(copied(m.params))
+	if err != nil {
+		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
+}
+
+// copied is the source of a snapshot: a constant copy of each of params, by name.
+func copied(params []*autograd.Var) nn.Source {
+	byName := make(map[string]*autograd.Var, len(params))
+	for _, p := range params {
 		byName[p.Name()] = p
 	}
-	clone := func(s nn.Spec) (*autograd.Var, error) {
+	return func(s nn.Spec) (*autograd.Var, error) {
 		p, ok := byName[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("no parameter %s", s.Name)
 		}
 		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
 	}
-	s, err := m.view(clone)
-	if err != nil {
-		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
-	}
-	return s
 }
 
 // rebuild rebuilds m for cfg (a changed dropout or context), sharing its parameters except those

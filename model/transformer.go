@@ -132,13 +132,27 @@ func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
 }
 
 // Frozen returns a view of m for evaluation and decoding: its parameters are constants sharing
-// m's values (no graph is recorded), and dropout is off. It is safe to use from any goroutine.
+// m's values, so forward passes and losses on it record no graph, and its dropout is off. Any
+// number of goroutines may use frozen views at once; reading m's values while an optimiser
+// updates them is a data race, so to decode or evaluate while m trains, use a Snapshot.
 func (m *Transformer) Frozen() *Transformer {
 	f, err := assembleTransformer(m.Config, nn.Shared(m.params, true), nil)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Frozen: %v", err)) // m was built from the same description
 	}
 	return f
+}
+
+// Snapshot returns a frozen copy of m: like Frozen, but with its own copy of the weights, so that
+// it keeps computing what m computed at the moment of the snapshot while m goes on training (as
+// GPT.Snapshot). The training goroutine takes a snapshot between optimiser steps (never during
+// one) and hands it to other goroutines, which may then translate and evaluate with it freely.
+func (m *Transformer) Snapshot() *Transformer {
+	s, err := assembleTransformer(m.Config, copied(m.params), nil)
+	if err != nil {
+		panic(fmt.Sprintf("model.Transformer.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
 }
 
 // Parameters returns the model's parameters, each named as in PyTorch's state dict, in

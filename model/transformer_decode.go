@@ -63,8 +63,10 @@ func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 //
 // The encoder runs once per batch; each decoder layer's cross-attention keys and values are
 // computed from its output once, and its self-attention keys and values are cached, so a step
-// costs one position's work. Decoding runs on a frozen view: it records no graph and uses no
-// dropout, and may run in any goroutine, also while m trains.
+// costs one position's work. Decoding runs on a frozen view: it records no graph, uses no
+// dropout and changes nothing in m, and many decodings may run at once in any goroutines. To
+// decode while another goroutine trains m, decode from a Snapshot the trainer takes between
+// steps: reading weights while an optimiser writes them is a data race.
 //
 // Bad input (no sources, an empty or too long source, an unknown id, a bad Decoding) is an
 // error, as are ctx ending and logits that are not finite (a model whose training diverged).

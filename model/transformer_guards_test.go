@@ -6,11 +6,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -104,5 +107,69 @@ func TestTranslateRefusesNonFiniteLogits(t *testing.T) {
 		}
 		_, err = m.translate(context.Background(), [][]int{{3, 4}}, Decoding{MaxNew: 2}, false)
 		assert.ErrorContains(t, err, "not finite", "uncached")
+	}
+}
+
+// The documented way to translate while the model trains: the trainer publishes a Snapshot
+// between AdamW steps, readers translate with whichever is current. Under -race this is the test
+// that the pattern is free of data races (Translate on m itself beside the steps was one); in any
+// mode, a snapshot keeps computing what the model computed when it was taken.
+func TestTransformerSnapshotTranslatesWhileTraining(t *testing.T) {
+	m, err := NewTransformer(tinyTransformerConfig(), 5)
+	require.NoError(t, err)
+	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: 1e-2})
+	ctx := context.Background()
+	srcs := [][]int{{3, 4, 5}, {6, 7}}
+
+	first := m.Snapshot()
+	firstLoss, err := first.Loss(tinySrc, tinyTgtIn, tinyTgtOut, 2)
+	require.NoError(t, err)
+	assert.False(t, firstLoss.RequiresGrad(), "a snapshot records no graph")
+	firstOut, err := first.Translate(ctx, srcs, Decoding{MaxNew: 4, Beam: 2})
+	require.NoError(t, err)
+
+	var current atomic.Pointer[Transformer]
+	current.Store(first)
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	served := atomic.Int64{}
+	for i := range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for range 20 { // enough to overlap the steps, few enough to keep the test quick under -race
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := current.Load().Translate(ctx, srcs, Decoding{MaxNew: 4, Beam: i}); err != nil {
+					t.Error(err)
+					return
+				}
+				served.Add(1)
+			}
+		}()
+	}
+	for range 5 {
+		loss, err := m.Loss(tinySrc, tinyTgtIn, tinyTgtOut, 2)
+		require.NoError(t, err)
+		loss.Backward()
+		opt.Step()
+		opt.ZeroGrad()
+		current.Store(m.Snapshot()) // between steps: nothing writes the weights now
+	}
+	close(done)
+	readers.Wait()
+	t.Logf("%d translations during training", served.Load())
+
+	after, err := m.Frozen().Loss(tinySrc, tinyTgtIn, tinyTgtOut, 2)
+	require.NoError(t, err)
+	assert.Less(t, after.Item(), firstLoss.Item(), "the model trained")
+	again, err := first.Translate(ctx, srcs, Decoding{MaxNew: 4, Beam: 2})
+	require.NoError(t, err)
+	assert.Equal(t, firstOut, again, "the first snapshot did not change")
+	for _, p := range first.Parameters() {
+		assert.False(t, p.RequiresGrad(), "%s is a constant", p.Name())
 	}
 }
