@@ -185,7 +185,8 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // the one way to run a model without gradients, and it is goroutine-safe: any number of
 // goroutines may evaluate frozen views while another trains a different model. (Reading m's
 // values while an optimiser updates them is a data race, as with any shared slice.) Of a
-// compact view (Compact), it is another view of the same weights.
+// compact view (Compact), it is another view of the same weights. A loss computed on a view has
+// no graph: calling Backward on it panics, saying so (PyTorch raises "does not require grad").
 func (m *GPT) Frozen() *GPT {
 	f, err := m.view(nn.Shared(m.params, true))
 	if err != nil {

@@ -134,7 +134,8 @@ func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
 // Frozen returns a view of m for evaluation and decoding: its parameters are constants sharing
 // m's values, so forward passes and losses on it record no graph, and its dropout is off. Any
 // number of goroutines may use frozen views at once; reading m's values while an optimiser
-// updates them is a data race, so to decode or evaluate while m trains, use a Snapshot.
+// updates them is a data race, so to decode or evaluate while m trains, use a Snapshot. A loss
+// computed on a view has no graph: calling Backward on it panics, saying so.
 func (m *Transformer) Frozen() *Transformer {
 	f, err := assembleTransformer(m.Config, nn.Shared(m.params, true), nil)
 	if err != nil {
