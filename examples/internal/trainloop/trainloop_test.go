@@ -19,7 +19,9 @@ var (
 	ys = []float32{1, 2, 0, -1}
 )
 
-func newW() *autograd.Var { return autograd.NamedParam("w", tensor.FromSlice([]float32{0.3, -0.2}, 2, 1)) }
+func newW() *autograd.Var {
+	return autograd.NamedParam("w", tensor.FromSlice([]float32{0.3, -0.2}, 2, 1))
+}
 
 // batchLoss is the mean squared error of w over rows lo..hi-1.
 func batchLoss(w *autograd.Var, lo, hi int) *autograd.Var {
