@@ -56,4 +56,7 @@ type IntFlag struct {
 	V    int
 }
 
+// Int returns the IntFlag of flag name with value v.
+func Int(name string, v int) IntFlag { return IntFlag{Name: name, V: v} }
+
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

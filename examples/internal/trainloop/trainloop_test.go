@@ -127,8 +127,8 @@ func TestSaveFiniteSavesOnlyFiniteWeights(t *testing.T) {
 
 func TestChecksNameEveryBadFlag(t *testing.T) {
 	var c Checks
-	c.Positive(IntFlag{"-batch", 0}, IntFlag{"-steps", 3})
-	c.NonNegative(IntFlag{"-threads", -2}, IntFlag{"-warmup", 0})
+	c.Positive(Int("-batch", 0), Int("-steps", 3))
+	c.NonNegative(Int("-threads", -2), Int("-warmup", 0))
 	c.LR("-lr", math.NaN())
 	c.LR("-lr2", -1)
 	c.LR("-lr3", math.Inf(1))
