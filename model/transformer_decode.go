@@ -13,11 +13,11 @@ import (
 	"github.com/goformer/goformer/tensor"
 )
 
-// Decoding says how Translate produces each output. The zero value decodes greedily up to
-// max_len − 1 tokens.
+// Decoding says how Translate produces each output, as Sampling says how a GPT generates: the
+// zero value (with MaxNew set) decodes greedily, and MaxNew 0 decodes nothing, in both.
 type Decoding struct {
-	// MaxNew is the most tokens an output may have, its EOS included; 0 means max_len − 1 (the
-	// target's BOS takes position 0).
+	// MaxNew is the most tokens an output may have, its EOS included, at most max_len − 1 (the
+	// target's BOS takes position 0); 0 decodes none (as Sampling.MaxNew).
 	MaxNew int
 	// Beam is the beam size; 0 or 1 decodes greedily (the argmax at each step).
 	Beam int
@@ -35,15 +35,11 @@ type Hypothesis struct {
 	Score   float64 // LogProb / length^LengthPenalty, what beam search ranks by
 }
 
-// validate checks d against the model and returns MaxNew resolved.
+// validate checks d against the model and returns MaxNew.
 func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 	var errs []error
-	maxNew := d.MaxNew
-	if maxNew == 0 {
-		maxNew = cfg.MaxLen - 1
-	}
-	if maxNew < 1 || maxNew > cfg.MaxLen-1 {
-		errs = append(errs, fmt.Errorf("MaxNew must be in [1, max_len − 1 = %d] (or 0 for the most), got %d", cfg.MaxLen-1, d.MaxNew))
+	if d.MaxNew < 0 || d.MaxNew > cfg.MaxLen-1 {
+		errs = append(errs, fmt.Errorf("MaxNew must be in [0, max_len − 1 = %d], got %d", cfg.MaxLen-1, d.MaxNew))
 	}
 	if d.Beam < 0 || d.Beam > cfg.TgtVocabSize {
 		errs = append(errs, fmt.Errorf("Beam must be in [0, %d] (the vocabulary), got %d", cfg.TgtVocabSize, d.Beam))
@@ -54,7 +50,7 @@ func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return 0, fmt.Errorf("model: invalid decoding: %w", err)
 	}
-	return maxNew, nil
+	return d.MaxNew, nil
 }
 
 // Translate decodes each source (a sequence of source ids, without padding) into a target

@@ -173,3 +173,38 @@ func TestTransformerSnapshotTranslatesWhileTraining(t *testing.T) {
 		assert.False(t, p.RequiresGrad(), "%s is a constant", p.Name())
 	}
 }
+
+// MaxNew means the same in both models' decoding settings: at most that many new tokens, 0
+// giving none (Decoding.MaxNew 0 used to mean max_len − 1).
+func TestMaxNewZeroDecodesNothingInBothModels(t *testing.T) {
+	ctx := context.Background()
+	gpt, err := New(tinyConfig(), 1)
+	require.NoError(t, err)
+	toks, err := gpt.GenerateAll(ctx, []int{1, 2}, Sampling{})
+	require.NoError(t, err)
+	assert.Empty(t, toks)
+
+	tr, err := NewTransformer(tinyTransformerConfig(), 1)
+	require.NoError(t, err)
+	for _, d := range []Decoding{{}, {Beam: 3}} {
+		hyps, err := tr.Translate(ctx, [][]int{{3, 4}, {5}}, d)
+		require.NoError(t, err)
+		require.Len(t, hyps, 2)
+		for _, h := range hyps {
+			assert.Empty(t, h.Tokens, "%+v", d)
+			assert.False(t, h.Ended, "%+v", d)
+		}
+	}
+	// and a positive MaxNew bounds the output: no more tokens than asked, EOS counted
+	for _, d := range []Decoding{{MaxNew: 2}, {MaxNew: 2, Beam: 2}} {
+		hyps, err := tr.Translate(ctx, [][]int{{3, 4}, {5}}, d)
+		require.NoError(t, err)
+		for _, h := range hyps {
+			n := len(h.Tokens)
+			if h.Ended {
+				n++
+			}
+			assert.LessOrEqual(t, n, 2, "%+v", d)
+		}
+	}
+}

@@ -118,7 +118,7 @@ func TestTransformerBadInputIsAnError(t *testing.T) {
 		{[][]int{{3}, {}}, Decoding{}, "source 1 is empty"},
 		{[][]int{{3, 11}}, Decoding{}, "source id 11"},
 		{[][]int{make([]int, 17)}, Decoding{}, "longer than max_len 16"},
-		{[][]int{{3}}, Decoding{MaxNew: 16}, "MaxNew must be in [1, max_len − 1 = 15]"},
+		{[][]int{{3}}, Decoding{MaxNew: 16}, "MaxNew must be in [0, max_len − 1 = 15]"},
 		{[][]int{{3}}, Decoding{MaxNew: -1}, "MaxNew"},
 		{[][]int{{3}}, Decoding{Beam: -2}, "Beam must be in [0, 13]"},
 		{[][]int{{3}}, Decoding{Beam: 14}, "Beam must be in [0, 13]"},
@@ -129,7 +129,7 @@ func TestTransformerBadInputIsAnError(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = m.Translate(cancelled, [][]int{{3}}, Decoding{})
+	_, err = m.Translate(cancelled, [][]int{{3}}, Decoding{MaxNew: 3})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
