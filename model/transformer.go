@@ -182,7 +182,7 @@ func (m *Transformer) embed(e *nn.Embedding, ids []int, b, t, pos0 int) *autogra
 // encode runs the encoder over a (B, Ts) batch of source ids: (B, Ts, C), the memory the decoder
 // attends to. pad flags the padding positions. att, when not nil, receives each layer's
 // attention weights (B = 1).
-func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerAttention) *autograd.Var {
+func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerInspection) *autograd.Var {
 	x := m.embed(m.SrcEmbed, src, b, ts, 0)
 	for _, l := range m.Encoder {
 		if att == nil {
@@ -198,7 +198,7 @@ func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerA
 
 // decode runs the decoder over a (B, Tt) batch of target ids against the memory: (B, Tt, C)
 // after the final LayerNorm. att, when not nil, receives each layer's attention weights (B = 1).
-func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerAttention) *autograd.Var {
+func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerInspection) *autograd.Var {
 	x := m.embed(m.TgtEmbed, tgt, b, tt, 0)
 	for _, l := range m.Decoder {
 		if att == nil {
@@ -250,38 +250,15 @@ func (m *Transformer) Loss(src, tgtIn, tgtOut []int, b int) (*autograd.Var, erro
 	return autograd.CrossEntropy(logits, tgtOut, m.Config.PadID), nil
 }
 
-// TransformerAttention holds every attention weight of one source and target, per layer, each
-// (NH, Tq, Tk): row q of head h says how much position q looked at each position k.
-type TransformerAttention struct {
-	Encoder     []*tensor.Tensor // (NH, Ts, Ts): the source over itself
-	DecoderSelf []*tensor.Tensor // (NH, Tt, Tt): the target over itself, causal (0 above the diagonal)
-	Cross       []*tensor.Tensor // (NH, Tt, Ts): the target over the source
-}
-
-// Attention returns, for one source and one target input (BOS first, as Forward takes them),
-// the attention weights of every layer: the encoder's self-attention, the decoder's causal
-// self-attention and its cross-attention. It runs on a frozen view.
-func (m *Transformer) Attention(src, tgt []int) (*TransformerAttention, error) {
-	ts, tt, srcPad, tgtPad, err := m.checkBatch(src, tgt, 1)
-	if err != nil {
-		return nil, err
-	}
-	fm := m.Frozen()
-	att := &TransformerAttention{}
-	mem := fm.encode(src, 1, ts, srcPad, att)
-	fm.decode(mem, srcPad, tgt, 1, tt, tgtPad, att)
-	return att, nil
-}
-
 // CrossAttention returns, for one source and one target input (BOS first, as Forward takes
 // them), the cross-attention weights of every decoder layer, each (NH, Tt, Ts): row t of head h
 // says how much target position t looked at each source position. It runs on a frozen view.
 func (m *Transformer) CrossAttention(src, tgt []int) ([]*tensor.Tensor, error) {
-	att, err := m.Attention(src, tgt)
+	in, err := m.Inspect(src, tgt)
 	if err != nil {
 		return nil, err
 	}
-	return att.Cross, nil
+	return in.Cross, nil
 }
 
 // checkBatch validates a batch of B sources and B targets and returns their lengths and padding
