@@ -208,3 +208,18 @@ func TestMaxNewZeroDecodesNothingInBothModels(t *testing.T) {
 		}
 	}
 }
+
+// The GPT's sinusoidal positions get the same bound and the same laziness: Validate computed its
+// parameter count by building the layer tree, which made the whole table (BlockSize 2e9 died of
+// out-of-memory in Validate itself).
+func TestGPTSinusoidalContextIsBoundedAndLazy(t *testing.T) {
+	huge := Config{VocabSize: 8, BlockSize: 2e9, NLayer: 1, NHead: 1, NEmbd: 64, Positions: PositionsSinusoidal}
+	var err error
+	require.NotPanics(t, func() { err = huge.Validate() })
+	assert.ErrorContains(t, err, "positional-encoding values")
+	long := Config{VocabSize: 8, BlockSize: 1 << 28, NLayer: 1, NHead: 1, NEmbd: 8, Positions: PositionsSinusoidal}
+	m, err := New(long, 1)
+	require.NoError(t, err)
+	_, err = m.Frozen().Forward([]int{1, 2, 3}, 1, 3)
+	assert.NoError(t, err)
+}
