@@ -18,6 +18,9 @@ type Stepper struct {
 	Schedule optim.CosineSchedule // the learning rate of step it is Schedule.LR(it)
 	Clip     float32              // the gradients' largest global norm; 0: no clipping
 	Accum    int                  // micro-batches per step; 0 or 1: one
+	// Gradients, when not nil, is called with the parameters once their gradients are complete,
+	// before the finite check and clipping: to record gradient norms, or (a test) to poison one.
+	Gradients func(it int, params []*autograd.Var)
 }
 
 // Step takes optimizer step it (counting from 0). loss(i) builds micro-batch i's scalar loss on
@@ -45,6 +48,9 @@ func (s *Stepper) Step(it int, loss func(micro int) (*autograd.Var, error)) (flo
 		autograd.Release(l)
 	}
 	mean := sum / float32(accum)
+	if s.Gradients != nil {
+		s.Gradients(it, s.Opt.Params())
+	}
 	// A non-finite loss or gradient would write NaN into every weight (and AdamW's moments), and
 	// a save after it would overwrite the last good model: stop before the step instead.
 	if err := optim.CheckFinite(mean, s.Opt.Params()); err != nil {

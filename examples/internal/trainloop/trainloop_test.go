@@ -147,3 +147,27 @@ func TestChecksNameEveryBadFlag(t *testing.T) {
 	}
 	assert.NoError(t, (&Checks{}).Err())
 }
+
+// Gradients sees the complete gradients before the finite check: what it poisons is caught.
+func TestGradientsHookRunsBeforeTheCheck(t *testing.T) {
+	w := newW()
+	var seen []int
+	st := Stepper{Opt: optim.NewSGD([]*autograd.Var{w}, optim.SGDConfig{LR: 0.1}), Schedule: sched, Accum: 2,
+		Gradients: func(it int, params []*autograd.Var) {
+			seen = append(seen, it)
+			require.Len(t, params, 1)
+			require.NotNil(t, params[0].Grad())
+			if it == 1 {
+				params[0].Grad().Data()[0] = float32(math.NaN())
+			}
+		}}
+	loss := func(i int) (*autograd.Var, error) { return batchLoss(w, 2*i, 2*i+2), nil }
+	_, err := st.Step(0, loss)
+	require.NoError(t, err)
+	before := w.Value.Clone()
+	_, err = st.Step(1, loss)
+	require.ErrorIs(t, err, ErrDiverged)
+	assert.Contains(t, err.Error(), "gradient of w")
+	assert.Equal(t, before.Values(), w.Value.Values())
+	assert.Equal(t, []int{0, 1}, seen, "once per step, after all the micro-batches")
+}
