@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -361,6 +362,10 @@ func (t *Tokenizer) Token(id int) (string, bool) {
 	}
 	return t.tokens[id], true
 }
+
+// AddedTokens returns the added tokens, text -> id: the strings recognised in the text before the
+// model runs.
+func (t *Tokenizer) AddedTokens() map[string]int { return maps.Clone(t.ids) }
 
 // IsSpecial reports whether id is an added token marked special.
 func (t *Tokenizer) IsSpecial(id int) bool { return id >= 0 && id < len(t.special) && t.special[id] }
