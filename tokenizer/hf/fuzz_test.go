@@ -60,8 +60,15 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// fixtureTokenizers loads every tokenizer of the fixture directory once.
-var fixtureTokenizers = sync.OnceValues(func() ([]*hf.Tokenizer, error) {
+// namedTokenizer is a tokenizer of the fixture directory with the name of its folder.
+type namedTokenizer struct {
+	name string
+	tok  *hf.Tokenizer
+}
+
+// fixtureTokenizers loads every tokenizer of the fixture directory once (with Load, so that chat
+// templates come too); none where the fixture is missing.
+var fixtureTokenizers = sync.OnceValues(func() ([]namedTokenizer, error) {
 	root, ok := fixture.Find(fixture.HFTokenizersEnv, fixture.HFTokenizersRel)
 	if !ok {
 		return nil, nil
@@ -70,17 +77,17 @@ var fixtureTokenizers = sync.OnceValues(func() ([]*hf.Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var toks []*hf.Tokenizer
+	var toks []namedTokenizer
 	for _, e := range entries {
-		p := filepath.Join(root, e.Name(), "tokenizer.json")
-		if _, err := os.Stat(p); err != nil {
+		dir := filepath.Join(root, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
 			continue
 		}
-		tok, err := hf.ReadFile(p)
+		tok, err := hf.Load(dir)
 		if err != nil {
 			return nil, err
 		}
-		toks = append(toks, tok)
+		toks = append(toks, namedTokenizer{e.Name(), tok})
 	}
 	return toks, nil
 })
@@ -99,7 +106,8 @@ func FuzzHFRoundTrip(f *testing.F) {
 		fixture.Path(f, fixture.HFTokenizersEnv, fixture.HFTokenizersRel) // skips, saying what is missing
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, tok := range toks {
+		for _, nt := range toks {
+			tok := nt.tok
 			ids := tok.EncodeWith(s, false)
 			once, err := tok.Decode(ids)
 			require.NoError(t, err)

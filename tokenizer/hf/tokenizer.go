@@ -324,7 +324,7 @@ func newBPETables(vocab map[string]int, mergesRaw json.RawMessage, byteLevel boo
 			m.asciiID[i] = int32(id)
 		}
 	}
-	m.merges = newPairTable(len(merges))
+	m.merges, m.nMerges = newPairTable(len(merges)), len(merges)
 	for rank, p := range merges {
 		a, okA := vocab[p[0]]
 		b, okB := vocab[p[1]]
