@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Long words (a megabyte of one letter is a single piece, and a file without a pre-tokenizer makes
@@ -154,19 +155,40 @@ func (m *longMerge[I]) reset(n int) {
 	m.next, m.prev, m.id = m.next[:n], m.prev[:n], m.id[:n]
 }
 
-// longPool keeps the working memory of one model's long merges.
-type longPool struct{ pool sync.Pool }
+// longPool keeps the working memory of one model's long merges. A sync.Pool alone loses it at every
+// garbage collection, and a long word allocates enough to cause one, so that every long word would
+// start from fresh memory: spare keeps one set alive, if it is not huge.
+type longPool struct {
+	pool  sync.Pool
+	spare atomic.Pointer[longMerge[int32]]
+}
+
+func (p *longPool) get(nMerges int) *longMerge[int32] {
+	if lm := p.spare.Swap(nil); lm != nil {
+		return lm
+	}
+	if lm, ok := p.pool.Get().(*longMerge[int32]); ok {
+		return lm
+	}
+	return &longMerge[int32]{slot: make([]int32, nMerges)}
+}
+
+// maxSpare is the most symbols whose working memory (about 50 bytes a symbol) the spare keeps.
+const maxSpare = 1 << 21
+
+func (p *longPool) put(lm *longMerge[int32]) {
+	if cap(lm.next) > maxSpare || !p.spare.CompareAndSwap(nil, lm) {
+		p.pool.Put(lm)
+	}
+}
 
 // mergeLong appends the tokens of a long word, the same as mergeScan's.
 func (m *bpe) mergeLong(dst []int, syms []symbol) []int {
 	if len(syms) >= math.MaxInt32 {
 		return mergeLongWith(m, &longMerge[int64]{slot: make([]int32, m.nMerges)}, dst, syms)
 	}
-	lm, ok := m.long.pool.Get().(*longMerge[int32])
-	if !ok {
-		lm = &longMerge[int32]{slot: make([]int32, m.nMerges)}
-	}
-	defer m.long.pool.Put(lm)
+	lm := m.long.get(m.nMerges)
+	defer m.long.put(lm)
 	return mergeLongWith(m, lm, dst, syms)
 }
 
