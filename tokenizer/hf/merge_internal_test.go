@@ -8,9 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMergeLongMatchesScan checks the linear merge of long words against the plain quadratic scan
-// (the reference, written as Hugging Face's merge_all reads) on words of every length, cut from
-// varied text and from runs of one character, with a tokenizer of each fixture directory.
+// TestMergeLongMatchesScan checks the linear merge of long words, and the merge chunk by chunk (with
+// chunks small enough to put many seams in each word), against the plain quadratic scan (the
+// reference, written as Hugging Face's merge_all reads) on words of every length, cut from varied
+// text and from runs of one character, with a tokenizer of each fixture directory.
 func TestMergeLongMatchesScan(t *testing.T) {
 	for _, dir := range fixtureDirs(t) {
 		tok, err := ReadFile(dir + "/tokenizer.json")
@@ -27,6 +28,12 @@ func TestMergeLongMatchesScan(t *testing.T) {
 			want := tok.model.mergeScan(nil, append([]symbol(nil), syms...))
 			got := tok.model.mergeLong(nil, append([]symbol(nil), syms...))
 			require.Equal(t, want, got, "%s: %q", dir, w)
+			for _, chunk := range []int{7, 16, 64} {
+				chunkSyms = chunk
+				got = tok.model.mergeChunked(nil, syms)
+				chunkSyms = 4096
+				require.Equal(t, want, got, "%s: chunks of %d: %q", dir, chunk, w)
+			}
 		}
 	}
 }

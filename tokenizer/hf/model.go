@@ -28,8 +28,9 @@ type bpeTables struct {
 	asciiID   [128]int32 // otherwise: the id of each ASCII character, -1 where missing
 	byteToken [256]int32 // the ids of "<0x00>".."<0xFF>", -1 where missing
 
-	nMerges int      // number of ranks
-	long    longPool // working memory of mergeLong
+	nMerges  int      // number of ranks
+	symCount []int32  // id -> how many initial symbols its token is merged from (0 if unknown)
+	long     longPool // working memory of mergeLong
 }
 
 // symbol is a part of a piece during merging.
@@ -61,10 +62,13 @@ func (m *bpe) appendPiece(dst []int, piece string) []int {
 		syms = make([]symbol, 0, len(piece)) // at most one symbol a byte
 	}
 	syms = m.symbols(syms, piece)
-	if len(syms) <= smallWord {
+	switch {
+	case len(syms) <= smallWord:
 		return m.mergeScan(dst, syms)
+	case len(syms) <= 2*chunkSyms:
+		return m.mergeLong(dst, syms)
 	}
-	return m.mergeLong(dst, syms)
+	return m.mergeChunked(dst, syms)
 }
 
 // symbols returns the initial symbols of piece: Hugging Face's merge_word, with its handling of
