@@ -22,8 +22,7 @@ const KindTransformer = "transformer"
 var kinds = []kind{
 	newKind(KindGPT, func(m *model.GPT) model.Config { return m.Config },
 		func(c model.Config) model.Config { c.Dropout = 0; return c },
-		// every block holds 12·C² weights
-		func(c model.Config) float64 { return 12 * float64(c.NEmbd) * float64(c.NEmbd) * float64(c.NLayer) },
+		gptMinValues,
 		model.Build),
 	newKind(KindTransformer, func(m *model.Transformer) model.TransformerConfig { return m.Config },
 		func(c model.TransformerConfig) model.TransformerConfig { c.Dropout = 0; return c },
@@ -32,6 +31,24 @@ var kinds = []kind{
 			return 4 * float64(c.DModel) * float64(c.DModel) * (float64(c.NumEncoderLayers) + float64(c.NumDecoderLayers))
 		},
 		model.BuildTransformer),
+}
+
+// gptMinValues is the least number of weights a GPT of config c holds: every block's attention
+// has C·HS·(2·NH + 2·NKV) (the query and output projections, the keys and values), its
+// feed-forward at least 2·C·H (3·C·H with SwiGLU): 12·C² for GPT-2.
+func gptMinValues(c model.Config) float64 {
+	hs, nkv, h := c.HeadDim, c.NKVHead, c.FFHidden
+	if hs == 0 {
+		hs = c.NEmbd / c.NHead
+	}
+	if nkv == 0 {
+		nkv = c.NHead
+	}
+	if h == 0 {
+		h = 4 * c.NEmbd
+	}
+	perBlock := float64(c.NEmbd) * (float64(hs)*(2*float64(c.NHead)+2*float64(nkv)) + 2*float64(h))
+	return perBlock * float64(c.NLayer)
 }
 
 // GPT returns a new GPT with the checkpoint's config, parameters and dropout generator state,

@@ -80,8 +80,20 @@ func paramBits(m Model) map[string][]uint32 {
 // another seed, and N/2 more steps give the same parameters to the bit, with AdamW and with SGD;
 // and each part of the saved state is needed for that.
 func TestResumeIsBitwiseIdentical(t *testing.T) {
+	t.Run("gpt2", func(t *testing.T) { testResume(t, dropoutConfig()) })
+	t.Run("llama", func(t *testing.T) { testResume(t, llamaDropoutConfig()) })
+}
+
+// llamaDropoutConfig is a small Llama-family config (RMSNorm, rotary positions, SwiGLU, grouped KV
+// heads, QK-norm, an untied head) with dropout.
+func llamaDropoutConfig() model.Config {
+	return model.Config{VocabSize: 11, BlockSize: 8, NLayer: 2, NHead: 4, NEmbd: 8, Dropout: 0.2, NoBias: true,
+		Positions: model.PositionsRotary, Norm: model.NormRMSNorm, FeedForward: model.FeedForwardSwiGLU,
+		FFHidden: 12, NKVHead: 2, HeadDim: 4, QKNorm: true, UntiedHead: true}
+}
+
+func testResume(t *testing.T, cfg model.Config) {
 	const n = 8
-	cfg := dropoutConfig()
 	for _, o := range optimizers {
 		t.Run(o.name, func(t *testing.T) {
 			straight := newGPT(t, cfg, 1)

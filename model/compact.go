@@ -118,10 +118,11 @@ func (m *GPT) Compact(f WeightFormat) (*GPT, error) {
 func (m *GPT) WeightFormat() WeightFormat { return m.format }
 
 // compactable reports whether Compact converts parameter s: the weight matrices a decode step
-// streams, every Linear weight and the tied token embedding (the head, the largest). The position
-// table is read a row per token, so it stays float32 with the other small parameters.
+// streams, every Linear weight (an untied head among them) and the token embedding (the tied
+// head, the largest). The position table is read a row per token, so it stays float32 with the
+// other small parameters.
 func compactable(s nn.Spec) bool {
-	return s.Layer == nn.LayerLinear && len(s.Shape) == 2 || s.Name == "wte.weight"
+	return s.Layer == nn.LayerLinear && len(s.Shape) == 2 || s.Name == "wte.weight" || s.Name == hfEmbedTokens
 }
 
 // assembleCompact builds an inference view of cfg whose weight matrices come from compact and

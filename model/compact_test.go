@@ -109,7 +109,7 @@ func TestCompactViewLetsTheFloat32WeightsGo(t *testing.T) {
 	require.NoError(t, err)
 	wte := weak.Make(&m.WTE.Weight.Value.Data()[0])
 	fc := weak.Make(&m.H[0].FF.(*nn.MLP).Up.Weight.Value.Data()[0])
-	lnf := weak.Make(&m.LnF.Weight.Value.Data()[0])
+	lnf := weak.Make(&m.LnF.(*nn.LayerNorm).Weight.Value.Data()[0])
 	v, err := m.Compact(BFloat16)
 	require.NoError(t, err)
 	m = nil
@@ -173,7 +173,7 @@ func TestCompactViewsOfAView(t *testing.T) {
 		assert.Equal(t, BFloat16, g.WeightFormat())
 		assert.Equal(t, want, logits(g))
 	}
-	m.LnF.Weight.Value.Fill(2) // shared with v (as Frozen shares), copied by the snapshot
+	m.LnF.(*nn.LayerNorm).Weight.Value.Fill(2) // shared with v (as Frozen shares), copied by the snapshot
 	assert.NotEqual(t, want, logits(v))
 	assert.Equal(t, want, logits(snap))
 }

@@ -1,5 +1,5 @@
 // Package model is a GPT: configuration, forward pass and loss, text generation with a KV cache,
-// and Hugging Face GPT-2 import and export.
+// and Hugging Face import and export of GPT-2 and of the Llama family.
 //
 // Shapes use llm.c's legend: B batch, T time, C channels (NEmbd), V vocabulary, NH heads,
 // HS head size.
@@ -9,6 +9,13 @@
 // LayerNorm, and an output head tied to the token embedding. Parameter names mirror Hugging
 // Face's: wte, wpe, h.N.ln_1, h.N.attn.c_attn, h.N.attn.c_proj, h.N.ln_2, h.N.mlp.c_fc,
 // h.N.mlp.c_proj, ln_f.
+//
+// The Llama family (Llama, SmolLM, Mistral, Qwen2, Qwen3) is the same decoder configured otherwise
+// (Config's Norm, Positions, FeedForward, NKVHead, HeadDim, QKNorm, biases, UntiedHead): RMSNorm,
+// rotary positions, a SwiGLU feed-forward, grouped KV heads, Qwen3's QK-norm. Its parameters
+// carry its Hugging Face names: model.embed_tokens, model.layers.N.input_layernorm,
+// model.layers.N.self_attn.{q,k,v,o}_proj, model.layers.N.mlp.{gate,up,down}_proj, model.norm,
+// lm_head.
 //
 // The architecture is written down once, in gpt.go's build: a function that asks an nn.Builder
 // for each layer. Everything else derives from it: New and NewLikePyTorch fill the parameters with
@@ -28,8 +35,9 @@
 //     description with nn's compact layers.
 //   - Package checkpoint saves and resumes training exactly; Build and DropoutRNG are what it
 //     uses of a GPT.
-//   - LoadHF and SaveHF read and write Hugging Face GPT-2 directories (safetensors, sharded or
-//     pytorch_model.bin); CropBlockSize and SetDropout adapt a loaded model for fine-tuning.
+//   - LoadHF and SaveHF read and write Hugging Face directories of GPT-2 and of the Llama family
+//     (safetensors, sharded or pytorch_model.bin; bf16 and f16 widened); CropBlockSize and
+//     SetDropout adapt a loaded model for fine-tuning.
 //
 // The package also holds the encoder–decoder of "Attention Is All You Need" (Transformer,
 // transformer*.go), computed as PyTorch's nn.Transformer computes it and named as its state dict

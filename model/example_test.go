@@ -92,11 +92,12 @@ func ExampleSaveHF() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%+v\n", back.Config)
+	c := back.Config
+	fmt.Printf("%d layers of %d heads, width %d, vocabulary %d, context %d, eps %g\n", c.NLayer, c.NHead, c.NEmbd, c.VocabSize, c.BlockSize, c.LayerNormEps)
 	// Output:
 	// config.json
 	// model.safetensors
-	// {VocabSize:11 BlockSize:8 NLayer:2 NHead:2 NEmbd:8 Dropout:0 NoBias:false LayerNormEps:1e-05 GELUTanh:true Positions:}
+	// 2 layers of 2 heads, width 8, vocabulary 11, context 8, eps 1e-05
 }
 
 // LoadHF reports what is wrong with a directory instead of panicking.

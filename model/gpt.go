@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -10,18 +11,22 @@ import (
 	"github.com/goformer/goformer/tensor"
 )
 
-// GPT is a decoder-only transformer language model: GPT-2's architecture, as in nanoGPT.
+// GPT is a decoder-only transformer language model: GPT-2's architecture, as in nanoGPT, and the
+// Llama family's (Llama, SmolLM, Mistral, Qwen2, Qwen3) as other configurations of it (Config's
+// Norm, Positions, FeedForward, NKVHead, HeadDim, QKNorm, biases and UntiedHead).
 //
 // Its layer tree is described once, by build below; New, NewLikePyTorch, LoadHF, checkpoints,
 // Frozen and the layouts of files all derive from that description.
 type GPT struct {
 	Config Config
-	WTE    *nn.Embedding  // token embedding (V, C), also the output head (tied)
-	WPE    *nn.Embedding  // position embedding (BlockSize, C); nil with sinusoidal positions
+	WTE    *nn.Embedding  // token embedding (V, C) (wte, model.embed_tokens), also the output head unless Head is set
+	WPE    *nn.Embedding  // learned position embedding (BlockSize, C); nil with sinusoidal or rotary positions
 	PE     *nn.Sinusoidal // the fixed positional encoding, with Config.Positions "sinusoidal"
-	Drop   nn.Dropout     // on the sum of the embeddings
+	Rotary *nn.Rotary     // the rotation of queries and keys, with Config.Positions "rotary"
+	Drop   nn.Dropout     // on the (summed) embeddings
 	H      []*nn.Block
-	LnF    *nn.LayerNorm
+	LnF    nn.Norm    // the final norm (ln_f, model.norm): *nn.LayerNorm or *nn.RMSNorm
+	Head   *nn.Linear // the untied output head lm_head (V, C), with Config.UntiedHead; nil when tied to WTE
 
 	params []*autograd.Var // in construction order, named
 	// mode is shared by every dropout layer: a trainable model trains (dropout on), a frozen
@@ -34,6 +39,9 @@ type GPT struct {
 	// by name, and in the layers' Compact fields) rather than among params.
 	format  WeightFormat
 	compact map[string]nn.CompactWeight
+	// hf is what LoadHF read from config.json beyond the computation (the architecture, the
+	// special tokens), which SaveHF writes back.
+	hf hfMeta
 }
 
 // Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
@@ -57,13 +65,18 @@ func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer 
 		pos = (*nn.KVCache)(nil).Positions(b, t)
 	}
 	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	var wpe *autograd.Var           // (1, T, C), broadcast over B, or (B, T, C)
-	if m.PE != nil {
+	var wpe *autograd.Var           // (1, T, C), broadcast over B, or (B, T, C); none with rotary positions
+	switch {
+	case m.PE != nil:
 		wpe = m.PE.Lookup(pos, b, t) // a constant
-	} else {
+	case m.WPE != nil:
 		wpe = m.WPE.Forward(pos, len(pos)/t, t)
 	}
-	x := m.Drop.Forward(autograd.Add(tok, wpe))
+	x := tok
+	if wpe != nil {
+		x = autograd.Add(tok, wpe)
+	}
+	x = m.Drop.Forward(x)
 	for i, blk := range m.H {
 		var in nn.BlockInput
 		if caches != nil {
@@ -86,38 +99,113 @@ func (m *GPT) newCaches(rows int) []*nn.KVCache {
 	return cs
 }
 
-// logits applies the tied output head: (B, T, C) · wteᵀ → (B, T, V).
+// logits applies the output head: (B, T, C) · wteᵀ → (B, T, V) when tied, else lm_head.
 func (m *GPT) logits(x *autograd.Var) *autograd.Var {
+	if m.Head != nil {
+		return m.Head.Forward(x)
+	}
 	if m.WTE.Compact != nil {
 		return nn.MulCompactT(x, m.WTE.Compact)
 	}
 	return autograd.MatMulT(x, m.WTE.Weight)
 }
 
-// build describes the GPT's layers, with Hugging Face's GPT-2 names (wte, wpe, h.N.…, ln_f). It
-// is the only place the architecture is written down.
+// build describes the GPT's layers. It is the only place the architecture is written down: GPT-2
+// and the Llama family are choices made here from the Config. The parameters carry Hugging Face's
+// names of the family whose layout the config has (llamaNames): GPT-2's (wte, wpe, h.N.ln_1,
+// h.N.attn.c_attn, ..., ln_f) or Llama's (model.embed_tokens, model.layers.N.input_layernorm,
+// model.layers.N.self_attn.q_proj, ..., model.norm, lm_head).
 func build(cfg Config, b *nn.Builder) *GPT {
 	const std = 0.02
+	n := gpt2Names
+	if cfg.llamaNames() {
+		n = llamaNames
+	}
 	m := &GPT{
 		Config: cfg,
-		WTE:    nn.NewEmbedding(b.Sub("wte"), cfg.VocabSize, cfg.NEmbd, std),
+		WTE:    nn.NewEmbedding(b.Sub(n.wte), cfg.VocabSize, cfg.NEmbd, std),
 	}
-	if cfg.sinusoidal() {
+	switch {
+	case cfg.sinusoidal():
 		m.PE = nn.NewSinusoidal(cfg.BlockSize, cfg.NEmbd)
-	} else {
+	case cfg.rotary():
+		m.Rotary = nn.NewRotary(cfg.headDim(), cfg.BlockSize, cfg.ropeTheta(), cfg.RopeScaling)
+	default:
 		m.WPE = nn.NewEmbedding(b.Sub("wpe"), cfg.BlockSize, cfg.NEmbd, std)
 	}
 	m.Drop = b.Dropout(cfg.Dropout)
-	bc := nn.BlockConfig{
-		NEmbd: cfg.NEmbd, NHead: cfg.NHead, NLayer: cfg.NLayer, Bias: !cfg.NoBias,
-		Dropout: cfg.Dropout, LayerNormEps: cfg.layerNormEps(), GELUTanh: cfg.GELUTanh,
-	}
 	for i := range cfg.NLayer {
-		m.H = append(m.H, nn.NewBlock(b.Subf("h.%d", i), bc))
+		m.H = append(m.H, newBlock(cfg, b.Subf(n.layer, i), n, m.Rotary))
 	}
-	m.LnF = nn.NewLayerNorm(b.Sub("ln_f"), cfg.NEmbd, !cfg.NoBias, cfg.layerNormEps())
+	m.LnF = newNorm(cfg, b.Sub(n.lnF), cfg.NEmbd)
+	if cfg.UntiedHead {
+		m.Head = nn.NewLinear(b.Sub("lm_head"), cfg.NEmbd, cfg.VocabSize, false, std)
+	}
 	return m
 }
+
+// newBlock describes one block: pre-norm, causal self-attention with NH query and NKV key/value
+// heads of width HS (fused c_attn in GPT-2's layout, q_proj/k_proj/v_proj in Llama's), optional
+// QK-norm and rotation, and the feed-forward (GELU MLP or SwiGLU). Weights are drawn from
+// N(0, 0.02²), the two projections into the residual stream from N(0, (0.02/√(2·NLayer))²)
+// (GPT-2's scheme, kept for every configuration), biases 0, norm scales 1.
+func newBlock(cfg Config, b *nn.Builder, n blockNames, rot *nn.Rotary) *nn.Block {
+	const std = 0.02
+	projStd := float32(std / math.Sqrt(2*float64(cfg.NLayer)))
+	c, nh, nkv, hs := cfg.NEmbd, cfg.NHead, cfg.nKVHead(), cfg.headDim()
+	drop := b.Dropout(cfg.Dropout)
+	blk := &nn.Block{AttnNorm: newNorm(cfg, b.Sub(n.ln1), c), AttnDrop: drop, FFDrop: drop}
+	a := &nn.Attention{NHead: nh, NKVHead: cfg.NKVHead, HeadDim: cfg.HeadDim, Causal: true, Drop: drop}
+	if rot != nil {
+		a.Rotary = rot
+	}
+	ab := b.Sub(n.attn)
+	if n.fusedQKV {
+		a.QKV = nn.NewLinear(ab.Sub("c_attn"), c, (nh+2*nkv)*hs, cfg.qkvBias(), std)
+	} else {
+		a.Q = nn.NewLinear(ab.Sub("q_proj"), c, nh*hs, cfg.qkvBias(), std)
+		a.K = nn.NewLinear(ab.Sub("k_proj"), c, nkv*hs, cfg.qkvBias(), std)
+		a.V = nn.NewLinear(ab.Sub("v_proj"), c, nkv*hs, cfg.qkvBias(), std)
+	}
+	a.Out = nn.NewLinear(ab.Sub(n.out), nh*hs, c, cfg.outBias(), projStd)
+	if cfg.QKNorm {
+		a.QNorm, a.KNorm = newNorm(cfg, ab.Sub("q_norm"), hs), newNorm(cfg, ab.Sub("k_norm"), hs)
+	}
+	blk.Attn = a
+	blk.FFNorm = newNorm(cfg, b.Sub(n.ln2), c)
+	fb := b.Sub("mlp")
+	if cfg.swiGLU() {
+		blk.FF = nn.NewSwiGLU(fb, c, cfg.ffHidden(), cfg.ffBias(), std, projStd)
+	} else {
+		blk.FF = &nn.MLP{
+			Up:   nn.NewLinear(fb.Sub("c_fc"), c, cfg.ffHidden(), cfg.ffBias(), std),
+			Act:  nn.GELU{Tanh: cfg.GELUTanh},
+			Down: nn.NewLinear(fb.Sub("c_proj"), cfg.ffHidden(), c, cfg.ffBias(), projStd),
+		}
+	}
+	return blk
+}
+
+// newNorm describes a norm over dim channels of the config's kind.
+func newNorm(cfg Config, b *nn.Builder, dim int) nn.Norm {
+	if cfg.rmsNorm() {
+		return nn.NewRMSNorm(b, dim, cfg.layerNormEps())
+	}
+	return nn.NewLayerNorm(b, dim, !cfg.NoBias, cfg.layerNormEps())
+}
+
+// blockNames are the names of one family's layers in Hugging Face's files.
+type blockNames struct {
+	wte, layer, lnF     string // the token embedding, the blocks (a format of the block number), the final norm
+	ln1, attn, out, ln2 string // in a block: the norms, the attention and its output projection
+	fusedQKV            bool   // one c_attn projection (GPT-2) or q_proj, k_proj, v_proj (Llama)
+}
+
+var (
+	gpt2Names  = blockNames{wte: "wte", layer: "h.%d", lnF: "ln_f", ln1: "ln_1", attn: "attn", out: "c_proj", ln2: "ln_2", fusedQKV: true}
+	llamaNames = blockNames{wte: "model.embed_tokens", layer: "model.layers.%d", lnF: "model.norm",
+		ln1: "input_layernorm", attn: "self_attn", out: "o_proj", ln2: "post_attention_layernorm"}
+)
 
 // assemble builds a GPT for cfg whose parameters come from src and whose dropout layers share
 // mode.
@@ -194,7 +282,8 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // the one way to run a model without gradients, and it is goroutine-safe: any number of
 // goroutines may evaluate frozen views while another trains a different model. (Reading m's
 // values while an optimiser updates them is a data race, as with any shared slice.) Of a
-// compact view (Compact), it is another view of the same weights.
+// compact view (Compact), it is another view of the same weights. A loss computed on a view has
+// no graph: calling Backward on it panics, saying so (PyTorch raises "does not require grad").
 func (m *GPT) Frozen() *GPT {
 	f, err := m.view(nn.Shared(m.params, true))
 	if err != nil {
@@ -211,22 +300,26 @@ func (m *GPT) Frozen() *GPT {
 // compact view, it copies the float32 parameters and shares the compact matrices, which never
 // change.
 func (m *GPT) Snapshot() *GPT {
-	byName := make(map[string]*autograd.Var, len(m.params))
-	for _, p := range m.params {
+	s, err := m.view(copied(m.params))
+	if err != nil {
+		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
+}
+
+// copied is the source of a snapshot: a constant copy of each of params, by name.
+func copied(params []*autograd.Var) nn.Source {
+	byName := make(map[string]*autograd.Var, len(params))
+	for _, p := range params {
 		byName[p.Name()] = p
 	}
-	clone := func(s nn.Spec) (*autograd.Var, error) {
+	return func(s nn.Spec) (*autograd.Var, error) {
 		p, ok := byName[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("no parameter %s", s.Name)
 		}
 		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
 	}
-	s, err := m.view(clone)
-	if err != nil {
-		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
-	}
-	return s
 }
 
 // rebuild rebuilds m for cfg (a changed dropout or context), sharing its parameters except those
@@ -248,7 +341,8 @@ func (m *GPT) rebuild(cfg Config, src nn.Source) error {
 }
 
 // Parameters returns the model's parameters, each named (Var.Name) after Hugging Face's GPT-2
-// (wte.weight, h.0.attn.c_attn.weight, ...), in a fixed order. The tied output head is wte. A
+// (wte.weight, h.0.attn.c_attn.weight, ...) or Llama (model.embed_tokens.weight, ...), in a fixed
+// order. A tied output head is the token embedding; an untied one is lm_head.weight. A
 // compact view's (Compact) are only those it keeps in float32: its weight matrices are not
 // parameters.
 func (m *GPT) Parameters() []*autograd.Var { return slices.Clone(m.params) }

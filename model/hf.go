@@ -68,7 +68,7 @@ func (h *hfConfig) toConfig() (Config, error) {
 	if h.ModelType == nil {
 		errs = append(errs, errors.New(`no "model_type" (want "gpt2")`))
 	} else if *h.ModelType != "gpt2" {
-		errs = append(errs, fmt.Errorf(`model_type %q is not supported (want "gpt2")`, *h.ModelType))
+		errs = append(errs, fmt.Errorf(`model_type %q is not supported (want gpt2, llama, mistral, qwen2 or qwen3)`, *h.ModelType))
 	}
 	for _, a := range h.Architectures {
 		if a != "GPT2LMHeadModel" && a != "GPT2Model" {
@@ -141,17 +141,44 @@ func (h *hfConfig) toConfig() (Config, error) {
 	return cfg, nil
 }
 
-// ParseHFConfig converts the contents of a Hugging Face GPT-2 config.json to a Config.
+// ParseHFConfig converts the contents of a Hugging Face config.json to a Config: GPT-2's
+// (model_type gpt2) or the Llama family's (llama, mistral, qwen2, qwen3; see hf_llama_config.go).
 func ParseHFConfig(data []byte) (Config, error) {
+	cfg, _, err := parseHFConfig(data)
+	return cfg, err
+}
+
+// parseHFConfig is ParseHFConfig, also returning what the file says beyond the computation
+// (empty for GPT-2).
+func parseHFConfig(data []byte) (Config, hfMeta, error) {
+	var probe struct {
+		ModelType *string `json:"model_type"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+	}
+	if probe.ModelType != nil {
+		if fam, ok := hfFamilyOf(*probe.ModelType); ok {
+			var h hfLlamaConfig
+			if err := json.Unmarshal(data, &h); err != nil {
+				return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+			}
+			cfg, meta, err := h.toConfig(fam)
+			if err != nil {
+				return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
+			}
+			return cfg, meta, nil
+		}
+	}
 	var h hfConfig
 	if err := json.Unmarshal(data, &h); err != nil {
-		return Config{}, fmt.Errorf("model: config.json: %w", err)
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
 	}
 	cfg, err := h.toConfig()
 	if err != nil {
-		return Config{}, fmt.Errorf("model: config.json: %w", err)
+		return Config{}, hfMeta{}, fmt.Errorf("model: config.json: %w", err)
 	}
-	return cfg, nil
+	return cfg, hfMeta{}, nil
 }
 
 // hfTensor describes one parameter as stored by Hugging Face.
@@ -190,9 +217,10 @@ func isHFBuffer(name string) bool {
 		(strings.HasSuffix(name, ".attn.bias") || strings.HasSuffix(name, ".attn.masked_bias"))
 }
 
-// LoadHF loads a GPT-2 from a directory written by Hugging Face transformers' save_pretrained
-// (or downloaded from the Hub, e.g. openai-community/gpt2): config.json and the weights, in the
-// first of these layouts that the directory holds:
+// LoadHF loads a GPT-2 or a model of the Llama family from a directory written by Hugging Face
+// transformers' save_pretrained (or downloaded from the Hub, e.g. openai-community/gpt2,
+// HuggingFaceTB/SmolLM2-135M, Qwen/Qwen3-0.6B): config.json and the weights, in the first of these
+// layouts that the directory holds:
 //
 //   - model.safetensors;
 //   - model.safetensors.index.json and the safetensors shards it names;
@@ -203,7 +231,11 @@ func isHFBuffer(name string) bool {
 // runs code from the file; the legacy format of torch < 1.6 is rejected. Shard files must lie in
 // dir, and the index and shards must agree on where every tensor is.
 //
-// Tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
+// config.json's model_type chooses the family: gpt2, or llama, mistral, qwen2 and qwen3 (see
+// hf_llama_config.go for what is read and what is refused, such as a sliding window that would
+// matter). For the Llama family, tensors carry transformers' names and lm_head.weight is present
+// exactly when the head is untied (tie_word_embeddings false). For GPT-2:
+// tensor names may carry the "transformer." prefix or not; F32, F16 and BF16 are read as float32;
 // the attention buffers attn.bias and attn.masked_bias are skipped; lm_head.weight may be absent
 // (tied) or present and equal to wte.weight. The model is returned ready to train, with
 // Config.Dropout set from resid_pdrop/embd_pdrop/attn_pdrop; evaluate it through Frozen.
@@ -216,7 +248,7 @@ func LoadHF(dir string) (*GPT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: loading Hugging Face GPT-2: %w", err)
 	}
-	cfg, err := ParseHFConfig(data)
+	cfg, meta, err := parseHFConfig(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
@@ -225,10 +257,15 @@ func LoadHF(dir string) (*GPT, error) {
 		return nil, fmt.Errorf("model: %w", err) // the error names the file
 	}
 	defer st.Close()
-	m, err := loadHFTensors(cfg, st)
+	load := loadHFTensors
+	if meta.arch != "" {
+		load = loadHFLlamaTensors
+	}
+	m, err := load(cfg, st)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
+	m.hf = meta
 	return m, nil
 }
 
@@ -433,6 +470,14 @@ func hfTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 // "transformer."-prefixed names, Conv1D weights as [in, out], the tied head not stored, metadata
 // {"format": "pt"}). dir is created if needed; other files in it are left alone.
 //
+// A model with the Llama family's choices (RMSNorm, rotary positions, SwiGLU) is written in that
+// family's layout instead: config.json for the config class that holds its options
+// (LlamaForCausalLM; Qwen2ForCausalLM for q/k/v biases alone, Qwen3ForCausalLM with QK-norm; the
+// architecture LoadHF read, such as MistralForCausalLM, when it fits) with the special token ids
+// LoadHF read, and model.safetensors with transformers' names, lm_head.weight only when untied.
+// transformers, PEFT and llama.cpp's converter read the directory as they read one from the Hub.
+// A mix of the two families' choices has no layout and is an error.
+//
 // Both files are written under temporary names and synced before either is renamed into place,
 // so an error leaves any previous config.json and model.safetensors intact.
 func SaveHF(m *GPT, dir string) (err error) {
@@ -445,14 +490,22 @@ func SaveHF(m *GPT, dir string) (err error) {
 	if m.format != Float32 {
 		return fmt.Errorf("model: SaveHF: this is a %v view (Compact), which holds no float32 weight matrices: save the float32 model it was made from", m.format)
 	}
-	if m.Config.sinusoidal() {
-		return errors.New("model: SaveHF: GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
+	var tensors map[string]*tensor.Tensor
+	var cfgJSON []byte
+	switch cfg := m.Config; {
+	case cfg.llamaNames():
+		if tensors, err = hfLlamaTensors(m); err == nil {
+			cfgJSON, err = hfLlamaConfigJSON(cfg, m.hf)
+		}
+	case !cfg.gpt2Blocks():
+		err = fmt.Errorf("no Hugging Face layout holds this mix of GPT-2's and the Llama family's choices (GPT-2's has LayerNorm, learned positions, a GELU MLP 4·C wide, NHead KV heads of width C/NH, no QK-norm, a tied head; the Llama family's has RMSNorm, rotary positions and SwiGLU)")
+	case cfg.sinusoidal():
+		err = errors.New("GPT-2's layout has learned positions (wpe) only, and this model's are sinusoidal")
+	default:
+		if tensors, err = hfTensors(m); err == nil {
+			cfgJSON, err = hfConfigJSON(cfg)
+		}
 	}
-	tensors, err := hfTensors(m)
-	if err != nil {
-		return fmt.Errorf("model: SaveHF: %w", err)
-	}
-	cfgJSON, err := hfConfigJSON(m.Config)
 	if err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)
 	}

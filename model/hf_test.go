@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/goformer/goformer/nn"
 	"math"
 	"os"
 	"path/filepath"
@@ -536,7 +537,7 @@ func TestHFBadInputs(t *testing.T) {
 		{"no weights", missingWeights, "model.safetensors"},
 		{"bad json", badJSON, "config.json"},
 		{"truncated weights", truncated, "safetensors"},
-		{"unknown model type", withConfig(func(c map[string]any) { c["model_type"] = "llama" }), `model_type "llama"`},
+		{"unknown model type", withConfig(func(c map[string]any) { c["model_type"] = "bert" }), `model_type "bert"`},
 		{"no model type", withConfig(func(c map[string]any) { delete(c, "model_type") }), "model_type"},
 		{"unknown architecture", withConfig(func(c map[string]any) { c["architectures"] = []string{"LlamaForCausalLM"} }), "LlamaForCausalLM"},
 		{"missing n_embd", withConfig(func(c map[string]any) { delete(c, "n_embd") }), "n_embd"},
@@ -578,7 +579,7 @@ func TestSaveHFIsAtomic(t *testing.T) {
 	// A model whose parameters cannot be written as GPT-2 fails before touching the directory.
 	bad, err := New(cfg, 2)
 	require.NoError(t, err)
-	bad.LnF.Weight.Value = tensor.Zeros(3)
+	bad.LnF.(*nn.LayerNorm).Weight.Value = tensor.Zeros(3)
 	assert.Error(t, SaveHF(bad, dir))
 	// A read-only directory fails when creating the temporary files.
 	if os.Getuid() != 0 { // root ignores permissions

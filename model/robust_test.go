@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"github.com/goformer/goformer/nn"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,7 @@ func TestGenerateRefusesNonFiniteLogits(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
 		m, err := New(genConfig(), 1)
 		require.NoError(t, err)
-		m.LnF.Weight.Value.Fill(bad)
+		m.LnF.(*nn.LayerNorm).Weight.Value.Fill(bad)
 		for _, s := range []Sampling{
 			{MaxNew: 3},
 			{MaxNew: 3, Temperature: 1, Seed: 1},

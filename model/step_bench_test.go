@@ -12,7 +12,18 @@ import (
 // (4 layers, 4 heads, 128 wide, block 64, batch 12, vocab 65), the step the shakespeare
 // example repeats.
 func BenchmarkTrainStepSmall(b *testing.B) {
-	cfg := Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128}
+	benchTrainStep(b, Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128})
+}
+
+// BenchmarkTrainStepSmallLlama is BenchmarkTrainStepSmall with the Llama family's choices:
+// RMSNorm, rotary positions, a SwiGLU feed-forward of about the same weight count (3·128·344
+// against GPT-2's 2·128·512), 2 KV heads for 4 query heads, no biases.
+func BenchmarkTrainStepSmallLlama(b *testing.B) {
+	benchTrainStep(b, Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128, NoBias: true,
+		Positions: PositionsRotary, Norm: NormRMSNorm, FeedForward: FeedForwardSwiGLU, FFHidden: 344, NKVHead: 2})
+}
+
+func benchTrainStep(b *testing.B, cfg Config) {
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)

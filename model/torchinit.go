@@ -1,6 +1,8 @@
 package model
 
 import (
+	"errors"
+
 	"github.com/goformer/goformer/internal/torchrand"
 	"github.com/goformer/goformer/nn"
 )
@@ -25,6 +27,9 @@ import (
 // Dropout masks still come from goformer's own generator (seeded with seed as New does), so runs
 // with dropout do not follow PyTorch's masks.
 func NewLikePyTorch(cfg Config, seed uint64) (*GPT, error) {
+	if !cfg.gpt2Blocks() {
+		return nil, errors.New("model: NewLikePyTorch follows nanoGPT's construction, which has GPT-2's blocks only (no RMSNorm, rotary positions, SwiGLU, grouped KV heads, head width, QK-norm, per-projection biases or untied head)")
+	}
 	m, err := New(cfg, seed)
 	if err != nil {
 		return nil, err

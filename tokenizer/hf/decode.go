@@ -106,17 +106,22 @@ func byteLevelDecode(tokens []string, raw, _ bool) []string {
 }
 
 // byteFallbackDecode turns runs of <0xNN> tokens into their bytes; a run that is not valid UTF-8
-// becomes one U+FFFD per byte, as in Hugging Face.
+// becomes one U+FFFD per byte, as in Hugging Face. With raw, a run at the end of the tokens that is
+// not invalid yet is kept as bytes and followed by holdBack, since the next byte token could still
+// make it invalid, and so change all of it.
 func byteFallbackDecode(tokens []string, raw, _ bool) []string {
 	out := make([]string, 0, len(tokens))
 	var run []byte
-	flush := func() {
+	flush := func(last bool) {
 		if len(run) == 0 {
 			return
 		}
-		if raw || utf8.Valid(run) {
+		switch cut := len(run) - pendingTail(run); {
+		case raw && last && utf8.Valid(run[:cut]):
+			out = append(out, string(run)+holdBack)
+		case utf8.Valid(run):
 			out = append(out, string(run))
-		} else {
+		default:
 			for range run {
 				out = append(out, "\uFFFD")
 			}
@@ -128,12 +133,16 @@ func byteFallbackDecode(tokens []string, raw, _ bool) []string {
 			run = append(run, b)
 			continue
 		}
-		flush()
+		flush(false)
 		out = append(out, t)
 	}
-	flush()
+	flush(true)
 	return out
 }
+
+// holdBack is the lead byte of a three-byte UTF-8 sequence: a raw decode that ends with it is, to the
+// stream decoder, unfinished, so it waits for the next token.
+const holdBack = "\xe0"
 
 // byteToken reads "<0xNN>" (hex digits in either case, as Rust's from_str_radix accepts).
 func byteToken(t string) (byte, bool) {

@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"container/heap"
 	"math"
 	"unicode/utf8"
 )
@@ -28,6 +27,10 @@ type bpeTables struct {
 	byteID    [256]int32 // byteLevel: the id of each byte's character, -1 where the vocabulary lacks it
 	asciiID   [128]int32 // otherwise: the id of each ASCII character, -1 where missing
 	byteToken [256]int32 // the ids of "<0x00>".."<0xFF>", -1 where missing
+
+	nMerges  int      // number of ranks
+	symCount []int32  // id -> how many initial symbols its token is merged from (0 if unknown)
+	long     longPool // working memory of mergeLong
 }
 
 // symbol is a part of a piece during merging.
@@ -39,8 +42,8 @@ type symbol struct {
 
 const noMerge = math.MaxInt32
 
-// smallWord is the most symbols merged by the quadratic scan; longer words use a heap, whose time
-// grows as n log n (a megabyte of one letter is a single piece).
+// smallWord is the most symbols merged by the quadratic scan; longer words go to mergeLong, whose
+// time grows linearly (a megabyte of one letter is a single piece).
 const smallWord = 48
 
 // appendPiece appends the ids of one piece.
@@ -54,11 +57,18 @@ func (m *bpe) appendPiece(dst []int, piece string) []int {
 		}
 	}
 	var buf [smallWord]symbol
-	syms := m.symbols(buf[:0], piece)
-	if len(syms) <= smallWord {
-		return m.mergeScan(dst, syms)
+	syms := buf[:0]
+	if len(piece) > smallWord {
+		syms = make([]symbol, 0, len(piece)) // at most one symbol a byte
 	}
-	return m.mergeHeap(dst, syms)
+	syms = m.symbols(syms, piece)
+	switch {
+	case len(syms) <= smallWord:
+		return m.mergeScan(dst, syms)
+	case len(syms) <= 2*chunkSyms:
+		return m.mergeLong(dst, syms)
+	}
+	return m.mergeChunked(dst, syms)
 }
 
 // symbols returns the initial symbols of piece: Hugging Face's merge_word, with its handling of
@@ -155,71 +165,4 @@ func (m *bpe) mergeScan(dst []int, syms []symbol) []int {
 		dst = append(dst, int(s.id))
 	}
 	return dst
-}
-
-// mergeHeap merges a long word as Hugging Face does, with a priority queue of candidate merges
-// ordered by rank, then position; entries whose symbols have changed since are skipped.
-func (m *bpe) mergeHeap(dst []int, syms []symbol) []int {
-	n := len(syms)
-	next := make([]int32, n) // index of the next live symbol, n at the end
-	prev := make([]int32, n) // index of the previous live symbol, -1 at the start
-	live := make([]bool, n)
-	q := make(mergeQueue, 0, n)
-	for i := range n {
-		next[i], prev[i], live[i] = int32(i+1), int32(i-1), true
-		if i+1 < n {
-			if v, ok := m.merges.get(syms[i].id, syms[i+1].id); ok {
-				q = append(q, candidate{v.rank, int32(i), v.id})
-			}
-		}
-	}
-	heap.Init(&q)
-	for len(q) > 0 {
-		c := heap.Pop(&q).(candidate)
-		p := c.pos
-		if !live[p] || int(next[p]) >= n {
-			continue
-		}
-		r := next[p]
-		if v, ok := m.merges.get(syms[p].id, syms[r].id); !ok || v.id != c.id {
-			continue // an expired entry
-		}
-		syms[p].id = c.id
-		live[r] = false
-		next[p] = next[r]
-		if int(next[p]) < n {
-			prev[next[p]] = p
-		}
-		if l := prev[p]; l >= 0 {
-			if v, ok := m.merges.get(syms[l].id, syms[p].id); ok {
-				heap.Push(&q, candidate{v.rank, l, v.id})
-			}
-		}
-		if nx := next[p]; int(nx) < n {
-			if v, ok := m.merges.get(syms[p].id, syms[nx].id); ok {
-				heap.Push(&q, candidate{v.rank, p, v.id})
-			}
-		}
-	}
-	for i := 0; i < n; i = int(next[i]) {
-		dst = append(dst, int(syms[i].id))
-	}
-	return dst
-}
-
-type candidate struct{ rank, pos, id int32 }
-
-type mergeQueue []candidate
-
-func (q mergeQueue) Len() int { return len(q) }
-func (q mergeQueue) Less(i, j int) bool {
-	return q[i].rank < q[j].rank || q[i].rank == q[j].rank && q[i].pos < q[j].pos
-}
-func (q mergeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *mergeQueue) Push(x any)   { *q = append(*q, x.(candidate)) }
-func (q *mergeQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
 }

@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -41,14 +40,18 @@ func (d *StreamDecoder) Add(id int) (string, error) {
 	if len(s) <= len(d.prefix) || !complete(s) {
 		return "", nil
 	}
-	if !strings.HasPrefix(s, d.prefix) {
-		return "", fmt.Errorf("hf: stream decode: %q does not continue %q", s, d.prefix)
-	}
+	// The text so far is a prefix of the window's text, except where byte tokens that arrive later
+	// make a character already given invalid (Hugging Face then replaces the whole run of byte
+	// tokens); the stream cannot take back what it gave, and goes on after it.
 	out := lossy([]byte(s[len(d.prefix):]))
 	// The window may leave the start of the stream only once the rules for the start of the text
 	// (Strip's leading spaces, Metaspace's first token) are settled: when the ids it drops decode to
 	// something, a character that was not stripped.
 	drop := d.start
+	// Nor may it start inside a run of <0xNN> tokens, which ByteFallback decodes as a whole.
+	for drop > 0 && drop < len(d.ids) && d.isByte(d.ids[drop]) && d.isByte(d.ids[drop-1]) {
+		drop--
+	}
 	if d.atStart && drop > 0 {
 		if head, _ := d.window(d.ids[:drop]); head == "" {
 			drop = 0
@@ -63,28 +66,42 @@ func (d *StreamDecoder) Add(id int) (string, error) {
 	return out, nil
 }
 
-// Flush returns what is held back (the bytes of a character the stream ended inside, as U+FFFD) and
-// resets the decoder.
+func (d *StreamDecoder) isByte(id int) bool {
+	_, ok := byteToken(d.t.tokens[id])
+	return ok
+}
+
+// Flush returns what is held back (a character the stream ended inside, as DecodeWith gives it:
+// U+FFFD) and resets the decoder.
 func (d *StreamDecoder) Flush() string {
-	s, _ := d.window(d.ids)
+	// Decoded in full (not raw), the window and the part of it already given.
+	s, _ := d.t.decode(d.ids, d.skip, false, !d.atStart)
+	given, _ := d.t.decode(d.ids[:d.start], d.skip, false, !d.atStart)
 	out := ""
-	if len(s) > len(d.prefix) && strings.HasPrefix(s, d.prefix) {
-		out = lossy([]byte(s[len(d.prefix):]))
+	if len(s) > len(given) && strings.HasPrefix(s, given) {
+		out = s[len(given):]
 	}
 	d.ids, d.prefix, d.start, d.atStart = d.ids[:0], "", 0, true
 	return out
 }
 
 // complete reports whether s does not end inside a UTF-8 character that more bytes could finish.
-func complete(s string) bool {
-	for k := 1; k <= 3 && k <= len(s); k++ {
-		c := s[len(s)-k]
+func complete(s string) bool { return pendingTail([]byte(s)) == 0 }
+
+// pendingTail returns the length of the unfinished UTF-8 character at the end of b (0 if none):
+// a lead byte and the continuation bytes after it, fewer than it announces.
+func pendingTail(b []byte) int {
+	for k := 1; k <= 3 && k <= len(b); k++ {
+		c := b[len(b)-k]
 		if c < 0x80 {
-			return true
+			return 0
 		}
 		if c >= 0xC0 {
-			return utf8.FullRuneInString(s[len(s)-k:])
+			if utf8.FullRune(b[len(b)-k:]) {
+				return 0
+			}
+			return k
 		}
 	}
-	return true
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,7 +324,12 @@ func newBPETables(vocab map[string]int, mergesRaw json.RawMessage, byteLevel boo
 			m.asciiID[i] = int32(id)
 		}
 	}
-	m.merges = newPairTable(len(merges))
+	m.merges, m.nMerges = newPairTable(len(merges)), len(merges)
+	maxID := 0
+	for _, id := range vocab {
+		maxID = max(maxID, id)
+	}
+	made := make([]*[2]int, maxID+1) // id -> the first merge that makes it
 	for rank, p := range merges {
 		a, okA := vocab[p[0]]
 		b, okB := vocab[p[1]]
@@ -332,6 +338,32 @@ func newBPETables(vocab map[string]int, mergesRaw json.RawMessage, byteLevel boo
 			return nil, fmt.Errorf("hf: merge %d (%q %q) uses a token that is not in the vocabulary", rank, p[0], p[1])
 		}
 		m.merges.put(int32(a), int32(b), pairVal{int32(rank), int32(c)})
+		if made[c] == nil {
+			made[c] = &[2]int{a, b}
+		}
+	}
+	// symCount: a token that no merge makes is one symbol; one that merges make is the sum of the
+	// first merge that makes it (through a chain no longer than the token, so a loop in a malformed
+	// file leaves 0, unknown).
+	m.symCount = make([]int32, maxID+1)
+	var count func(id, depth int) int32
+	count = func(id, depth int) int32 {
+		if m.symCount[id] != 0 || depth > 1<<10 {
+			return m.symCount[id]
+		}
+		p := made[id]
+		if p == nil {
+			m.symCount[id] = 1
+			return 1
+		}
+		a, b := count(p[0], depth+1), count(p[1], depth+1)
+		if a > 0 && b > 0 {
+			m.symCount[id] = a + b
+		}
+		return m.symCount[id]
+	}
+	for id := range m.symCount {
+		count(id, 0)
 	}
 	return m, nil
 }
@@ -361,6 +393,10 @@ func (t *Tokenizer) Token(id int) (string, bool) {
 	}
 	return t.tokens[id], true
 }
+
+// AddedTokens returns the added tokens, text -> id: the strings recognised in the text before the
+// model runs.
+func (t *Tokenizer) AddedTokens() map[string]int { return maps.Clone(t.ids) }
 
 // IsSpecial reports whether id is an added token marked special.
 func (t *Tokenizer) IsSpecial(id int) bool { return id >= 0 && id < len(t.special) && t.special[id] }

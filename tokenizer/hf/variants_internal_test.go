@@ -30,6 +30,20 @@ type variant struct {
 	} `json:"vectors"`
 }
 
+// fixtureDirs returns the directories of the fixture that hold a tokenizer.json.
+func fixtureDirs(t *testing.T) []string {
+	root := fixture.Path(t, fixture.HFTokenizersEnv, fixture.HFTokenizersRel)
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
+	var dirs []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(root, e.Name(), "tokenizer.json")); err == nil {
+			dirs = append(dirs, filepath.Join(root, e.Name()))
+		}
+	}
+	return dirs
+}
+
 func readVariants(t *testing.T) []variant {
 	f, err := os.Open(filepath.Join("testdata", "variants.jsonl.gz"))
 	require.NoError(t, err)

@@ -69,10 +69,14 @@ func tokenizerDirs(t *testing.T) []string {
 // tokenizers: the ids with and without special tokens, the decoded text, the stream-decoded text,
 // and the rendered chat templates.
 func TestHFTokenizerVectors(t *testing.T) {
-	for _, dir := range tokenizerDirs(t) {
+	dirs := tokenizerDirs(t)
+	toks, err := fixtureTokenizers()
+	require.NoError(t, err)
+	require.Len(t, toks, len(dirs))
+	for k, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			tok, err := hf.Load(dir)
-			require.NoError(t, err)
+			tok := toks[k].tok
+			require.Equal(t, filepath.Base(dir), toks[k].name)
 			vectors := readLines[hfVector](t, filepath.Join(dir, "vectors.jsonl"))
 			require.NotEmpty(t, vectors)
 			passed := 0

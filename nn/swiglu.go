@@ -1,0 +1,28 @@
+package nn
+
+import "github.com/goformer/goformer/autograd"
+
+// SwiGLU is the Llama family's gated feed-forward: Down(silu(Gate(x)) · Up(x)), with Gate and
+// Up mapping C to the hidden width H and Down mapping H back to C. Its parameters carry Hugging
+// Face's names: gate_proj, up_proj, down_proj (with biases when built with bias, as mlp_bias
+// asks).
+type SwiGLU struct {
+	Gate, Up, Down *Linear
+}
+
+// NewSwiGLU builds a SwiGLU feed-forward from dim channels through hidden ones, its fresh weights
+// drawn from N(0, std²) (gate and up) and N(0, downStd²) (down, the projection back into the
+// residual stream, which GPT-2's initialisation scales down with depth).
+func NewSwiGLU(b *Builder, dim, hidden int, bias bool, std, downStd float32) *SwiGLU {
+	return &SwiGLU{
+		Gate: NewLinear(b.Sub("gate_proj"), dim, hidden, bias, std),
+		Up:   NewLinear(b.Sub("up_proj"), dim, hidden, bias, std),
+		Down: NewLinear(b.Sub("down_proj"), hidden, dim, bias, downStd),
+	}
+}
+
+// Forward maps x (B, T, C) to (B, T, C).
+func (f *SwiGLU) Forward(x *autograd.Var) *autograd.Var {
+	h := autograd.SiLUMul(f.Gate.Forward(x), f.Up.Forward(x)) // (B, T, H)
+	return f.Down.Forward(h)
+}

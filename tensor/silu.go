@@ -1,0 +1,98 @@
+package tensor
+
+import "github.com/goformer/goformer/internal/vecmath"
+
+// SiLU (also called swish), silu(x) = x·σ(x), the activation of the Llama family's gated
+// feed-forward (SwiGLU), and its derivative silu'(x) = σ(x)·(1 + x·(1 − σ(x))). The sigmoid is
+// 1/(1 + e^−x), with the exponential from vecmath's vector kernel; each kernel below works in
+// blocks of siluBlock elements whose sigmoids sit in a scratch block that stays in L1.
+
+// siluBlock is how many elements the SiLU kernels handle at a time (4 KiB of scratch).
+const siluBlock = 1024
+
+// sigmoidInto sets sig[i] = σ(x[i]) = 1/(1 + e^−x[i]); e^−x overflowing to +Inf gives 0.
+func sigmoidInto(sig, x []float32) {
+	for i, v := range x {
+		sig[i] = -v
+	}
+	vecmath.Exp(sig, sig)
+	for i, e := range sig {
+		sig[i] = 1 / (1 + e)
+	}
+}
+
+// forBlocks runs f over blocks of at most siluBlock of n elements, in parallel, with a scratch
+// block for the sigmoids.
+func forBlocks(n int, f func(lo, hi int, sig []float32)) {
+	parallelFor(n, 8, func(lo, hi int) {
+		var scratch [siluBlock]float32
+		for b := lo; b < hi; b += siluBlock {
+			e := min(b+siluBlock, hi)
+			f(b, e, scratch[:e-b])
+		}
+	})
+}
+
+// SiLU returns x·σ(x) element-wise.
+func SiLU(x *Tensor) *Tensor {
+	src := x.Contiguous().Data()
+	out := uninit(x.shape...)
+	forBlocks(len(src), func(lo, hi int, sig []float32) {
+		sigmoidInto(sig, src[lo:hi])
+		for i, s := range sig {
+			out.data[lo+i] = src[lo+i] * s
+		}
+	})
+	return out
+}
+
+// SiLUBackward returns dy·silu'(x), recomputing σ(x) rather than keeping it from the forward
+// pass.
+func SiLUBackward(x, dy *Tensor) *Tensor {
+	mustSameShape("SiLUBackward", x, dy)
+	src, g := x.Contiguous().Data(), dy.Contiguous().Data()
+	out := uninit(x.shape...)
+	forBlocks(len(src), func(lo, hi int, sig []float32) {
+		sigmoidInto(sig, src[lo:hi])
+		for i, s := range sig {
+			out.data[lo+i] = g[lo+i] * siluDeriv(src[lo+i], s)
+		}
+	})
+	return out
+}
+
+// siluDeriv is silu'(x) given s = σ(x).
+func siluDeriv(x, s float32) float32 { return s * (1 + x*(1-s)) }
+
+// SiLUMul returns silu(gate)·up element-wise, SwiGLU's gated product, in one pass and without
+// the intermediate silu(gate) that the composition SiLU then Mul would allocate.
+func SiLUMul(gate, up *Tensor) *Tensor {
+	mustSameShape("SiLUMul", gate, up)
+	gd, ud := gate.Contiguous().Data(), up.Contiguous().Data()
+	out := uninit(gate.shape...)
+	forBlocks(len(gd), func(lo, hi int, sig []float32) {
+		sigmoidInto(sig, gd[lo:hi])
+		for i, s := range sig {
+			out.data[lo+i] = (gd[lo+i] * s) * ud[lo+i]
+		}
+	})
+	return out
+}
+
+// SiLUMulBackward returns the gradients of SiLUMul with respect to gate and up, given the output
+// gradient dy: dgate = dy·up·silu'(gate), dup = dy·silu(gate).
+func SiLUMulBackward(gate, up, dy *Tensor) (dgate, dup *Tensor) {
+	mustSameShape("SiLUMulBackward", gate, up)
+	mustSameShape("SiLUMulBackward", gate, dy)
+	gd, ud, g := gate.Contiguous().Data(), up.Contiguous().Data(), dy.Contiguous().Data()
+	dgate, dup = uninit(gate.shape...), uninit(gate.shape...)
+	forBlocks(len(gd), func(lo, hi int, sig []float32) {
+		sigmoidInto(sig, gd[lo:hi])
+		for i, s := range sig {
+			x := gd[lo+i]
+			dgate.data[lo+i] = g[lo+i] * ud[lo+i] * siluDeriv(x, s)
+			dup.data[lo+i] = g[lo+i] * (x * s)
+		}
+	})
+	return dgate, dup
+}
