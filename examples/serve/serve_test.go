@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/examples/internal/modeldir"
+	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer"
 	"github.com/goformer/goformer/tokenizer/hf"
@@ -28,7 +31,7 @@ import (
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ:.,!?'\n"
 
-type fixture struct {
+type testServer struct {
 	t      *testing.T
 	m      *model.GPT
 	tok    *tokenizer.Char
@@ -40,9 +43,9 @@ type fixture struct {
 
 // startServer serves a random 2-layer GPT over a char vocabulary on a loopback port, until the
 // test ends.
-func startServer(t *testing.T, o *options) *fixture { return startServerWith(t, o, nil) }
+func startServer(t *testing.T, o *options) *testServer { return startServerWith(t, o, nil) }
 
-func startServerWith(t *testing.T, o *options, wrap func(engine) engine) *fixture {
+func startServerWith(t *testing.T, o *options, wrap func(engine) engine) *testServer {
 	t.Helper()
 	tok := tokenizer.NewChar(alphabet)
 	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), BlockSize: 64, NLayer: 2, NHead: 2, NEmbd: 32}, 7)
@@ -70,7 +73,7 @@ func startServerWith(t *testing.T, o *options, wrap func(engine) engine) *fixtur
 	})
 	url := "http://" + ln.Addr().String() + "/v1/"
 	client := openai.NewClient(option.WithBaseURL(url), option.WithAPIKey(o.apiKey), option.WithMaxRetries(0))
-	return &fixture{t: t, m: m, tok: tok, lm: lm, client: client, url: url,
+	return &testServer{t: t, m: m, tok: tok, lm: lm, client: client, url: url,
 		sched: func() *scheduler { mu.Lock(); defer mu.Unlock(); return sched }}
 }
 
@@ -80,7 +83,7 @@ func defaultOptions() *options {
 }
 
 // reference returns what the library's Generate makes of text, greedily, as text.
-func (f *fixture) reference(text string, maxNew int) string {
+func (f *testServer) reference(text string, maxNew int) string {
 	ids := f.tok.Encode(text)
 	out, err := f.m.GenerateAll(context.Background(), ids, model.Sampling{MaxNew: maxNew})
 	require.NoError(f.t, err)
@@ -89,7 +92,7 @@ func (f *fixture) reference(text string, maxNew int) string {
 	return s
 }
 
-func (f *fixture) chatPrompt(user string) string {
+func (f *testServer) chatPrompt(user string) string {
 	s, err := modeldir.Plain{}.Render([]hf.Message{{Role: "user", Content: user}}, true)
 	require.NoError(f.t, err)
 	return s
@@ -382,4 +385,49 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	}
 	_, err = client.Models.List(context.Background())
 	assert.Error(t, err, "the server no longer accepts requests")
+}
+
+// A Llama-family directory with a tokenizer.json and a chat template serves as a GPT-2 does:
+// the conversation goes through its template, and the answer is what Generate gives for it,
+// ending at the template's end-of-turn token.
+func TestServeLlamaFamilyDirectory(t *testing.T) {
+	src := fixture.Path(t, fixture.HFTokenizersEnv, fixture.HFTokenizersRel)
+	tok, err := hf.Load(filepath.Join(src, "qwen3"))
+	require.NoError(t, err)
+	cfg := model.Config{VocabSize: tok.VocabSize(), BlockSize: 64, NLayer: 1, NHead: 2, NKVHead: 1, NEmbd: 16, FFHidden: 32,
+		NoBias: true, Positions: model.PositionsRotary, Norm: model.NormRMSNorm, FeedForward: model.FeedForwardSwiGLU, QKNorm: true}
+	m, err := model.New(cfg, 5)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, model.SaveHF(m, dir))
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		b, err := os.ReadFile(filepath.Join(src, "qwen3", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	lm, err := modeldir.Open(dir, model.Float32)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveWith(ctx, ln, lm, defaultOptions(), nil) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	client := openai.NewClient(option.WithBaseURL("http://"+ln.Addr().String()+"/v1/"), option.WithMaxRetries(0))
+
+	resp, err := client.Chat.Completions.New(context.Background(), chatParams("Hello", 10))
+	require.NoError(t, err)
+	text, err := lm.Template.Render([]hf.Message{{Role: "user", Content: "Hello"}}, true)
+	require.NoError(t, err)
+	ids, err := lm.GPT.GenerateAll(context.Background(), lm.Text.Encode(text, false), model.Sampling{MaxNew: 10, Stop: lm.Stop})
+	require.NoError(t, err)
+	want, err := tok.DecodeWith(ids, true)
+	require.NoError(t, err)
+	assert.Equal(t, want, resp.Choices[0].Message.Content)
+	assert.EqualValues(t, len(ids), resp.Usage.CompletionTokens)
+	wantFinish := "length"
+	if len(ids) < 10 {
+		wantFinish = "stop"
+	}
+	assert.Equal(t, wantFinish, resp.Choices[0].FinishReason)
 }
