@@ -90,7 +90,7 @@ func decodeBody(r *http.Request, v any) *apiError {
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error",
+			return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: strPtr("request_too_large"),
 				Message: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
 		}
 		return badRequest("", "request body is not valid JSON: %v", err)

@@ -254,7 +254,7 @@ func TestServeRefusesBadRequests(t *testing.T) {
 	status, _, _ := apiStatus(t, err)
 	assert.Equal(t, http.StatusUnauthorized, status)
 	// a body over the limit, and one that is not JSON
-	for body, want := range map[string]int{`{"messages": "` + strings.Repeat("x", 1<<17) + `"}`: http.StatusRequestEntityTooLarge, `{not json`: http.StatusBadRequest} {
+	for body, want := range map[string]int{`{"messages": "` + strings.Repeat("x", 1<<17) + `"}`: http.StatusBadRequest, `{not json`: http.StatusBadRequest} {
 		req, err := http.NewRequest("POST", f.url+"chat/completions", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer sekret")
@@ -266,35 +266,100 @@ func TestServeRefusesBadRequests(t *testing.T) {
 	}
 }
 
+// streamChat streams one chat answer and returns its text.
+func streamChat(client openai.Client, p openai.ChatCompletionNewParams) (string, error) {
+	stream := client.Chat.Completions.NewStreaming(context.Background(), p)
+	var text strings.Builder
+	for stream.Next() {
+		for _, ch := range stream.Current().Choices {
+			text.WriteString(ch.Delta.Content)
+		}
+	}
+	return text.String(), stream.Err()
+}
+
+// 16 concurrent streaming clients, sampling with their own seeds, get what the same requests get
+// one at a time, and share decode steps.
 func TestServeDecodesConcurrentRequestsTogether(t *testing.T) {
 	f := startServer(t, nil)
 	const clients = 16
+	params := func(i int) openai.ChatCompletionNewParams {
+		p := chatParams(fmt.Sprintf("Request number %d", i), 24)
+		p.Temperature, p.TopP, p.Seed = openai.Float(0.9), openai.Float(0.95), openai.Int(int64(100+i))
+		return p
+	}
+	alone := make([]string, clients)
+	for i := range clients {
+		var err error
+		alone[i], err = streamChat(f.client, params(i))
+		require.NoError(t, err)
+	}
 	var wg sync.WaitGroup
 	got := make([]string, clients)
 	errs := make([]error, clients)
 	for i := range clients {
-		wg.Go(func() {
-			p := chatParams(fmt.Sprintf("Request number %d", i), 24)
-			stream := f.client.Chat.Completions.NewStreaming(context.Background(), p)
-			var text strings.Builder
-			for stream.Next() {
-				for _, ch := range stream.Current().Choices {
-					text.WriteString(ch.Delta.Content)
-				}
-			}
-			got[i], errs[i] = text.String(), stream.Err()
-		})
+		wg.Go(func() { got[i], errs[i] = streamChat(f.client, params(i)) })
 	}
 	wg.Wait()
 	for i := range clients {
 		require.NoError(t, errs[i])
-		assert.Equal(t, f.reference(f.chatPrompt(fmt.Sprintf("Request number %d", i)), 24), got[i], "request %d", i)
+		assert.Equal(t, alone[i], got[i], "request %d", i)
 	}
 	s := f.sched()
 	s.mu.Lock()
 	peak := s.peak
 	s.mu.Unlock()
 	assert.Greater(t, peak, 1, "concurrent requests should share decode steps")
+}
+
+// A bounded load: 200 requests from 32 clients against a batch of 8 and a queue of 8. Every
+// answer is complete or a 429; nothing else fails, and nothing is left running afterwards.
+func TestServeUnderLoadAnswersOr429(t *testing.T) {
+	o := defaultOptions()
+	o.maxBatch, o.queue = 8, 8
+	f := startServer(t, o)
+	const requests, clients = 200, 32
+	var mu sync.Mutex
+	var ok, busy int
+	var failures []error
+	next := make(chan int, requests)
+	for i := range requests {
+		next <- i
+	}
+	close(next)
+	deadline := time.Now().Add(60 * time.Second)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for i := range next {
+				if time.Now().After(deadline) {
+					return
+				}
+				_, err := f.client.Chat.Completions.New(context.Background(), chatParams(fmt.Sprintf("load %d", i), 6))
+				var e *openai.Error
+				refused := errors.As(err, &e) && e.StatusCode == http.StatusTooManyRequests
+				mu.Lock()
+				switch {
+				case err == nil:
+					ok++
+				case refused:
+					busy++
+				default:
+					failures = append(failures, err)
+				}
+				mu.Unlock()
+				if refused {
+					time.Sleep(10 * time.Millisecond) // a polite client backs off
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Empty(t, failures)
+	assert.Equal(t, requests, ok+busy, "every request answered within the time bound")
+	assert.GreaterOrEqual(t, ok, o.maxBatch+o.queue, "the server keeps answering under load")
+	t.Logf("%d answered, %d refused with 429", ok, busy)
+	require.Eventually(t, func() bool { r, q := f.sched().load(); return r == 0 && q == 0 }, 5*time.Second, 10*time.Millisecond)
 }
 
 func TestServeCancelledClientLeavesTheBatch(t *testing.T) {
