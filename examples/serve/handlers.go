@@ -24,6 +24,7 @@ type server struct {
 	created  int64
 	sched    *scheduler
 	text     modeldir.Text
+	vocab    int // the model's, which may hold more ids than the tokenizer's
 	template modeldir.Template
 	stopIDs  []int // the model's end-of-turn tokens
 	// embed returns the normalised mean of the final hidden states of ids; nil: no embeddings.
@@ -174,7 +175,7 @@ type result struct {
 // as it becomes final. It returns when the generation ends, the client goes away, or the server
 // shuts down.
 func (s *server) generate(ctx context.Context, g *generation, piece func(string)) (*result, *apiError) {
-	smp, err := model.NewSampler(g.sampling, s.text.VocabSize())
+	smp, err := model.NewSampler(g.sampling, s.vocab)
 	if err != nil {
 		return nil, badRequest("", "%v", err)
 	}

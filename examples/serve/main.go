@@ -34,6 +34,7 @@ import (
 
 	"github.com/goformer/goformer/examples/internal/modeldir"
 	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/tokenizer/gpt2"
 )
 
 func main() {
@@ -50,10 +51,10 @@ func main() {
 
 // options are serve's flags.
 type options struct {
-	dir, addr, apiKey, name string
-	weights                 model.WeightFormat
-	maxBatch, queue         int
-	drain                   time.Duration
+	dir, random, addr, apiKey, name string
+	weights                         model.WeightFormat
+	maxBatch, queue                 int
+	drain                           time.Duration
 	limits
 }
 
@@ -62,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	o := &options{weights: model.Float32}
 	fs.StringVar(&o.dir, "model", "", "model directory (config.json, model.safetensors, and its tokenizer)")
+	fs.StringVar(&o.random, "random", "", "instead of -model, serve random weights of a shape, for measuring: gpt2-124m or smollm2-135m")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.apiKey, "api-key", "", "if set, clients must send Authorization: Bearer KEY")
 	fs.StringVar(&o.name, "name", "", "model id to report (default: the directory's name)")
@@ -79,8 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.dir == "":
-		return nil, errors.New("-model DIR is required")
+	case (o.dir == "") == (o.random == ""):
+		return nil, errors.New("give one of -model DIR and -random SHAPE")
 	case o.maxBatch < 1 || o.queue < 0 || o.drain < 0 || o.maxBody < 1 || o.maxPrompt < 1 || o.maxNewTokens < 1 || o.maxInputs < 1:
 		return nil, errors.New("-max-batch, -max-body, -max-prompt, -max-tokens and -max-inputs must be positive; -queue and -drain not negative")
 	}
@@ -93,7 +95,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	lm, err := modeldir.Open(o.dir, o.weights)
+	var lm *modeldir.Model
+	if o.dir != "" {
+		lm, err = modeldir.Open(o.dir, o.weights)
+	} else {
+		lm, err = randomModel(o.random, o.weights)
+	}
 	if err != nil {
 		return err
 	}
@@ -133,7 +140,7 @@ func serveWith(ctx context.Context, ln net.Listener, lm *modeldir.Model, o *opti
 	}
 	decoding := make(chan struct{})
 	go func() { sched.run(decodeCtx); close(decoding) }()
-	s := &server{modelID: lm.Name, created: time.Now().Unix(), sched: sched, text: lm.Text,
+	s := &server{modelID: lm.Name, created: time.Now().Unix(), sched: sched, text: lm.Text, vocab: lm.GPT.Config.VocabSize,
 		template: lm.Template, stopIDs: lm.Stop, embed: dec.Embed, limits: o.limits, apiKey: o.apiKey}
 	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -178,3 +185,34 @@ func (e modelEngine) step(seqs []sequence, tokens []int) ([][]float32, error) {
 }
 
 func (e modelEngine) contextLen() int { return e.block }
+
+// randomShapes are the model shapes -random serves, for throughput figures without downloads.
+var randomShapes = map[string]model.Config{
+	"gpt2-124m": {VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true},
+	"smollm2-135m": {VocabSize: 49152, BlockSize: 2048, NLayer: 30, NHead: 9, NKVHead: 3, NEmbd: 576, FFHidden: 1536,
+		NoBias: true, Positions: model.PositionsRotary, RopeTheta: 100000, Norm: model.NormRMSNorm, FeedForward: model.FeedForwardSwiGLU},
+}
+
+// randomModel is a model of a named shape with random weights, spoken to through GPT-2's
+// tokenizer (both shapes' vocabularies fit in it): its answers are noise, but every token costs
+// what a trained model's does.
+func randomModel(shape string, f model.WeightFormat) (*modeldir.Model, error) {
+	cfg, ok := randomShapes[shape]
+	if !ok {
+		return nil, fmt.Errorf("-random %q: want gpt2-124m or smollm2-135m", shape)
+	}
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	if f != model.Float32 {
+		if m, err = m.Compact(f); err != nil {
+			return nil, err
+		}
+	}
+	enc, err := gpt2.Encoding()
+	if err != nil {
+		return nil, err
+	}
+	return &modeldir.Model{Name: shape, GPT: m, Text: modeldir.TokenText(enc), Template: modeldir.Plain{}}, nil
+}
