@@ -190,3 +190,39 @@ func TestKVCacheIsForInference(t *testing.T) {
 	assert.PanicsWithValue(t, "nn.KVCache: queries of shape [1 2 12] require a gradient, but a KV cache is for inference: run a Frozen copy of the layers",
 		func() { a.Forward(x, AttnInput{Cache: &KVCache{}}) })
 }
+
+// TestAttentionKernelMatchesAttend compares the fused kernel with Attend on their own, forward
+// and backward, where the causal block skipping has several blocks of queries and keys and the
+// queries are the last Tq of Tk positions: grouped KV heads, odd sizes, padded keys.
+func TestAttentionKernelMatchesAttend(t *testing.T) {
+	rng := newRNG(14)
+	for _, s := range []struct{ b, tq, tk, nh, nkv, hs int }{
+		{2, 40, 75, 4, 2, 5}, {1, 70, 70, 3, 1, 7}, {3, 1, 33, 2, 2, 4}, {1, 127, 130, 2, 1, 3},
+	} {
+		pad := make([]bool, s.b*s.tk)
+		for i := range pad {
+			pad[i] = rng.IntN(5) == 0 && i%s.tk < s.tk-s.tq // never a query's own position
+		}
+		for _, a := range []tensor.Attn{{Heads: s.nh, KVHeads: s.nkv, Causal: true}, {Heads: s.nh, KVHeads: s.nkv, Causal: true, KeyPad: pad}} {
+			qv := tensor.RandNormal(rng, 0, 1, s.b, s.tq, s.nh*s.hs)
+			kv := tensor.RandNormal(rng, 0, 1, s.b, s.tk, s.nkv*s.hs)
+			vv := tensor.RandNormal(rng, 0, 1, s.b, s.tk, s.nkv*s.hs)
+			proj := tensor.RandNormal(rng, 0, 1, s.b, s.tq, s.nh*s.hs)
+			run := func(plain bool) [][]float32 {
+				q, k, v := autograd.Param(qv.Clone()), autograd.Param(kv.Clone()), autograd.Param(vv.Clone())
+				var y *autograd.Var
+				if plain {
+					y, _ = Attend(q, k, v, a, Dropout{})
+				} else {
+					y = autograd.Attention(q, k, v, a)
+				}
+				y.BackwardWith(proj)
+				return [][]float32{y.Value.Values(), q.Grad().Values(), k.Grad().Values(), v.Grad().Values()}
+			}
+			fused, plain := run(false), run(true)
+			for i, what := range []string{"y", "dq", "dk", "dv"} {
+				assertAllClose(t, fmt.Sprintf("%+v pad=%v %s", s, a.KeyPad != nil, what), plain[i], fused[i], 5e-5)
+			}
+		}
+	}
+}

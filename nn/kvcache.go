@@ -63,22 +63,22 @@ func (c *KVCache) even() bool { return len(c.lens) == 0 || slices.Min(c.lens) ==
 
 // Reorder makes row i of the cache a copy of old row rows[i] (rows may repeat or drop rows):
 // beam search keeps the caches of the hypotheses it extends, batched generation drops the rows
-// that finished.
+// that finished. Only the cached positions are copied, into the same room.
 func (c *KVCache) Reorder(rows []int) {
 	lens := make([]int, len(rows))
 	for i, r := range rows {
 		lens[i] = c.lens[r]
 	}
 	if c.k != nil {
-		c.k, c.v = gatherRows(c.k, rows), gatherRows(c.v, rows)
+		n, s := c.Len(), c.k.Shape()
+		k, v := tensor.Zeros(len(rows), s[1], s[2]), tensor.Zeros(len(rows), s[1], s[2])
+		for i, r := range rows {
+			k.Narrow(0, i, 1).Narrow(1, 0, n).CopyFrom(c.k.Narrow(0, r, 1).Narrow(1, 0, n))
+			v.Narrow(0, i, 1).Narrow(1, 0, n).CopyFrom(c.v.Narrow(0, r, 1).Narrow(1, 0, n))
+		}
+		c.k, c.v = k, v
 	}
 	c.lens = lens
-}
-
-// gatherRows returns (len(rows), T, W) from t (B, T, W) by row.
-func gatherRows(t *tensor.Tensor, rows []int) *tensor.Tensor {
-	s := t.Shape()
-	return tensor.Gather(t.Reshape(s[0], s[1]*s[2]), rows).Reshape(len(rows), s[1], s[2])
 }
 
 // SetRow makes row r hold the keys and values of src's only row: batched generation prefills
