@@ -113,8 +113,9 @@ func TestBrowser(t *testing.T) {
 	_, ts := newTestServer(t, options{snapshotEvery: 100 * time.Millisecond, sampleEvery: 300 * time.Millisecond})
 	barsNow := `[...document.querySelectorAll('#bars .bar-row')].map(r => r.dataset.p).join(',')`
 
-	// 1. A shared link fills the box and runs at once.
-	text := "Humpty Dumpty sat on a wall"
+	// 1. A shared link fills the box and runs at once, on the shipped model that has learnt
+	// tiny Shakespeare: after "proceed" it expects a space.
+	text := "First Citizen:\nBefore we proceed"
 	start := time.Now()
 	// the first navigation starts the browser: no step deadline around it
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(ts.URL+"/?text="+url.QueryEscape(text))))
@@ -122,8 +123,11 @@ func TestBrowser(t *testing.T) {
 	t.Logf("page rendered %v after the browser was asked to open it", time.Since(start).Round(time.Millisecond))
 	assert.Equal(t, text, eval(`document.getElementById('text').value`), "the link's text fills the box")
 	assert.Equal(t, fmt.Sprint(len(text)), eval(`String(document.querySelectorAll('#tokens .tok').length)`), "one chip per character")
-	assert.Equal(t, "H", eval(`document.querySelector('#tokens .tok .piece').textContent`))
-	assert.Equal(t, "16", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (4×4)")
+	assert.Equal(t, "F", eval(`document.querySelector('#tokens .tok .piece').textContent`))
+	assert.Equal(t, "8", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (2×4)")
+	assert.Contains(t, eval(`document.getElementById('model-info').textContent`), "trained 3000 iterations")
+	assert.True(t, strings.HasPrefix(eval(`document.querySelector('#bars .bar-row .bar-label').textContent`), "·"), "the first guess is a space")
+	saveShot(t, capture(t, ctx), "explore.png")
 
 	// 2. The temperature slider reshapes the bars.
 	before := eval(barsNow)
@@ -166,17 +170,21 @@ func TestBrowser(t *testing.T) {
 	png := capture(t, ctx)
 	saveShot(t, png, "explore-train.png")
 
-	// 6. Back on the Run tab, the trained model reads the rhyme.
+	// 6. Back on the Run tab (which Start pointed at the run's model), the trained model reads
+	// the rhyme.
 	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
 	eval(`(() => { const s = document.getElementById('temperature'); s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
 	eval(`(() => { const t = document.getElementById('text'); t.value = 'Humpty Dumpty sat on a wall,\nHumpty Dumpty '; t.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
 	poll("the run uses the trained model", fmt.Sprintf(`document.getElementById('model-info').textContent.includes('step %d') &&`, iters)+` document.querySelectorAll('#tokens .tok').length === 43`, 10*time.Second)
 	poll("the embedding map follows", `document.getElementById('emb').dataset.rendered !== '' && !!window.getComputedStyle(document.getElementById('emb')).width`, 5*time.Second)
 	time.Sleep(300 * time.Millisecond) // the embedding request of the new model
-	saveShot(t, capture(t, ctx), "explore.png")
+	saveShot(t, capture(t, ctx), "explore-rhyme.png")
 
 	// 7. At phone width nothing overflows sideways, and the page still renders.
 	p.phoneShot(`document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, "explore-phone.png")
+	// after the reload, the Train form shows the finished run's settings, not the default preset
+	p.poll("the form follows the run", `document.querySelector('input[name=text]:checked').value === 'humpty'`, 5*time.Second)
+	assert.Equal(t, fmt.Sprint(iters), eval(`document.getElementById('t-max_iters').value`))
 	p.noJSErrors()
 }
 

@@ -121,6 +121,12 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 		}
 		s.reg.add("seq2seq", "encoder–decoder "+filepath.Base(opt.seq), opt.seq, &served{tm: m, seq: voc, version: versions.Add(1), note: "loaded"})
 	}
+	m, voc, info, err := loadPretrained(pretrainedFile)
+	if err != nil {
+		return nil, err
+	}
+	s.reg.add(pretrainedModel, "tiny Shakespeare (shipped)", "trained by the page's own training code, shipped in the program",
+		newServed(m.Frozen(), voc, info.step, fmt.Sprintf("trained %d iterations on tiny Shakespeare (validation loss %.2f); random weights: pick \"trained here\"", info.step, info.valLoss)))
 	s.train = newTrainManager(s)
 	if err := s.train.addUntrained(); err != nil {
 		return nil, err

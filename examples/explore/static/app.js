@@ -676,9 +676,34 @@ async function trainAction(path, body) {
   try {
     const st = await api(path, body === undefined ? {} : body);
     mergeTrain(st, true);
+    return st;
   } catch (e) {
     setTrainMessage(e.message, true);
+    return null;
   }
+}
+
+// startTraining starts a run from the form and points the Run view at the model it trains (the
+// page may have been showing the shipped model): the run is what the learner wants to watch.
+async function startTraining() {
+  const st = await trainAction('/api/train/start', trainConfig());
+  if (st && st.state === 'running' && state.model !== 'trained') {
+    state.emb = null;
+    await loadModels('trained');
+    runText();
+  }
+}
+
+// fillFromRun sets the form to the settings of the server's run, so that after a reload the form
+// shows what the curve beside it was trained with (a pasted text is not sent back: it stays as
+// the learner left it).
+function fillFromRun(cfg) {
+  const radio = document.querySelector(`input[name=text][value="${cfg.text}"]`);
+  if (radio) radio.checked = true;
+  $('t-tokenizer').value = cfg.tokenizer;
+  for (const f of fieldNames) if (cfg[f] !== undefined) $('t-' + f).value = cfg[f];
+  $('custom-text').hidden = cfg.text !== 'custom';
+  $('bpe-field').hidden = cfg.tokenizer !== 'bpe';
 }
 
 function setTrainMessage(msg, bad) {
@@ -712,6 +737,7 @@ function mergeTrain(st, whole) {
     for (const x of st.evals || []) evals.push(x);
   }
   state.train = { ...st, loss, evals };
+  if (!prev && st.run && st.config) fillFromRun(st.config);
   if (prev && !same && state.model === 'trained') {
     loadModels('trained').then(() => { if (!state.run || state.run.model === 'trained') runText(); });
   }
@@ -843,7 +869,7 @@ async function main() {
   document.querySelectorAll('input[name=text]').forEach((r) => r.addEventListener('change', () => fillPreset(chosenText())));
   $('t-tokenizer').addEventListener('change', () => { $('bpe-field').hidden = $('t-tokenizer').value !== 'bpe'; });
   $('t-max_iters').addEventListener('input', () => { if (!state.train || !state.train.run) drawLoss(); });
-  $('train-form').addEventListener('submit', (e) => { e.preventDefault(); trainAction('/api/train/start', trainConfig()); });
+  $('train-form').addEventListener('submit', (e) => { e.preventDefault(); startTraining(); });
   $('stop').addEventListener('click', () => trainAction('/api/train/stop'));
   $('resume').addEventListener('click', () => trainAction('/api/train/resume'));
   $('save').addEventListener('click', () => trainAction('/api/train/save'));
