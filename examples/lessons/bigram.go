@@ -90,15 +90,14 @@ func showBigram(e *env, tok *tokenizer.Char, ids, prompt []int) ([][]int, float6
 		}
 	}
 	slices.SortStableFunc(fs, func(a, b follower) int { return b.n - a.n })
-	e.printf("After %s the text has:", show(lc))
+	e.printf("After %s (the prompt's last character) the text has:\n", show(lc))
 	for _, f := range fs[:min(5, len(fs))] {
 		c, _ := tok.Decode([]int{f.id})
-		e.printf("  %s %d time(s) (%d/%d = %.3f)", show(c), f.n, f.n, total, float64(f.n)/float64(total))
+		e.printf("  %-3s %2d of %d times: probability %.3f\n", show(c), f.n, total, float64(f.n)/float64(total))
 	}
 	if len(fs) > 5 {
-		e.printf("  and %d more", len(fs)-5)
+		e.printf("  and %d other characters\n", len(fs)-5)
 	}
-	e.printf("\n")
 	loss := bigramMeanLoss(counts, ids)
 	e.printf("Its average penalty over the whole text: %.3f. The GPT below must do better than this to be worth its weights.\n\n", loss)
 	return counts, loss

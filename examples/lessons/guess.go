@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/goformer/goformer/examples/internal/plots"
@@ -69,7 +70,7 @@ func guessLesson(ctx context.Context, e *env) error {
 	cfg := model.Config{VocabSize: tok.VocabSize(), BlockSize: block, NLayer: 2, NHead: 4, NEmbd: 64}
 	p := plan{steps: 300, batch: 16, lr: 3e-3, report: 50}
 	if e.tiny {
-		cfg.NEmbd, p.steps = 48, 200
+		cfg.NEmbd = 48
 	}
 	counts, bigramLoss := showBigram(e, tok, ids, promptIDs)
 
@@ -83,19 +84,24 @@ func guessLesson(ctx context.Context, e *env) error {
 	if err := showGuesses(e, m, tok, ids, promptIDs, "Before training"); err != nil {
 		return err
 	}
-	before, err := meanLoss(m, ids)
+	before, err := textLoss(m, ids)
 	if err != nil {
 		return err
 	}
 	e.printf("Average penalty over the whole text: %.3f (guessing blindly among %d characters costs ln %d = %.3f).\n\n",
 		before, tok.VocabSize(), tok.VocabSize(), math.Log(float64(tok.VocabSize())))
 
-	e.printf("Training: %d steps; each shows the model %d stretches of %d characters, starting anywhere in the text,\npenalises its guesses at every character and nudges the weights.\n", p.steps, p.batch, block)
-	losses, err := train(ctx, e, m, ids, p)
+	e.printf("Training: %d steps; each shows the model %d stretches of %d characters, starting anywhere in the text\n(running on from its end into its start), penalises its guesses at every character and nudges the weights.\n", p.steps, p.batch, block)
+	// The windows run on from the text's end into its start, as if it were recited in a loop, so
+	// that every character starts as many windows as every other: without that, the end of the
+	// text would only ever be seen late in a window, and a prompt taken from there (which the
+	// model reads from position 0) would be new to it.
+	loop := append(slices.Clone(ids), ids[:block]...)
+	losses, err := train(ctx, e, m, loop, p)
 	if err != nil {
 		return err
 	}
-	after, err := meanLoss(m, ids)
+	after, err := textLoss(m, ids)
 	if err != nil {
 		return err
 	}
@@ -119,10 +125,11 @@ func guessLesson(ctx context.Context, e *env) error {
 	if path := e.picture("guess-loss.png"); path != "" {
 		x, y := seriesOf(losses)
 		if err := plots.Lines(path, plots.Labels{Title: "Guessing the next character: the penalty falls", X: "training step", Y: "loss (cross-entropy)"},
-			plots.Series{Name: "loss", X: x, Y: y}); err != nil {
+			plots.Series{Name: "the GPT", X: x, Y: y},
+			plots.Series{Name: "the counting table", X: []float64{1, float64(len(losses))}, Y: []float64{bigramLoss, bigramLoss}}); err != nil {
 			return err
 		}
-		e.drew(path, "the loss at every training step")
+		e.drew(path, "the loss at every training step, and the counting table's as a level line")
 	}
 	return nil
 }
@@ -209,4 +216,37 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// textLoss is the model's average penalty over every next character of ids, each guessed from
+// as many characters before it as the model reads (up to BlockSize), as when it writes: windows
+// that overlap by half, each scoring the characters its first half has not.
+func textLoss(m *model.GPT, ids []int) (float64, error) {
+	f := m.Frozen()
+	t := m.Config.BlockSize
+	sum, n, scored := 0.0, 0, 0 // scored: targets ids[1..scored] are counted
+	for start := 0; scored < len(ids)-1; start += max(1, t/2) {
+		w := min(t, len(ids)-1-start)
+		logits, err := f.Forward(ids[start:start+w], 1, w) // (1, w, V)
+		if err != nil {
+			return 0, err
+		}
+		v := m.Config.VocabSize
+		data := logits.Value.Contiguous().Data()
+		for i := range w {
+			target := start + i + 1
+			if target <= scored {
+				continue
+			}
+			row := data[i*v : (i+1)*v]
+			scores := make([]float64, v)
+			for j, x := range row {
+				scores[j] = float64(x)
+			}
+			sum -= math.Log(softmax(scores)[ids[target]])
+			n++
+		}
+		scored = start + w
+	}
+	return sum / float64(n), nil
 }
