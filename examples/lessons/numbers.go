@@ -218,6 +218,7 @@ func numbersLesson(ctx context.Context, e *env) error {
 		{"hidden 3, weight of volume", n.hidden.Weight, 2, 3},
 		{"flower, weight of h2", n.out.Weight, 1, 1},
 	}
+	measureOneStep(n, data, n.out.Weight, 1, 1, watch[3].label).show(e, len(data))
 	startW := make([]float32, len(watch))
 	for k, w := range watch {
 		startW[k] = w.v.Value.At(w.i, w.j)
