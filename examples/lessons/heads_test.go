@@ -9,8 +9,8 @@ import (
 // The table's words follow its numbers: a solid column is found where the picture would show
 // it, and "mostly" needs half the weight.
 func TestHeadVerdict(t *testing.T) {
-	// 10 positions; every row from 3 on gives 0.7 to position 3 (a dark column), the rest to itself
-	n := 10
+	// 20 positions; every row from 3 on gives 0.7 to position 3 (a dark column), the rest to itself
+	n := 20
 	w := make([][]float32, n)
 	for i := range w {
 		w[i] = make([]float32, n)
@@ -23,7 +23,7 @@ func TestHeadVerdict(t *testing.T) {
 	}
 	col, share := watchedColumn(w)
 	assert.Equal(t, 3, col)
-	assert.InDelta(t, (0.7*6+1.0)/7, share, 1e-6, "row 3 gives its column 0.7 + 0.3")
+	assert.InDelta(t, (0.7*16+1.0)/17, share, 1e-6, "row 3 gives its column 0.7 + 0.3")
 	assert.Equal(t, `mostly the ":" at 4`, headVerdict([]float64{0.3, 0.1, 0, 0, 0}, ":", col, share))
 
 	assert.Equal(t, "mostly the previous character", headVerdict([]float64{0.1, 0.55, 0, 0, 0}, "x", 0, 0.2))
