@@ -43,6 +43,9 @@ type Labels struct {
 type Series struct {
 	Name string
 	X, Y []float64
+	// Points draws the points alone, unjoined: for measurements too sparse for a line between
+	// them to mean anything (two evaluations are not a trend).
+	Points bool
 }
 
 // Point is one labelled point of a scatter chart.
@@ -110,9 +113,12 @@ func Lines(path string, l Labels, series ...Series) error {
 		}
 		ln.Color = palette10[i%len(palette10)]
 		ln.Width = vg.Points(1.8)
-		p.Add(ln)
-		thumbs := []plot.Thumbnailer{ln}
-		if len(xys) <= 20 { // few measurements: mark each one
+		var thumbs []plot.Thumbnailer
+		if !s.Points {
+			p.Add(ln)
+			thumbs = append(thumbs, ln)
+		}
+		if len(xys) <= 20 || s.Points { // few measurements: mark each one
 			pts.Color = ln.Color
 			pts.Shape = draw.CircleGlyph{}
 			pts.Radius = vg.Points(3)
