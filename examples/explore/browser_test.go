@@ -127,6 +127,14 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, "8", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (2×4)")
 	assert.Contains(t, eval(`document.getElementById('model-info').textContent`), "trained 3000 iterations")
 	assert.True(t, strings.HasPrefix(eval(`document.querySelector('#bars .bar-row .bar-label').textContent`), "·"), "the first guess is a space")
+	// 32 tokens: the heat map still names them (every other one where they do not all fit)
+	assert.NotEqual(t, "0", eval(`document.getElementById('heat').dataset.labels`), "the heat map's tokens are labelled")
+	assert.GreaterOrEqual(t, atoi(eval(`document.getElementById('heat').dataset.labels`)), 16)
+	// layers and heads count from 1, as in the lessons
+	assert.Equal(t, "1", eval(`document.getElementById('layer').options[0].textContent`))
+	assert.Equal(t, "h1", eval(`document.querySelector('#thumbs .axis:nth-child(2)').textContent`))
+	assert.Contains(t, eval(`document.getElementById('attn-meta').textContent`), "layer 1, head 1")
+	assert.Equal(t, fmt.Sprint(len(text)), eval(`document.getElementById('emb').dataset.highlighted`), "every token of the text is on the map")
 	saveShot(t, capture(t, ctx), "explore.png")
 
 	// 2. The temperature slider reshapes the bars.
@@ -336,6 +344,12 @@ func capture(t *testing.T, ctx context.Context) []byte {
 func jsString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
 	return "'" + r.Replace(s) + "'"
+}
+
+func atoi(s string) int {
+	var n int
+	fmt.Sscanf(s, "%d", &n)
+	return n
 }
 
 func firstFloat(csv string) float64 {

@@ -406,7 +406,8 @@ function decodeAttention(a) {
   state.layer = Math.min(state.layer, a.layers - 1);
   state.head = Math.min(state.head, a.heads - 1);
   const fill = (sel, n, v) => {
-    if (sel.options.length !== n) sel.replaceChildren(...Array.from({ length: n }, (_, i) => { const o = el('option', '', String(i)); o.value = i; return o; }));
+    // layers and heads are counted from 1, as the lessons count them
+    if (sel.options.length !== n) sel.replaceChildren(...Array.from({ length: n }, (_, i) => { const o = el('option', '', String(i + 1)); o.value = i; return o; }));
     sel.value = v;
   };
   fill($('layer'), a.layers, state.layer);
@@ -424,18 +425,23 @@ function labelChars() {
   return isSeq() ? 9 : 4;
 }
 
+// heatGeometry lays out the heat map: the margins for the labels, the cell size, and the label
+// font and stride. Where the cells are too small for a label each (a long text), every step-th
+// token is written, so the axes stay readable at any length.
 function heatGeometry() {
   const a = state.att;
   const avail = Math.max(120, Math.min(contentWidth($('attn-card')), isSeq() ? 460 : 340));
-  const on = (avail - 40) / Math.max(a.rows, a.cols) >= 11;
-  // room for the longest label (8 px a character), and never less than a GPT's
+  const n = Math.max(a.rows, a.cols);
+  const font = Math.max(9, Math.min(13, (avail - 40) / n - 1));
+  // room for the longest label (0.62 em a character), and never less than a GPT's
   const lab = labels(a);
   const longest = (xs) => Math.min(labelChars(), Math.max(1, ...xs.map((t) => [...t].length)));
-  const ml = on ? Math.max(36, 10 + 8 * longest(lab.rows)) : 2;
-  const mt = on ? Math.max(30, 10 + 8 * longest(lab.cols)) : 2;
-  let cell = (avail - ml - 2) / Math.max(a.rows, a.cols);
+  const ml = Math.max(36, 10 + Math.ceil(0.62 * font) * longest(lab.rows));
+  const mt = Math.max(30, 10 + Math.ceil(0.62 * font) * longest(lab.cols));
+  let cell = (avail - ml - 2) / n;
   if (isSeq()) cell = Math.min(cell, (360 - mt) / a.rows); // short enough that the thumbnails show too
-  return { ml, mt, cell, w: Math.ceil(ml + cell * a.cols + 2), h: mt + cell * a.rows + 2, labels: on };
+  const step = Math.max(1, Math.ceil((font + 1) / cell));
+  return { ml, mt, cell, w: Math.ceil(ml + cell * a.cols + 2), h: mt + cell * a.rows + 2, font, step };
 }
 
 function renderAttention(skipThumbs) {
@@ -457,14 +463,15 @@ function renderAttention(skipThumbs) {
     g.strokeRect(geo.ml, geo.mt + i * geo.cell, a.cols * geo.cell, geo.cell);
     g.strokeRect(geo.ml + j * geo.cell, geo.mt, geo.cell, a.rows * geo.cell);
   }
-  if (geo.labels) {
+  {
     g.fillStyle = '#1c2230';
-    g.font = `${Math.min(13, geo.cell - 1)}px ui-monospace, monospace`;
+    g.font = `${geo.font}px ui-monospace, monospace`;
     g.textBaseline = 'middle';
     g.textAlign = 'right';
-    lab.rows.forEach((t, i) => g.fillText(showText(t).slice(0, labelChars()), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell));
+    lab.rows.forEach((t, i) => { if (i % geo.step === 0) g.fillText(showText(t).slice(0, labelChars()), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell); });
     g.textAlign = 'center';
     lab.cols.forEach((t, j) => {
+      if (j % geo.step !== 0) return;
       g.save();
       g.translate(geo.ml + (j + 0.5) * geo.cell, geo.mt - 4);
       if ([...t].length > 1) { g.rotate(-Math.PI / 2); g.textAlign = 'left'; }
@@ -474,8 +481,9 @@ function renderAttention(skipThumbs) {
   }
   c.dataset.rendered = `${state.run.version}:${a.name}:${state.layer}:${state.head}`;
   c.dataset.map = a.name;
+  c.dataset.labels = String(Math.ceil(a.rows / geo.step)); // row labels written, for the tests
   const wd = words(a);
-  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer}, head ${state.head} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
+  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer + 1}, head ${state.head + 1} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
   if (!skipThumbs) renderThumbs();
 }
 
@@ -488,12 +496,12 @@ function renderThumbs() {
   box.style.gridTemplateColumns = `18px repeat(${a.heads}, ${cw}px)`;
   const cells = [];
   cells.push(el('span', 'axis', ''));
-  for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + h));
+  for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + (h + 1)));
   for (const l of layers) {
-    cells.push(el('span', 'axis', 'L' + l));
+    cells.push(el('span', 'axis', 'L' + (l + 1)));
     for (let h = 0; h < a.heads; h++) {
       const c = el('canvas');
-      c.title = `layer ${l}, head ${h}`;
+      c.title = `layer ${l + 1}, head ${h + 1}`;
       const px = Math.round(cw * (window.devicePixelRatio || 1));
       c.width = px;
       c.height = px;
@@ -532,7 +540,7 @@ function heatHover(ev) {
   const k = `<b class="mono">${esc(showText(lab.cols[j]))}</b> (${wd.col} ${j})`;
   const html = masked(a, i, j)
     ? `${q} cannot look at ${k}: it comes later (causal mask)`
-    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer}, head ${state.head})`;
+    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer + 1}, head ${state.head + 1})`;
   tip.show(html, ev.clientX, ev.clientY);
   if (!state.hover || state.hover[0] !== i || state.hover[1] !== j) {
     state.hover = [i, j];
@@ -562,21 +570,48 @@ async function loadEmbeddings(name) {
   }
 }
 
+// embRange is the span of one axis the map shows: the middle of the tokens (from the 3rd to
+// the 97th percentile, with a margin), so that a few outliers (capitals, rare signs) do not
+// squeeze the common tokens into a corner; the tokens outside are drawn at the edge.
+function embRange(v) {
+  const s = Float64Array.from(v).sort();
+  const q = (p) => s[Math.round(p * (s.length - 1))];
+  let lo = s.length > 30 ? q(0.03) : s[0], hi = s.length > 30 ? q(0.97) : s[s.length - 1];
+  const m = (hi - lo) * 0.12;
+  lo -= m; hi += m;
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  return [lo, hi];
+}
+
 function embGeometry() {
   const d = state.emb;
   const w = Math.max(160, Math.min(contentWidth($('emb-card')), 460));
   const h = Math.round(Math.min(w, 420));
-  const xs = d.x.concat(state.run ? state.run.coords.map((c) => c[0]) : []);
-  const ys = d.y.concat(state.run ? state.run.coords.map((c) => c[1]) : []);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
-  if (x1 - x0 < 1e-9) { x0 -= 1; x1 += 1; }
-  if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
+  const [x0, x1] = embRange(d.x), [y0, y1] = embRange(d.y);
   const pad = 16;
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   return {
     w, h,
-    px: (x) => pad + (x - x0) / (x1 - x0) * (w - 2 * pad),
-    py: (y) => h - pad - (y - y0) / (y1 - y0) * (h - 2 * pad),
+    px: (x) => pad + clamp((x - x0) / (x1 - x0), 0, 1) * (w - 2 * pad),
+    py: (y) => h - pad - clamp((y - y0) / (y1 - y0), 0, 1) * (h - 2 * pad),
+    outside: (x, y) => x < x0 || x > x1 || y < y0 || y > y1,
   };
+}
+
+// runPoints returns where the run's tokens sit on the map: taken from the map itself (so they
+// stay on it while a training run publishes new weights between the two requests), or from the
+// run's own coordinates where the map is of the same weights.
+function runPoints(r, d) {
+  if (!r || !r.coords || r.model !== d.model) return null;
+  const at = new Map(d.ids.map((id, i) => [id, i]));
+  const pts = [];
+  for (let i = 0; i < r.tokens.length; i++) {
+    const k = at.get(r.tokens[i].id);
+    if (k !== undefined) pts.push([d.x[k], d.y[k]]);
+    else if (r.version === d.version) pts.push(r.coords[i]);
+    else return null;
+  }
+  return pts;
 }
 
 function drawEmbeddings() {
@@ -593,10 +628,13 @@ function drawEmbeddings() {
   g.font = '11px ui-monospace, monospace';
   g.textAlign = 'center';
   g.textBaseline = 'middle';
+  let outside = 0;
   for (let i = 0; i < d.ids.length; i++) {
     const x = geo.px(d.x[i]), y = geo.py(d.y[i]);
+    const out = geo.outside(d.x[i], d.y[i]);
+    if (out) outside++;
     if (glyphs) {
-      g.fillStyle = '#8a94a6';
+      g.fillStyle = out ? '#c3c9d4' : '#8a94a6';
       g.fillText(showText(d.labels[i]).slice(0, 3), x, y);
     } else {
       g.fillStyle = 'rgba(102,112,133,.35)';
@@ -604,10 +642,12 @@ function drawEmbeddings() {
     }
   }
   const r = state.run;
-  if (r && r.version === d.version && r.model === d.model) {
+  const pts = runPoints(r, d);
+  c.dataset.highlighted = String(pts ? pts.length : 0);
+  if (pts) {
     const seen = new Set();
     g.font = 'bold 12px ui-monospace, monospace';
-    r.coords.forEach((p, i) => {
+    pts.forEach((p, i) => {
       const id = r.tokens[i].id;
       const x = geo.px(p[0]), y = geo.py(p[1]);
       g.fillStyle = '#2563eb';
@@ -624,7 +664,8 @@ function drawEmbeddings() {
   c.dataset.rendered = String(d.version);
   const v = d.variance;
   $('emb-meta').textContent = `PCA of wte: axes hold ${(v[0] * 100).toFixed(0)}% and ${(v[1] * 100).toFixed(0)}% of the variance` +
-    (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') + ' · blue: your text';
+    (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') +
+    (outside ? ` · ${outside} outlying tokens drawn pale at the edge` : '') + ' · blue: your text';
 }
 
 function embHover(ev) {
