@@ -135,6 +135,9 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, "h1", eval(`document.querySelector('#thumbs .axis:nth-child(2)').textContent`))
 	assert.Contains(t, eval(`document.getElementById('attn-meta').textContent`), "layer 1, head 1")
 	assert.Equal(t, fmt.Sprint(len(text)), eval(`document.getElementById('emb').dataset.highlighted`), "every token of the text is on the map")
+	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = true; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
+	assert.Contains(t, eval(`document.getElementById('emb-meta').textContent`), "outside the view", "zoomed on the text's letters, the capitals fall outside")
+	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = false; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
 	saveShot(t, capture(t, ctx), "explore.png")
 
 	// 2. The temperature slider reshapes the bars.

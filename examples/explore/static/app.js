@@ -587,7 +587,17 @@ function embGeometry() {
   const d = state.emb;
   const w = Math.max(160, Math.min(contentWidth($('emb-card')), 460));
   const h = Math.round(Math.min(w, 420));
-  const [x0, x1] = embRange(d.x), [y0, y1] = embRange(d.y);
+  let [x0, x1] = embRange(d.x), [y0, y1] = embRange(d.y);
+  const pts = $('emb-zoom').checked ? runPoints(state.run, d) : null;
+  if (pts && pts.length) { // the text's tokens, with a margin, and at least a fifth of the map
+    const span = (v, lo, hi) => {
+      let a = Math.min(...v), b = Math.max(...v);
+      const m = Math.max((b - a) * 0.15, (hi - lo) * 0.1);
+      return [a - m, b + m];
+    };
+    [x0, x1] = span(pts.map((p) => p[0]), x0, x1);
+    [y0, y1] = span(pts.map((p) => p[1]), y0, y1);
+  }
   const pad = 16;
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   return {
@@ -665,7 +675,7 @@ function drawEmbeddings() {
   const v = d.variance;
   $('emb-meta').textContent = `PCA of wte: axes hold ${(v[0] * 100).toFixed(0)}% and ${(v[1] * 100).toFixed(0)}% of the variance` +
     (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') +
-    (outside ? ` · ${outside} outlying tokens drawn pale at the edge` : '') + ' · blue: your text';
+    (outside ? ` · ${outside} tokens outside the view drawn pale at the edge` : '') + ' · blue: your text';
 }
 
 function embHover(ev) {
@@ -897,6 +907,7 @@ async function main() {
   $('emb').addEventListener('pointermove', embHover);
   $('emb').addEventListener('pointerdown', embHover);
   $('emb').addEventListener('pointerleave', () => tip.hide());
+  $('emb-zoom').addEventListener('change', drawEmbeddings);
   $('tokens').addEventListener('pointerover', (e) => {
     const chip = e.target.closest('.tok');
     if (chip) tip.show(tokenTip(chip.dataset.list, +chip.dataset.pos), e.clientX, e.clientY);
