@@ -76,8 +76,8 @@ func TestAllSteps(t *testing.T) {
 	assert.Contains(t, out, "While writing the year's four digits, the heads gave")
 
 	// every picture decodes, at a legible size
-	want := []string{"numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
-		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "transformer.png"}
+	want := []string{"numbers-network.png", "numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
+		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "gpt-structure.png", "transformer-structure.png", "transformer.png"}
 	var got []string
 	for _, p := range e.pictures {
 		got = append(got, filepath.Base(p))

@@ -187,6 +187,13 @@ func numbersLesson(ctx context.Context, e *env) error {
 	}
 	e.printf("\n")
 
+	if path := e.picture("numbers-network.png"); path != "" {
+		if err := drawNetwork(path, n, "Step 1's network with the made-up weights: blue lines add, red subtract, thicker weigh more"); err != nil {
+			return err
+		}
+		e.drew(path, "the network: 4 inputs, 3 hidden neurons, 2 outputs, and a line for each of its 18 weights")
+	}
+
 	yellow := specimen{230, 200, 40, 3.5, true}
 	for _, s := range []specimen{{32, 107, 56, 11.2, false}, {200, 40, 120, 4.5, true}, yellow} {
 		showByHand(e, n, s)
