@@ -171,7 +171,6 @@ func drawGPT(path string, m *model.GPT, title string) error {
 	return plots.DrawDiagram(path, *d)
 }
 
-
 // shift moves a diagram down by dy, so that a layout that grew downwards from its top starts
 // at 0.
 func shift(d *plots.Diagram, dy float64) {
