@@ -135,9 +135,17 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, "h1", eval(`document.querySelector('#thumbs .axis:nth-child(2)').textContent`))
 	assert.Contains(t, eval(`document.getElementById('attn-meta').textContent`), "layer 1, head 1")
 	assert.Equal(t, fmt.Sprint(len(text)), eval(`document.getElementById('emb').dataset.highlighted`), "every token of the text is on the map")
+	// the flow diagram: tokens, embedding, 2 × (attention, MLP), probabilities; a box leads to its panel
+	assert.Equal(t, "7", eval(`document.getElementById('flow').dataset.boxes`))
+	eval(`(() => { document.querySelectorAll('#flow .box')[4].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("the second layer's attention box picks layer 2", `document.getElementById('layer').value === '1' && document.getElementById('attn-card').classList.contains('flash')`, 5*time.Second)
+	eval(`(() => { document.querySelectorAll('#flow .box')[2].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("back to layer 1", `document.getElementById('layer').value === '0'`, 5*time.Second)
 	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = true; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
 	assert.Contains(t, eval(`document.getElementById('emb-meta').textContent`), "outside the view", "zoomed on the text's letters, the capitals fall outside")
 	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = false; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
+	eval(`(() => { window.scrollTo(0, 0); return ''; })()`)
+	time.Sleep(1200 * time.Millisecond) // the flash fades
 	saveShot(t, capture(t, ctx), "explore.png")
 
 	// 2. The temperature slider reshapes the bars.

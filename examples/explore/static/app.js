@@ -155,6 +155,7 @@ function showModelInfo(note) {
       `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
   const k = $('topk');
   k.max = Math.min(100, m.vocab);
+  renderFlow();
 }
 
 // isSeq says whether the chosen model is an encoder–decoder, which the Run view translates with.
@@ -357,6 +358,63 @@ async function generateOne() {
   } finally {
     btn.disabled = false;
   }
+}
+
+// ---------- the flow diagram ----------
+
+// renderFlow draws the model's parts in the order they work, from its configuration: the
+// tokens, the embeddings with the positions, each layer's attention and MLP, the next-token
+// probabilities. A box leads to the panel that shows that part (an attention box to its
+// layer's map).
+function renderFlow() {
+  const m = modelInfo();
+  const box = $('flow');
+  if (!m || m.kind !== 'gpt') { box.replaceChildren(); return; }
+  const NS = 'http://www.w3.org/2000/svg';
+  const mk = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const layers = Math.min(m.layers, 12);
+  const bw = 128, bh = 46, gap = 20;
+  const items = [
+    { text: ['tokens', `${m.vocab} kinds`], go: 'tokens-card', fill: '#fff1d6' },
+    { text: ['embedding', `+ position: ${m.width} wide`], go: 'emb-card', fill: '#dbe6fd' },
+  ];
+  for (let l = 0; l < layers; l++) {
+    items.push({ text: [`layer ${l + 1}: attention`, `${m.heads} heads`], go: 'attn-card', layer: l, fill: '#dbe6fd' });
+    items.push({ text: [`layer ${l + 1}: MLP`, `${m.width}→${4 * m.width}→${m.width}`], fill: '#eceff4', tip: 'each token on its own: no panel shows it yet' });
+  }
+  if (m.layers > layers) items.push({ text: [`… ${m.layers - layers} more layers`, ''], fill: '#eceff4' });
+  items.push({ text: ['next token', 'probabilities'], go: 'next-card', fill: '#fff1d6' });
+  const w = items.length * (bw + gap) - gap + 4, h = bh + 8;
+  const svg = mk('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: 'img' });
+  items.forEach((it, i) => {
+    const x = 2 + i * (bw + gap), y = 4;
+    if (i > 0) {
+      svg.append(mk('line', { x1: x - gap + 2, y1: y + bh / 2, x2: x - 5, y2: y + bh / 2, stroke: '#3c465a', 'stroke-width': 1.4 }));
+      svg.append(mk('path', { d: `M${x - 1},${y + bh / 2} l-6,-4 v8 z`, fill: '#3c465a' }));
+    }
+    const g = mk('g', { class: it.go ? 'box' : 'box static', 'data-go': it.go || '' });
+    if (it.tip) g.append(mk('title', {}, it.tip));
+    g.append(mk('rect', { x, y, width: bw, height: bh, rx: 6, fill: it.fill, stroke: '#5a6478' }));
+    g.append(mk('text', { x: x + bw / 2, y: y + 19, 'text-anchor': 'middle', 'font-size': 12 }, it.text[0]));
+    g.append(mk('text', { x: x + bw / 2, y: y + 35, 'text-anchor': 'middle', 'font-size': 11, fill: '#667085' }, it.text[1]));
+    if (it.go) {
+      g.addEventListener('click', () => {
+        if (it.layer !== undefined && state.att) { state.layer = Math.min(it.layer, state.att.layers - 1); $('layer').value = state.layer; renderAttention(); }
+        const card = $(it.go);
+        card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+        card.classList.add('flash');
+        setTimeout(() => card.classList.remove('flash'), 900);
+      });
+    }
+    svg.append(g);
+  });
+  box.replaceChildren(svg);
+  box.dataset.boxes = String(items.length);
 }
 
 // ---------- attention ----------
