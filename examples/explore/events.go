@@ -22,6 +22,14 @@ func (s *server) handleTrainStart(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	// refused before anything is allocated, and before a finished run is replaced
+	text := cfg.CustomText
+	if cfg.Text != "custom" {
+		text = texts[cfg.Text].text
+	}
+	if err := checkMemory(cfg, vocabBound(cfg, text)); err != nil {
+		return err
+	}
 	st, err := s.train.start(cfg)
 	if err != nil {
 		return err

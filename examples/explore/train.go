@@ -235,6 +235,7 @@ func (t *trainManager) start(cfg trainConfig) (*trainStatus, error) {
 	if cfg.Text != "custom" {
 		title, text = texts[cfg.Text].title, texts[cfg.Text].text
 	}
+
 	data, err := newDataset(t.srv.ctx, title, text, cfg.Tokenizer, cfg.BPEVocab, cfg.BlockSize)
 	if err != nil {
 		return nil, badRequest("%v", err)
