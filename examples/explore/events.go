@@ -83,6 +83,11 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
+	// A stream ends after a while: a page's EventSource reconnects at once (and gets the whole
+	// status again), while a client that opened streams and never reads them (whose writes
+	// may never block, the events being small) gives its slots back.
+	life := time.NewTimer(s.opt.streamLife)
+	defer life.Stop()
 	var c cursor
 	for {
 		st, changed := s.train.hub.since(&c)
@@ -99,6 +104,8 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 			case <-time.After(100 * time.Millisecond):
 			case <-r.Context().Done():
 				return
+			case <-life.C:
+				return
 			}
 			continue
 		}
@@ -109,6 +116,8 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-r.Context().Done():
+			return
+		case <-life.C:
 			return
 		}
 	}

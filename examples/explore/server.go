@@ -53,6 +53,10 @@ type options struct {
 
 	// For tests: called after each training step's backward pass, before the finite check.
 	gradHook func(step int, params []*autograd.Var)
+	// For tests: called before each evaluation batch (a slow evaluation).
+	evalHook func(step, batch int)
+	// How long a training-progress stream lasts before the server ends it (default 5 minutes).
+	streamLife time.Duration
 	// How long a request waits for a computation slot before a 503 (default 10 s).
 	queueTimeout time.Duration
 	// How often the trainer publishes a snapshot for the Run view, and how often a sample is
@@ -88,6 +92,9 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 	}
 	if opt.sampleTokens == 0 {
 		opt.sampleTokens = 160
+	}
+	if opt.streamLife == 0 {
+		opt.streamLife = 5 * time.Minute
 	}
 	if opt.queueTimeout == 0 {
 		opt.queueTimeout = 10 * time.Second
