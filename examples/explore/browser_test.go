@@ -148,6 +148,28 @@ func TestBrowser(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // the flash fades
 	saveShot(t, capture(t, ctx), "explore.png")
 
+	// 1b. The Story tab walks the lessons' steps on this model and this text.
+	step("open the Story tab", 5*time.Second, chromedp.Click("#tab-story"))
+	for i := 1; i <= 11; i++ {
+		poll(fmt.Sprintf("story step %d renders", i), fmt.Sprintf(`(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '%d' && b.dataset.done === 'true'; })()`, i), 20*time.Second)
+		title := eval(`document.getElementById('story-title').textContent`)
+		assert.True(t, strings.HasPrefix(title, fmt.Sprintf("Step %d: ", i)), title)
+		switch i {
+		case 2:
+			assert.Equal(t, fmt.Sprint(len(text)), eval(`document.querySelector('#story .story-body').dataset.live`), "step 2 shows the text's tokens")
+		case 3:
+			assert.Less(t, firstFloat(eval(`document.querySelector('#story .story-body').dataset.live`)), 2.5, "step 3's penalty on the opening lines, from the trained model")
+		case 8:
+			assert.Equal(t, "8", eval(`document.querySelector('#story .story-body').dataset.live`), "step 8's table: a row per head")
+			saveShot(t, capture(t, ctx), "explore-story.png")
+		}
+		if i < 11 {
+			step("next step", 5*time.Second, chromedp.Click("#story-next"))
+		}
+	}
+	assert.Contains(t, eval(`document.getElementById('story-cmd').textContent`), "go run ./examples/lessons transformer")
+	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
+
 	// 2. The temperature slider reshapes the bars.
 	before := eval(barsNow)
 	require.NotEmpty(t, before)

@@ -1,5 +1,6 @@
 // goformer explore: the page. Plain JavaScript, no libraries; every picture is a canvas drawn here.
 import { setupCanvas, heat, drawLossChart } from './charts.js';
+import { initStory } from './story.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -922,13 +923,16 @@ function listenTrain() {
 // ---------- wiring ----------
 
 function selectTab(name) {
-  for (const n of ['run', 'train']) {
+  for (const n of ['run', 'train', 'story']) {
     $('tab-' + n).setAttribute('aria-selected', String(n === name));
     $('view-' + n).hidden = n !== name;
   }
   if (name === 'train') drawLoss();
+  else if (name === 'story') story.render();
   else if (state.run) { renderAttention(); drawEmbeddings(); }
 }
+
+let story;
 
 function debounce(fn, ms) {
   let t = 0;
@@ -938,6 +942,8 @@ function debounce(fn, ms) {
 async function main() {
   $('tab-run').addEventListener('click', () => selectTab('run'));
   $('tab-train').addEventListener('click', () => selectTab('train'));
+  $('tab-story').addEventListener('click', () => selectTab('story'));
+  story = initStory({ $, el, api, state, showText, pct, modelInfo });
   $('run').addEventListener('click', runText);
   $('text').addEventListener('input', debounce(runText, 350));
   $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runText(); } });
@@ -950,6 +956,7 @@ async function main() {
     state.model = $('model').value;
     state.emb = null;
     showModelInfo();
+    story.render();
     runText();
   });
   $('temperature').addEventListener('input', slidersChanged);
@@ -998,7 +1005,7 @@ async function main() {
   fillPreset('shakespeare');
   slidersChanged();
   listenTrain();
-  if (params.get('tab') === 'train') selectTab('train');
+  if (['train', 'story'].includes(params.get('tab'))) selectTab(params.get('tab'));
   if (['1', '2', '4', '8'].includes(params.get('beam'))) $('beam').value = params.get('beam');
   $('text').value = params.has('text') ? params.get('text') : defaultText();
   runText();
