@@ -226,6 +226,10 @@ func TestBrowser(t *testing.T) {
 	// after the reload, the Train form shows the finished run's settings, not the default preset
 	p.poll("the form follows the run", `document.querySelector('input[name=text]:checked').value === 'humpty'`, 5*time.Second)
 	assert.Equal(t, fmt.Sprint(iters), eval(`document.getElementById('t-max_iters').value`))
+	// a link opens a step of the story on the model the page trained
+	step("a story link", 10*time.Second, chromedp.Navigate(ts.URL+"/?tab=story&step=3&model=trained&text="+url.QueryEscape("Humpty Dumpty sat")))
+	poll("the linked step renders", `(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '3' && b.dataset.done === 'true'; })()`, 20*time.Second)
+	assert.Equal(t, "trained", eval(`document.getElementById('model').value`))
 	p.noJSErrors()
 }
 

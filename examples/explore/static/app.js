@@ -1005,9 +1005,10 @@ async function main() {
   fillPreset('shakespeare');
   slidersChanged();
   listenTrain();
-  if (['train', 'story'].includes(params.get('tab'))) selectTab(params.get('tab'));
   if (['1', '2', '4', '8'].includes(params.get('beam'))) $('beam').value = params.get('beam');
   $('text').value = params.has('text') ? params.get('text') : defaultText();
+  if (params.has('step')) story.go(parseInt(params.get('step'), 10));
+  if (['train', 'story'].includes(params.get('tab'))) selectTab(params.get('tab'));
   runText();
 }
 

@@ -245,5 +245,7 @@ export function initStory(ctx) {
 
   $('story-prev').addEventListener('click', () => { if (current > 0) { current--; render(); } });
   $('story-next').addEventListener('click', () => { if (current < steps.length - 1) { current++; render(); } });
-  return { render, steps: steps.length };
+  // go shows step n (from 1), as a link's step= asks.
+  const go = (n) => { if (n >= 1 && n <= steps.length) current = n - 1; };
+  return { render, go, steps: steps.length };
 }
