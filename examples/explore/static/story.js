@@ -3,6 +3,8 @@
 // and the Run tab's text: change the text, pick another model or train one, and the step
 // changes with it.
 
+import { setupCanvas, heat } from './charts.js';
+
 export function initStory(ctx) {
   const { $, el, api, state, showText, pct, modelInfo } = ctx;
   let current = 0;
@@ -33,6 +35,65 @@ export function initStory(ctx) {
     const w = new Float32Array(bin.length / 2);
     for (let i = 0; i < w.length; i++) w[i] = (bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)) / 65535;
     return (l, h, i, j) => w[((l * a.heads + h) * a.rows + i) * a.cols + j];
+  };
+
+  // bars draws candidates as the Run tab's bars: a label, a bar as long as the probability.
+  const bars = (cands) => {
+    const box = el('div', 'bars');
+    for (const c of cands) {
+      const row = el('div', 'bar-row');
+      const track = el('span', 'bar-track');
+      const fill = el('span', 'bar-fill');
+      fill.style.width = (c.p * 100).toFixed(2) + '%';
+      track.append(fill);
+      row.append(el('span', 'bar-label', showText(c.text)), track, el('span', 'bar-pct', pct(c.p)));
+      box.append(row);
+    }
+    return box;
+  };
+  // heatMap draws one head's weights (rows: the token that looks; columns: the one looked at),
+  // the future grey, each token named on both axes (every k-th where they do not fit).
+  const heatMap = (w, l, h, labels) => {
+    const n = labels.length;
+    const cell = Math.max(4, Math.min(16, 340 / n));
+    const m = 30, step = Math.ceil(11 / cell);
+    const c = el('canvas');
+    const g = setupCanvas(c, m + cell * n + 2, m + cell * n + 2);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        g.fillStyle = j > i ? '#f1f2f4' : heat(w(l, h, i, j));
+        g.fillRect(m + j * cell, m + i * cell, Math.ceil(cell), Math.ceil(cell));
+      }
+    }
+    g.fillStyle = '#1c2230';
+    g.font = '10px ui-monospace, monospace';
+    g.textBaseline = 'middle';
+    for (let i = 0; i < n; i += step) {
+      g.textAlign = 'right';
+      g.fillText(showText(labels[i]).slice(0, 3), m - 3, m + (i + 0.5) * cell);
+      g.textAlign = 'center';
+      g.fillText(showText(labels[i]).slice(0, 1), m + (i + 0.5) * cell, m - 8);
+    }
+    return c;
+  };
+  // scatter draws the embedding map: every token pale, the text's tokens dark.
+  const scatter = (d, mine) => {
+    const W = 360, H = 300, pad = 14;
+    const c = el('canvas');
+    const g = setupCanvas(c, W, H);
+    g.fillStyle = '#fafbfc';
+    g.fillRect(0, 0, W, H);
+    const x0 = Math.min(...d.x), x1 = Math.max(...d.x), y0 = Math.min(...d.y), y1 = Math.max(...d.y);
+    const px = (x) => pad + (x - x0) / ((x1 - x0) || 1) * (W - 2 * pad);
+    const py = (y) => H - pad - (y - y0) / ((y1 - y0) || 1) * (H - 2 * pad);
+    g.font = '11px ui-monospace, monospace';
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    d.ids.forEach((id, i) => {
+      g.fillStyle = mine.has(id) ? '#2563eb' : '#a3acbb';
+      g.fillText(showText(d.labels[i]).slice(0, 3), px(d.x[i]), py(d.y[i]));
+    });
+    return c;
   };
 
   // Step 1's network, with the lesson's made-up weights (examples/lessons/numbers.go).
@@ -92,7 +153,8 @@ export function initStory(ctx) {
         box.append(table(['after …', 'came', 'it gave', 'penalty'], rows.slice(-8)));
         const v = modelInfo().vocab;
         const mean = sum / Math.max(1, rows.length);
-        para(box, `Its average penalty over your text: ${mean.toFixed(2)}; guessing blindly among ${v} tokens costs ln ${v} = ${Math.log(v).toFixed(2)}. Its guesses for what comes next: ${r.next.top.slice(0, 5).map((c) => `“${showText(c.text)}” ${pct(c.p)}`).join(', ')}.`);
+        para(box, `Its average penalty over your text: ${mean.toFixed(2)}; guessing blindly among ${v} tokens costs ln ${v} = ${Math.log(v).toFixed(2)}. Its guesses for what comes after your text:`);
+        box.append(bars(r.next.top.slice(0, 8)));
         box.dataset.live = mean.toFixed(3);
       },
     },
@@ -112,6 +174,7 @@ export function initStory(ctx) {
           rows.push([showText(t.text), near.map(([i]) => showText(d.labels[i])).join('  ')]);
         }
         box.append(table(['token', 'nearest on the map'], rows));
+        box.append(scatter(d, new Set(r.tokens.map((t) => t.id))));
         para(box, `The plane holds ${(100 * (d.variance[0] + d.variance[1])).toFixed(0)}% of the vectors' variance: neighbours there are close in the first two directions, not always in all ${modelInfo().width}. The Run tab draws the whole map.`);
       },
     },
@@ -132,7 +195,8 @@ export function initStory(ctx) {
         para(box, 'Every token looks back at the tokens before it and takes in a mix of them: its query is compared with each earlier key, softmax turns the scores into weights that add up to 1, and it takes the weighted sum of the values. The last token of your text, in layer 1, head 1, gives its weight to:');
         const ws = [...Array(a.cols).keys()].map((j) => [j, w(0, 0, i, j)]).sort((x, y) => y[1] - x[1]).slice(0, 6);
         box.append(table(['position', 'token', 'weight'], ws.map(([j, v]) => [String(j + 1), showText(r.tokens[j].text), pct(v)])));
-        para(box, 'Later tokens get no weight at all: a model that writes the next token may not peek at it. The Run tab draws every layer and head.');
+        para(box, 'The whole head as a picture: row i is where token i looks (its last row is the table above), darker for more weight. Later tokens get no weight at all (grey): a model that writes the next token may not peek at it. The Run tab draws every layer and head.');
+        box.append(heatMap(w, 0, 0, r.tokens.map((t) => t.text)));
         box.dataset.live = String(ws.length);
       },
     },
