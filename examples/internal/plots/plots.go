@@ -6,6 +6,7 @@
 //	plots.HeatMap("attention.png", plots.Grid{Title: "one head", Rows: toks, Cols: toks, Values: w})
 //	plots.HeatMaps("heads.png", plots.Panels{Title: "layer 1", Cols: 4}, grids) // a panel per grid, one colour bar
 //	plots.Scatter("map.png", plots.Labels{...}, []plots.Point{{X: 0.1, Y: 2, Label: "a"}, ...})
+//	plots.DrawDiagram("gpt.png", plots.Diagram{W: 10, H: 14, Boxes: boxes, Arrows: arrows}) // a network's structure
 //
 // It is internal: the lessons, examples/shakespeare and the other examples share it, and its
 // API may change with them. Each function writes one file and returns an error from the
