@@ -222,8 +222,9 @@ func TestBrowser(t *testing.T) {
 	eval(`(() => { const t = document.getElementById('text'); t.value = 'Humpty Dumpty sat on a wall,\nHumpty Dumpty '; t.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
 	poll("the run uses the trained model", fmt.Sprintf(`document.getElementById('model-info').textContent.includes('step %d') &&`, iters)+` document.querySelectorAll('#tokens .tok').length === 43`, 10*time.Second)
 	poll("the embedding map follows", `document.getElementById('emb').dataset.rendered !== '' && !!window.getComputedStyle(document.getElementById('emb')).width`, 5*time.Second)
-	time.Sleep(300 * time.Millisecond)                                                                       // the embedding request of the new model
-	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "explore-rhyme.png"), capture(t, ctx), 0o644)) // to look at, not for the README
+	time.Sleep(300 * time.Millisecond) // the embedding request of the new model
+	// a screenshot to look at, not for the README
+	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "explore-rhyme.png"), capture(t, ctx), 0o644))
 
 	// 7. At phone width nothing overflows sideways, and the page still renders.
 	p.phoneShot(`document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, "explore-phone.png")
