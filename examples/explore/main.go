@@ -35,6 +35,8 @@
 //	GET|POST /api/generate              {model, text | ids, temperature, top_k, seed}: one sampled
 //	                                    token appended, and the run of the longer sequence
 //	GET  /api/embeddings?model=NAME     the tokens on the plane of wte's two principal components
+//	POST /api/inside                    {model, ids, layer, pos}: one token's q, k, v per head, its
+//	                                    attention scores and weights, its MLP's activations
 //	GET|POST /api/translate             {model, text | ids, beam}: an encoder–decoder's source and
 //	                                    output tokens, translation, attention maps
 //	GET  /api/train                     the training status, with the whole loss curve

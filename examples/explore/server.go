@@ -262,6 +262,7 @@ func (s *server) handler() http.Handler {
 	api("GET /api/generate", s.handleGenerate)
 	api("POST /api/generate", s.handleGenerate)
 	api("GET /api/embeddings", s.handleEmbeddings)
+	api("POST /api/inside", s.handleInside)
 	api("GET /api/translate", s.handleTranslate)
 	api("POST /api/translate", s.handleTranslate)
 	api("GET /api/train", s.handleTrainStatus)
