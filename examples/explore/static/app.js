@@ -1,6 +1,7 @@
 // goformer explore: the page. Plain JavaScript, no libraries; every picture is a canvas drawn here.
 import { setupCanvas, heat, drawLossChart } from './charts.js';
 import { initStory } from './story.js';
+import { initInside } from './inside.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +20,7 @@ const state = {
   emb: null,        // the last /api/embeddings response
   train: null,      // the training status, merged from the event stream
   hover: null,      // [row, col] under the pointer on the heat map
+  pos: null,        // the token the Inside card shows (null: the last)
   lastFollow: 0,
 };
 
@@ -236,8 +238,10 @@ function render(r, newest) {
   showModelInfo(r.note);
   $('tokens-title').textContent = 'Tokens';
   renderTokens(r, newest);
+  if (state.pos !== null && state.pos < r.tokens.length) $('tokens').children[state.pos]?.classList.add('picked');
   renderBars(r.next);
   showAttention(r);
+  inside.load();
   if (!state.emb || state.emb.version !== r.version || state.emb.model !== r.model) loadEmbeddings(r.model);
   else drawEmbeddings();
 }
@@ -386,7 +390,7 @@ function renderFlow() {
   ];
   for (let l = 0; l < layers; l++) {
     items.push({ text: [`layer ${l + 1}: attention`, `${m.heads} heads`], go: 'attn-card', layer: l, fill: '#dbe6fd' });
-    items.push({ text: [`layer ${l + 1}: MLP`, `${m.width}→${4 * m.width}→${m.width}`], fill: '#eceff4', tip: 'each token on its own: no panel shows it yet' });
+    items.push({ text: [`layer ${l + 1}: MLP`, `${m.width}→${4 * m.width}→${m.width}`], go: 'inside-card', layer: l, fill: '#eceff4' });
   }
   if (m.layers > layers) items.push({ text: [`… ${m.layers - layers} more layers`, ''], fill: '#eceff4' });
   items.push({ text: ['next token', 'probabilities'], go: 'next-card', fill: '#fff1d6' });
@@ -405,7 +409,7 @@ function renderFlow() {
     g.append(mk('text', { x: x + bw / 2, y: y + 35, 'text-anchor': 'middle', 'font-size': 11, fill: '#667085' }, it.text[1]));
     if (it.go) {
       g.addEventListener('click', () => {
-        if (it.layer !== undefined && state.att) { state.layer = Math.min(it.layer, state.att.layers - 1); $('layer').value = state.layer; renderAttention(); }
+        if (it.layer !== undefined && state.att) { state.layer = Math.min(it.layer, state.att.layers - 1); $('layer').value = state.layer; renderAttention(); inside.load(); }
         const card = $(it.go);
         card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
         card.classList.add('flash');
@@ -580,7 +584,7 @@ function renderThumbs() {
       }
       g.putImageData(img, 0, 0);
       if (l === state.layer && h === state.head) c.classList.add('on');
-      c.addEventListener('click', () => { state.layer = l; state.head = h; $('layer').value = l; $('head').value = h; renderAttention(); });
+      c.addEventListener('click', () => { state.layer = l; state.head = h; $('layer').value = l; $('head').value = h; renderAttention(); inside.load(); });
       cells.push(c);
     }
   }
@@ -932,7 +936,7 @@ function selectTab(name) {
   else if (state.run) { renderAttention(); drawEmbeddings(); }
 }
 
-let story;
+let story, inside;
 
 function debounce(fn, ms) {
   let t = 0;
@@ -944,6 +948,15 @@ async function main() {
   $('tab-train').addEventListener('click', () => selectTab('train'));
   $('tab-story').addEventListener('click', () => selectTab('story'));
   story = initStory({ $, el, api, state, showText, pct, modelInfo });
+  inside = initInside({ $, el, api, state, showText, pct });
+  $('tokens').addEventListener('click', (e) => {
+    const chip = e.target.closest('.tok');
+    if (!chip || isSeq()) return;
+    state.pos = +chip.dataset.pos;
+    document.querySelectorAll('#tokens .tok.picked').forEach((c) => c.classList.remove('picked'));
+    chip.classList.add('picked');
+    inside.load();
+  });
   $('run').addEventListener('click', runText);
   $('text').addEventListener('input', debounce(runText, 350));
   $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runText(); } });
@@ -962,7 +975,7 @@ async function main() {
   $('temperature').addEventListener('input', slidersChanged);
   $('topk').addEventListener('input', slidersChanged);
   $('generate').addEventListener('click', generateOne);
-  $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); });
+  $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); inside.load(); });
   $('map').addEventListener('change', () => { state.map = +$('map').value; if (state.run) showAttention(state.run); });
   $('beam').addEventListener('change', runText);
   $('head').addEventListener('change', () => { state.head = +$('head').value; renderAttention(); });
