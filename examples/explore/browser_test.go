@@ -135,13 +135,6 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, "h1", eval(`document.querySelector('#thumbs .axis:nth-child(2)').textContent`))
 	assert.Contains(t, eval(`document.getElementById('attn-meta').textContent`), "layer 1, head 1")
 	assert.Equal(t, fmt.Sprint(len(text)), eval(`document.getElementById('emb').dataset.highlighted`), "every token of the text is on the map")
-	// the Inside card: the last token's q, k, v in each head and its MLP; a click on a chip picks another
-	poll("the inside card renders", `document.getElementById('inside').dataset.rendered === '0:31'`, 10*time.Second)
-	assert.Equal(t, "4", eval(`String(document.querySelectorAll('#inside .inside-row:not(.inside-head)').length)`), "a row per head")
-	eval(`(() => { document.querySelectorAll('#tokens .tok')[2].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
-	poll("a picked token", `document.getElementById('inside').dataset.rendered === '0:2'`, 10*time.Second)
-	eval(`(() => { document.getElementById('inside-card').scrollIntoView(); return ''; })()`)
-	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "inside.png"), capture(t, ctx), 0o644)) // to look at
 	// the flow diagram: tokens, embedding, 2 × (attention, MLP), probabilities; a box leads to its panel
 	assert.Equal(t, "7", eval(`document.getElementById('flow').dataset.boxes`))
 	eval(`(() => { document.querySelectorAll('#flow .box')[4].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
@@ -154,6 +147,13 @@ func TestBrowser(t *testing.T) {
 	eval(`(() => { window.scrollTo(0, 0); return ''; })()`)
 	time.Sleep(1200 * time.Millisecond) // the flash fades
 	saveShot(t, capture(t, ctx), "explore.png")
+	// the Inside card: the last token's q, k, v in each head and its MLP; a click on a chip picks another
+	poll("the inside card renders", `document.getElementById('inside').dataset.rendered === '0:31'`, 10*time.Second)
+	assert.Equal(t, "4", eval(`String(document.querySelectorAll('#inside .inside-row:not(.inside-head)').length)`), "a row per head")
+	eval(`(() => { document.querySelectorAll('#tokens .tok')[2].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("a picked token", `document.getElementById('inside').dataset.rendered === '0:2'`, 10*time.Second)
+	eval(`(() => { document.getElementById('inside-card').scrollIntoView(); return ''; })()`)
+	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "inside.png"), capture(t, ctx), 0o644)) // to look at
 
 	// 1b. The Story tab walks the lessons' steps on this model and this text.
 	step("open the Story tab", 5*time.Second, chromedp.Click("#tab-story"))
