@@ -166,14 +166,12 @@ func TestBrowser(t *testing.T) {
 			assert.Equal(t, fmt.Sprint(len(text)), eval(`document.querySelector('#story .story-body').dataset.live`), "step 2 shows the text's tokens")
 		case 3:
 			assert.Less(t, firstFloat(eval(`document.querySelector('#story .story-body').dataset.live`)), 2.5, "step 3's penalty on the opening lines, from the trained model")
-		case 4, 6:
-			// to look at, not for the README
-			png := capture(t, ctx)
-			require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), fmt.Sprintf("story-%d.png", i)), png, 0o644))
 		case 8:
 			assert.Equal(t, "8", eval(`document.querySelector('#story .story-body').dataset.live`), "step 8's table: a row per head")
 			saveShot(t, capture(t, ctx), "explore-story.png")
 		}
+		// every step, to look at (not for the README)
+		require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), fmt.Sprintf("story-%d.png", i)), capture(t, ctx), 0o644))
 		if i < 11 {
 			step("next step", 5*time.Second, chromedp.Click("#story-next"))
 		}

@@ -118,12 +118,14 @@ export function initStory(ctx) {
       async show(box) {
         para(box, 'Numbers go in, get multiplied by weights and added up, and numbers come out. Step 1 tells a leaf from a flower from four numbers: how red, green and blue it is (divided by 255) and its volume (divided by 20). Each hidden neuron adds up the inputs times its weights; below 0 it gives 0 (ReLU). The outputs score leaf and flower.');
         const x = [230 / 255, 200 / 255, 40 / 255, 3.5 / 20];
+        // w×x terms written as the lesson writes them: "0.1×0.90 − 0.2×0.16"
+        const sum = (ws, xs) => ws.map((w, j) => `${j === 0 ? (w < 0 ? '−' : '') : (w < 0 ? ' − ' : ' + ')}${Math.abs(w).toFixed(1)}×${xs[j].toFixed(2)}`).join('');
         const h = hidden.map((w) => Math.max(0, w.reduce((s, wi, j) => s + wi * x[j], 0)));
         const z = out.map((w) => w.reduce((s, wi, j) => s + wi * h[j], 0));
         para(box, `A yellow flower, inputs ${x.map((v) => v.toFixed(2)).join(', ')}, with the lesson's made-up weights:`);
         box.append(table(['neuron', 'sum', 'value'], [
-          ...h.map((v, i) => [`h${i + 1}`, hidden[i].map((w, j) => `${w.toFixed(1)}×${x[j].toFixed(2)}`).join(' + '), v.toFixed(2)]),
-          ...z.map((v, i) => [['leaf', 'flower'][i], out[i].map((w, j) => `${w.toFixed(1)}×${h[j].toFixed(2)}`).join(' + '), v.toFixed(2)]),
+          ...h.map((v, i) => [`h${i + 1}`, sum(hidden[i], x) + (v === 0 ? ': below 0, so 0' : ''), v.toFixed(2)]),
+          ...z.map((v, i) => [['leaf', 'flower'][i], sum(out[i], h), v.toFixed(2)]),
         ]));
         para(box, z[1] > z[0] ? 'It says flower: right.' : 'It says leaf: wrong. Training nudges every weight against its gradient until the loss is small; the terminal lesson shows one such step with numbers, and the finite-difference check of the gradient.');
       },
@@ -252,8 +254,8 @@ export function initStory(ctx) {
         const mine = busy;
         for (let k = 0; k < 40 && mine === busy; k++) {
           const g = await api('/api/generate', ids ? { model: state.model, ids, temperature: 0.8, top_k: 40, seed: k + 1 } : { model: state.model, text, temperature: 0.8, top_k: 40, seed: k + 1 });
-          ids = g.run.tokens.map((t) => t.id);
-          text = g.run.tokens.map((t) => t.text).join('');
+          ids = g.run.tokens.map((t) => t.id); // the last ones the model reads
+          text += g.run.tokens[g.run.tokens.length - 1].text;
           pre.textContent = text;
         }
         box.dataset.live = String(text.length);
