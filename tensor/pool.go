@@ -106,6 +106,11 @@ func release(t *Tensor) {
 	pool.weak[n] = list
 }
 
+// TrimPool hands every recycled buffer back to the garbage collector: for a program that has
+// finished a large computation (a training run) and wants its memory back before the next one,
+// which would otherwise find up to 1 GiB of the last one's buffers still held for reuse.
+func TrimPool() { trimPool() }
+
 // trimPool hands every recycled buffer back to the garbage collector.
 func trimPool() {
 	pool.Lock()

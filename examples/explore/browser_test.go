@@ -113,8 +113,9 @@ func TestBrowser(t *testing.T) {
 	_, ts := newTestServer(t, options{snapshotEvery: 100 * time.Millisecond, sampleEvery: 300 * time.Millisecond})
 	barsNow := `[...document.querySelectorAll('#bars .bar-row')].map(r => r.dataset.p).join(',')`
 
-	// 1. A shared link fills the box and runs at once.
-	text := "Humpty Dumpty sat on a wall"
+	// 1. A shared link fills the box and runs at once, on the shipped model that has learnt
+	// tiny Shakespeare: after "proceed" it expects a space.
+	text := "First Citizen:\nBefore we proceed"
 	start := time.Now()
 	// the first navigation starts the browser: no step deadline around it
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(ts.URL+"/?text="+url.QueryEscape(text))))
@@ -122,8 +123,61 @@ func TestBrowser(t *testing.T) {
 	t.Logf("page rendered %v after the browser was asked to open it", time.Since(start).Round(time.Millisecond))
 	assert.Equal(t, text, eval(`document.getElementById('text').value`), "the link's text fills the box")
 	assert.Equal(t, fmt.Sprint(len(text)), eval(`String(document.querySelectorAll('#tokens .tok').length)`), "one chip per character")
-	assert.Equal(t, "H", eval(`document.querySelector('#tokens .tok .piece').textContent`))
-	assert.Equal(t, "16", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (4×4)")
+	assert.Equal(t, "F", eval(`document.querySelector('#tokens .tok .piece').textContent`))
+	assert.Equal(t, "8", eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "a thumbnail per layer and head (2×4)")
+	assert.Contains(t, eval(`document.getElementById('model-info').textContent`), "trained 3000 iterations")
+	assert.True(t, strings.HasPrefix(eval(`document.querySelector('#bars .bar-row .bar-label').textContent`), "·"), "the first guess is a space")
+	// 32 tokens: the heat map still names them (every other one where they do not all fit)
+	assert.NotEqual(t, "0", eval(`document.getElementById('heat').dataset.labels`), "the heat map's tokens are labelled")
+	assert.GreaterOrEqual(t, atoi(eval(`document.getElementById('heat').dataset.labels`)), 16)
+	// layers and heads count from 1, as in the lessons
+	assert.Equal(t, "1", eval(`document.getElementById('layer').options[0].textContent`))
+	assert.Equal(t, "h1", eval(`document.querySelector('#thumbs .axis:nth-child(2)').textContent`))
+	assert.Contains(t, eval(`document.getElementById('attn-meta').textContent`), "layer 1, head 1")
+	assert.Equal(t, fmt.Sprint(len(text)), eval(`document.getElementById('emb').dataset.highlighted`), "every token of the text is on the map")
+	// the flow diagram: tokens, embedding, 2 × (attention, MLP), probabilities; a box leads to its panel
+	assert.Equal(t, "7", eval(`document.getElementById('flow').dataset.boxes`))
+	eval(`(() => { document.querySelectorAll('#flow .box')[4].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("the second layer's attention box picks layer 2", `document.getElementById('layer').value === '1' && document.getElementById('attn-card').classList.contains('flash')`, 5*time.Second)
+	eval(`(() => { document.querySelectorAll('#flow .box')[2].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("back to layer 1", `document.getElementById('layer').value === '0'`, 5*time.Second)
+	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = true; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
+	assert.Contains(t, eval(`document.getElementById('emb-meta').textContent`), "outside the view", "zoomed on the text's letters, the capitals fall outside")
+	eval(`(() => { const z = document.getElementById('emb-zoom'); z.checked = false; z.dispatchEvent(new Event('change', {bubbles: true})); return ''; })()`)
+	eval(`(() => { window.scrollTo(0, 0); return ''; })()`)
+	time.Sleep(1200 * time.Millisecond) // the flash fades
+	saveShot(t, capture(t, ctx), "explore.png")
+	// the Inside card: the last token's q, k, v in each head and its MLP; a click on a chip picks another
+	poll("the inside card renders", `document.getElementById('inside').dataset.rendered === '0:31'`, 10*time.Second)
+	assert.Equal(t, "4", eval(`String(document.querySelectorAll('#inside .inside-row:not(.inside-head)').length)`), "a row per head")
+	eval(`(() => { document.querySelectorAll('#tokens .tok')[2].dispatchEvent(new MouseEvent('click', {bubbles: true})); return ''; })()`)
+	poll("a picked token", `document.getElementById('inside').dataset.rendered === '0:2'`, 10*time.Second)
+	eval(`(() => { document.getElementById('inside-card').scrollIntoView(); return ''; })()`)
+	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "inside.png"), capture(t, ctx), 0o644)) // to look at
+
+	// 1b. The Story tab walks the lessons' steps on this model and this text.
+	step("open the Story tab", 5*time.Second, chromedp.Click("#tab-story"))
+	for i := 1; i <= 11; i++ {
+		poll(fmt.Sprintf("story step %d renders", i), fmt.Sprintf(`(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '%d' && b.dataset.done === 'true'; })()`, i), 20*time.Second)
+		title := eval(`document.getElementById('story-title').textContent`)
+		assert.True(t, strings.HasPrefix(title, fmt.Sprintf("Step %d: ", i)), title)
+		switch i {
+		case 2:
+			assert.Equal(t, fmt.Sprint(len(text)), eval(`document.querySelector('#story .story-body').dataset.live`), "step 2 shows the text's tokens")
+		case 3:
+			assert.Less(t, firstFloat(eval(`document.querySelector('#story .story-body').dataset.live`)), 2.5, "step 3's penalty on the opening lines, from the trained model")
+		case 8:
+			assert.Equal(t, "8", eval(`document.querySelector('#story .story-body').dataset.live`), "step 8's table: a row per head")
+			saveShot(t, capture(t, ctx), "explore-story.png")
+		}
+		// every step, to look at (not for the README)
+		require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), fmt.Sprintf("story-%d.png", i)), capture(t, ctx), 0o644))
+		if i < 11 {
+			step("next step", 5*time.Second, chromedp.Click("#story-next"))
+		}
+	}
+	assert.Contains(t, eval(`document.getElementById('story-cmd').textContent`), "go run ./examples/lessons transformer")
+	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
 
 	// 2. The temperature slider reshapes the bars.
 	before := eval(barsNow)
@@ -166,17 +220,26 @@ func TestBrowser(t *testing.T) {
 	png := capture(t, ctx)
 	saveShot(t, png, "explore-train.png")
 
-	// 6. Back on the Run tab, the trained model reads the rhyme.
+	// 6. Back on the Run tab (which Start pointed at the run's model), the trained model reads
+	// the rhyme.
 	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
 	eval(`(() => { const s = document.getElementById('temperature'); s.value = '1'; s.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
 	eval(`(() => { const t = document.getElementById('text'); t.value = 'Humpty Dumpty sat on a wall,\nHumpty Dumpty '; t.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`)
 	poll("the run uses the trained model", fmt.Sprintf(`document.getElementById('model-info').textContent.includes('step %d') &&`, iters)+` document.querySelectorAll('#tokens .tok').length === 43`, 10*time.Second)
 	poll("the embedding map follows", `document.getElementById('emb').dataset.rendered !== '' && !!window.getComputedStyle(document.getElementById('emb')).width`, 5*time.Second)
 	time.Sleep(300 * time.Millisecond) // the embedding request of the new model
-	saveShot(t, capture(t, ctx), "explore.png")
+	// a screenshot to look at, not for the README
+	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "explore-rhyme.png"), capture(t, ctx), 0o644))
 
 	// 7. At phone width nothing overflows sideways, and the page still renders.
 	p.phoneShot(`document.querySelectorAll('#tokens .tok').length > 0 && !!document.getElementById('heat').dataset.rendered && !!document.getElementById('emb').dataset.rendered`, "explore-phone.png")
+	// after the reload, the Train form shows the finished run's settings, not the default preset
+	p.poll("the form follows the run", `document.querySelector('input[name=text]:checked').value === 'humpty'`, 5*time.Second)
+	assert.Equal(t, fmt.Sprint(iters), eval(`document.getElementById('t-max_iters').value`))
+	// a link opens a step of the story on the model the page trained
+	step("a story link", 10*time.Second, chromedp.Navigate(ts.URL+"/?tab=story&step=3&model=trained&text="+url.QueryEscape("Humpty Dumpty sat")))
+	poll("the linked step renders", `(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '3' && b.dataset.done === 'true'; })()`, 20*time.Second)
+	assert.Equal(t, "trained", eval(`document.getElementById('model').value`))
 	p.noJSErrors()
 }
 
@@ -328,6 +391,12 @@ func capture(t *testing.T, ctx context.Context) []byte {
 func jsString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
 	return "'" + r.Replace(s) + "'"
+}
+
+func atoi(s string) int {
+	var n int
+	fmt.Sscanf(s, "%d", &n)
+	return n
 }
 
 func firstFloat(csv string) float64 {

@@ -22,6 +22,14 @@ func (s *server) handleTrainStart(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	// refused before anything is allocated, and before a finished run is replaced
+	text := cfg.CustomText
+	if cfg.Text != "custom" {
+		text = texts[cfg.Text].text
+	}
+	if err := checkMemory(cfg, vocabBound(cfg, text)); err != nil {
+		return err
+	}
 	st, err := s.train.start(cfg)
 	if err != nil {
 		return err
@@ -75,6 +83,11 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
+	// A stream ends after a while: a page's EventSource reconnects at once (and gets the whole
+	// status again), while a client that opened streams and never reads them (whose writes
+	// may never block, the events being small) gives its slots back.
+	life := time.NewTimer(s.opt.streamLife)
+	defer life.Stop()
 	var c cursor
 	for {
 		st, changed := s.train.hub.since(&c)
@@ -91,6 +104,8 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 			case <-time.After(100 * time.Millisecond):
 			case <-r.Context().Done():
 				return
+			case <-life.C:
+				return
 			}
 			continue
 		}
@@ -101,6 +116,8 @@ func (s *server) handleTrainEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-r.Context().Done():
+			return
+		case <-life.C:
 			return
 		}
 	}

@@ -7,8 +7,10 @@
 //	go run ./examples/explore -seq2seq out-translate   # an encoder–decoder examples/translate -save wrote
 //	go run ./examples/explore -addr 127.0.0.1:8080     # a fixed port
 //
-// The Run tab shows, for a text you type (or one in the link: /?text=...), its tokens and their
-// ids, the next-token probabilities as bars (with temperature and top-k sliders), the attention
+// It opens on a small GPT trained on tiny Shakespeare that ships inside the program
+// (pretrained.go); "trained here" is the page's own model, random weights until trained.
+// The Run tab shows, for a text you type (or one in the link: /?text=...), the model's parts as
+// a flow diagram whose boxes lead to the panels, its tokens and their ids, the next-token probabilities as bars (with temperature and top-k sliders), the attention
 // weights of every layer and head as heat maps, and the token embeddings on the plane of their
 // two principal components; a button samples one more token. The Train tab trains a small GPT on
 // tiny Shakespeare, the Humpty Dumpty rhyme or a text you paste, with the loss curves and a
@@ -18,7 +20,9 @@
 // source and output tokens (each output token coloured by how sure the decoder was), the greedy
 // or beam-search translation, and the cross-attention of every layer and head as heat maps
 // (output tokens down, source tokens across), with the decoder's and the encoder's
-// self-attention a click away.
+// self-attention a click away. The Story tab walks the lessons' steps (examples/lessons) live on
+// the picked model and the Run tab's text (/?tab=story&step=N links to a step). A training
+// request whose estimated memory is over 3 GB is refused (memory.go).
 //
 // The page is plain HTML, CSS and JavaScript embedded in the program: it needs no network.
 // The server listens on 127.0.0.1 unless -addr says otherwise. Its JSON endpoints, which are all
@@ -31,6 +35,8 @@
 //	GET|POST /api/generate              {model, text | ids, temperature, top_k, seed}: one sampled
 //	                                    token appended, and the run of the longer sequence
 //	GET  /api/embeddings?model=NAME     the tokens on the plane of wte's two principal components
+//	POST /api/inside                    {model, ids, layer, pos}: one token's q, k, v per head, its
+//	                                    attention scores and weights, its MLP's activations
 //	GET|POST /api/translate             {model, text | ids, beam}: an encoder–decoder's source and
 //	                                    output tokens, translation, attention maps
 //	GET  /api/train                     the training status, with the whole loss curve

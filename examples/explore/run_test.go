@@ -28,8 +28,10 @@ func TestModels(t *testing.T) {
 	}
 	code, body := call(t, ts, "GET", "/api/models", nil, &got)
 	require.Equal(t, http.StatusOK, code, body)
-	require.Len(t, got.Models, 1)
-	m := got.Models[0]
+	require.Len(t, got.Models, 2)
+	assert.Equal(t, pretrainedModel, got.Models[0].Name, "the page opens on the shipped, trained model")
+	assert.Equal(t, 3000, got.Models[0].Step)
+	m := got.Models[1]
 	assert.Equal(t, "trained", m.Name)
 	assert.Equal(t, 65, m.Vocab, "tiny Shakespeare has 65 characters")
 	assert.Equal(t, "char", m.Tokenizer)
@@ -54,7 +56,7 @@ func TestRun(t *testing.T) {
 	srv, ts := newTestServer(t, options{})
 	text := "First Citizen:\nBefore we proceed"
 	var r runResponse
-	code, body := call(t, ts, "POST", "/api/run", map[string]any{"text": text, "temperature": 1}, &r)
+	code, body := call(t, ts, "POST", "/api/run", map[string]any{"model": "trained", "text": text, "temperature": 1}, &r)
 	require.Equal(t, http.StatusOK, code, body)
 
 	// one token per character, each with the character as its piece
@@ -126,7 +128,7 @@ func TestRun(t *testing.T) {
 
 	// GET with query parameters gives the same answer as POST
 	var g runResponse
-	code, body = call(t, ts, "GET", "/api/run?text="+url.QueryEscape(text), nil, &g)
+	code, body = call(t, ts, "GET", "/api/run?model=trained&text="+url.QueryEscape(text), nil, &g)
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Equal(t, r.Next, g.Next)
 	assert.Equal(t, r.Attention, g.Attention)
@@ -274,7 +276,7 @@ func TestEmbeddings(t *testing.T) {
 	assert.Less(t, e.Variance[0]+e.Variance[1], 1.0)
 	// the run places its tokens where the map does
 	var r runResponse
-	call(t, ts, "POST", "/api/run", map[string]any{"text": "abc"}, &r)
+	call(t, ts, "POST", "/api/run", map[string]any{"model": "trained", "text": "abc"}, &r)
 	require.Equal(t, e.Version, r.Version)
 	for i, tk := range r.Tokens {
 		assert.Equal(t, [2]float64{e.X[tk.ID], e.Y[tk.ID]}, r.Coords[i])

@@ -71,11 +71,12 @@ func TestTranslate(t *testing.T) {
 	}
 	code, body := call(t, ts, "GET", "/api/models", nil, &models)
 	require.Equal(t, http.StatusOK, code, body)
-	require.Len(t, models.Models, 2)
+	require.Len(t, models.Models, 3)
 	info := models.Models[0]
-	assert.Equal(t, "seq2seq", info.Name, "the encoder–decoder comes before the page's own GPT")
+	assert.Equal(t, "seq2seq", info.Name, "the encoder–decoder comes before the page's own GPTs")
 	assert.Equal(t, kindSeq2Seq, info.Kind)
 	assert.Equal(t, kindGPT, models.Models[1].Kind)
+	assert.Equal(t, kindGPT, models.Models[2].Kind)
 	assert.Equal(t, "words", info.Tokenizer)
 	assert.Equal(t, 1, info.EncLayers)
 	assert.Equal(t, 2, info.Layers)

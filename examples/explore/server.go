@@ -53,6 +53,10 @@ type options struct {
 
 	// For tests: called after each training step's backward pass, before the finite check.
 	gradHook func(step int, params []*autograd.Var)
+	// For tests: called before each evaluation batch (a slow evaluation).
+	evalHook func(step, batch int)
+	// How long a training-progress stream lasts before the server ends it (default 5 minutes).
+	streamLife time.Duration
 	// How long a request waits for a computation slot before a 503 (default 10 s).
 	queueTimeout time.Duration
 	// How often the trainer publishes a snapshot for the Run view, and how often a sample is
@@ -89,6 +93,9 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 	if opt.sampleTokens == 0 {
 		opt.sampleTokens = 160
 	}
+	if opt.streamLife == 0 {
+		opt.streamLife = 5 * time.Minute
+	}
 	if opt.queueTimeout == 0 {
 		opt.queueTimeout = 10 * time.Second
 	}
@@ -121,6 +128,12 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 		}
 		s.reg.add("seq2seq", "encoder–decoder "+filepath.Base(opt.seq), opt.seq, &served{tm: m, seq: voc, version: versions.Add(1), note: "loaded"})
 	}
+	m, voc, info, err := loadPretrained(pretrainedFile)
+	if err != nil {
+		return nil, err
+	}
+	s.reg.add(pretrainedModel, "tiny Shakespeare (shipped)", "trained by the page's own training code, shipped in the program",
+		newServed(m.Frozen(), voc, info.step, fmt.Sprintf("trained %d iterations on tiny Shakespeare (validation loss %.2f); random weights: pick \"trained here\"", info.step, info.valLoss)))
 	s.train = newTrainManager(s)
 	if err := s.train.addUntrained(); err != nil {
 		return nil, err
@@ -249,6 +262,7 @@ func (s *server) handler() http.Handler {
 	api("GET /api/generate", s.handleGenerate)
 	api("POST /api/generate", s.handleGenerate)
 	api("GET /api/embeddings", s.handleEmbeddings)
+	api("POST /api/inside", s.handleInside)
 	api("GET /api/translate", s.handleTranslate)
 	api("POST /api/translate", s.handleTranslate)
 	api("GET /api/train", s.handleTrainStatus)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/tensor"
 )
 
 // trainConfig is what the Train view sends to start a run. Zero values take the defaults of the
@@ -231,11 +233,13 @@ func (t *trainManager) start(cfg trainConfig) (*trainStatus, error) {
 		old.send(t.srv.ctx, "quit")
 		<-old.done
 		t.cur = nil
+		returnMemory()
 	}
 	title, text := "your text", cfg.CustomText
 	if cfg.Text != "custom" {
 		title, text = texts[cfg.Text].title, texts[cfg.Text].text
 	}
+
 	data, err := newDataset(t.srv.ctx, title, text, cfg.Tokenizer, cfg.BPEVocab, cfg.BlockSize)
 	if err != nil {
 		return nil, badRequest("%v", err)
@@ -381,7 +385,33 @@ func (r *trainRun) loop(ctx context.Context) {
 		}
 		if (step%r.cfg.EvalInterval == 0 || step == r.cfg.MaxIters) && step != lastEval {
 			lastEval = step
-			if err := r.evaluate(step); err != nil {
+			// Commands are answered between the evaluation's batches, so that Stop and Save
+			// never wait for a whole evaluation.
+			quit := false
+			interrupted, err := r.evaluate(step, func() bool {
+				select {
+				case c := <-r.cmds:
+					if c.kind == "quit" {
+						c.reply <- nil
+						quit = true
+						return true
+					}
+					var err error
+					running, err = r.handle(c.kind, running, step)
+					c.reply <- err
+					return !running
+				default:
+					return false
+				}
+			})
+			if quit {
+				return
+			}
+			if interrupted {
+				lastEval = -1 // Resume evaluates this step again
+				continue
+			}
+			if err != nil {
 				r.setState(stateDiverged, err.Error())
 				running = false
 				r.publish(step)
@@ -477,27 +507,35 @@ func (r *trainRun) trainStep(step int) (float32, error) {
 }
 
 // evaluate records the mean loss of each split over its fixed batches, on a frozen view.
-func (r *trainRun) evaluate(step int) error {
+// Between two batches it calls between, which answers the commands waiting and returns true to
+// give the evaluation up (the run was stopped): then nothing is recorded.
+func (r *trainRun) evaluate(step int, between func() bool) (interrupted bool, err error) {
 	f := r.m.Frozen()
 	var mean [2]float64
 	for i, split := range []string{"train", "val"} {
 		sum := 0.0
-		for _, b := range r.eval[split] {
+		for k, b := range r.eval[split] {
+			if between() {
+				return true, nil
+			}
+			if h := r.mgr.srv.opt.evalHook; h != nil {
+				h(step, i*len(r.eval[split])+k)
+			}
 			l, err := f.Loss(b.x, b.y, r.cfg.BatchSize, r.data.blockSize)
 			if err != nil {
-				return err
+				return false, err
 			}
 			sum += float64(l.Item())
 		}
 		mean[i] = sum / float64(len(r.eval[split]))
 		if math.IsNaN(mean[i]) || math.IsInf(mean[i], 0) {
-			return fmt.Errorf("training stopped at step %d: the %s loss is %v", step, split, mean[i])
+			return false, fmt.Errorf("training stopped at step %d: the %s loss is %v", step, split, mean[i])
 		}
 	}
 	r.mgr.hub.update(func(st *trainStatus) {
 		st.Evals = append(st.Evals, evalPoint{Step: step, Train: round4(mean[0]), Val: round4(mean[1])})
 	})
-	return nil
+	return false, nil
 }
 
 // publish hands the Run view a snapshot of the model after step iterations.
@@ -508,6 +546,18 @@ func (r *trainRun) publish(step int) {
 
 func (r *trainRun) setState(state, msg string) {
 	r.mgr.hub.update(func(st *trainStatus) { st.State, st.Message = state, msg })
+	if state != stateRunning {
+		returnMemory()
+	}
+}
+
+// returnMemory gives back what a run's steps held once it stops training: the recycled
+// buffers of its activations (which the tensor package keeps for the next step) and the
+// heap the garbage collector then frees. The weights and the optimiser's state stay, for
+// Save and Resume.
+func returnMemory() {
+	tensor.TrimPool()
+	debug.FreeOSMemory()
 }
 
 func (r *trainRun) step() int { return r.mgr.hub.snapshot().Step }

@@ -56,7 +56,7 @@ func TestTrainLifecycle(t *testing.T) {
 	assert.Len(t, st.Loss, stopped, "one loss per iteration")
 	// the Run view shows the model at the step it stopped at
 	var r runResponse
-	call(t, ts, "POST", "/api/run", map[string]any{"text": "Humpty"}, &r)
+	call(t, ts, "POST", "/api/run", map[string]any{"model": "trained", "text": "Humpty"}, &r)
 	assert.Equal(t, stopped, r.Step)
 	assert.Contains(t, r.Note, "training run 1")
 
@@ -203,7 +203,7 @@ func TestDivergedRunKeepsTheGoodCheckpoint(t *testing.T) {
 
 	// the weights from before the bad step are served, and are finite
 	var r runResponse
-	code, body = call(t, ts, "POST", "/api/run", map[string]any{"text": "Humpty"}, &r)
+	code, body = call(t, ts, "POST", "/api/run", map[string]any{"model": "trained", "text": "Humpty"}, &r)
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Equal(t, 12, r.Step)
 }
@@ -243,7 +243,7 @@ func TestLoadsShakespeareCheckpoint(t *testing.T) {
 		Models []modelInfo `json:"models"`
 	}
 	call(t, ts, "GET", "/api/models", nil, &models)
-	require.Len(t, models.Models, 2)
+	require.Len(t, models.Models, 3)
 	assert.Equal(t, "checkpoint", models.Models[0].Name)
 	assert.Equal(t, 250, models.Models[0].Step)
 	var r runResponse

@@ -95,11 +95,23 @@ func attentionLesson(ctx context.Context, e *env) error {
 	st := oneHead(head, x)
 	t := len(attentionWords)
 
-	e.printf("The input: %d words, each a vector of %d numbers (made up; a trained model learns them):\n", t, c)
-	seen := map[string]bool{}
+	seen := map[string]int{}
+	var repeated []string
 	for _, w := range attentionWords {
-		if !seen[w] {
-			seen[w] = true
+		if seen[w]++; seen[w] == 2 {
+			repeated = append(repeated, fmt.Sprintf("%q", w))
+		}
+	}
+	e.printf("The input: %d words, each a vector of %d numbers (made up; a trained model learns them)", t, c)
+	if len(repeated) > 0 {
+		e.printf(";\n%s comes more than once, with the same vector each time, so %d vectors are listed", strings.Join(repeated, " and "), len(seen))
+	}
+	e.printf(":\n")
+	for w := range seen {
+		seen[w] = 0
+	}
+	for _, w := range attentionWords {
+		if seen[w]++; seen[w] == 1 {
 			e.printf("  %-4s %s\n", w, vector(vecs[w]))
 		}
 	}
@@ -109,8 +121,8 @@ func attentionLesson(ctx context.Context, e *env) error {
 	}
 	e.printf("\nScores q·k/√%d (row: the word looking; column: the word looked at; · the future, hidden):\n", c)
 	printMatrix(e, st.scores, func(i, j int) bool { return j > i })
-	e.printf("\nWeights: softmax of each row (each row adds up to 1):\n")
-	printMatrix(e, st.weights, nil)
+	e.printf("\nWeights: softmax of each row (each row adds up to 1; · the future, which gets weight 0):\n")
+	printMatrix(e, st.weights, func(i, j int) bool { return j > i })
 
 	last := t - 1
 	var terms []string
@@ -138,10 +150,11 @@ func attentionLesson(ctx context.Context, e *env) error {
 			Title: "One attention head: how much each word looks at each earlier word",
 			X:     "looks at", Y: "word", Rows: attentionWords, Cols: attentionWords,
 			Values: matrixOf(st.weights), ShowValues: true, Max: 1,
+			Masked: func(i, j int) bool { return j > i }, // the future: no weight at all
 		}); err != nil {
 			return err
 		}
-		e.drew(path, "the weights as a heat map")
+		e.drew(path, "the weights as a heat map; · marks the future, which a word may not look at")
 	}
 	return nil
 }

@@ -98,6 +98,15 @@ func gptLesson(ctx context.Context, e *env) error {
 		e.printf("\n")
 	}
 
+	if path := e.picture("gpt-structure.png"); path != "" {
+		c := m.Config
+		title := fmt.Sprintf("The GPT of this step: %d layers, %d heads, C = %d, %d parameters", c.NLayer, c.NHead, c.NEmbd, m.NumParams())
+		if err := drawGPT(path, m, title); err != nil {
+			return err
+		}
+		e.drew(path, "the blueprint of this very GPT, from its configuration: what each part is and how many weights it holds")
+	}
+
 	sampling := model.Sampling{MaxNew: 400, Temperature: 0.8, TopK: 40, Seed: e.seed}
 	if e.tiny {
 		sampling.MaxNew = 40

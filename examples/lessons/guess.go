@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/goformer/goformer/examples/internal/plots"
@@ -19,9 +20,11 @@ All the king's horses and all the king's men
 Couldn't put Humpty together again.
 `
 
-// maxGuessBlock is the longest context the guessing model gets: a text up to this long is
-// learnt as one window, by heart.
-const maxGuessBlock = 256
+// guessBlock is the context the guessing model reads: windows of this many characters, each
+// starting anywhere in the text. Starting anywhere is what lets a prompt taken from the middle of
+// the text continue it: the model learns what follows each stretch of text, not what sits at
+// each position from the text's start.
+const guessBlock = 32
 
 // guessLesson: training is a guessing game.
 func guessLesson(ctx context.Context, e *env) error {
@@ -40,7 +43,7 @@ func guessLesson(ctx context.Context, e *env) error {
 	}
 	prompt := e.prompt
 	if prompt == "" {
-		prompt = openingWords(text, 2)
+		prompt = openingWords(text, 3)
 	}
 	promptIDs, err := tok.EncodeStrict(prompt)
 	if err != nil {
@@ -61,18 +64,16 @@ func guessLesson(ctx context.Context, e *env) error {
 		penalty smaller, so the right characters get more probability next time.`)
 	e.printf("The text (%s), %d characters, %d different:\n\n%s\n", source, len(ids), tok.VocabSize(), indent(text))
 
-	// A text that fits the context is one window, from its start: every step shows the model
-	// all of it, at the same positions, and it learns it by heart.
-	block := min(len(ids)-1, maxGuessBlock)
+	// Every step shows the model a batch of windows that start at random places, so each
+	// character is learnt from the characters before it, wherever they sit.
+	block := min(len(ids)-1, guessBlock)
 	cfg := model.Config{VocabSize: tok.VocabSize(), BlockSize: block, NLayer: 2, NHead: 4, NEmbd: 64}
-	p := plan{steps: 150, batch: 1, lr: 3e-3, report: 25}
-	if len(ids)-1 > block {
-		p.batch = 8
-		e.printf("(The text is longer than %d characters: the model sees windows of %d and will not learn it all by heart.)\n\n", maxGuessBlock, block)
-	}
+	p := plan{steps: 300, batch: 16, lr: 3e-3, report: 50}
 	if e.tiny {
-		cfg.NEmbd, p.steps = 48, 90
+		cfg.NEmbd = 48
 	}
+	counts, bigramLoss := showBigram(e, tok, ids, promptIDs)
+
 	m, err := model.New(cfg, e.seed)
 	if err != nil {
 		return err
@@ -83,23 +84,28 @@ func guessLesson(ctx context.Context, e *env) error {
 	if err := showGuesses(e, m, tok, ids, promptIDs, "Before training"); err != nil {
 		return err
 	}
-	before, err := meanLoss(m, ids)
+	before, err := textLoss(m, ids)
 	if err != nil {
 		return err
 	}
 	e.printf("Average penalty over the whole text: %.3f (guessing blindly among %d characters costs ln %d = %.3f).\n\n",
 		before, tok.VocabSize(), tok.VocabSize(), math.Log(float64(tok.VocabSize())))
 
-	e.printf("Training: %d steps; each shows the model the text, penalises its guesses and nudges the weights.\n", p.steps)
-	losses, err := train(ctx, e, m, ids, p)
+	e.printf("Training: %d steps; each shows the model %d stretches of %d characters, starting anywhere in the text\n(running on from its end into its start), penalises its guesses at every character and nudges the weights.\n", p.steps, p.batch, block)
+	// The windows run on from the text's end into its start, as if it were recited in a loop, so
+	// that every character starts as many windows as every other: without that, the end of the
+	// text would only ever be seen late in a window, and a prompt taken from there (which the
+	// model reads from position 0) would be new to it.
+	loop := append(slices.Clone(ids), ids[:block]...)
+	losses, err := train(ctx, e, m, loop, p)
 	if err != nil {
 		return err
 	}
-	after, err := meanLoss(m, ids)
+	after, err := textLoss(m, ids)
 	if err != nil {
 		return err
 	}
-	e.printf("\nAverage penalty over the whole text: %.3f before training, %.3f after.\n\n", before, after)
+	e.printf("\nAverage penalty over the whole text: %.3f before training, %.3f after (the counting table: %.3f).\n\n", before, after, bigramLoss)
 	if err := showGuesses(e, m, tok, ids, promptIDs, "After training"); err != nil {
 		return err
 	}
@@ -109,21 +115,21 @@ func guessLesson(ctx context.Context, e *env) error {
 		return err
 	}
 	e.para(`Now let it write: give it the start, take its most likely character, add it to the text,
-		and guess again. Having learnt the text, it recites it.`)
-	if !strings.HasPrefix(text, prompt) {
-		e.para(`(This start is not how the text begins. The model learnt the text at positions 0, 1, 2,
-			... from its beginning, so a start taken from the middle sits at positions it learnt other
-			characters at, and the recital may go astray: step 9 shows how a model tells positions apart.)`)
-	}
+		and guess again. Having learnt the text, it recites it, from any start taken from inside it:
+		it learnt what follows each stretch of characters, wherever the stretch stood. (A start that
+		occurs twice in the text, followed by different things, leaves it two ways to go on; it takes
+		one.)`)
 	e.printf("completion: %s\n\n", prompt+completion)
+	e.printf("The counting table, writing the same way from the same start (it knows only the last character):\n%s\n\n", prompt+bigramComplete(counts, tok, promptIDs, len(completion)))
 
 	if path := e.picture("guess-loss.png"); path != "" {
 		x, y := seriesOf(losses)
 		if err := plots.Lines(path, plots.Labels{Title: "Guessing the next character: the penalty falls", X: "training step", Y: "loss (cross-entropy)"},
-			plots.Series{Name: "loss", X: x, Y: y}); err != nil {
+			plots.Series{Name: "the GPT", X: x, Y: y},
+			plots.Series{Name: "the counting table", X: []float64{1, float64(len(losses))}, Y: []float64{bigramLoss, bigramLoss}}); err != nil {
 			return err
 		}
-		e.drew(path, "the loss at every training step")
+		e.drew(path, "the loss at every training step, and the counting table's as a level line")
 	}
 	return nil
 }
@@ -210,4 +216,37 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// textLoss is the model's average penalty over every next character of ids, each guessed from
+// as many characters before it as the model reads (up to BlockSize), as when it writes: windows
+// that overlap by half, each scoring the characters its first half has not.
+func textLoss(m *model.GPT, ids []int) (float64, error) {
+	f := m.Frozen()
+	t := m.Config.BlockSize
+	sum, n, scored := 0.0, 0, 0 // scored: targets ids[1..scored] are counted
+	for start := 0; scored < len(ids)-1; start += max(1, t/2) {
+		w := min(t, len(ids)-1-start)
+		logits, err := f.Forward(ids[start:start+w], 1, w) // (1, w, V)
+		if err != nil {
+			return 0, err
+		}
+		v := m.Config.VocabSize
+		data := logits.Value.Contiguous().Data()
+		for i := range w {
+			target := start + i + 1
+			if target <= scored {
+				continue
+			}
+			row := data[i*v : (i+1)*v]
+			scores := make([]float64, v)
+			for j, x := range row {
+				scores[j] = float64(x)
+			}
+			sum -= math.Log(softmax(scores)[ids[target]])
+			n++
+		}
+		scored = start + w
+	}
+	return sum / float64(n), nil
 }

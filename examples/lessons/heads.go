@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/goformer/goformer/examples/internal/plots"
@@ -69,62 +68,8 @@ func headsLesson(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	// The habits are measured on stretches of text the model did not train on.
-	t := cm.m.Config.BlockSize
-	windows := 8
-	if e.tiny {
-		windows = 2
-	}
-	nl, nh := cm.m.Config.NLayer, cm.m.Config.NHead
-	avg := make([][][]float64, nl)
-	for l := range avg {
-		avg[l] = make([][]float64, nh)
-		for h := range avg[l] {
-			avg[l][h] = make([]float64, len(headHabits))
-		}
-	}
-	for k := range windows {
-		sample := cm.val[k*t : (k+1)*t]
-		in, err := cm.m.Inspect(sample)
-		if err != nil {
-			return err
-		}
-		chars := make([]string, len(sample))
-		for i, id := range sample {
-			chars[i] = cm.char(id)
-		}
-		for l, layer := range in.Attention {
-			for h, w := range layer {
-				for k, x := range habits(w, chars) {
-					avg[l][h][k] += x / float64(windows)
-				}
-			}
-		}
-	}
-	e.printf("Where each head looks: the average weight it gives to each kind of earlier position, over %d\ncharacters of text it did not train on (the rest of its attention is spread elsewhere):\n", windows*t)
-	e.printf("  %-14s", "")
-	for _, hb := range headHabits {
-		e.printf(" %10s", hb.short)
-	}
-	e.printf("   mostly on\n")
-	for l := range avg {
-		for h, hs := range avg[l] {
-			e.printf("  layer %d head %d", l+1, h+1)
-			for _, x := range hs {
-				e.printf(" %9.0f%%", 100*x)
-			}
-			best := slices.Index(hs, slices.Max(hs))
-			e.printf("   %s\n", headHabits[best].name)
-		}
-	}
-	e.printf("\n")
-	e.para(`Nobody told the heads what to look at: each settled on what helped it guess the next
-		character. Typically some first-layer heads look one or two characters back (to see which
-		letters come before), one watches the start of the line or the word, and later layers spread
-		their attention more widely, combining what the first layer gathered. The pictures show it
-		for one line of text: a dark square in row i, column j means that character i looks hard at
-		character j.`)
-
+	// The table is measured on the line the pictures draw, from the very weights they draw, so
+	// that what it says can be seen in them.
 	ids, err := cm.tok.EncodeStrict(headsPrompt)
 	if err != nil {
 		return err
@@ -133,6 +78,34 @@ func headsLesson(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	chars := make([]string, len(ids))
+	for i, id := range ids {
+		chars[i] = cm.char(id)
+	}
+	e.printf("Where each head looks on the line the pictures below draw, %q: the average weight it\ngives to each kind of earlier position, and the character it watches most (the average weight of\nits column in the picture, over the rows that see it; columns seen by fewer than %d rows left out).\n\"mostly\" means half or more, \"leans to\" a quarter or more:\n", headsPrompt, minColumnRows)
+	e.printf("  %-14s", "")
+	for _, hb := range headHabits {
+		e.printf(" %10s", hb.short)
+	}
+	e.printf(" %16s   in words\n", "most watched")
+	for l, layer := range in.Attention {
+		for h, w := range layer {
+			hs := habits(w, chars)
+			col, share := watchedColumn(w)
+			e.printf("  layer %d head %d", l+1, h+1)
+			for _, x := range hs {
+				e.printf(" %9.0f%%", 100*x)
+			}
+			e.printf(" %8s %4.0f%%   %s\n", fmt.Sprintf("%q@%d", chars[col], col+1), 100*share, headVerdict(hs, chars[col], col, share))
+		}
+	}
+	e.printf("\n")
+	e.para(`Nobody told the heads what to look at: each settled on what helped it guess the next
+		character. A share near 100% is a head that does one thing; a few percent everywhere is a head
+		whose attention is spread over the whole line. In the pictures, a dark square in row i,
+		column j means that character i looks hard at character j; a dark column is a character that
+		every later one watches.`)
+
 	labels := charLabels(cm.tok, ids)
 	for l, layer := range in.Attention {
 		path := e.picture(fmt.Sprintf("heads-layer%d.png", l+1))
@@ -163,4 +136,46 @@ func toFloat64(v []float32) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// minColumnRows is how many rows must see a column for it to count as watched.
+const minColumnRows = 8
+
+// watchedColumn returns the column of a causal attention map (T × T) with the largest average
+// weight over the rows that can see it (rows j to T−1), and that average: a dark column in the
+// picture. The first columns, which fewer rows see, are not favoured: it is an average.
+func watchedColumn(w [][]float32) (int, float64) {
+	best, bestShare := 0, -1.0
+	for j := range len(w) - min(minColumnRows, len(w)) + 1 { // a column a few rows see says little
+		sum := 0.0
+		for i := j; i < len(w); i++ {
+			sum += float64(w[i][j])
+		}
+		if share := sum / float64(len(w)-j); share > bestShare {
+			best, bestShare = j, share
+		}
+	}
+	return best, bestShare
+}
+
+// headVerdict says in words what a head's row of the table shows, claiming "mostly" only for
+// a majority of the weight.
+func headVerdict(hs []float64, char string, col int, share float64) string {
+	top := 0
+	for k, x := range hs {
+		if x > hs[top] {
+			top = k
+		}
+	}
+	switch {
+	case hs[top] >= 0.5:
+		return "mostly " + headHabits[top].name
+	case share >= 0.5:
+		return fmt.Sprintf("mostly the %q at %d", char, col+1)
+	case hs[top] >= 0.25 && hs[top] >= share:
+		return fmt.Sprintf("leans to %s", headHabits[top].name)
+	case share >= 0.25:
+		return fmt.Sprintf("leans to the %q at %d", char, col+1)
+	}
+	return "spread out"
 }

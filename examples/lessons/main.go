@@ -183,7 +183,7 @@ func parse(args []string, stderr io.Writer) (*env, []lesson, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&e.out, "out", "out-lessons", "directory for the pictures (PNG); empty: draw none")
 	fs.StringVar(&e.text, "text", "", "guess: train on this UTF-8 text file (a short rhyme, say) instead of Humpty Dumpty")
-	fs.StringVar(&e.prompt, "prompt", "", "guess: the start to complete (default: the text's first two words)")
+	fs.StringVar(&e.prompt, "prompt", "", "guess: the start to complete, taken from anywhere in the text (default: its first three words)")
 	fs.StringVar(&e.ckpt, "ckpt", "", "gpt: load the checkpoint that examples/shakespeare wrote in this directory instead of training")
 	fs.Uint64Var(&e.seed, "seed", 1337, "seed for the weights, the batches and the sampling")
 	var steps []string

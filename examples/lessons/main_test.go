@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/goformer/goformer/checkpoint"
 	"image/png"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -74,8 +76,8 @@ func TestAllSteps(t *testing.T) {
 	assert.Contains(t, out, "While writing the year's four digits, the heads gave")
 
 	// every picture decodes, at a legible size
-	want := []string{"numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
-		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "transformer.png"}
+	want := []string{"numbers-network.png", "numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
+		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "gpt-structure.png", "transformer-structure.png", "transformer.png"}
 	var got []string
 	for _, p := range e.pictures {
 		got = append(got, filepath.Base(p))
@@ -134,8 +136,9 @@ func TestNumbersLossFalls(t *testing.T) {
 	assert.InDelta(t, -0.2*h1+0.3*h3, scores.Value.At(0, 1), 1e-6)
 }
 
-// Step 3's claim: trained on the user's own short text, the model recites its next line from
-// the opening words, or from a longer start given with -prompt.
+// Step 3's claims: trained on windows that start anywhere in the user's own short text, the
+// model continues it from its opening words or from any start taken from inside it; the counting
+// table before it has the penalty that counting the text's pairs gives, and the GPT beats it.
 func TestGuessLearnsYourText(t *testing.T) {
 	skipUnderRace(t)
 	path := filepath.Join(t.TempDir(), "twinkle.txt")
@@ -143,6 +146,25 @@ func TestGuessLearnsYourText(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	out, _ := runTiny(t, "guess", "-text", path)
 	assert.Contains(t, out, "completion: Twinkle, twinkle, little star,\nHow I wonder what you are!\n")
+	// the counting table's penalty, from the text's character pairs counted here
+	pairs, firsts := map[[2]rune]int{}, map[rune]int{}
+	rs := []rune(text)
+	for i := 0; i+1 < len(rs); i++ {
+		pairs[[2]rune{rs[i], rs[i+1]}]++
+		firsts[rs[i]]++
+	}
+	sum := 0.0
+	for i := 0; i+1 < len(rs); i++ {
+		sum -= math.Log(float64(pairs[[2]rune{rs[i], rs[i+1]}]) / float64(firsts[rs[i]]))
+	}
+	bigram := sum / float64(len(rs)-1)
+	assert.Contains(t, out, fmt.Sprintf("Its average penalty over the whole text: %.3f.", bigram))
+	m := regexp.MustCompile(`before training, ([0-9.]+) after \(the counting table: ([0-9.]+)\)`).FindStringSubmatch(out)
+	require.Len(t, m, 3, "the penalties after training")
+	after, _ := strconv.ParseFloat(m[1], 64)
+	table, _ := strconv.ParseFloat(m[2], 64)
+	assert.InDelta(t, bigram, table, 1e-3)
+	assert.Less(t, after, table/2, "the GPT beats the counting table")
 	distinct := map[rune]bool{}
 	for _, r := range text {
 		distinct[r] = true
@@ -150,12 +172,13 @@ func TestGuessLearnsYourText(t *testing.T) {
 	assert.Contains(t, out, "guessing blindly among "+strconv.Itoa(len(distinct))+" characters")
 	assert.NotContains(t, out, "This start is not how the text begins")
 
-	out, _ = runTiny(t, "guess", "-text", path, "-prompt", "Twinkle, twinkle, little star,\nHow")
-	assert.Contains(t, out, "completion: Twinkle, twinkle, little star,\nHow I wonder what you are!\nUp above the world so high,\n")
-
+	// starts from the middle of the text continue it
 	out, _ = runTiny(t, "guess", "-text", path, "-prompt", "Up above")
-	assert.Contains(t, out, "completion: Up above")
-	assert.Contains(t, out, "This start is not how the text begins", "a start from the middle gets a warning")
+	assert.Contains(t, out, "completion: Up above the world so high,\nLike a diamond in the sky.")
+	out, _ = runTiny(t, "guess", "-prompt", "All the")
+	assert.Contains(t, out, "completion: All the king's horses and all the king's men\nCouldn't put Humpty together again.")
+	out, _ = runTiny(t, "guess", "-prompt", "put Humpty")
+	assert.Contains(t, out, "completion: put Humpty together again.")
 
 	e, todo, err := parse([]string{"guess", "-text", path, "-prompt", "Zebra", "-out", ""}, io.Discard)
 	require.NoError(t, err)

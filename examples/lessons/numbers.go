@@ -187,6 +187,13 @@ func numbersLesson(ctx context.Context, e *env) error {
 	}
 	e.printf("\n")
 
+	if path := e.picture("numbers-network.png"); path != "" {
+		if err := drawNetwork(path, n, "Step 1's network with the made-up weights: blue lines add, red subtract, thicker weigh more"); err != nil {
+			return err
+		}
+		e.drew(path, "the network: 4 inputs, 3 hidden neurons, 2 outputs, and a line for each of its 18 weights")
+	}
+
 	yellow := specimen{230, 200, 40, 3.5, true}
 	for _, s := range []specimen{{32, 107, 56, 11.2, false}, {200, 40, 120, 4.5, true}, yellow} {
 		showByHand(e, n, s)
@@ -218,6 +225,7 @@ func numbersLesson(ctx context.Context, e *env) error {
 		{"hidden 3, weight of volume", n.hidden.Weight, 2, 3},
 		{"flower, weight of h2", n.out.Weight, 1, 1},
 	}
+	measureOneStep(n, data, n.out.Weight, 1, 1, watch[3].label).show(e, len(data))
 	startW := make([]float32, len(watch))
 	for k, w := range watch {
 		startW[k] = w.v.Value.At(w.i, w.j)

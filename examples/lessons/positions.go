@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -106,7 +107,8 @@ func positionsLesson(ctx context.Context, e *env) error {
 	e.printf("\n")
 
 	if path := e.picture("positions.png"); path != "" {
-		const n, dim = 64, 32
+		// the table the text prints (C = c channels), over more positions than it lists
+		n, dim := 32, c
 		table := nn.SinusoidalTable(n, dim)
 		grid := make([][]float64, dim) // one row per channel, one column per position
 		for i := range grid {
@@ -116,12 +118,12 @@ func positionsLesson(ctx context.Context, e *env) error {
 			}
 		}
 		if err := plots.HeatMap(path, plots.Grid{
-			Title: "Sinusoidal positional encoding: each position's column is its vector",
+			Title: fmt.Sprintf("Sinusoidal positional encoding, C = %d: each position's column is its vector", dim),
 			X:     "position", Y: "channel", Values: grid, Diverging: true, Min: -1, Max: 1,
 		}); err != nil {
 			return err
 		}
-		e.drew(path, "the sinusoidal table: one column per position")
+		e.drew(path, fmt.Sprintf("the sinusoidal table above, for positions 0 to %d: one column per position, one row per channel", n-1))
 	}
 	return nil
 }

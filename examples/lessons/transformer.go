@@ -80,6 +80,14 @@ func transformerLesson(ctx context.Context, e *env) error {
 	}
 	e.printf("A Transformer of %d + %d layers, %d wide, %d heads (%d numbers to learn), trained on %d batches of %d dates:\n",
 		cfg.EncLayers, cfg.DecLayers, cfg.DModel, cfg.NHead, m.NumParams(), cfg.Steps, cfg.Batch)
+	if path := e.picture("transformer-structure.png"); path != "" {
+		title := fmt.Sprintf("The encoder–decoder of this step: %d + %d layers, %d heads, C = %d, %d parameters",
+			cfg.EncLayers, cfg.DecLayers, cfg.NHead, cfg.DModel, m.NumParams())
+		if err := drawTransformer(path, m, title); err != nil {
+			return err
+		}
+		e.drew(path, "the blueprint of this very model, from its configuration: the encoder, the decoder, and the cross-attention between them")
+	}
 	tr, err := dates.Train(ctx, m, v, cfg, e.w)
 	if err != nil {
 		return err

@@ -1,5 +1,7 @@
 // goformer explore: the page. Plain JavaScript, no libraries; every picture is a canvas drawn here.
 import { setupCanvas, heat, drawLossChart } from './charts.js';
+import { initStory } from './story.js';
+import { initInside } from './inside.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +20,7 @@ const state = {
   emb: null,        // the last /api/embeddings response
   train: null,      // the training status, merged from the event stream
   hover: null,      // [row, col] under the pointer on the heat map
+  pos: null,        // the token the Inside card shows (null: the last)
   lastFollow: 0,
 };
 
@@ -155,6 +158,7 @@ function showModelInfo(note) {
       `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
   const k = $('topk');
   k.max = Math.min(100, m.vocab);
+  renderFlow();
 }
 
 // isSeq says whether the chosen model is an encoder–decoder, which the Run view translates with.
@@ -234,8 +238,10 @@ function render(r, newest) {
   showModelInfo(r.note);
   $('tokens-title').textContent = 'Tokens';
   renderTokens(r, newest);
+  if (state.pos !== null && state.pos < r.tokens.length) $('tokens').children[state.pos]?.classList.add('picked');
   renderBars(r.next);
   showAttention(r);
+  inside.load();
   if (!state.emb || state.emb.version !== r.version || state.emb.model !== r.model) loadEmbeddings(r.model);
   else drawEmbeddings();
 }
@@ -359,6 +365,63 @@ async function generateOne() {
   }
 }
 
+// ---------- the flow diagram ----------
+
+// renderFlow draws the model's parts in the order they work, from its configuration: the
+// tokens, the embeddings with the positions, each layer's attention and MLP, the next-token
+// probabilities. A box leads to the panel that shows that part (an attention box to its
+// layer's map).
+function renderFlow() {
+  const m = modelInfo();
+  const box = $('flow');
+  if (!m || m.kind !== 'gpt') { box.replaceChildren(); return; }
+  const NS = 'http://www.w3.org/2000/svg';
+  const mk = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const layers = Math.min(m.layers, 12);
+  const bw = 128, bh = 46, gap = 20;
+  const items = [
+    { text: ['tokens', `${m.vocab} kinds`], go: 'tokens-card', fill: '#fff1d6' },
+    { text: ['embedding', `+ position: ${m.width} wide`], go: 'emb-card', fill: '#dbe6fd' },
+  ];
+  for (let l = 0; l < layers; l++) {
+    items.push({ text: [`layer ${l + 1}: attention`, `${m.heads} heads`], go: 'attn-card', layer: l, fill: '#dbe6fd' });
+    items.push({ text: [`layer ${l + 1}: MLP`, `${m.width}→${4 * m.width}→${m.width}`], go: 'inside-card', layer: l, fill: '#eceff4' });
+  }
+  if (m.layers > layers) items.push({ text: [`… ${m.layers - layers} more layers`, ''], fill: '#eceff4' });
+  items.push({ text: ['next token', 'probabilities'], go: 'next-card', fill: '#fff1d6' });
+  const w = items.length * (bw + gap) - gap + 4, h = bh + 8;
+  const svg = mk('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: 'img' });
+  items.forEach((it, i) => {
+    const x = 2 + i * (bw + gap), y = 4;
+    if (i > 0) {
+      svg.append(mk('line', { x1: x - gap + 2, y1: y + bh / 2, x2: x - 5, y2: y + bh / 2, stroke: '#3c465a', 'stroke-width': 1.4 }));
+      svg.append(mk('path', { d: `M${x - 1},${y + bh / 2} l-6,-4 v8 z`, fill: '#3c465a' }));
+    }
+    const g = mk('g', { class: it.go ? 'box' : 'box static', 'data-go': it.go || '' });
+    if (it.tip) g.append(mk('title', {}, it.tip));
+    g.append(mk('rect', { x, y, width: bw, height: bh, rx: 6, fill: it.fill, stroke: '#5a6478' }));
+    g.append(mk('text', { x: x + bw / 2, y: y + 19, 'text-anchor': 'middle', 'font-size': 12 }, it.text[0]));
+    g.append(mk('text', { x: x + bw / 2, y: y + 35, 'text-anchor': 'middle', 'font-size': 11, fill: '#667085' }, it.text[1]));
+    if (it.go) {
+      g.addEventListener('click', () => {
+        if (it.layer !== undefined && state.att) { state.layer = Math.min(it.layer, state.att.layers - 1); $('layer').value = state.layer; renderAttention(); inside.load(); }
+        const card = $(it.go);
+        card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+        card.classList.add('flash');
+        setTimeout(() => card.classList.remove('flash'), 900);
+      });
+    }
+    svg.append(g);
+  });
+  box.replaceChildren(svg);
+  box.dataset.boxes = String(items.length);
+}
+
 // ---------- attention ----------
 
 // What the rows and columns of each kind of map are, for the labels and the tooltip.
@@ -406,7 +469,8 @@ function decodeAttention(a) {
   state.layer = Math.min(state.layer, a.layers - 1);
   state.head = Math.min(state.head, a.heads - 1);
   const fill = (sel, n, v) => {
-    if (sel.options.length !== n) sel.replaceChildren(...Array.from({ length: n }, (_, i) => { const o = el('option', '', String(i)); o.value = i; return o; }));
+    // layers and heads are counted from 1, as the lessons count them
+    if (sel.options.length !== n) sel.replaceChildren(...Array.from({ length: n }, (_, i) => { const o = el('option', '', String(i + 1)); o.value = i; return o; }));
     sel.value = v;
   };
   fill($('layer'), a.layers, state.layer);
@@ -424,18 +488,23 @@ function labelChars() {
   return isSeq() ? 9 : 4;
 }
 
+// heatGeometry lays out the heat map: the margins for the labels, the cell size, and the label
+// font and stride. Where the cells are too small for a label each (a long text), every step-th
+// token is written, so the axes stay readable at any length.
 function heatGeometry() {
   const a = state.att;
   const avail = Math.max(120, Math.min(contentWidth($('attn-card')), isSeq() ? 460 : 340));
-  const on = (avail - 40) / Math.max(a.rows, a.cols) >= 11;
-  // room for the longest label (8 px a character), and never less than a GPT's
+  const n = Math.max(a.rows, a.cols);
+  const font = Math.max(9, Math.min(13, (avail - 40) / n - 1));
+  // room for the longest label (0.62 em a character), and never less than a GPT's
   const lab = labels(a);
   const longest = (xs) => Math.min(labelChars(), Math.max(1, ...xs.map((t) => [...t].length)));
-  const ml = on ? Math.max(36, 10 + 8 * longest(lab.rows)) : 2;
-  const mt = on ? Math.max(30, 10 + 8 * longest(lab.cols)) : 2;
-  let cell = (avail - ml - 2) / Math.max(a.rows, a.cols);
+  const ml = Math.max(36, 10 + Math.ceil(0.62 * font) * longest(lab.rows));
+  const mt = Math.max(30, 10 + Math.ceil(0.62 * font) * longest(lab.cols));
+  let cell = (avail - ml - 2) / n;
   if (isSeq()) cell = Math.min(cell, (360 - mt) / a.rows); // short enough that the thumbnails show too
-  return { ml, mt, cell, w: Math.ceil(ml + cell * a.cols + 2), h: mt + cell * a.rows + 2, labels: on };
+  const step = Math.max(1, Math.ceil((font + 1) / cell));
+  return { ml, mt, cell, w: Math.ceil(ml + cell * a.cols + 2), h: mt + cell * a.rows + 2, font, step };
 }
 
 function renderAttention(skipThumbs) {
@@ -457,14 +526,15 @@ function renderAttention(skipThumbs) {
     g.strokeRect(geo.ml, geo.mt + i * geo.cell, a.cols * geo.cell, geo.cell);
     g.strokeRect(geo.ml + j * geo.cell, geo.mt, geo.cell, a.rows * geo.cell);
   }
-  if (geo.labels) {
+  {
     g.fillStyle = '#1c2230';
-    g.font = `${Math.min(13, geo.cell - 1)}px ui-monospace, monospace`;
+    g.font = `${geo.font}px ui-monospace, monospace`;
     g.textBaseline = 'middle';
     g.textAlign = 'right';
-    lab.rows.forEach((t, i) => g.fillText(showText(t).slice(0, labelChars()), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell));
+    lab.rows.forEach((t, i) => { if (i % geo.step === 0) g.fillText(showText(t).slice(0, labelChars()), geo.ml - 4, geo.mt + (i + 0.5) * geo.cell); });
     g.textAlign = 'center';
     lab.cols.forEach((t, j) => {
+      if (j % geo.step !== 0) return;
       g.save();
       g.translate(geo.ml + (j + 0.5) * geo.cell, geo.mt - 4);
       if ([...t].length > 1) { g.rotate(-Math.PI / 2); g.textAlign = 'left'; }
@@ -474,8 +544,9 @@ function renderAttention(skipThumbs) {
   }
   c.dataset.rendered = `${state.run.version}:${a.name}:${state.layer}:${state.head}`;
   c.dataset.map = a.name;
+  c.dataset.labels = String(Math.ceil(a.rows / geo.step)); // row labels written, for the tests
   const wd = words(a);
-  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer}, head ${state.head} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
+  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer + 1}, head ${state.head + 1} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
   if (!skipThumbs) renderThumbs();
 }
 
@@ -488,12 +559,12 @@ function renderThumbs() {
   box.style.gridTemplateColumns = `18px repeat(${a.heads}, ${cw}px)`;
   const cells = [];
   cells.push(el('span', 'axis', ''));
-  for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + h));
+  for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + (h + 1)));
   for (const l of layers) {
-    cells.push(el('span', 'axis', 'L' + l));
+    cells.push(el('span', 'axis', 'L' + (l + 1)));
     for (let h = 0; h < a.heads; h++) {
       const c = el('canvas');
-      c.title = `layer ${l}, head ${h}`;
+      c.title = `layer ${l + 1}, head ${h + 1}`;
       const px = Math.round(cw * (window.devicePixelRatio || 1));
       c.width = px;
       c.height = px;
@@ -513,7 +584,7 @@ function renderThumbs() {
       }
       g.putImageData(img, 0, 0);
       if (l === state.layer && h === state.head) c.classList.add('on');
-      c.addEventListener('click', () => { state.layer = l; state.head = h; $('layer').value = l; $('head').value = h; renderAttention(); });
+      c.addEventListener('click', () => { state.layer = l; state.head = h; $('layer').value = l; $('head').value = h; renderAttention(); inside.load(); });
       cells.push(c);
     }
   }
@@ -532,7 +603,7 @@ function heatHover(ev) {
   const k = `<b class="mono">${esc(showText(lab.cols[j]))}</b> (${wd.col} ${j})`;
   const html = masked(a, i, j)
     ? `${q} cannot look at ${k}: it comes later (causal mask)`
-    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer}, head ${state.head})`;
+    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer + 1}, head ${state.head + 1})`;
   tip.show(html, ev.clientX, ev.clientY);
   if (!state.hover || state.hover[0] !== i || state.hover[1] !== j) {
     state.hover = [i, j];
@@ -562,21 +633,58 @@ async function loadEmbeddings(name) {
   }
 }
 
+// embRange is the span of one axis the map shows: the middle of the tokens (from the 3rd to
+// the 97th percentile, with a margin), so that a few outliers (capitals, rare signs) do not
+// squeeze the common tokens into a corner; the tokens outside are drawn at the edge.
+function embRange(v) {
+  const s = Float64Array.from(v).sort();
+  const q = (p) => s[Math.round(p * (s.length - 1))];
+  let lo = s.length > 30 ? q(0.03) : s[0], hi = s.length > 30 ? q(0.97) : s[s.length - 1];
+  const m = (hi - lo) * 0.12;
+  lo -= m; hi += m;
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  return [lo, hi];
+}
+
 function embGeometry() {
   const d = state.emb;
   const w = Math.max(160, Math.min(contentWidth($('emb-card')), 460));
   const h = Math.round(Math.min(w, 420));
-  const xs = d.x.concat(state.run ? state.run.coords.map((c) => c[0]) : []);
-  const ys = d.y.concat(state.run ? state.run.coords.map((c) => c[1]) : []);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
-  if (x1 - x0 < 1e-9) { x0 -= 1; x1 += 1; }
-  if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
+  let [x0, x1] = embRange(d.x), [y0, y1] = embRange(d.y);
+  const pts = $('emb-zoom').checked ? runPoints(state.run, d) : null;
+  if (pts && pts.length) { // the text's tokens, with a margin, and at least a fifth of the map
+    const span = (v, lo, hi) => {
+      let a = Math.min(...v), b = Math.max(...v);
+      const m = Math.max((b - a) * 0.15, (hi - lo) * 0.1);
+      return [a - m, b + m];
+    };
+    [x0, x1] = span(pts.map((p) => p[0]), x0, x1);
+    [y0, y1] = span(pts.map((p) => p[1]), y0, y1);
+  }
   const pad = 16;
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   return {
     w, h,
-    px: (x) => pad + (x - x0) / (x1 - x0) * (w - 2 * pad),
-    py: (y) => h - pad - (y - y0) / (y1 - y0) * (h - 2 * pad),
+    px: (x) => pad + clamp((x - x0) / (x1 - x0), 0, 1) * (w - 2 * pad),
+    py: (y) => h - pad - clamp((y - y0) / (y1 - y0), 0, 1) * (h - 2 * pad),
+    outside: (x, y) => x < x0 || x > x1 || y < y0 || y > y1,
   };
+}
+
+// runPoints returns where the run's tokens sit on the map: taken from the map itself (so they
+// stay on it while a training run publishes new weights between the two requests), or from the
+// run's own coordinates where the map is of the same weights.
+function runPoints(r, d) {
+  if (!r || !r.coords || r.model !== d.model) return null;
+  const at = new Map(d.ids.map((id, i) => [id, i]));
+  const pts = [];
+  for (let i = 0; i < r.tokens.length; i++) {
+    const k = at.get(r.tokens[i].id);
+    if (k !== undefined) pts.push([d.x[k], d.y[k]]);
+    else if (r.version === d.version) pts.push(r.coords[i]);
+    else return null;
+  }
+  return pts;
 }
 
 function drawEmbeddings() {
@@ -593,10 +701,13 @@ function drawEmbeddings() {
   g.font = '11px ui-monospace, monospace';
   g.textAlign = 'center';
   g.textBaseline = 'middle';
+  let outside = 0;
   for (let i = 0; i < d.ids.length; i++) {
     const x = geo.px(d.x[i]), y = geo.py(d.y[i]);
+    const out = geo.outside(d.x[i], d.y[i]);
+    if (out) outside++;
     if (glyphs) {
-      g.fillStyle = '#8a94a6';
+      g.fillStyle = out ? '#c3c9d4' : '#8a94a6';
       g.fillText(showText(d.labels[i]).slice(0, 3), x, y);
     } else {
       g.fillStyle = 'rgba(102,112,133,.35)';
@@ -604,10 +715,12 @@ function drawEmbeddings() {
     }
   }
   const r = state.run;
-  if (r && r.version === d.version && r.model === d.model) {
+  const pts = runPoints(r, d);
+  c.dataset.highlighted = String(pts ? pts.length : 0);
+  if (pts) {
     const seen = new Set();
     g.font = 'bold 12px ui-monospace, monospace';
-    r.coords.forEach((p, i) => {
+    pts.forEach((p, i) => {
       const id = r.tokens[i].id;
       const x = geo.px(p[0]), y = geo.py(p[1]);
       g.fillStyle = '#2563eb';
@@ -624,7 +737,8 @@ function drawEmbeddings() {
   c.dataset.rendered = String(d.version);
   const v = d.variance;
   $('emb-meta').textContent = `PCA of wte: axes hold ${(v[0] * 100).toFixed(0)}% and ${(v[1] * 100).toFixed(0)}% of the variance` +
-    (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') + ' · blue: your text';
+    (d.ids.length < d.vocab ? ` · first ${d.ids.length} of ${d.vocab} tokens` : '') +
+    (outside ? ` · ${outside} tokens outside the view drawn pale at the edge` : '') + ' · blue: your text';
 }
 
 function embHover(ev) {
@@ -676,9 +790,34 @@ async function trainAction(path, body) {
   try {
     const st = await api(path, body === undefined ? {} : body);
     mergeTrain(st, true);
+    return st;
   } catch (e) {
     setTrainMessage(e.message, true);
+    return null;
   }
+}
+
+// startTraining starts a run from the form and points the Run view at the model it trains (the
+// page may have been showing the shipped model): the run is what the learner wants to watch.
+async function startTraining() {
+  const st = await trainAction('/api/train/start', trainConfig());
+  if (st && st.state === 'running' && state.model !== 'trained') {
+    state.emb = null;
+    await loadModels('trained');
+    runText();
+  }
+}
+
+// fillFromRun sets the form to the settings of the server's run, so that after a reload the form
+// shows what the curve beside it was trained with (a pasted text is not sent back: it stays as
+// the learner left it).
+function fillFromRun(cfg) {
+  const radio = document.querySelector(`input[name=text][value="${cfg.text}"]`);
+  if (radio) radio.checked = true;
+  $('t-tokenizer').value = cfg.tokenizer;
+  for (const f of fieldNames) if (cfg[f] !== undefined) $('t-' + f).value = cfg[f];
+  $('custom-text').hidden = cfg.text !== 'custom';
+  $('bpe-field').hidden = cfg.tokenizer !== 'bpe';
 }
 
 function setTrainMessage(msg, bad) {
@@ -712,6 +851,7 @@ function mergeTrain(st, whole) {
     for (const x of st.evals || []) evals.push(x);
   }
   state.train = { ...st, loss, evals };
+  if (!prev && st.run && st.config) fillFromRun(st.config);
   if (prev && !same && state.model === 'trained') {
     loadModels('trained').then(() => { if (!state.run || state.run.model === 'trained') runText(); });
   }
@@ -787,13 +927,16 @@ function listenTrain() {
 // ---------- wiring ----------
 
 function selectTab(name) {
-  for (const n of ['run', 'train']) {
+  for (const n of ['run', 'train', 'story']) {
     $('tab-' + n).setAttribute('aria-selected', String(n === name));
     $('view-' + n).hidden = n !== name;
   }
   if (name === 'train') drawLoss();
+  else if (name === 'story') story.render();
   else if (state.run) { renderAttention(); drawEmbeddings(); }
 }
+
+let story, inside;
 
 function debounce(fn, ms) {
   let t = 0;
@@ -803,6 +946,17 @@ function debounce(fn, ms) {
 async function main() {
   $('tab-run').addEventListener('click', () => selectTab('run'));
   $('tab-train').addEventListener('click', () => selectTab('train'));
+  $('tab-story').addEventListener('click', () => selectTab('story'));
+  story = initStory({ $, el, api, state, showText, pct, modelInfo });
+  inside = initInside({ $, el, api, state, showText, pct });
+  $('tokens').addEventListener('click', (e) => {
+    const chip = e.target.closest('.tok');
+    if (!chip || isSeq()) return;
+    state.pos = +chip.dataset.pos;
+    document.querySelectorAll('#tokens .tok.picked').forEach((c) => c.classList.remove('picked'));
+    chip.classList.add('picked');
+    inside.load();
+  });
   $('run').addEventListener('click', runText);
   $('text').addEventListener('input', debounce(runText, 350));
   $('text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runText(); } });
@@ -815,12 +969,13 @@ async function main() {
     state.model = $('model').value;
     state.emb = null;
     showModelInfo();
+    story.render();
     runText();
   });
   $('temperature').addEventListener('input', slidersChanged);
   $('topk').addEventListener('input', slidersChanged);
   $('generate').addEventListener('click', generateOne);
-  $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); });
+  $('layer').addEventListener('change', () => { state.layer = +$('layer').value; renderAttention(); inside.load(); });
   $('map').addEventListener('change', () => { state.map = +$('map').value; if (state.run) showAttention(state.run); });
   $('beam').addEventListener('change', runText);
   $('head').addEventListener('change', () => { state.head = +$('head').value; renderAttention(); });
@@ -830,6 +985,7 @@ async function main() {
   $('emb').addEventListener('pointermove', embHover);
   $('emb').addEventListener('pointerdown', embHover);
   $('emb').addEventListener('pointerleave', () => tip.hide());
+  $('emb-zoom').addEventListener('change', drawEmbeddings);
   $('tokens').addEventListener('pointerover', (e) => {
     const chip = e.target.closest('.tok');
     if (chip) tip.show(tokenTip(chip.dataset.list, +chip.dataset.pos), e.clientX, e.clientY);
@@ -843,7 +999,7 @@ async function main() {
   document.querySelectorAll('input[name=text]').forEach((r) => r.addEventListener('change', () => fillPreset(chosenText())));
   $('t-tokenizer').addEventListener('change', () => { $('bpe-field').hidden = $('t-tokenizer').value !== 'bpe'; });
   $('t-max_iters').addEventListener('input', () => { if (!state.train || !state.train.run) drawLoss(); });
-  $('train-form').addEventListener('submit', (e) => { e.preventDefault(); trainAction('/api/train/start', trainConfig()); });
+  $('train-form').addEventListener('submit', (e) => { e.preventDefault(); startTraining(); });
   $('stop').addEventListener('click', () => trainAction('/api/train/stop'));
   $('resume').addEventListener('click', () => trainAction('/api/train/resume'));
   $('save').addEventListener('click', () => trainAction('/api/train/save'));
@@ -862,9 +1018,10 @@ async function main() {
   fillPreset('shakespeare');
   slidersChanged();
   listenTrain();
-  if (params.get('tab') === 'train') selectTab('train');
   if (['1', '2', '4', '8'].includes(params.get('beam'))) $('beam').value = params.get('beam');
   $('text').value = params.has('text') ? params.get('text') : defaultText();
+  if (params.has('step')) story.go(parseInt(params.get('step'), 10));
+  if (['train', 'story'].includes(params.get('tab'))) selectTab(params.get('tab'));
   runText();
 }
 

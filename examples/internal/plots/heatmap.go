@@ -25,6 +25,9 @@ type Grid struct {
 	Values     [][]float64
 	// ShowValues writes each cell's value in it, with two decimals (for small grids).
 	ShowValues bool
+	// Masked, when not nil, marks the cells that hold no real value (the future positions of a
+	// causal attention map): ShowValues writes · in them instead of a number.
+	Masked func(i, j int) bool
 	// Diverging colours negative values blue and positive ones red, around a white 0, for
 	// signed numbers; otherwise the scale runs from white (Min) to dark blue (Max).
 	Diverging bool
@@ -164,9 +167,15 @@ func heatPlot(g Grid, cm palette.ColorMap, lo, hi float64, size vg.Length) (*plo
 		a.Tick.Label.Font.Size = fontSize
 		a.Padding = 0
 	}
-	// column labels wider than their cells (words over narrow columns) are written upwards
-	for _, t := range p.X.Tick.Marker.Ticks(0, float64(cols-1)) {
-		if p.X.Tick.Label.Width(t.Label) > cell*0.9 {
+	// column labels wider than the room between two of them (words over narrow columns) are
+	// written upwards
+	xt := p.X.Tick.Marker.Ticks(0, float64(cols-1))
+	room := cell
+	if len(xt) > 1 {
+		room = cell * vg.Length(xt[1].Value-xt[0].Value)
+	}
+	for _, t := range xt {
+		if p.X.Tick.Label.Width(t.Label) > room*0.9 {
 			p.X.Tick.Label.Rotation = math.Pi / 2
 			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
 			break
@@ -179,7 +188,11 @@ func heatPlot(g Grid, cm palette.ColorMap, lo, hi float64, size vg.Length) (*plo
 		for i, r := range g.Values {
 			for j, v := range r {
 				xys = append(xys, plotter.XY{X: float64(j), Y: float64(rows - 1 - i)})
-				texts = append(texts, fmt.Sprintf("%.2f", v))
+				if g.Masked != nil && g.Masked(i, j) {
+					texts = append(texts, "·")
+				} else {
+					texts = append(texts, fmt.Sprintf("%.2f", v))
+				}
 				f := (v - lo) / (hi - lo) // position on the scale: dark cells get white text
 				dark = append(dark, (!g.Diverging && f > 0.55) || (g.Diverging && math.Abs(2*f-1) > 0.6))
 			}

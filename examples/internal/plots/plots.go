@@ -6,6 +6,7 @@
 //	plots.HeatMap("attention.png", plots.Grid{Title: "one head", Rows: toks, Cols: toks, Values: w})
 //	plots.HeatMaps("heads.png", plots.Panels{Title: "layer 1", Cols: 4}, grids) // a panel per grid, one colour bar
 //	plots.Scatter("map.png", plots.Labels{...}, []plots.Point{{X: 0.1, Y: 2, Label: "a"}, ...})
+//	plots.DrawDiagram("gpt.png", plots.Diagram{W: 10, H: 14, Boxes: boxes, Arrows: arrows}) // a network's structure
 //
 // It is internal: the lessons, examples/shakespeare and the other examples share it, and its
 // API may change with them. Each function writes one file and returns an error from the
@@ -43,6 +44,9 @@ type Labels struct {
 type Series struct {
 	Name string
 	X, Y []float64
+	// Points draws the points alone, unjoined: for measurements too sparse for a line between
+	// them to mean anything (two evaluations are not a trend).
+	Points bool
 }
 
 // Point is one labelled point of a scatter chart.
@@ -110,9 +114,12 @@ func Lines(path string, l Labels, series ...Series) error {
 		}
 		ln.Color = palette10[i%len(palette10)]
 		ln.Width = vg.Points(1.8)
-		p.Add(ln)
-		thumbs := []plot.Thumbnailer{ln}
-		if len(xys) <= 20 { // few measurements: mark each one
+		var thumbs []plot.Thumbnailer
+		if !s.Points {
+			p.Add(ln)
+			thumbs = append(thumbs, ln)
+		}
+		if len(xys) <= 20 || s.Points { // few measurements: mark each one
 			pts.Color = ln.Color
 			pts.Shape = draw.CircleGlyph{}
 			pts.Radius = vg.Points(3)

@@ -94,3 +94,41 @@ func TestBadInput(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dir, "a.png"))
 	assert.True(t, os.IsNotExist(err), "no file is written for bad input")
 }
+
+// A series marked Points is drawn as its points alone: between two far-apart evaluations no
+// line is drawn (fewer pixels of its colour than the same series joined).
+func TestPointsAreNotJoined(t *testing.T) {
+	dir := t.TempDir()
+	draw := func(name string, points bool) int {
+		path := filepath.Join(dir, name)
+		require.NoError(t, Lines(path, Labels{Title: "Evaluations", X: "iteration", Y: "loss"},
+			Series{Name: "val", X: []float64{0, 200}, Y: []float64{4.2, 2.5}, Points: points}))
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		img, err := png.Decode(f)
+		require.NoError(t, err)
+		want := palette10[0]
+		n := 0
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if absDiff(r>>8, uint32(want.R)) < 24 && absDiff(g>>8, uint32(want.G)) < 24 && absDiff(bl>>8, uint32(want.B)) < 24 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	joined, alone := draw("joined.png", false), draw("alone.png", true)
+	assert.Greater(t, alone, 50, "the two points are drawn")
+	assert.Greater(t, joined, 3*alone, "the joined series has a line across the plot")
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
