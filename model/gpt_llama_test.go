@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -387,4 +388,55 @@ func TestLoadHFLlamaBadInputs(t *testing.T) {
 	}
 	_, err = LoadHF(good)
 	assert.NoError(t, err)
+}
+
+// What config.json says beyond the computation (the architecture, the special tokens) survives
+// CropBlockSize and snapshots, and SaveHF writes it back.
+func TestSaveHFKeepsArchitectureAndTokens(t *testing.T) {
+	dir := filepath.Join("testdata", "hf-llama-variants", "llama3-biased")
+	mistral := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(data, &c))
+	c["model_type"], c["architectures"], c["sliding_window"] = "mistral", []string{"MistralForCausalLM"}, nil
+	delete(c, "attention_bias")
+	delete(c, "mlp_bias")
+	data, err = json.Marshal(c)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(mistral, "config.json"), data, 0o644))
+	m, err := LoadHF(dir)
+	require.NoError(t, err)
+	tensors, err := hfLlamaTensors(m)
+	require.NoError(t, err)
+	var names []string
+	var dtypes []string
+	var vals [][]float32
+	var shapes [][]int
+	for n, v := range tensors {
+		if strings.HasSuffix(n, ".bias") { // Mistral's class has no biases
+			continue
+		}
+		names, dtypes, vals, shapes = append(names, n), append(dtypes, "F32"), append(vals, v.Data()), append(shapes, v.Shape())
+	}
+	writeST(t, filepath.Join(mistral, "model.safetensors"), names, dtypes, vals, shapes)
+
+	for _, c := range []struct {
+		dir, arch string
+		eos       any
+	}{{dir, "LlamaForCausalLM", []any{2.0, 3.0}}, {mistral, "MistralForCausalLM", []any{2.0, 3.0}}} {
+		m, err := LoadHF(c.dir)
+		require.NoError(t, err)
+		require.NoError(t, m.CropBlockSize(32))
+		out := t.TempDir()
+		require.NoError(t, SaveHF(m.Snapshot(), out))
+		data, err := os.ReadFile(filepath.Join(out, "config.json"))
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(data, &got))
+		assert.Equal(t, []any{c.arch}, got["architectures"])
+		assert.Equal(t, c.eos, got["eos_token_id"])
+		assert.Equal(t, 1.0, got["bos_token_id"])
+		assert.Equal(t, 32.0, got["max_position_embeddings"])
+	}
 }
