@@ -180,10 +180,23 @@ func abs32(x float32) float32 {
 // model.safetensors with transformers' names (the same as the fixture's), F32, the head stored
 // only when untied.
 func TestLlamaExportRoundTrip(t *testing.T) {
-	for _, untied := range []bool{true, false} {
-		cfg := llamaTestConfig
-		cfg.UntiedHead = untied
-		m := mustNew(t, cfg)
+	// NoBias false: every projection has a bias, which Llama's class holds as attention_bias and
+	// mlp_bias (and LoadHF reads back as NoBias with each bias put back: the same model).
+	allBiases := llamaTestConfig
+	allBiases.NoBias, allBiases.QKVBias, allBiases.OutBias, allBiases.QKNorm = false, false, false, false
+	readBack := allBiases
+	readBack.NoBias, readBack.QKVBias, readBack.OutBias, readBack.FFBias = true, true, true, true
+	tied := llamaTestConfig
+	tied.UntiedHead = false
+	for _, c := range []struct {
+		cfg, back Config
+		arch      string
+	}{
+		{llamaTestConfig, llamaTestConfig, "Qwen3ForCausalLM"}, // QK-norm is Qwen3's
+		{tied, tied, "Qwen3ForCausalLM"},
+		{allBiases, readBack, "LlamaForCausalLM"},
+	} {
+		m := mustNew(t, c.cfg)
 		ids := []int{3, 1, 4, 1, 5, 9, 2, 6}
 		targets := append(slices.Clone(ids[1:]), IgnoreIndex)
 		opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: 1e-2, Decay: optim.DecayMatrices})
@@ -211,14 +224,15 @@ func TestLlamaExportRoundTrip(t *testing.T) {
 			assert.Equal(t, "F32", st.Dtype(n), n)
 		}
 		st.Close()
-		assert.Equal(t, untied, slices.Contains(names, "lm_head.weight"))
-		assert.Contains(t, names, "model.layers.0.self_attn.q_norm.weight")
+		assert.Equal(t, c.cfg.UntiedHead, slices.Contains(names, "lm_head.weight"))
+		assert.Equal(t, c.cfg.QKNorm, slices.Contains(names, "model.layers.0.self_attn.q_norm.weight"))
+		assert.Equal(t, c.cfg.ffBias(), slices.Contains(names, "model.layers.1.mlp.down_proj.bias"))
 		assert.Contains(t, names, "model.norm.weight")
 
 		back, err := LoadHF(dir)
 		require.NoError(t, err)
-		assert.Equal(t, m.Config, back.Config)
-		assert.Equal(t, "Qwen3ForCausalLM", back.hf.arch, "QK-norm is Qwen3's")
+		assert.Equal(t, c.back, back.Config)
+		assert.Equal(t, c.arch, back.hf.arch)
 		bp := back.Parameters()
 		require.Len(t, bp, len(m.Parameters()))
 		for i, p := range m.Parameters() {
