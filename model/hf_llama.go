@@ -220,9 +220,9 @@ func hfLlamaConfigJSON(cfg Config, meta hfMeta) ([]byte, error) {
 		out.EosTokenID = meta.eos[0]
 	}
 	if s := cfg.RopeScaling; s.Type != "" {
-		m := map[string]any{"rope_type": s.Type, "factor": s.Factor}
+		m := map[string]any{"rope_type": s.Type, "factor": pythonFloat(s.Factor)}
 		if s.Type == "llama3" {
-			m["low_freq_factor"], m["high_freq_factor"] = s.LowFreqFactor, s.HighFreqFactor
+			m["low_freq_factor"], m["high_freq_factor"] = pythonFloat(s.LowFreqFactor), pythonFloat(s.HighFreqFactor)
 			m["original_max_position_embeddings"] = s.OriginalMaxPositions
 		}
 		out.RopeScaling = &m
