@@ -92,7 +92,8 @@ func record(op string, value *tensor.Tensor, inputs []*Var, mk func(out *Var) fu
 }
 
 // Backward computes the gradient of v, a one-element Var (usually a loss), with respect to every
-// Var it depends on, adding into their gradients.
+// Var it depends on, adding into their gradients. It panics if v does not require grad (it
+// depends on no parameter, as a loss computed on a frozen view).
 func (v *Var) Backward() {
 	if v.Value.Size() != 1 {
 		panic(fmt.Sprintf("autograd.Backward: output of shape %v is not a scalar; use BackwardWith", v.Value.Shape()))
@@ -114,7 +115,9 @@ func (v *Var) BackwardWith(seed *tensor.Tensor) {
 // gradients: an op's output lets its gradient go once it has passed it on.
 func (v *Var) backwardFrom(seed *tensor.Tensor) {
 	if !v.requiresGrad {
-		panic(fmt.Sprintf("autograd.Backward: %s output does not depend on any parameter", v.op))
+		// A programmer error, as in PyTorch ("element 0 of tensors does not require grad"): a
+		// silent no-op would let a training loop on a frozen view run without ever learning.
+		panic(fmt.Sprintf("autograd.Backward: the %s output does not require grad: it depends on no parameter that records gradients (constants only, or a model's frozen view: Frozen, Snapshot and Compact record no graph)", v.op))
 	}
 	topo := topoSort(v)
 	v.addGrad(seed)

@@ -105,6 +105,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%.3g parameters (VocabSize %d, BlockSize %d, NLayer %d, NEmbd %d), more than the %d this library accepts",
 				n, c.VocabSize, c.BlockSize, c.NLayer, c.NEmbd, int64(maxParams)))
 		}
+		if n := float64(c.BlockSize) * float64(c.NEmbd); c.sinusoidal() && n > maxParams {
+			errs = append(errs, fmt.Errorf("BlockSize %d × NEmbd %d = %.3g positional-encoding values, more than the %d this library accepts", c.BlockSize, c.NEmbd, n, int64(maxParams)))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("model: invalid config: %w", err)

@@ -282,7 +282,8 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // the one way to run a model without gradients, and it is goroutine-safe: any number of
 // goroutines may evaluate frozen views while another trains a different model. (Reading m's
 // values while an optimiser updates them is a data race, as with any shared slice.) Of a
-// compact view (Compact), it is another view of the same weights.
+// compact view (Compact), it is another view of the same weights. A loss computed on a view has
+// no graph: calling Backward on it panics, saying so (PyTorch raises "does not require grad").
 func (m *GPT) Frozen() *GPT {
 	f, err := m.view(nn.Shared(m.params, true))
 	if err != nil {
@@ -299,22 +300,26 @@ func (m *GPT) Frozen() *GPT {
 // compact view, it copies the float32 parameters and shares the compact matrices, which never
 // change.
 func (m *GPT) Snapshot() *GPT {
-	byName := make(map[string]*autograd.Var, len(m.params))
-	for _, p := range m.params {
+	s, err := m.view(copied(m.params))
+	if err != nil {
+		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
+}
+
+// copied is the source of a snapshot: a constant copy of each of params, by name.
+func copied(params []*autograd.Var) nn.Source {
+	byName := make(map[string]*autograd.Var, len(params))
+	for _, p := range params {
 		byName[p.Name()] = p
 	}
-	clone := func(s nn.Spec) (*autograd.Var, error) {
+	return func(s nn.Spec) (*autograd.Var, error) {
 		p, ok := byName[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("no parameter %s", s.Name)
 		}
 		return autograd.NamedParam(s.Name, p.Value.Clone()).Detach(), nil
 	}
-	s, err := m.view(clone)
-	if err != nil {
-		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
-	}
-	return s
 }
 
 // rebuild rebuilds m for cfg (a changed dropout or context), sharing its parameters except those

@@ -21,7 +21,7 @@ func TestGPTWithSinusoidalPositions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, m.WPE)
 	require.NotNil(t, m.PE)
-	assert.Equal(t, nn.SinusoidalTable(cfg.BlockSize, cfg.NEmbd).Values(), m.PE.Table.Values())
+	assert.Equal(t, nn.SinusoidalTable(cfg.BlockSize, cfg.NEmbd).Values(), m.PE.Forward(0, cfg.BlockSize).Value.Values())
 	for _, p := range m.Parameters() {
 		assert.NotEqual(t, "wpe.weight", p.Name(), "no learned positions")
 	}

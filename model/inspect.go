@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/goformer/goformer/tensor"
 )
@@ -60,6 +61,56 @@ func (m *GPT) Inspect(ids []int) (*Inspection, error) {
 		return nil, fmt.Errorf("model: logit %d is %v: the weights are not finite", i, logits[i])
 	}
 	return in, nil
+}
+
+// TransformerInspection is what one forward pass of a Transformer shows about a source and a
+// target, as Inspection is for a GPT: every attention weight, per layer, each (NH, Tq, Tk) (row q
+// of head h says how much position q looked at each position k), and the next-token
+// probabilities.
+type TransformerInspection struct {
+	Source, Target []int            // the ids that were run: the source, the target input (BOS first)
+	Encoder        []*tensor.Tensor // (NH, Ts, Ts): the source over itself
+	DecoderSelf    []*tensor.Tensor // (NH, Tt, Tt): the target over itself, causal (0 above the diagonal)
+	Cross          []*tensor.Tensor // (NH, Tt, Ts): the target over the source
+	// Next holds, for every target position t, the model's probability of each target id coming
+	// at position t+1 (Tt rows of V).
+	Next [][]float32
+}
+
+// TransformerAttention is TransformerInspection's former name.
+//
+// Deprecated: use TransformerInspection.
+type TransformerAttention = TransformerInspection
+
+// Inspect runs one source and one target input (BOS first, as Forward takes them) through a
+// frozen view of m and returns every attention weight (the encoder's self-attention, the
+// decoder's causal self-attention and its cross-attention) and the next-token probabilities at
+// every target position. Like Frozen, it records no graph and uses no dropout; bad ids or
+// lengths, and logits that are not finite, are errors.
+func (m *Transformer) Inspect(src, tgt []int) (*TransformerInspection, error) {
+	ts, tt, srcPad, tgtPad, err := m.checkBatch(src, tgt, 1)
+	if err != nil {
+		return nil, err
+	}
+	fm := m.Frozen()
+	in := &TransformerInspection{Source: slices.Clone(src), Target: slices.Clone(tgt)}
+	mem := fm.encode(src, 1, ts, srcPad, in)
+	logits := fm.Generator.Forward(fm.decode(mem, srcPad, tgt, 1, tt, tgtPad, in)).Value.Contiguous().Data() // (1, Tt, V)
+	if i := firstNonFinite(logits); i >= 0 {
+		return nil, fmt.Errorf("model: logit %d is %v: the weights are not finite", i, logits[i])
+	}
+	v := m.Config.TgtVocabSize
+	for i := range tt {
+		in.Next = append(in.Next, softmax64(logits[i*v:(i+1)*v]))
+	}
+	return in, nil
+}
+
+// Attention is Inspect, under its former name.
+//
+// Deprecated: use Inspect.
+func (m *Transformer) Attention(src, tgt []int) (*TransformerInspection, error) {
+	return m.Inspect(src, tgt)
 }
 
 // softmax64 returns softmax(x), computed in float64 and rounded.

@@ -79,6 +79,9 @@ func buildTransformer(cfg TransformerConfig, b *nn.Builder) *Transformer {
 // checkpoints supply them (see Build for the GPT). It trains (dropout active), with a dropout
 // generator seeded like NewTransformer's with seed 0; DropoutRNG gives access to it.
 func BuildTransformer(cfg TransformerConfig, src nn.Source) (*Transformer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	mode, dropoutSrc := trainingMode(0)
 	m, err := assembleTransformer(cfg, src, mode)
 	if err != nil {
@@ -89,11 +92,8 @@ func BuildTransformer(cfg TransformerConfig, src nn.Source) (*Transformer, error
 }
 
 // assembleTransformer builds a Transformer for cfg whose parameters come from src and whose
-// dropout layers share mode (nil: evaluation, no dropout).
+// dropout layers share mode (nil: evaluation, no dropout). cfg has been validated.
 func assembleTransformer(cfg TransformerConfig, src nn.Source, mode *nn.Mode) (*Transformer, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	b := nn.NewBuilder(src, mode)
 	m := buildTransformer(cfg, b)
 	if err := b.Err(); err != nil {
@@ -111,7 +111,17 @@ func transformerSpecs(cfg TransformerConfig) []nn.Spec {
 
 // NewTransformer returns a Transformer with nn.Transformer's initialisation drawn from a
 // generator seeded with seed. It trains (dropout active); evaluate it through Frozen.
+//
+// A config beyond the library's size bounds (see TransformerConfig.Validate), or whose
+// parameters alone need more memory than the machine has, is an error before anything is
+// allocated.
 func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := fitsMemory(cfg, transformerParamCount(cfg)); err != nil {
+		return nil, err
+	}
 	mode, dropoutSrc := trainingMode(seed)
 	m, err := assembleTransformer(cfg, nn.Random(rand.New(rand.NewPCG(seed, weightStream))), mode)
 	if err != nil {
@@ -122,13 +132,28 @@ func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
 }
 
 // Frozen returns a view of m for evaluation and decoding: its parameters are constants sharing
-// m's values (no graph is recorded), and dropout is off. It is safe to use from any goroutine.
+// m's values, so forward passes and losses on it record no graph, and its dropout is off. Any
+// number of goroutines may use frozen views at once; reading m's values while an optimiser
+// updates them is a data race, so to decode or evaluate while m trains, use a Snapshot. A loss
+// computed on a view has no graph: calling Backward on it panics, saying so.
 func (m *Transformer) Frozen() *Transformer {
 	f, err := assembleTransformer(m.Config, nn.Shared(m.params, true), nil)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Frozen: %v", err)) // m was built from the same description
 	}
 	return f
+}
+
+// Snapshot returns a frozen copy of m: like Frozen, but with its own copy of the weights, so that
+// it keeps computing what m computed at the moment of the snapshot while m goes on training (as
+// GPT.Snapshot). The training goroutine takes a snapshot between optimiser steps (never during
+// one) and hands it to other goroutines, which may then translate and evaluate with it freely.
+func (m *Transformer) Snapshot() *Transformer {
+	s, err := assembleTransformer(m.Config, copied(m.params), nil)
+	if err != nil {
+		panic(fmt.Sprintf("model.Transformer.Snapshot: %v", err)) // m was built from the same description
+	}
+	return s
 }
 
 // Parameters returns the model's parameters, each named as in PyTorch's state dict, in
@@ -157,7 +182,7 @@ func (m *Transformer) embed(e *nn.Embedding, ids []int, b, t, pos0 int) *autogra
 // encode runs the encoder over a (B, Ts) batch of source ids: (B, Ts, C), the memory the decoder
 // attends to. pad flags the padding positions. att, when not nil, receives each layer's
 // attention weights (B = 1).
-func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerAttention) *autograd.Var {
+func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerInspection) *autograd.Var {
 	x := m.embed(m.SrcEmbed, src, b, ts, 0)
 	in := nn.BlockInput{Pad: pad}
 	if att != nil {
@@ -173,7 +198,7 @@ func (m *Transformer) encode(src []int, b, ts int, pad []bool, att *TransformerA
 
 // decode runs the decoder over a (B, Tt) batch of target ids against the memory: (B, Tt, C)
 // after the final LayerNorm. att, when not nil, receives each layer's attention weights (B = 1).
-func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerAttention) *autograd.Var {
+func (m *Transformer) decode(mem *autograd.Var, memPad []bool, tgt []int, b, tt int, tgtPad []bool, att *TransformerInspection) *autograd.Var {
 	x := m.embed(m.TgtEmbed, tgt, b, tt, 0)
 	in := nn.BlockInput{Pad: tgtPad, Mem: mem, MemPad: memPad}
 	if att != nil {
@@ -229,38 +254,15 @@ func (m *Transformer) Loss(src, tgtIn, tgtOut []int, b int) (*autograd.Var, erro
 	return autograd.CrossEntropy(logits, tgtOut, m.Config.PadID), nil
 }
 
-// TransformerAttention holds every attention weight of one source and target, per layer, each
-// (NH, Tq, Tk): row q of head h says how much position q looked at each position k.
-type TransformerAttention struct {
-	Encoder     []*tensor.Tensor // (NH, Ts, Ts): the source over itself
-	DecoderSelf []*tensor.Tensor // (NH, Tt, Tt): the target over itself, causal (0 above the diagonal)
-	Cross       []*tensor.Tensor // (NH, Tt, Ts): the target over the source
-}
-
-// Attention returns, for one source and one target input (BOS first, as Forward takes them),
-// the attention weights of every layer: the encoder's self-attention, the decoder's causal
-// self-attention and its cross-attention. It runs on a frozen view.
-func (m *Transformer) Attention(src, tgt []int) (*TransformerAttention, error) {
-	ts, tt, srcPad, tgtPad, err := m.checkBatch(src, tgt, 1)
-	if err != nil {
-		return nil, err
-	}
-	fm := m.Frozen()
-	att := &TransformerAttention{}
-	mem := fm.encode(src, 1, ts, srcPad, att)
-	fm.decode(mem, srcPad, tgt, 1, tt, tgtPad, att)
-	return att, nil
-}
-
 // CrossAttention returns, for one source and one target input (BOS first, as Forward takes
 // them), the cross-attention weights of every decoder layer, each (NH, Tt, Ts): row t of head h
 // says how much target position t looked at each source position. It runs on a frozen view.
 func (m *Transformer) CrossAttention(src, tgt []int) ([]*tensor.Tensor, error) {
-	att, err := m.Attention(src, tgt)
+	in, err := m.Inspect(src, tgt)
 	if err != nil {
 		return nil, err
 	}
-	return att.Cross, nil
+	return in.Cross, nil
 }
 
 // checkBatch validates a batch of B sources and B targets and returns their lengths and padding

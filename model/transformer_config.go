@@ -36,7 +36,9 @@ const (
 	positionsSin       = "sinusoidal"
 )
 
-// Validate reports everything wrong with c, if anything.
+// Validate reports everything wrong with c, if anything, sizes included: the parameters and the
+// positional table at max_len must each be within 2³⁴ values (as for a GPT: see Config.Validate),
+// which Validate computes from the description without allocating anything.
 func (c TransformerConfig) Validate() error {
 	var errs []error
 	for _, f := range []struct {
@@ -83,6 +85,18 @@ func (c TransformerConfig) Validate() error {
 	}
 	if c.PositionalEncoding != "" && c.PositionalEncoding != positionsSin {
 		errs = append(errs, fmt.Errorf("positional_encoding %q is not supported (want %q)", c.PositionalEncoding, positionsSin))
+	}
+	if len(errs) == 0 {
+		// Sizes are checked before anything is allocated (the model, or a loader comparing a
+		// file with the config): the parameters, and the positional table at its full length,
+		// each within what the library accepts, which also keeps every size an int.
+		if n := transformerParamCount(c); n > maxParams {
+			errs = append(errs, fmt.Errorf("%.3g parameters (src_vocab_size %d, tgt_vocab_size %d, d_model %d, dim_feedforward %d, %d+%d layers), more than the %d this library accepts",
+				n, c.SrcVocabSize, c.TgtVocabSize, c.DModel, c.DimFeedforward, c.NumEncoderLayers, c.NumDecoderLayers, int64(maxParams)))
+		}
+		if n := float64(c.MaxLen) * float64(c.DModel); n > maxParams {
+			errs = append(errs, fmt.Errorf("max_len %d × d_model %d = %.3g positional-encoding values, more than the %d this library accepts", c.MaxLen, c.DModel, n, int64(maxParams)))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("model: invalid transformer config: %w", err)

@@ -13,11 +13,11 @@ import (
 	"github.com/goformer/goformer/tensor"
 )
 
-// Decoding says how Translate produces each output. The zero value decodes greedily up to
-// max_len − 1 tokens.
+// Decoding says how Translate produces each output, as Sampling says how a GPT generates: the
+// zero value (with MaxNew set) decodes greedily, and MaxNew 0 decodes nothing, in both.
 type Decoding struct {
-	// MaxNew is the most tokens an output may have, its EOS included; 0 means max_len − 1 (the
-	// target's BOS takes position 0).
+	// MaxNew is the most tokens an output may have, its EOS included, at most max_len − 1 (the
+	// target's BOS takes position 0); 0 decodes none (as Sampling.MaxNew).
 	MaxNew int
 	// Beam is the beam size; 0 or 1 decodes greedily (the argmax at each step).
 	Beam int
@@ -35,15 +35,11 @@ type Hypothesis struct {
 	Score   float64 // LogProb / length^LengthPenalty, what beam search ranks by
 }
 
-// validate checks d against the model and returns MaxNew resolved.
+// validate checks d against the model and returns MaxNew.
 func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 	var errs []error
-	maxNew := d.MaxNew
-	if maxNew == 0 {
-		maxNew = cfg.MaxLen - 1
-	}
-	if maxNew < 1 || maxNew > cfg.MaxLen-1 {
-		errs = append(errs, fmt.Errorf("MaxNew must be in [1, max_len − 1 = %d] (or 0 for the most), got %d", cfg.MaxLen-1, d.MaxNew))
+	if d.MaxNew < 0 || d.MaxNew > cfg.MaxLen-1 {
+		errs = append(errs, fmt.Errorf("MaxNew must be in [0, max_len − 1 = %d], got %d", cfg.MaxLen-1, d.MaxNew))
 	}
 	if d.Beam < 0 || d.Beam > cfg.TgtVocabSize {
 		errs = append(errs, fmt.Errorf("Beam must be in [0, %d] (the vocabulary), got %d", cfg.TgtVocabSize, d.Beam))
@@ -54,7 +50,7 @@ func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return 0, fmt.Errorf("model: invalid decoding: %w", err)
 	}
-	return maxNew, nil
+	return d.MaxNew, nil
 }
 
 // Translate decodes each source (a sequence of source ids, without padding) into a target
@@ -63,11 +59,13 @@ func (d Decoding) validate(cfg TransformerConfig) (int, error) {
 //
 // The encoder runs once per batch; each decoder layer's cross-attention keys and values are
 // computed from its output once, and its self-attention keys and values are cached, so a step
-// costs one position's work. Decoding runs on a frozen view: it records no graph and uses no
-// dropout, and may run in any goroutine, also while m trains.
+// costs one position's work. Decoding runs on a frozen view: it records no graph, uses no
+// dropout and changes nothing in m, and many decodings may run at once in any goroutines. To
+// decode while another goroutine trains m, decode from a Snapshot the trainer takes between
+// steps: reading weights while an optimiser writes them is a data race.
 //
 // Bad input (no sources, an empty or too long source, an unknown id, a bad Decoding) is an
-// error, as is ctx ending.
+// error, as are ctx ending and logits that are not finite (a model whose training diverged).
 func (m *Transformer) Translate(ctx context.Context, srcs [][]int, d Decoding) ([]Hypothesis, error) {
 	return m.translate(ctx, srcs, d, true)
 }
@@ -131,18 +129,23 @@ func (m *Transformer) newDecoderState(mem *autograd.Var, memPad []bool) *decoder
 
 // step feeds one token per row at position pos and returns the log-probabilities (rows, V) of
 // the next token, in float64.
-func (s *decoderState) step(tokens []int, pos int) [][]float64 {
+func (s *decoderState) step(tokens []int, pos int) ([][]float64, error) {
 	m, rows := s.m, len(tokens)
 	x := m.embed(m.TgtEmbed, tokens, rows, 1, pos) // (rows, 1, C)
 	for i, l := range m.Decoder {
 		x = l.Forward(x, nn.BlockInput{Cache: s.caches[i], CrossCache: s.cross[i], MemPad: s.memPad})
 	}
-	return logSoftmaxRows(m.Generator.Forward(m.DecoderNorm.Forward(x)).Value, rows)
+	return logSoftmaxRows(m.Generator.Forward(m.DecoderNorm.Forward(x)).Value, rows, pos)
 }
 
-// logSoftmaxRows returns log-softmax of each row of logits (rows, 1, V) in float64.
-func logSoftmaxRows(logits *tensor.Tensor, rows int) [][]float64 {
+// logSoftmaxRows returns log-softmax of each row of logits (rows, 1, V) in float64; a logit
+// that is not finite (a model whose training diverged) is an error, where an argmax would
+// silently pick token 0. pos is the decoding step, for the message.
+func logSoftmaxRows(logits *tensor.Tensor, rows, pos int) ([][]float64, error) {
 	data := logits.Contiguous().Data()
+	if i := firstNonFinite(data); i >= 0 {
+		return nil, fmt.Errorf("model: logit %d of row %d is %v at decoding step %d: the weights are not finite (did training diverge?)", i%(len(data)/rows), i/(len(data)/rows), data[i], pos)
+	}
 	v := len(data) / rows
 	out := make([][]float64, rows)
 	for r := range rows {
@@ -159,7 +162,7 @@ func logSoftmaxRows(logits *tensor.Tensor, rows int) [][]float64 {
 		}
 		out[r] = lp
 	}
-	return out
+	return out, nil
 }
 
 // greedy decodes each row by taking the most likely token at every step (the first on a tie,
@@ -179,14 +182,18 @@ func (m *Transformer) greedy(ctx context.Context, mem *autograd.Var, memPad []bo
 			return nil, err
 		}
 		var lps [][]float64
+		var err error
 		if useCache {
 			last := make([]int, b)
 			for r, s := range seqs {
 				last[r] = s[len(s)-1]
 			}
-			lps = st.step(last, pos)
+			lps, err = st.step(last, pos)
 		} else {
-			lps = m.stepUncached(mem, memPad, seqs)
+			lps, err = m.stepUncached(mem, memPad, seqs)
+		}
+		if err != nil {
+			return nil, err
 		}
 		for r, lp := range lps {
 			tok := argmax64(lp)
@@ -212,12 +219,12 @@ func (m *Transformer) greedy(ctx context.Context, mem *autograd.Var, memPad []bo
 
 // stepUncached runs the whole decoder over the target inputs so far (all the same length) and
 // returns the log-probabilities of each row's next token: the reference for the cached path.
-func (m *Transformer) stepUncached(mem *autograd.Var, memPad []bool, seqs [][]int) [][]float64 {
+func (m *Transformer) stepUncached(mem *autograd.Var, memPad []bool, seqs [][]int) ([][]float64, error) {
 	b, t := len(seqs), len(seqs[0])
 	flat := slices.Concat(seqs...)
 	h := m.decode(mem, memPad, flat, b, t, nil, nil)           // (B, T, C)
 	last := m.Generator.Forward(autograd.Narrow(h, 1, t-1, 1)) // (B, 1, V)
-	return logSoftmaxRows(last.Value, b)
+	return logSoftmaxRows(last.Value, b, t-1)
 }
 
 // lengthNormalised is h's beam score: log P / length^α, the length counting EOS.
@@ -293,7 +300,10 @@ func (m *Transformer) beamSearch(ctx context.Context, mem *autograd.Var, memPad 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lps := st.step(tokens, pos)
+		lps, err := st.step(tokens, pos)
+		if err != nil {
+			return nil, err
+		}
 		reorder := make([]int, b*k)
 		next := make([]beam, b*k)
 		for s := range b {

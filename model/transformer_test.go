@@ -118,7 +118,7 @@ func TestTransformerBadInputIsAnError(t *testing.T) {
 		{[][]int{{3}, {}}, Decoding{}, "source 1 is empty"},
 		{[][]int{{3, 11}}, Decoding{}, "source id 11"},
 		{[][]int{make([]int, 17)}, Decoding{}, "longer than max_len 16"},
-		{[][]int{{3}}, Decoding{MaxNew: 16}, "MaxNew must be in [1, max_len − 1 = 15]"},
+		{[][]int{{3}}, Decoding{MaxNew: 16}, "MaxNew must be in [0, max_len − 1 = 15]"},
 		{[][]int{{3}}, Decoding{MaxNew: -1}, "MaxNew"},
 		{[][]int{{3}}, Decoding{Beam: -2}, "Beam must be in [0, 13]"},
 		{[][]int{{3}}, Decoding{Beam: 14}, "Beam must be in [0, 13]"},
@@ -129,7 +129,7 @@ func TestTransformerBadInputIsAnError(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = m.Translate(cancelled, [][]int{{3}}, Decoding{})
+	_, err = m.Translate(cancelled, [][]int{{3}}, Decoding{MaxNew: 3})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -411,18 +411,20 @@ func TestTransformerCrossAttention(t *testing.T) {
 	assert.ErrorContains(t, err, "source id 99")
 }
 
-// TestTransformerAttention checks every family of weights Attention returns: shapes, rows that
-// sum to 1, masks (source padding, the decoder's causal mask), the first layers' weights against
-// the attention modules called directly on their inputs, and the cross-attention against
-// CrossAttention.
-func TestTransformerAttention(t *testing.T) {
+// TestTransformerInspect checks every family of weights Inspect returns: shapes, rows that sum
+// to 1, masks (source padding, the decoder's causal mask), the first layers' weights against the
+// attention modules called directly on their inputs, the cross-attention against CrossAttention,
+// and the next-token probabilities against a softmax of Forward's logits.
+func TestTransformerInspect(t *testing.T) {
 	cfg := tinyTransformerConfig() // pre-LN: layer 0 attends over Norm1(embedding)
 	m, err := NewTransformer(cfg, 17)
 	require.NoError(t, err)
 	src := []int{3, 4, 5, 0}
 	tgt := []int{1, 6, 7}
-	att, err := m.Attention(src, tgt)
+	att, err := m.Inspect(src, tgt)
 	require.NoError(t, err)
+	assert.Equal(t, src, att.Source)
+	assert.Equal(t, tgt, att.Target)
 	require.Len(t, att.Encoder, cfg.NumEncoderLayers)
 	require.Len(t, att.DecoderSelf, cfg.NumDecoderLayers)
 	require.Len(t, att.Cross, cfg.NumDecoderLayers)
@@ -468,8 +470,30 @@ func TestTransformerAttention(t *testing.T) {
 	fm.Decoder[0].Attn.Forward(xt, nn.AttnInput{Weights: keep})
 	assertClose(t, "decoder layer 0", att.DecoderSelf[0].Values(), want.Contiguous().Values(), 1e-6, 0)
 
-	_, err = m.Attention([]int{3, 99}, tgt)
+	// next-token probabilities: a plain softmax, in float64, of the frozen model's logits
+	logits, err := fm.Forward(src, tgt, 1)
+	require.NoError(t, err)
+	v := cfg.TgtVocabSize
+	require.Len(t, att.Next, len(tgt))
+	for p := range tgt {
+		row := logits.Value.Values()[p*v : (p+1)*v]
+		sum := 0.0
+		for _, x := range row {
+			sum += math.Exp(float64(x))
+		}
+		for j, x := range row {
+			assert.InDelta(t, math.Exp(float64(x))/sum, att.Next[p][j], 1e-6, "position %d, id %d", p, j)
+		}
+	}
+	old, err := m.Attention(src, tgt) // the former name
+	require.NoError(t, err)
+	assert.Equal(t, att.Cross[0].Values(), old.Cross[0].Values())
+
+	_, err = m.Inspect([]int{3, 99}, tgt)
 	assert.ErrorContains(t, err, "source id 99")
-	_, err = m.Attention(src, []int{0, 6})
+	_, err = m.Inspect(src, []int{0, 6})
 	assert.ErrorContains(t, err, "starts with padding")
+	m.Generator.Bias.Value.Fill(float32(math.NaN()))
+	_, err = m.Inspect(src, tgt)
+	assert.ErrorContains(t, err, "not finite")
 }

@@ -17,38 +17,57 @@ import (
 
 // Sinusoidal is the paper's positional encoding: a constant table (MaxLen, C) with
 // PE[p, 2i] = sin(p·wᵢ) and PE[p, 2i+1] = cos(p·wᵢ), wᵢ = 10000^(−2i/C).
+//
+// The table is computed when a forward pass first reaches a position, not when the layer is
+// made: a row depends only on its position, so a table covering the positions used so far
+// (rounded up to a power of two) gives the same numbers as the full one, and a model whose
+// config claims a huge MaxLen costs nothing until it is run that far.
 type Sinusoidal struct {
-	Table *tensor.Tensor // (MaxLen, C); shared, never written
+	MaxLen, Dim int
 }
 
 // NewSinusoidal returns the encoding of positions 0 .. maxLen−1 over dim channels.
 func NewSinusoidal(maxLen, dim int) *Sinusoidal {
-	return &Sinusoidal{Table: SinusoidalTable(maxLen, dim)}
+	if maxLen <= 0 || dim <= 0 {
+		panic(fmt.Sprintf("nn.NewSinusoidal: want positive sizes, got %d × %d", maxLen, dim))
+	}
+	return &Sinusoidal{MaxLen: maxLen, Dim: dim}
 }
 
 // Forward returns the encodings of positions pos0 .. pos0+t−1 as a constant (1, T, C), to add
 // (broadcast over the batch) to token embeddings (B, T, C).
 func (s *Sinusoidal) Forward(pos0, t int) *autograd.Var {
-	if pos0 < 0 || pos0+t > s.Table.Dim(0) {
-		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.Table.Dim(0)))
+	if pos0 < 0 || t <= 0 || pos0+t > s.MaxLen {
+		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.MaxLen))
 	}
-	return autograd.Const(s.Table.Narrow(0, pos0, t).Unsqueeze(0))
+	return autograd.Const(s.table(pos0 + t).Narrow(0, pos0, t).Unsqueeze(0))
 }
 
 // Lookup returns the encodings of positions pos as a constant: (1, T, C) for T positions shared
 // by every row, (B, T, C) for B·T positions, one per row and step.
 func (s *Sinusoidal) Lookup(pos []int, b, t int) *autograd.Var {
-	n := s.Table.Dim(0)
+	end := 0
 	for _, p := range pos {
-		if p < 0 || p >= n {
-			panic(fmt.Sprintf("nn.Sinusoidal: position %d outside the table of %d", p, n))
+		if p < 0 || p >= s.MaxLen {
+			panic(fmt.Sprintf("nn.Sinusoidal: position %d outside the table of %d", p, s.MaxLen))
 		}
+		end = max(end, p+1)
 	}
 	rows := 1
 	if len(pos) != t {
 		rows = b
 	}
-	return autograd.Const(tensor.Gather(s.Table, pos).Reshape(rows, t, s.Table.Dim(1)))
+	return autograd.Const(tensor.Gather(s.table(end), pos).Reshape(rows, t, s.Dim))
+}
+
+// table returns a table covering positions [0, n): the smallest power of two from 64 up that
+// holds them, capped at MaxLen (every position's row is the same in any of them).
+func (s *Sinusoidal) table(n int) *tensor.Tensor {
+	rows := 64
+	for rows < n {
+		rows *= 2
+	}
+	return SinusoidalTable(min(rows, s.MaxLen), s.Dim)
 }
 
 var sinusoidalTables sync.Map // [2]int{maxLen, dim} → *tensor.Tensor

@@ -16,6 +16,9 @@ const (
 	GPT2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 	// CL100kPattern is the split pattern of cl100k_base (GPT-3.5/GPT-4), and the default for Train.
 	CL100kPattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	// QwenPattern is the split pattern of Qwen2 and Qwen3's tokenizer.json: cl100k's, with each digit
+	// a piece of its own.
+	QwenPattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 )
 
 // Other spellings of the same two patterns, as found in tiktoken releases and minbpe; they select the
@@ -24,6 +27,7 @@ var patternAliases = map[string]splitKind{
 	GPT2Pattern: splitGPT2,
 	`'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`: splitGPT2,
 	CL100kPattern: splitCL100k,
+	QwenPattern:   splitQwen,
 	`'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`: splitCL100k,
 	`'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+`:         splitCL100k,
 }
@@ -34,6 +38,7 @@ const (
 	splitRegexp splitKind = iota
 	splitGPT2
 	splitCL100k
+	splitQwen
 )
 
 // splitter cuts text into pieces. Every byte of the text belongs to exactly one piece, in order, so
@@ -75,7 +80,13 @@ func (sp splitter) each(s string, fn func(start, end int)) {
 		}
 	case splitCL100k:
 		for i := 0; i < len(s); {
-			j := nextCL100k(s, i)
+			j := nextCL100k(s, i, 3)
+			fn(i, j)
+			i = j
+		}
+	case splitQwen:
+		for i := 0; i < len(s); {
+			j := nextCL100k(s, i, 1)
 			fn(i, j)
 			i = j
 		}
@@ -235,8 +246,9 @@ func nextGPT2(s string, i int) int {
 	return spaceRunEnd(s, i, scanRun(s, i+n, clsSpace))
 }
 
-// nextCL100k returns the end of the CL100kPattern piece that starts at i.
-func nextCL100k(s string, i int) int {
+// nextCL100k returns the end of the CL100kPattern piece that starts at i, whose \p{N}{1,3} takes at
+// most digits numbers (3 for cl100k, 1 for QwenPattern).
+func nextCL100k(s string, i, digits int) int {
 	c, r, n := classAt(s, i)
 	if r == '\'' {
 		if k := contraction(s[i+1:], true); k > 0 {
@@ -255,7 +267,7 @@ func nextCL100k(s string, i int) int {
 	// \p{N}{1,3}
 	if c == clsNumber {
 		j := i + n
-		for k := 1; k < 3 && j < len(s); k++ {
+		for k := 1; k < digits && j < len(s); k++ {
 			c2, _, n2 := classAt(s, j)
 			if c2 != clsNumber {
 				break
@@ -290,3 +302,20 @@ func nextCL100k(s string, i int) int {
 	}
 	return spaceRunEnd(s, i, end)
 }
+
+// Splitter cuts text into the pieces of one of the patterns that have a hand-written matcher
+// (GPT2Pattern, CL100kPattern, QwenPattern and their other spellings), exactly as the regex engines
+// of tiktoken and Hugging Face's tokenizers do. Go's regexp cannot express their look-ahead, and its
+// \s is ASCII only, so a loader that must reproduce another library exactly uses these and nothing
+// else. Every byte of the text is in exactly one piece.
+type Splitter struct{ sp splitter }
+
+// KnownSplitter returns the hand-written Splitter for pattern, or false if pattern is not one of
+// the patterns it knows.
+func KnownSplitter(pattern string) (Splitter, bool) {
+	k, ok := patternAliases[pattern]
+	return Splitter{splitter{kind: k}}, ok
+}
+
+// Each calls fn with the start and end of each piece of s, in order.
+func (s Splitter) Each(text string, fn func(start, end int)) { s.sp.each(text, fn) }

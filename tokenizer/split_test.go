@@ -201,6 +201,7 @@ func TestSplitMatchesOracle(t *testing.T) {
 		s := randomText(rng, rng.IntN(30))
 		require.Equal(t, oracleSplit(s, gpt2Alts), fastSplit(s, splitGPT2), "gpt2 %q", s)
 		require.Equal(t, oracleSplit(s, cl100kAlts), fastSplit(s, splitCL100k), "cl100k %q", s)
+		require.Equal(t, oracleSplit(s, qwenAlts), fastSplit(s, splitQwen), "qwen %q", s)
 	}
 }
 
@@ -223,12 +224,16 @@ func TestSplitKnownCases(t *testing.T) {
 		{splitCL100k, "a.\n\nb", []string{"a", ".\n\n", "b"}},
 		{splitCL100k, "a \n \n  b", []string{"a", " \n \n", " ", " b"}},
 		{splitCL100k, "trailing   ", []string{"trailing", "   "}},
+		{splitQwen, "x 12345", []string{"x", " ", "1", "2", "3", "4", "5"}},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, fastSplit(c.in, c.kind), "%q", c.in)
 		alts := gpt2Alts
-		if c.kind == splitCL100k {
+		switch c.kind {
+		case splitCL100k:
 			alts = cl100kAlts
+		case splitQwen:
+			alts = qwenAlts
 		}
 		assert.Equal(t, c.want, oracleSplit(c.in, alts), "oracle %q", c.in)
 	}
@@ -244,6 +249,7 @@ func FuzzSplitOracle(f *testing.F) {
 		}
 		require.Equal(t, oracleSplit(s, gpt2Alts), fastSplit(s, splitGPT2), "gpt2 %q", s)
 		require.Equal(t, oracleSplit(s, cl100kAlts), fastSplit(s, splitCL100k), "cl100k %q", s)
+		require.Equal(t, oracleSplit(s, qwenAlts), fastSplit(s, splitQwen), "qwen %q", s)
 	})
 }
 
@@ -258,4 +264,27 @@ func TestRegexpSplitterKeepsEveryByte(t *testing.T) {
 	assert.ErrorContains(t, err, "lookaround")
 	_, err = newSplitter(`(`)
 	assert.Error(t, err)
+}
+
+// qwenAlts is cl100kAlts with \p{N} in place of \p{N}{1,3}.
+var qwenAlts = func() []alt {
+	alts := append([]alt(nil), cl100kAlts...)
+	alts[2] = func(us []unit, i int) int {
+		if i < len(us) && isN(us[i]) {
+			return 1
+		}
+		return -1
+	}
+	return alts
+}()
+
+func TestKnownSplitter(t *testing.T) {
+	sp, ok := KnownSplitter(QwenPattern)
+	require.True(t, ok)
+	s := "It's 2024!  ok"
+	var pieces []string
+	sp.Each(s, func(a, b int) { pieces = append(pieces, s[a:b]) })
+	assert.Equal(t, []string{"It", "'s", " ", "2", "0", "2", "4", "!", " ", " ok"}, pieces)
+	_, ok = KnownSplitter(`\w+`)
+	assert.False(t, ok)
 }

@@ -215,7 +215,7 @@ func (srv *server) handleTranslate(w http.ResponseWriter, r *http.Request) error
 		rows = append(rows, c.EosID)
 	}
 	tgtIn := append([]int{c.BosID}, rows[:len(rows)-1]...) // MaxNew ≥ 1: rows is never empty
-	att, err := s.tm.Attention(src, tgtIn)
+	att, err := s.tm.Inspect(src, tgtIn)
 	if err != nil {
 		return &httpError{code: http.StatusUnprocessableEntity, msg: err.Error()}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 )
@@ -464,31 +465,15 @@ func (r *trainRun) handle(kind string, running bool, step int) (bool, error) {
 	return running, badRequest("unknown command %q", kind)
 }
 
-// trainStep runs one iteration: a batch forward and backward, the finite check, clipping and an
-// AdamW step. On a non-finite loss or gradient it returns an error before the step, so the
-// weights stay those of the last good step.
+// trainStep runs one iteration with the step every example shares (trainloop.Stepper): a batch
+// forward and backward, the finite check, clipping and an AdamW step. On a non-finite loss or
+// gradient it returns an error before the step, so the weights stay those of the last good step.
 func (r *trainRun) trainStep(step int) (float32, error) {
-	b := sampleBatch(r.data.train, r.cfg.BatchSize, r.data.blockSize, r.rng)
-	loss, err := r.m.Loss(b.x, b.y, r.cfg.BatchSize, r.data.blockSize)
-	if err != nil {
-		return 0, err
-	}
-	loss.Backward()
-	lv := loss.Item()
-	autograd.Release(loss)
-	params := r.opt.Params()
-	if h := r.mgr.srv.opt.gradHook; h != nil {
-		h(step, params)
-	}
-	if err := optim.CheckFinite(lv, params); err != nil {
-		r.opt.ZeroGrad()
-		return 0, err
-	}
-	optim.ClipGradNorm(params, 1.0)
-	r.opt.SetLR(r.sched.LR(step))
-	r.opt.Step()
-	r.opt.ZeroGrad()
-	return lv, nil
+	st := trainloop.Stepper{Opt: r.opt, Schedule: r.sched, Clip: 1, Gradients: r.mgr.srv.opt.gradHook}
+	return st.Step(step, func(int) (*autograd.Var, error) {
+		b := sampleBatch(r.data.train, r.cfg.BatchSize, r.data.blockSize, r.rng)
+		return r.m.Loss(b.x, b.y, r.cfg.BatchSize, r.data.blockSize)
+	})
 }
 
 // evaluate records the mean loss of each split over its fixed batches, on a frozen view.

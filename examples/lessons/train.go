@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tokenizer"
@@ -24,16 +25,16 @@ type plan struct {
 }
 
 // trainer runs plan p on m: an AdamW optimizer with a warmup and cosine schedule over p.steps,
-// and a generator for the windows, kept between calls to run.
+// taking the step every example shares (trainloop.Stepper, which stops before the optimizer at a
+// non-finite loss or gradient), and a generator for the windows, kept between calls to run.
 type trainer struct {
-	e     *env
-	m     *model.GPT
-	ids   []int
-	p     plan
-	rng   *rand.Rand
-	opt   *optim.AdamW
-	sched optim.CosineSchedule
-	step  int // steps done
+	e    *env
+	m    *model.GPT
+	ids  []int
+	p    plan
+	rng  *rand.Rand
+	st   trainloop.Stepper
+	step int // steps done
 }
 
 func newTrainer(e *env, m *model.GPT, ids []int, p plan) (*trainer, error) {
@@ -42,9 +43,12 @@ func newTrainer(e *env, m *model.GPT, ids []int, p plan) (*trainer, error) {
 	}
 	return &trainer{
 		e: e, m: m, ids: ids, p: p,
-		rng:   rand.New(rand.NewPCG(e.seed, 1)),
-		opt:   optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: p.lr, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1}),
-		sched: optim.CosineSchedule{WarmupIters: min(20, p.steps/10), DecayIters: p.steps, MaxLR: p.lr, MinLR: p.lr / 10},
+		rng: rand.New(rand.NewPCG(e.seed, 1)),
+		st: trainloop.Stepper{
+			Opt:      optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: p.lr, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1}),
+			Schedule: optim.CosineSchedule{WarmupIters: min(20, p.steps/10), DecayIters: p.steps, MaxLR: p.lr, MinLR: p.lr / 10},
+			Clip:     1,
+		},
 	}, nil
 }
 
@@ -68,26 +72,19 @@ func (tr *trainer) run(ctx context.Context, n int) ([]float64, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		x, y = x[:0], y[:0]
-		for range b {
-			i := tr.rng.IntN(len(tr.ids) - t)
-			x = append(x, tr.ids[i:i+t]...)
-			y = append(y, tr.ids[i+1:i+1+t]...)
-		}
-		loss, err := tr.m.Loss(x, y, b, t)
+		loss, err := tr.st.Step(tr.step, func(int) (*autograd.Var, error) {
+			x, y = x[:0], y[:0]
+			for range b {
+				i := tr.rng.IntN(len(tr.ids) - t)
+				x = append(x, tr.ids[i:i+t]...)
+				y = append(y, tr.ids[i+1:i+1+t]...)
+			}
+			return tr.m.Loss(x, y, b, t)
+		})
 		if err != nil {
 			return nil, err
 		}
-		l := float64(loss.Item())
-		loss.Backward()
-		optim.ClipGradNorm(tr.opt.Params(), 1)
-		tr.opt.SetLR(tr.sched.LR(tr.step))
-		tr.opt.Step()
-		tr.opt.ZeroGrad()
-		autograd.Release(loss)
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("training diverged at step %d (loss %v)", tr.step, l)
-		}
+		l := float64(loss)
 		losses = append(losses, l)
 		tr.step++
 		if r := tr.p.report; r > 0 && (tr.step%r == 0 || tr.step == 1) {

@@ -38,7 +38,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -47,6 +46,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/checkpoint"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
@@ -140,44 +140,30 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 }
 
 func (o *options) validate() error {
-	var errs []error
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"-n-layer", o.nLayer}, {"-n-head", o.nHead}, {"-n-embd", o.nEmbd}, {"-block-size", o.blockSize}, {"-batch-size", o.batchSize}, {"-grad-accum", o.gradAccum}, {"-log-interval", o.logInterval}} {
-		check(f.v > 0, "%s must be positive, got %d", f.name, f.v)
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"-max-iters", o.maxIters}, {"-warmup", o.warmup}, {"-lr-decay-iters", o.lrDecayIters}, {"-eval-interval", o.evalInterval}, {"-eval-iters", o.evalIters}, {"-sample-len", o.sampleLen}, {"-top-k", o.topK}, {"-threads", o.threads}} {
-		check(f.v >= 0, "%s must be >= 0, got %d", f.name, f.v)
-	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	check(o.nHead <= 0 || o.nEmbd%o.nHead == 0, "-n-embd %d is not divisible by -n-head %d", o.nEmbd, o.nHead)
-	check(finite(o.lr) && o.lr > 0, "-lr must be positive, got %v", o.lr)
-	check(finite(o.minLR) && o.minLR >= 0, "-min-lr must be >= 0, got %v", o.minLR)
-	check(finite(o.weightDecay) && o.weightDecay >= 0, "-weight-decay must be >= 0, got %v", o.weightDecay)
-	check(o.beta1 >= 0 && o.beta1 < 1, "-beta1 must be in [0, 1), got %v", o.beta1)
-	check(o.beta2 >= 0 && o.beta2 < 1, "-beta2 must be in [0, 1), got %v", o.beta2)
-	check(finite(o.gradClip) && o.gradClip >= 0, "-grad-clip must be >= 0, got %v", o.gradClip)
-	check(o.dropout >= 0 && o.dropout < 1, "-dropout must be in [0, 1), got %v", o.dropout)
-	check(finite(o.temperature) && o.temperature >= 0, "-temperature must be >= 0, got %v", o.temperature)
-	check(o.out != "", "-out must name a directory")
-	check(o.rng == "pytorch" || o.rng == "pcg", "-rng must be pytorch or pcg, got %q", o.rng)
-	check(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
-	check(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
-	check(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
-	if _, err := model.ParseWeightFormat(o.weights); err != nil {
-		errs = append(errs, fmt.Errorf("-weights: %w", err))
-	}
-	check(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
-	return errors.Join(errs...)
+	var c trainloop.Checks
+	f := trainloop.Int
+	c.Positive(f("-n-layer", o.nLayer), f("-n-head", o.nHead), f("-n-embd", o.nEmbd), f("-block-size", o.blockSize),
+		f("-batch-size", o.batchSize), f("-grad-accum", o.gradAccum), f("-log-interval", o.logInterval))
+	c.NonNegative(f("-max-iters", o.maxIters), f("-warmup", o.warmup), f("-lr-decay-iters", o.lrDecayIters), f("-eval-interval", o.evalInterval),
+		f("-eval-iters", o.evalIters), f("-sample-len", o.sampleLen), f("-top-k", o.topK), f("-threads", o.threads))
+	c.That(o.nHead <= 0 || o.nEmbd%o.nHead == 0, "-n-embd %d is not divisible by -n-head %d", o.nEmbd, o.nHead)
+	c.LR("-lr", o.lr)
+	c.NonNegativeFloat("-min-lr", o.minLR)
+	c.NonNegativeFloat("-weight-decay", o.weightDecay)
+	c.Probability("-beta1", o.beta1)
+	c.Probability("-beta2", o.beta2)
+	c.NonNegativeFloat("-grad-clip", o.gradClip)
+	c.Probability("-dropout", o.dropout)
+	c.NonNegativeFloat("-temperature", o.temperature)
+	c.That(o.out != "", "-out must name a directory")
+	c.That(o.rng == "pytorch" || o.rng == "pcg", "-rng must be pytorch or pcg, got %q", o.rng)
+	c.That(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
+	c.That(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
+	c.That(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
+	_, err := model.ParseWeightFormat(o.weights)
+	c.That(err == nil, "-weights: %v", err)
+	c.That(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
+	return c.Err()
 }
 
 func (o *options) modelConfig(vocab int) model.Config {
@@ -350,9 +336,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log: &progress{w: stdout, tty: isTerminal(stdout)},
 	}
 	tr.save = func(step int) error {
-		err := checkpoint.Save(o.out, m, checkpoint.State{
-			Step: step, Optimizer: opt, RNGs: map[string]checkpoint.RNGState{"data": rnd.batches},
-			Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source, "rng": o.rng},
+		err := trainloop.SaveFinite(m.Parameters(), func() error {
+			return checkpoint.Save(o.out, m, checkpoint.State{
+				Step: step, Optimizer: opt, RNGs: map[string]checkpoint.RNGState{"data": rnd.batches},
+				Meta: map[string]string{"vocab": data.vocabID, "tokenizer": o.tokenizer, "data": source, "rng": o.rng},
+			})
 		})
 		if err == nil {
 			tr.log.linef("saved checkpoint at iteration %d to %s", step, o.out)

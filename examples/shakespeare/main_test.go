@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/goformer/goformer/checkpoint"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/model"
 	"github.com/stretchr/testify/assert"
@@ -367,7 +368,8 @@ func TestDivergingRunKeepsTheLastGoodCheckpoint(t *testing.T) {
 	args := smallArgs(dir, "20", "-resume", "-lr", "1e6", "-eval-interval", "5", "-sample-len", "0")
 	err = run(context.Background(), args, &out, &errOut)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "diverged at iteration")
+	assert.Contains(t, err.Error(), "diverged at step")
+	assert.ErrorIs(t, err, trainloop.ErrDiverged)
 	assert.Regexp(t, `loss is NaN|gradient of \S+ `, err.Error(), "names the loss or the parameter")
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		if strings.HasPrefix(line, "{") {

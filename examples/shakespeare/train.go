@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 )
@@ -95,38 +97,23 @@ func (tr *trainer) meanLoss(m *model.GPT, split string) (float64, error) {
 	return mean, nil
 }
 
-// step runs training iteration it: GradAccum micro-batches, each sampled, run forward and
-// backward with its loss scaled by 1/GradAccum (so the gradients add up to those of the mean
-// loss, as in nanoGPT), then clipping and an optimizer step at the scheduled learning rate.
+// step runs training iteration it with the step every example shares (trainloop.Stepper):
+// GradAccum micro-batches, each sampled, run forward and backward with its loss scaled by
+// 1/GradAccum (so the gradients add up to those of the mean loss, as in nanoGPT), the divergence
+// guard, clipping, and an optimizer step at the scheduled learning rate.
 func (tr *trainer) step(it int) error {
-	accum := max(1, tr.cfg.GradAccum)
-	var sum float32
-	for range accum {
+	st := trainloop.Stepper{Opt: tr.opt, Schedule: tr.cfg.Schedule, Clip: tr.cfg.GradClip, Accum: tr.cfg.GradAccum}
+	loss, err := st.Step(it, func(int) (*autograd.Var, error) {
 		b := sampleBatch(tr.data.train, tr.cfg.BatchSize, tr.cfg.BlockSize, tr.windows)
-		loss, err := tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
-		if err != nil {
-			return err
-		}
-		sum += loss.Item()
-		if accum > 1 {
-			loss = autograd.Scale(loss, 1/float32(accum))
-		}
-		loss.Backward()
-		// hand the micro-step's activations back for the next one to reuse
-		autograd.Release(loss)
+		return tr.m.Loss(b.x, b.y, tr.cfg.BatchSize, tr.cfg.BlockSize)
+	})
+	if errors.Is(err, trainloop.ErrDiverged) {
+		return fmt.Errorf("%w; the last checkpoint is left as it was (-lr is %v)", err, tr.cfg.Schedule.MaxLR)
 	}
-	// A non-finite loss or gradient would write NaN into every weight (and AdamW's moments), and
-	// the next checkpoint would overwrite the last good one: stop before the step instead.
-	if err := optim.CheckFinite(sum/float32(accum), tr.opt.Params()); err != nil {
-		return fmt.Errorf("training diverged at iteration %d: %w; stopped before the optimizer step, the last checkpoint is left as it was (try a lower -lr)", it, err)
+	if err != nil {
+		return err
 	}
-	if tr.cfg.GradClip > 0 {
-		optim.ClipGradNorm(tr.opt.Params(), tr.cfg.GradClip)
-	}
-	tr.opt.SetLR(tr.cfg.Schedule.LR(it))
-	tr.opt.Step()
-	tr.opt.ZeroGrad()
-	tr.lastLoss = sum / float32(accum)
+	tr.lastLoss = loss
 	return nil
 }
 

@@ -1,7 +1,11 @@
-// Command tokenize encodes, decodes and counts tokens with a built-in encoding (gpt2, cl100k_base)
-// or a saved tokenizer, and trains a byte-level BPE tokenizer from a text file.
+// Command tokenize encodes, decodes and counts tokens with a built-in encoding (gpt2, cl100k_base),
+// a saved tokenizer or a Hugging Face tokenizer.json, renders chat templates, and trains a byte-level
+// BPE tokenizer from a text file.
 //
 //	go run ./examples/tokenize encode -enc cl100k_base "Hello, world!"
+//	go run ./examples/tokenize encode -tokenizer ../shared/testdata/hf-tokenizers/qwen3 "Hello, world!"
+//	go run ./examples/tokenize count -tokenizer path/to/tokenizer.json -f ../shared/data/tinyshakespeare.txt
+//	go run ./examples/tokenize chat -tokenizer ../shared/testdata/hf-tokenizers/qwen3 -gen system="Be brief." user="Hi!"
 //	go run ./examples/tokenize decode -enc gpt2 15496 11 995 0
 //	go run ./examples/tokenize count -enc gpt2 -f ../shared/data/tinyshakespeare.txt
 //	go run ./examples/tokenize train -f ../shared/data/tinyshakespeare.txt -vocab 4096 -o /tmp/shakes
@@ -25,14 +29,17 @@ import (
 	"github.com/goformer/goformer/tokenizer"
 	"github.com/goformer/goformer/tokenizer/cl100k"
 	"github.com/goformer/goformer/tokenizer/gpt2"
+	"github.com/goformer/goformer/tokenizer/hf"
 )
 
 const usage = `usage:
-  tokenize encode [-enc NAME | -tok PREFIX] [-special] [-f FILE | TEXT...]
-  tokenize decode [-enc NAME | -tok PREFIX] ID...
-  tokenize count  [-enc NAME | -tok PREFIX] [-f FILE | TEXT...]
+  tokenize encode [-enc NAME | -tok PREFIX | -tokenizer PATH] [-special] [-f FILE | TEXT...]
+  tokenize decode [-enc NAME | -tok PREFIX | -tokenizer PATH] [-skip-special] ID...
+  tokenize count  [-enc NAME | -tok PREFIX | -tokenizer PATH] [-special] [-f FILE | TEXT...]
+  tokenize chat   -tokenizer DIR [-gen] ROLE=CONTENT...
   tokenize train  -f FILE -vocab N [-pattern gpt2|cl100k|REGEXP] [-special TOK,...] [-o PREFIX]
-NAME is gpt2 (r50k_base) or cl100k_base; PREFIX names the PREFIX.tiktoken and PREFIX.json that train -o writes.
+NAME is gpt2 (r50k_base) or cl100k_base; PREFIX names the PREFIX.tiktoken and PREFIX.json that train -o writes;
+PATH is a Hugging Face tokenizer.json or a model directory holding one (and its tokenizer_config.json).
 `
 
 func main() {
@@ -48,6 +55,8 @@ func main() {
 		err = encode(cmd, args)
 	case "decode":
 		err = decode(args)
+	case "chat":
+		err = chat(args)
 	case "train":
 		err = train(ctx, args)
 	default:
@@ -61,26 +70,62 @@ func main() {
 }
 
 // tokFlags are the flags that choose a tokenizer.
-type tokFlags struct{ enc, tok *string }
+type tokFlags struct{ enc, tok, hf *string }
 
 func addTokFlags(fs *flag.FlagSet) tokFlags {
 	return tokFlags{
 		enc: fs.String("enc", "gpt2", "built-in encoding: gpt2 (r50k_base) or cl100k_base"),
 		tok: fs.String("tok", "", "load a saved tokenizer (PREFIX.tiktoken + PREFIX.json) instead"),
+		hf:  fs.String("tokenizer", "", "load a Hugging Face tokenizer.json (or a model directory holding one) instead"),
 	}
 }
 
-func (f tokFlags) load() (*tokenizer.BPE, error) {
-	if *f.tok != "" {
-		return tokenizer.Load(*f.tok)
+// codec is what the commands need of either kind of tokenizer.
+type codec struct {
+	bpe *tokenizer.BPE
+	hf  *hf.Tokenizer
+}
+
+// encode returns the ids of text. special means: for a BPE, recognise its special tokens (else they
+// are plain text); for a tokenizer.json, add the post-processor's tokens (<s> ...), as
+// transformers' add_special_tokens does (its added tokens are recognised either way).
+func (c codec) encode(text string, special bool) ([]int, error) {
+	if c.hf != nil {
+		return c.hf.EncodeWith(text, special), nil
 	}
+	if special {
+		return c.bpe.EncodeSpecial(text, c.bpe.SpecialNames())
+	}
+	return c.bpe.Encode(text), nil
+}
+
+func (c codec) decode(ids []int, skipSpecial bool) (string, error) {
+	if c.hf != nil {
+		return c.hf.DecodeWith(ids, skipSpecial)
+	}
+	return c.bpe.Decode(ids)
+}
+
+func (f tokFlags) load() (codec, error) {
+	if *f.hf != "" {
+		t, err := hf.Load(*f.hf)
+		return codec{hf: t}, err
+	}
+	if *f.tok != "" {
+		t, err := tokenizer.Load(*f.tok)
+		return codec{bpe: t}, err
+	}
+	var t *tokenizer.BPE
+	var err error
 	switch *f.enc {
 	case "gpt2", "r50k_base":
-		return gpt2.Encoding()
+		t, err = gpt2.Encoding()
 	case "cl100k_base", "cl100k":
-		return cl100k.Encoding()
+		t, err = cl100k.Encoding()
+	default:
+		return codec{}, fmt.Errorf("unknown encoding %q (want gpt2 or cl100k_base)", *f.enc)
 	}
-	return nil, fmt.Errorf("unknown encoding %q (want gpt2 or cl100k_base)", *f.enc)
+	return codec{bpe: t}, err
 }
 
 // input returns the text from -f, the arguments, or standard input.
@@ -100,7 +145,7 @@ func encode(cmd string, args []string) error {
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
 	tf := addTokFlags(fs)
 	file := fs.String("f", "", "read the text from this file")
-	special := fs.Bool("special", false, "recognise the tokenizer's special tokens (else they are plain text)")
+	special := fs.Bool("special", false, "BPE: recognise its special tokens (else plain text); tokenizer.json: add the post-processor's tokens")
 	_ = fs.Parse(args)
 	enc, err := tf.load()
 	if err != nil {
@@ -111,13 +156,9 @@ func encode(cmd string, args []string) error {
 		return err
 	}
 	start := time.Now()
-	var ids []int
-	if *special {
-		if ids, err = enc.EncodeSpecial(text, enc.SpecialNames()); err != nil {
-			return err
-		}
-	} else {
-		ids = enc.Encode(text)
+	ids, err := enc.encode(text, *special)
+	if err != nil {
+		return err
 	}
 	elapsed := time.Since(start)
 	if cmd == "count" {
@@ -137,6 +178,7 @@ func encode(cmd string, args []string) error {
 func decode(args []string) error {
 	fs := flag.NewFlagSet("decode", flag.ExitOnError)
 	tf := addTokFlags(fs)
+	skip := fs.Bool("skip-special", false, "tokenizer.json: leave out special tokens")
 	_ = fs.Parse(args)
 	enc, err := tf.load()
 	if err != nil {
@@ -160,7 +202,7 @@ func decode(args []string) error {
 			ids = append(ids, id)
 		}
 	}
-	text, err := enc.Decode(ids)
+	text, err := enc.decode(ids, *skip)
 	if err != nil {
 		return err
 	}
@@ -168,6 +210,46 @@ func decode(args []string) error {
 	if !strings.HasSuffix(text, "\n") {
 		fmt.Println()
 	}
+	return nil
+}
+
+// chat renders a conversation with the chat template of a model directory and prints the text
+// and its ids.
+func chat(args []string) error {
+	fs := flag.NewFlagSet("chat", flag.ExitOnError)
+	dir := fs.String("tokenizer", "", "a model directory with tokenizer.json and tokenizer_config.json")
+	gen := fs.Bool("gen", false, "end with the prompt for the assistant's reply (add_generation_prompt)")
+	_ = fs.Parse(args)
+	if *dir == "" {
+		return errors.New("chat needs -tokenizer DIR")
+	}
+	t, err := hf.Load(*dir)
+	if err != nil {
+		return err
+	}
+	tmpl := t.ChatTemplate()
+	if tmpl == nil {
+		return fmt.Errorf("%s has no chat template (tokenizer_config.json)", *dir)
+	}
+	var msgs []hf.Message
+	for _, a := range fs.Args() {
+		role, content, ok := strings.Cut(a, "=")
+		if !ok {
+			return fmt.Errorf("message %q is not ROLE=CONTENT", a)
+		}
+		msgs = append(msgs, hf.Message{Role: role, Content: content})
+	}
+	text, err := tmpl.Render(msgs, *gen)
+	if err != nil {
+		return err
+	}
+	// The template writes the special tokens itself, so the post-processor adds none.
+	ids := t.EncodeWith(text, false)
+	strs := make([]string, len(ids))
+	for i, id := range ids {
+		strs[i] = strconv.Itoa(id)
+	}
+	fmt.Printf("%s\n%s\n", text, strings.Join(strs, " "))
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/internal/fixture"
 )
 
 // buildCLI compiles the command once per test run.
@@ -67,5 +69,34 @@ func TestCLI(t *testing.T) {
 	_, err = run(t, bin, "decode", "-enc", "gpt2", "99999999")
 	assert.Error(t, err)
 	_, err = run(t, bin, "encode", "-enc", "nope", "x")
+	assert.Error(t, err)
+}
+
+// TestCLIHuggingFace runs the commands with the tokenizer.json files of ../shared, whose vectors
+// give the expected ids ("Hello, world!" in Qwen3's and in the SentencePiece-style vocabulary).
+func TestCLIHuggingFace(t *testing.T) {
+	root := fixture.Path(t, fixture.HFTokenizersEnv, fixture.HFTokenizersRel)
+	bin := buildCLI(t)
+	qwen, sp := filepath.Join(root, "qwen3"), filepath.Join(root, "sp-bpe-32k")
+
+	out, err := run(t, bin, "encode", "-tokenizer", qwen, "Hello, world!")
+	require.NoError(t, err)
+	assert.Equal(t, "9707 11 1879 0", strings.TrimSpace(out))
+	out, err = run(t, bin, "encode", "-tokenizer", filepath.Join(sp, "tokenizer.json"), "-special", "Hello, world!")
+	require.NoError(t, err)
+	assert.Equal(t, "1 22557 28725 1526 28808", strings.TrimSpace(out))
+	out, err = run(t, bin, "count", "-tokenizer", sp, "Hello, world!")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(out, "4 tokens"), out)
+	out, err = run(t, bin, "decode", "-tokenizer", sp, "-skip-special", "1", "22557", "28725", "1526", "28808")
+	require.NoError(t, err)
+	assert.Equal(t, "Hello, world!\n", out)
+
+	// The chat template's text for one user message, as transformers renders it.
+	out, err = run(t, bin, "chat", "-tokenizer", qwen, "-gen", "user=Hi!")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(out, "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n\n151644 "), out)
+
+	_, err = run(t, bin, "encode", "-tokenizer", filepath.Join(root, "missing"), "x")
 	assert.Error(t, err)
 }

@@ -31,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/goformer/goformer/examples/internal/dates"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tensor"
 )
@@ -81,10 +82,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.Steps < 0 || o.Batch <= 0 || o.evalN < 0 || o.LogEvery <= 0 || o.beam < 1 {
-		return nil, errors.New("-steps and -eval must be >= 0, -batch, -log-every and -beam positive")
-	}
-	return o, nil
+	var c trainloop.Checks
+	f := trainloop.Int
+	c.NonNegative(f("-eval", o.evalN), f("-threads", o.threads), f("-show-errors", o.printExampleErrors))
+	c.Positive(f("-log-every", o.LogEvery), f("-beam", o.beam))
+	return o, errors.Join(o.Config.Validate(), c.Err())
 }
 
 func main() {
@@ -172,10 +174,13 @@ func runResult(args []string, stdout, stderr io.Writer) (*result, error) {
 		fmt.Fprintf(stdout, "cross-attention of %q written to %s\n", text, o.attn)
 	}
 	if o.save != "" {
-		if err := model.SaveTransformer(m, o.save); err != nil {
-			return nil, err
-		}
-		if err := dates.SaveVocab(o.save, v); err != nil {
+		err := trainloop.SaveFinite(m.Parameters(), func() error {
+			if err := model.SaveTransformer(m, o.save); err != nil {
+				return err
+			}
+			return dates.SaveVocab(o.save, v)
+		})
+		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "model saved to %s\n", o.save)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goformer/goformer/examples/internal/dates"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 )
 
@@ -70,4 +71,56 @@ func TestBadFlagsAndText(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown token "juli"`)
 	_, err = runResult([]string{"-steps", "0", "-eval", "0", "-heads", "5"}, &out, &out)
 	assert.ErrorContains(t, err, "not divisible")
+}
+
+// A learning rate that makes training diverge stops the run with an error and a failing exit,
+// before the save: a good model saved earlier in -save stays as it was (it used to be
+// overwritten with NaN weights, with "model saved" printed and exit status 0).
+func TestDivergingRunKeepsTheSavedModel(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "model")
+	tiny := []string{"-batch", "8", "-d-model", "16", "-ff", "16", "-heads", "2", "-enc-layers", "1", "-dec-layers", "1",
+		"-eval", "0", "-log-every", "10", "-save", dir}
+	var out bytes.Buffer
+	_, err := runResult(append([]string{"-steps", "2"}, tiny...), &out, &out)
+	require.NoError(t, err, out.String())
+	before := map[string][]byte{}
+	for _, name := range []string{"config.json", "model.safetensors", "vocab.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		before[name] = b
+	}
+
+	out.Reset()
+	_, err = runResult(append([]string{"-steps", "20", "-lr", "1e9", "-warmup", "0"}, tiny...), &out, &out)
+	require.ErrorIs(t, err, trainloop.ErrDiverged, out.String())
+	assert.NotContains(t, out.String(), "model saved")
+	for name, b := range before {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, b, got, "%s is untouched", name)
+	}
+}
+
+// Flags out of range are refused with a message naming the flag, before anything runs; so is a
+// model too large to allocate (it used to die of out-of-memory).
+func TestBadTrainingFlagsAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-lr", "NaN"}, "-lr must be positive, got NaN"},
+		{[]string{"-lr", "-1"}, "-lr must be positive, got -1"},
+		{[]string{"-lr", "+Inf"}, "-lr must be positive"},
+		{[]string{"-threads", "-2"}, "-threads must be >= 0"},
+		{[]string{"-warmup", "-5"}, "-warmup must be >= 0"},
+		{[]string{"-steps", "-1"}, "-steps must be >= 0"},
+		{[]string{"-batch", "0"}, "-batch must be positive"},
+		{[]string{"-d-model", "100000000"}, "parameters"},
+	} {
+		var out bytes.Buffer
+		var err error
+		require.NotPanics(t, func() { _, err = runResult(append([]string{"-eval", "0"}, c.args...), &out, &out) })
+		assert.ErrorContains(t, err, c.want, "%v", c.args)
+		assert.NotContains(t, out.String(), "step ", "%v: nothing trained", c.args)
+	}
 }

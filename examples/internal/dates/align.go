@@ -2,6 +2,7 @@ package dates
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/goformer/goformer/examples/internal/plots"
@@ -34,7 +35,10 @@ func AlignIDs(ctx context.Context, m *model.Transformer, src []int, d model.Deco
 	if h.Ended {
 		rows = append(rows, m.Config.EosID)
 	}
-	tgtIn := append([]int{m.Config.BosID}, rows[:len(rows)-1]...) // position t chooses rows[t]; MaxNew ≥ 1: rows is not empty
+	if len(rows) == 0 {
+		return nil, errors.New("dates: nothing was decoded (MaxNew 0)")
+	}
+	tgtIn := append([]int{m.Config.BosID}, rows[:len(rows)-1]...) // position t chooses rows[t]
 	cross, err := m.CrossAttention(src, tgtIn)
 	if err != nil {
 		return nil, err

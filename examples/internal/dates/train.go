@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/examples/internal/trainloop"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 )
@@ -49,11 +50,29 @@ func (t Trained) FinalLoss() float64 {
 	return t.Losses[len(t.Losses)-1]
 }
 
-// Train runs cfg.Steps AdamW steps on batches of training dates, printing a progress line to w
-// every cfg.LogEvery steps. It stops with ctx's error when ctx ends.
+// Validate reports every setting of c out of range, named as examples/translate's flags.
+func (c Config) Validate() error {
+	var ch trainloop.Checks
+	f := trainloop.Int
+	ch.NonNegative(f("-steps", c.Steps), f("-warmup", c.Warmup), f("-log-every", c.LogEvery))
+	ch.Positive(f("-batch", c.Batch), f("-d-model", c.DModel), f("-heads", c.NHead), f("-ff", c.FF),
+		f("-enc-layers", c.EncLayers), f("-dec-layers", c.DecLayers))
+	ch.LR("-lr", c.LR)
+	return ch.Err()
+}
+
+// Train runs cfg.Steps AdamW steps on batches of training dates with the step every example
+// shares (trainloop.Stepper: clipping at 1, warmup then cosine decay), printing a progress line
+// to w every cfg.LogEvery steps. It stops with ctx's error when ctx ends, and with an error
+// wrapping trainloop.ErrDiverged, before the optimizer step, at a loss or gradient that is not
+// finite.
 func Train(ctx context.Context, m *model.Transformer, v *Vocab, cfg Config, w io.Writer) (Trained, error) {
+	if err := cfg.Validate(); err != nil {
+		return Trained{}, err
+	}
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: float32(cfg.LR), Betas: [2]float32{0.9, 0.98}, WeightDecay: 0.01})
 	sched := optim.CosineSchedule{WarmupIters: cfg.Warmup, DecayIters: cfg.Steps, MaxLR: float32(cfg.LR), MinLR: float32(cfg.LR / 20)}
+	st := trainloop.Stepper{Opt: opt, Schedule: sched, Clip: 1}
 	data := NewSampler(v, cfg.Seed, cfg.Reverse, false)
 	exs := make([]Example, cfg.Batch)
 	start, last := time.Now(), time.Now()
@@ -62,21 +81,17 @@ func Train(ctx context.Context, m *model.Transformer, v *Vocab, cfg Config, w io
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		for i := range exs {
-			exs[i] = data.Next()
-		}
-		bt := MakeBatch(exs)
-		l, err := m.Loss(bt.Src, bt.TgtIn, bt.TgtOut, bt.B)
+		l, err := st.Step(step, func(int) (*autograd.Var, error) {
+			for i := range exs {
+				exs[i] = data.Next()
+			}
+			bt := MakeBatch(exs)
+			return m.Loss(bt.Src, bt.TgtIn, bt.TgtOut, bt.B)
+		})
 		if err != nil {
 			return out, err
 		}
-		l.Backward()
-		out.Losses = append(out.Losses, float64(l.Item()))
-		optim.ClipGradNorm(m.Parameters(), 1)
-		opt.SetLR(sched.LR(step))
-		opt.Step()
-		opt.ZeroGrad()
-		autograd.Release(l)
+		out.Losses = append(out.Losses, float64(l))
 		if cfg.LogEvery > 0 && ((step+1)%cfg.LogEvery == 0 || step+1 == cfg.Steps) {
 			now := time.Now()
 			n := step%cfg.LogEvery + 1

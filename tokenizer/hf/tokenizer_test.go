@@ -1,0 +1,130 @@
+package hf_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/tokenizer"
+	"github.com/goformer/goformer/tokenizer/hf"
+)
+
+// TestTinyByteLevel checks merges worked out by hand: "hello" goes h+e, l+l, he+ll, hell+o; " world"
+// starts with Ġ+w; the rest stays bytes.
+func TestTinyByteLevel(t *testing.T) {
+	tok, err := readJSON(t, tinyByteLevel())
+	require.NoError(t, err)
+	o, r, l, d := int('o'), int('r'), int('l'), int('d')
+	assert.Equal(t, []int{259, 260, o, r, l, d}, tok.Encode("hello world"))
+	assert.Equal(t, []int{259, 261, 256, l}, tok.Encode("hello<|end|>hel"), "the added token is cut out before the model runs")
+	assert.Equal(t, 262, tok.VocabSize())
+	text, err := tok.Decode([]int{259, 260, o, r, l, d, 261})
+	require.NoError(t, err)
+	assert.Equal(t, "hello world<|end|>", text)
+	text, err = tok.DecodeWith([]int{259, 261}, true)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", text)
+	_, err = tok.Decode([]int{262})
+	assert.ErrorIs(t, err, tokenizer.ErrUnknownToken)
+	_, err = tok.Decode([]int{-1})
+	assert.ErrorIs(t, err, tokenizer.ErrUnknownToken)
+	assert.True(t, tok.IsSpecial(261))
+	assert.False(t, tok.IsSpecial(259))
+	id, ok := tok.TokenID("<|end|>")
+	assert.True(t, ok)
+	assert.Equal(t, 261, id)
+	s, ok := tok.Token(260)
+	assert.True(t, ok)
+	assert.Equal(t, "Ġw", s)
+}
+
+// TestStreamNeverSplitsACharacter feeds ids one by one: each piece must be valid UTF-8 and the
+// pieces must add up to Decode's text, for text whose characters span several byte tokens.
+func TestStreamNeverSplitsACharacter(t *testing.T) {
+	tok, err := readJSON(t, tinyByteLevel())
+	require.NoError(t, err)
+	text := "hello 🙂 漢字 wörld ﷽"
+	ids := tok.Encode(text)
+	for _, d := range []interface {
+		Add(int) (string, error)
+		Flush() string
+	}{tok.NewStreamDecoder(false), tokenizer.NewStreamDecoder(tok)} {
+		var sb strings.Builder
+		for _, id := range ids {
+			piece, err := d.Add(id)
+			require.NoError(t, err)
+			assert.True(t, utf8.ValidString(piece), "piece %q", piece)
+			sb.WriteString(piece)
+		}
+		sb.WriteString(d.Flush())
+		assert.Equal(t, text, sb.String())
+	}
+	// A stream cut inside a character gives what it has as U+FFFD, as Decode does.
+	d := tok.NewStreamDecoder(false)
+	emoji := tok.Encode("🙂")
+	require.Len(t, emoji, 4)
+	for _, id := range emoji[:2] {
+		piece, err := d.Add(id)
+		require.NoError(t, err)
+		assert.Empty(t, piece)
+	}
+	want, err := tok.Decode(emoji[:2])
+	require.NoError(t, err)
+	assert.Equal(t, "\uFFFD", want)
+	assert.Equal(t, want, d.Flush())
+}
+
+// TestUnsupportedIsAnError checks that what the loader does not implement fails at load, naming it.
+func TestUnsupportedIsAnError(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"model", func(m map[string]any) { m["model"].(map[string]any)["type"] = "Unigram" }, `model "Unigram"`},
+		{"dropout", func(m map[string]any) { m["model"].(map[string]any)["dropout"] = 0.1 }, "dropout"},
+		{"prefix", func(m map[string]any) { m["model"].(map[string]any)["continuing_subword_prefix"] = "##" }, "continuing_subword_prefix"},
+		{"normalizer", func(m map[string]any) { m["normalizer"] = map[string]any{"type": "Precompiled"} }, `normalizer "Precompiled"`},
+		{"nested normalizer", func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "NFC"}, map[string]any{"type": "BertNormalizer"}}}
+		}, `normalizer "BertNormalizer"`},
+		{"replace regex", func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " {2,}"}, "content": " "}
+		}, "regex"},
+		{"pre-tokenizer", func(m map[string]any) { m["pre_tokenizer"] = map[string]any{"type": "BertPreTokenizer"} }, `pre_tokenizer "BertPreTokenizer"`},
+		{"split regex", func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Split", "pattern": map[string]any{"Regex": `\d+`}, "behavior": "Isolated", "invert": false}
+		}, `Split regex "\\d+"`},
+		{"split behavior", func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Split", "pattern": map[string]any{"String": " "}, "behavior": "Sideways", "invert": false}
+		}, `"Sideways"`},
+		{"after byte level", func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Sequence", "pretokenizers": []any{m["pre_tokenizer"], map[string]any{"type": "Digits", "individual_digits": true}}}
+		}, `"Digits" after ByteLevel`},
+		{"post-processor", func(m map[string]any) { m["post_processor"] = map[string]any{"type": "Mystery"} }, `post_processor "Mystery"`},
+		{"decoder", func(m map[string]any) { m["decoder"] = map[string]any{"type": "WordPiece"} }, `decoder "WordPiece"`},
+		{"truncation", func(m map[string]any) { m["truncation"] = map[string]any{"max_length": 512} }, "truncation"},
+		{"padding", func(m map[string]any) { m["padding"] = map[string]any{"strategy": "BatchLongest"} }, "padding"},
+		{"merge outside vocabulary", func(m map[string]any) {
+			md := m["model"].(map[string]any)
+			md["merges"] = append(md["merges"].([]string), "x yz")
+		}, "not in the vocabulary"},
+		{"huge id", func(m map[string]any) { m["model"].(map[string]any)["vocab"].(map[string]int)["far"] = 1 << 40 }, "outside"},
+		{"unk", func(m map[string]any) { m["model"].(map[string]any)["unk_token"] = "<nope>" }, "unk_token"},
+	}
+	for _, c := range cases {
+		m := tinyByteLevel()
+		c.edit(m)
+		_, err := readJSON(t, m)
+		if assert.Error(t, err, c.name) {
+			assert.Contains(t, err.Error(), c.want, c.name)
+		}
+	}
+	_, err := hf.Read(strings.NewReader(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [`))
+	assert.Error(t, err)
+	_, err = hf.Read(strings.NewReader(`[]`))
+	assert.Error(t, err)
+}
