@@ -149,15 +149,23 @@ func assembleCompact(cfg Config, src nn.Source, f WeightFormat, compact nn.Compa
 // model, or for a compact view another view with its weight matrices shared (they never
 // change). Frozen and Snapshot differ only in src.
 func (m *GPT) view(src nn.Source) (*GPT, error) {
+	var v *GPT
+	var err error
 	if m.format == Float32 {
-		return assemble(m.Config, src, nil)
+		v, err = assemble(m.Config, src, nil)
+	} else {
+		v, err = assembleCompact(m.Config, src, m.format, func(s nn.Spec) (nn.CompactWeight, error) {
+			if w, ok := m.compact[s.Name]; ok {
+				return w, nil
+			}
+			return nil, nil
+		})
 	}
-	return assembleCompact(m.Config, src, m.format, func(s nn.Spec) (nn.CompactWeight, error) {
-		if w, ok := m.compact[s.Name]; ok {
-			return w, nil
-		}
-		return nil, nil
-	})
+	if err != nil {
+		return nil, err
+	}
+	v.hf = m.hf // what config.json said beyond the computation, for SaveHF
+	return v, nil
 }
 
 // errCompactView explains why an operation that needs float32 weights refuses a compact view.

@@ -178,3 +178,24 @@ func ExampleGPT_Compact() {
 	// logits within 0.01 of float32's: true
 	// 5 new tokens
 }
+
+// A Llama-family model from a Hugging Face directory (here a tiny Qwen2 trained to count, in the
+// package's testdata): LoadHF reads its config.json, and the model is the same GPT with the
+// family's choices.
+func ExampleLoadHF_llama() {
+	m, err := model.LoadHF(filepath.Join("testdata", "hf-llama-variants", "qwen2"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := m.Config
+	fmt.Printf("%s norm, %s positions (theta %g), %s feed-forward %d wide, %d query heads sharing %d KV heads\n",
+		c.Norm, c.Positions, c.RopeTheta, c.FeedForward, c.FFHidden, c.NHead, c.NKVHead)
+	next, err := m.GenerateAll(context.Background(), []int{20, 21, 22, 23}, model.Sampling{MaxNew: 6})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(next)
+	// Output:
+	// rmsnorm norm, rotary positions (theta 1e+06), swiglu feed-forward 64 wide, 4 query heads sharing 2 KV heads
+	// [24 25 26 27 28 29]
+}

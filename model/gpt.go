@@ -335,7 +335,7 @@ func (m *GPT) rebuild(cfg Config, src nn.Source) error {
 	if err != nil {
 		return err
 	}
-	n.dropoutSrc = m.dropoutSrc
+	n.dropoutSrc, n.hf = m.dropoutSrc, m.hf
 	*m = *n
 	return nil
 }

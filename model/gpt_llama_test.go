@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -179,10 +180,23 @@ func abs32(x float32) float32 {
 // model.safetensors with transformers' names (the same as the fixture's), F32, the head stored
 // only when untied.
 func TestLlamaExportRoundTrip(t *testing.T) {
-	for _, untied := range []bool{true, false} {
-		cfg := llamaTestConfig
-		cfg.UntiedHead = untied
-		m := mustNew(t, cfg)
+	// NoBias false: every projection has a bias, which Llama's class holds as attention_bias and
+	// mlp_bias (and LoadHF reads back as NoBias with each bias put back: the same model).
+	allBiases := llamaTestConfig
+	allBiases.NoBias, allBiases.QKVBias, allBiases.OutBias, allBiases.QKNorm = false, false, false, false
+	readBack := allBiases
+	readBack.NoBias, readBack.QKVBias, readBack.OutBias, readBack.FFBias = true, true, true, true
+	tied := llamaTestConfig
+	tied.UntiedHead = false
+	for _, c := range []struct {
+		cfg, back Config
+		arch      string
+	}{
+		{llamaTestConfig, llamaTestConfig, "Qwen3ForCausalLM"}, // QK-norm is Qwen3's
+		{tied, tied, "Qwen3ForCausalLM"},
+		{allBiases, readBack, "LlamaForCausalLM"},
+	} {
+		m := mustNew(t, c.cfg)
 		ids := []int{3, 1, 4, 1, 5, 9, 2, 6}
 		targets := append(slices.Clone(ids[1:]), IgnoreIndex)
 		opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: 1e-2, Decay: optim.DecayMatrices})
@@ -210,14 +224,15 @@ func TestLlamaExportRoundTrip(t *testing.T) {
 			assert.Equal(t, "F32", st.Dtype(n), n)
 		}
 		st.Close()
-		assert.Equal(t, untied, slices.Contains(names, "lm_head.weight"))
-		assert.Contains(t, names, "model.layers.0.self_attn.q_norm.weight")
+		assert.Equal(t, c.cfg.UntiedHead, slices.Contains(names, "lm_head.weight"))
+		assert.Equal(t, c.cfg.QKNorm, slices.Contains(names, "model.layers.0.self_attn.q_norm.weight"))
+		assert.Equal(t, c.cfg.ffBias(), slices.Contains(names, "model.layers.1.mlp.down_proj.bias"))
 		assert.Contains(t, names, "model.norm.weight")
 
 		back, err := LoadHF(dir)
 		require.NoError(t, err)
-		assert.Equal(t, m.Config, back.Config)
-		assert.Equal(t, "Qwen3ForCausalLM", back.hf.arch, "QK-norm is Qwen3's")
+		assert.Equal(t, c.back, back.Config)
+		assert.Equal(t, c.arch, back.hf.arch)
 		bp := back.Parameters()
 		require.Len(t, bp, len(m.Parameters()))
 		for i, p := range m.Parameters() {
@@ -387,4 +402,55 @@ func TestLoadHFLlamaBadInputs(t *testing.T) {
 	}
 	_, err = LoadHF(good)
 	assert.NoError(t, err)
+}
+
+// What config.json says beyond the computation (the architecture, the special tokens) survives
+// CropBlockSize and snapshots, and SaveHF writes it back.
+func TestSaveHFKeepsArchitectureAndTokens(t *testing.T) {
+	dir := filepath.Join("testdata", "hf-llama-variants", "llama3-biased")
+	mistral := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(data, &c))
+	c["model_type"], c["architectures"], c["sliding_window"] = "mistral", []string{"MistralForCausalLM"}, nil
+	delete(c, "attention_bias")
+	delete(c, "mlp_bias")
+	data, err = json.Marshal(c)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(mistral, "config.json"), data, 0o644))
+	m, err := LoadHF(dir)
+	require.NoError(t, err)
+	tensors, err := hfLlamaTensors(m)
+	require.NoError(t, err)
+	var names []string
+	var dtypes []string
+	var vals [][]float32
+	var shapes [][]int
+	for n, v := range tensors {
+		if strings.HasSuffix(n, ".bias") { // Mistral's class has no biases
+			continue
+		}
+		names, dtypes, vals, shapes = append(names, n), append(dtypes, "F32"), append(vals, v.Data()), append(shapes, v.Shape())
+	}
+	writeST(t, filepath.Join(mistral, "model.safetensors"), names, dtypes, vals, shapes)
+
+	for _, c := range []struct {
+		dir, arch string
+		eos       any
+	}{{dir, "LlamaForCausalLM", []any{2.0, 3.0}}, {mistral, "MistralForCausalLM", []any{2.0, 3.0}}} {
+		m, err := LoadHF(c.dir)
+		require.NoError(t, err)
+		require.NoError(t, m.CropBlockSize(32))
+		out := t.TempDir()
+		require.NoError(t, SaveHF(m.Snapshot(), out))
+		data, err := os.ReadFile(filepath.Join(out, "config.json"))
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(data, &got))
+		assert.Equal(t, []any{c.arch}, got["architectures"])
+		assert.Equal(t, c.eos, got["eos_token_id"])
+		assert.Equal(t, 1.0, got["bos_token_id"])
+		assert.Equal(t, 32.0, got["max_position_embeddings"])
+	}
 }

@@ -100,12 +100,13 @@ func hfLlamaTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 // the model was loaded as) when that one can.
 func hfArchFor(cfg Config, arch string) (hfFamily, error) {
 	fits := func(f hfFamily) bool {
-		attnBias := cfg.QKVBias == cfg.OutBias && (!cfg.QKVBias || f.attentionBias)
+		qkv, out, ff := cfg.qkvBias(), cfg.outBias(), cfg.ffBias() // the biases the model has
+		attnBias := qkv == out && (!qkv || f.attentionBias)
 		switch {
-		case cfg.QKNorm != f.qkNorm, cfg.FFBias && !f.mlpBias:
+		case cfg.QKNorm != f.qkNorm, ff && !f.mlpBias:
 			return false
 		case f.qkvBias:
-			return cfg.QKVBias && !cfg.OutBias
+			return qkv && !out
 		default:
 			return attnBias
 		}
@@ -119,7 +120,7 @@ func hfArchFor(cfg Config, arch string) (hfFamily, error) {
 		}
 	}
 	return hfFamily{}, fmt.Errorf("no Hugging Face config class has this model's biases and QK-norm (QKVBias %v, OutBias %v, FFBias %v, QKNorm %v)",
-		cfg.QKVBias, cfg.OutBias, cfg.FFBias, cfg.QKNorm)
+		cfg.qkvBias(), cfg.outBias(), cfg.ffBias(), cfg.QKNorm)
 }
 
 func hfFamilyOfArch(arch string) (hfFamily, bool) {
@@ -198,11 +199,11 @@ func hfLlamaConfigJSON(cfg Config, meta hfMeta) ([]byte, error) {
 		VocabSize:             cfg.VocabSize,
 	}
 	if fam.attentionBias {
-		b := cfg.QKVBias
+		b := cfg.qkvBias()
 		out.AttentionBias = &b
 	}
 	if fam.mlpBias {
-		b := cfg.FFBias
+		b := cfg.ffBias()
 		out.MLPBias = &b
 	}
 	if fam.modelType != "llama" { // Mistral, Qwen2 and Qwen3 have a window: none
@@ -219,9 +220,9 @@ func hfLlamaConfigJSON(cfg Config, meta hfMeta) ([]byte, error) {
 		out.EosTokenID = meta.eos[0]
 	}
 	if s := cfg.RopeScaling; s.Type != "" {
-		m := map[string]any{"rope_type": s.Type, "factor": s.Factor}
+		m := map[string]any{"rope_type": s.Type, "factor": pythonFloat(s.Factor)}
 		if s.Type == "llama3" {
-			m["low_freq_factor"], m["high_freq_factor"] = s.LowFreqFactor, s.HighFreqFactor
+			m["low_freq_factor"], m["high_freq_factor"] = pythonFloat(s.LowFreqFactor), pythonFloat(s.HighFreqFactor)
 			m["original_max_position_embeddings"] = s.OriginalMaxPositions
 		}
 		out.RopeScaling = &m

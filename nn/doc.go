@@ -1,13 +1,15 @@
 // Package nn provides the layers models are made of, as plain structs of *autograd.Var
 // parameters: Linear, Embedding, LayerNorm, GELU, ReLU, Dropout, the sinusoidal positional
-// encoding (Sinusoidal), and the three parts every model shares:
+// encoding (Sinusoidal); what the Llama family adds (RMSNorm, the SwiGLU feed-forward, Rotary:
+// rotary position embeddings with llama3 and linear scaling, a Rotation); and the three parts
+// every model shares:
 //   - Attention (attention.go), the one attention layer: self or cross, causal or not, key
 //     padding, fused or separate projections, grouped KV heads, an optional Rotation of q and k
 //     and an optional Norm of each head; Attend beside it is the plain composition to read first;
 //   - KVCache (kvcache.go), the one decoding cache: rows of different lengths, Reorder for beam
 //     search, a cross-attention form computed once from the encoder's output;
 //   - Block (block.go), the one block shape, pre- or post-norm, with an optional cross-attention,
-//     whose Norm and FeedForward are parts (MLP: GELU or ReLU). NewBlock builds GPT-2's with
+//     whose Norm and FeedForward are parts (MLP: GELU or ReLU; SwiGLU). NewBlock builds GPT-2's with
 //     Hugging Face's names; NewEncoderLayer and NewDecoderLayer build PyTorch nn.Transformer's with
 //     its names.
 //

@@ -185,3 +185,23 @@ func TestRotarySatisfiesRotation(t *testing.T) {
 	fdCheck(t, func() *autograd.Var { return rot.Rotate(x, []int{5, 6, 7}) }, x)
 	assert.Panics(t, func() { NewRotary(5, 8, 10000, RopeScaling{}) })
 }
+
+// Goroutines that ask for the tables of one new setting at once get the same tables, computed
+// once (run with -race).
+func TestRotaryTablesConcurrently(t *testing.T) {
+	const n = 8
+	got := make([]*tensor.Tensor, n)
+	done := make(chan int)
+	for i := range n {
+		go func() {
+			got[i], _ = NewRotary(6, 40, 777, RopeScaling{}).Tables()
+			done <- i
+		}()
+	}
+	for range n {
+		<-done
+	}
+	for _, c := range got[1:] {
+		assert.Same(t, got[0], c)
+	}
+}
