@@ -128,3 +128,32 @@ func TestUnsupportedIsAnError(t *testing.T) {
 	_, err = hf.Read(strings.NewReader(`[]`))
 	assert.Error(t, err)
 }
+
+// TestConcurrentEncode encodes long and short texts from several goroutines at once (the working
+// memory of long merges is shared through a pool): each result must equal the one-at-a-time result.
+func TestConcurrentEncode(t *testing.T) {
+	tok, err := readJSON(t, tinyByteLevel())
+	require.NoError(t, err)
+	texts := []string{strings.Repeat("hello ", 3000), strings.Repeat("l", 20000), "hello world", strings.Repeat("hel", 5000)}
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i] = tok.Encode(s)
+	}
+	done := make(chan [2]int, 8*len(texts))
+	for g := range 8 {
+		go func() {
+			for k := range texts {
+				i := (g + k) % len(texts)
+				if assert.Equal(t, want[i], tok.Encode(texts[i])) {
+					done <- [2]int{g, i}
+				} else {
+					done <- [2]int{-1, i}
+				}
+			}
+		}()
+	}
+	for range 8 * len(texts) {
+		r := <-done
+		assert.GreaterOrEqual(t, r[0], 0, "text %d", r[1])
+	}
+}
