@@ -341,4 +341,3 @@ func newBPETables(vocab map[string]int, mergesRaw json.RawMessage, byteLevel boo
 	}
 	return m, nil
 }
-
