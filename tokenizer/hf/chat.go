@@ -89,16 +89,26 @@ func tokenContent(raw json.RawMessage) (string, error) {
 // Render renders the conversation as transformers' apply_chat_template(messages, tokenize=False,
 // add_generation_prompt=...) does.
 func (c *ChatTemplate) Render(messages []Message, addGenerationPrompt bool) (string, error) {
+	return c.RenderWith(messages, addGenerationPrompt, nil)
+}
+
+// RenderWith is Render with more template variables, as apply_chat_template passes its extra keyword
+// arguments: {"enable_thinking": false} for Qwen3, {"tools": [...]} for templates that list tools.
+// They cannot replace messages, add_generation_prompt, bos_token or eos_token.
+func (c *ChatTemplate) RenderWith(messages []Message, addGenerationPrompt bool, vars map[string]any) (string, error) {
 	msgs := make([]any, len(messages))
 	for i, m := range messages {
 		msgs[i] = map[string]any{"role": m.Role, "content": m.Content}
 	}
-	out, err := c.compiled.Render(map[string]any{
-		"messages":              msgs,
-		"add_generation_prompt": addGenerationPrompt,
-		"bos_token":             c.BOS,
-		"eos_token":             c.EOS,
-	})
+	data := make(map[string]any, len(vars)+4)
+	for k, v := range vars {
+		data[k] = v
+	}
+	data["messages"] = msgs
+	data["add_generation_prompt"] = addGenerationPrompt
+	data["bos_token"] = c.BOS
+	data["eos_token"] = c.EOS
+	out, err := c.compiled.Render(data)
 	if err != nil {
 		return "", fmt.Errorf("hf: chat template: %w", err)
 	}

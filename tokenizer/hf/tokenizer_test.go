@@ -157,3 +157,23 @@ func TestConcurrentEncode(t *testing.T) {
 		assert.GreaterOrEqual(t, r[0], 0, "text %d", r[1])
 	}
 }
+
+// TestChatTemplateVariables renders a small template of the shape chat templates have, with
+// trim_blocks and lstrip_blocks as transformers sets them, a loop, raise_exception and an extra
+// variable; the expected texts are what Jinja's rules give for it, worked out by hand.
+func TestChatTemplateVariables(t *testing.T) {
+	src := "{{ bos_token }}\n{% for m in messages %}\n    {% if m.role == 'bad' %}{{ raise_exception('bad role') }}{% endif %}\n" +
+		"[{{ m.role }}] {{ m.content }}{{ eos_token }}\n{% endfor %}\n" +
+		"{% if add_generation_prompt %}[assistant]{% if not (thinking is defined and thinking is false) %} <think>{% endif %}{% endif %}"
+	tmpl, err := hf.NewChatTemplate(src, "<s>", "</s>")
+	require.NoError(t, err)
+	msgs := []hf.Message{{Role: "user", Content: "Hi!"}, {Role: "assistant", Content: "Hello."}}
+	got, err := tmpl.Render(msgs, true)
+	require.NoError(t, err)
+	assert.Equal(t, "<s>\n[user] Hi!</s>\n[assistant] Hello.</s>\n[assistant] <think>", got) // the newline after {{ }} stays
+	got, err = tmpl.RenderWith(msgs[:1], true, map[string]any{"thinking": false})
+	require.NoError(t, err)
+	assert.Equal(t, "<s>\n[user] Hi!</s>\n[assistant]", got)
+	_, err = tmpl.Render([]hf.Message{{Role: "bad", Content: "x"}}, false)
+	assert.ErrorContains(t, err, "bad role")
+}
