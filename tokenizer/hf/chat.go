@@ -23,7 +23,7 @@ type ChatTemplate struct {
 	compiled *jinja.Template
 }
 
-// ErrNoChatTemplate is returned for a tokenizer_config.json without a chat_template.
+// ErrNoChatTemplate is returned where there is no tokenizer_config.json or it has no chat_template.
 var ErrNoChatTemplate = errors.New("hf: no chat_template in tokenizer_config.json")
 
 // NewChatTemplate compiles a chat template.
@@ -54,7 +54,19 @@ func ReadChatTemplateFile(path string) (*ChatTemplate, error) {
 	}
 	var src string
 	if err := json.Unmarshal(cfg.ChatTemplate, &src); err != nil {
-		return nil, fmt.Errorf("%s: chat_template is not a string (a list of named templates is not supported): %w", path, err)
+		// A list of named templates: transformers uses the one named "default".
+		var named []struct{ Name, Template string }
+		if err := json.Unmarshal(cfg.ChatTemplate, &named); err != nil {
+			return nil, fmt.Errorf("%s: chat_template is neither a string nor a list of named templates", path)
+		}
+		for _, n := range named {
+			if n.Name == "default" {
+				src = n.Template
+			}
+		}
+		if src == "" {
+			return nil, fmt.Errorf("%s: %w (no template named \"default\")", path, ErrNoChatTemplate)
+		}
 	}
 	bos, err := tokenContent(cfg.BOS)
 	if err != nil {
@@ -115,5 +127,11 @@ func (c *ChatTemplate) RenderWith(messages []Message, addGenerationPrompt bool, 
 	return out, nil
 }
 
-// ChatTemplate returns the chat template that Load found beside the tokenizer, or nil.
-func (t *Tokenizer) ChatTemplate() *ChatTemplate { return t.chat }
+// ChatTemplate returns the chat template that Load found beside the tokenizer, or why there is none
+// (ErrNoChatTemplate, or what made it unreadable).
+func (t *Tokenizer) ChatTemplate() (*ChatTemplate, error) {
+	if t.chat == nil && t.chatErr == nil {
+		return nil, ErrNoChatTemplate
+	}
+	return t.chat, t.chatErr
+}

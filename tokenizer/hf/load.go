@@ -25,7 +25,8 @@ func ReadFile(path string) (*Tokenizer, error) {
 }
 
 // Load reads a tokenizer from a model directory (its tokenizer.json, and its chat template from
-// tokenizer_config.json when there is one) or from the path of a tokenizer.json.
+// tokenizer_config.json beside it) or from the path of a tokenizer.json. A chat template that is
+// missing or cannot be read does not stop the tokenizer from loading: ChatTemplate reports it.
 func Load(path string) (*Tokenizer, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -39,13 +40,9 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := filepath.Join(dir, "tokenizer_config.json")
-	if _, err := os.Stat(cfg); err == nil {
-		chat, err := ReadChatTemplateFile(cfg)
-		if err != nil && !errors.Is(err, ErrNoChatTemplate) {
-			return nil, err
-		}
-		t.chat = chat
+	t.chat, t.chatErr = ReadChatTemplateFile(filepath.Join(dir, "tokenizer_config.json"))
+	if errors.Is(t.chatErr, os.ErrNotExist) {
+		t.chatErr = ErrNoChatTemplate
 	}
 	return t, nil
 }

@@ -25,7 +25,8 @@ type Tokenizer struct {
 	special []bool
 	ids     map[string]int // added token content -> id
 
-	chat *ChatTemplate // from tokenizer_config.json, when Load found one
+	chat    *ChatTemplate // from tokenizer_config.json, when Load found one
+	chatErr error         // why there is none
 }
 
 var _ tokenizer.Tokenizer = (*Tokenizer)(nil)

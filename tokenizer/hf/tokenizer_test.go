@@ -1,6 +1,9 @@
 package hf_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -176,4 +179,38 @@ func TestChatTemplateVariables(t *testing.T) {
 	assert.Equal(t, "<s>\n[user] Hi!</s>\n[assistant]", got)
 	_, err = tmpl.Render([]hf.Message{{Role: "bad", Content: "x"}}, false)
 	assert.ErrorContains(t, err, "bad role")
+}
+
+// TestLoadChatTemplates checks Load on directories with no tokenizer_config.json, a list of named
+// templates (transformers takes "default"), and a template that does not compile, which leaves the
+// tokenizer usable and says why there is no template.
+func TestLoadChatTemplates(t *testing.T) {
+	data, err := json.Marshal(tinyByteLevel())
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644))
+
+	tok, err := hf.Load(dir)
+	require.NoError(t, err)
+	_, err = tok.ChatTemplate()
+	assert.ErrorIs(t, err, hf.ErrNoChatTemplate)
+
+	cfg := `{"bos_token": {"content": "<|end|>"}, "eos_token": "<|end|>", "chat_template": [
+		{"name": "tool_use", "template": "tools"}, {"name": "default", "template": "{{ bos_token }}{{ messages[0].content }}"}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644))
+	tok, err = hf.Load(filepath.Join(dir, "tokenizer.json"))
+	require.NoError(t, err)
+	chat, err := tok.ChatTemplate()
+	require.NoError(t, err)
+	got, err := chat.Render([]hf.Message{{Role: "user", Content: "hello"}}, false)
+	require.NoError(t, err)
+	assert.Equal(t, "<|end|>hello", got)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": "{% for %}"}`), 0o644))
+	tok, err = hf.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, []int{259}, tok.Encode("hello"))
+	_, err = tok.ChatTemplate()
+	assert.Error(t, err)
+	assert.NotErrorIs(t, err, hf.ErrNoChatTemplate)
 }
