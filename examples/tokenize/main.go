@@ -227,9 +227,9 @@ func chat(args []string) error {
 	if err != nil {
 		return err
 	}
-	tmpl := t.ChatTemplate()
-	if tmpl == nil {
-		return fmt.Errorf("%s has no chat template (tokenizer_config.json)", *dir)
+	tmpl, err := t.ChatTemplate()
+	if err != nil {
+		return fmt.Errorf("%s: %w", *dir, err)
 	}
 	var msgs []hf.Message
 	for _, a := range fs.Args() {

@@ -23,7 +23,7 @@ type ChatTemplate struct {
 	compiled *jinja.Template
 }
 
-// ErrNoChatTemplate is returned for a tokenizer_config.json without a chat_template.
+// ErrNoChatTemplate is returned where there is no tokenizer_config.json or it has no chat_template.
 var ErrNoChatTemplate = errors.New("hf: no chat_template in tokenizer_config.json")
 
 // NewChatTemplate compiles a chat template.
@@ -54,7 +54,19 @@ func ReadChatTemplateFile(path string) (*ChatTemplate, error) {
 	}
 	var src string
 	if err := json.Unmarshal(cfg.ChatTemplate, &src); err != nil {
-		return nil, fmt.Errorf("%s: chat_template is not a string (a list of named templates is not supported): %w", path, err)
+		// A list of named templates: transformers uses the one named "default".
+		var named []struct{ Name, Template string }
+		if err := json.Unmarshal(cfg.ChatTemplate, &named); err != nil {
+			return nil, fmt.Errorf("%s: chat_template is neither a string nor a list of named templates", path)
+		}
+		for _, n := range named {
+			if n.Name == "default" {
+				src = n.Template
+			}
+		}
+		if src == "" {
+			return nil, fmt.Errorf("%s: %w (no template named \"default\")", path, ErrNoChatTemplate)
+		}
 	}
 	bos, err := tokenContent(cfg.BOS)
 	if err != nil {
@@ -89,21 +101,37 @@ func tokenContent(raw json.RawMessage) (string, error) {
 // Render renders the conversation as transformers' apply_chat_template(messages, tokenize=False,
 // add_generation_prompt=...) does.
 func (c *ChatTemplate) Render(messages []Message, addGenerationPrompt bool) (string, error) {
+	return c.RenderWith(messages, addGenerationPrompt, nil)
+}
+
+// RenderWith is Render with more template variables, as apply_chat_template passes its extra keyword
+// arguments: {"enable_thinking": false} for Qwen3, {"tools": [...]} for templates that list tools.
+// They cannot replace messages, add_generation_prompt, bos_token or eos_token.
+func (c *ChatTemplate) RenderWith(messages []Message, addGenerationPrompt bool, vars map[string]any) (string, error) {
 	msgs := make([]any, len(messages))
 	for i, m := range messages {
 		msgs[i] = map[string]any{"role": m.Role, "content": m.Content}
 	}
-	out, err := c.compiled.Render(map[string]any{
-		"messages":              msgs,
-		"add_generation_prompt": addGenerationPrompt,
-		"bos_token":             c.BOS,
-		"eos_token":             c.EOS,
-	})
+	data := make(map[string]any, len(vars)+4)
+	for k, v := range vars {
+		data[k] = v
+	}
+	data["messages"] = msgs
+	data["add_generation_prompt"] = addGenerationPrompt
+	data["bos_token"] = c.BOS
+	data["eos_token"] = c.EOS
+	out, err := c.compiled.Render(data)
 	if err != nil {
 		return "", fmt.Errorf("hf: chat template: %w", err)
 	}
 	return out, nil
 }
 
-// ChatTemplate returns the chat template that Load found beside the tokenizer, or nil.
-func (t *Tokenizer) ChatTemplate() *ChatTemplate { return t.chat }
+// ChatTemplate returns the chat template that Load found beside the tokenizer, or why there is none
+// (ErrNoChatTemplate, or what made it unreadable).
+func (t *Tokenizer) ChatTemplate() (*ChatTemplate, error) {
+	if t.chat == nil && t.chatErr == nil {
+		return nil, ErrNoChatTemplate
+	}
+	return t.chat, t.chatErr
+}

@@ -5,7 +5,8 @@
 //	tok, err := hf.Load("path/to/model")           // tokenizer.json (+ tokenizer_config.json)
 //	ids := tok.EncodeWith("Hello, world!", true)   // encode(text, add_special_tokens=True)
 //	text, err := tok.DecodeWith(ids, true)         // decode(ids, skip_special_tokens=True)
-//	prompt, err := tok.ChatTemplate().Render(msgs, true) // apply_chat_template(..., add_generation_prompt=True)
+//	chat, err := tok.ChatTemplate()                // from tokenizer_config.json
+//	prompt, err := chat.Render(msgs, true)         // apply_chat_template(..., add_generation_prompt=True)
 //
 // A *Tokenizer is a tokenizer.Tokenizer: Encode(text) is EncodeWith(text, true), transformers'
 // default, and Decode(ids) is DecodeWith(ids, false). It is immutable and safe for concurrent use.

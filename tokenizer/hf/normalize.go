@@ -58,7 +58,7 @@ func buildNormalizer(c *component) (normalizer, error) {
 		content := c.Content
 		return func(s string) string { return strings.ReplaceAll(s, pat, content) }, nil
 	case "Lowercase":
-		return strings.ToLower, nil
+		return lowercase, nil
 	case "Strip":
 		left, right := c.StripLeft, c.StripRight
 		return func(s string) string {
@@ -103,4 +103,14 @@ func unsupported(what, typ string) error {
 		return fmt.Errorf("hf: %s without a type", what)
 	}
 	return fmt.Errorf("hf: %s %q is not supported", what, typ)
+}
+
+// lowercase is Hugging Face's Lowercase: Rust's char::to_lowercase on each character, Unicode's full
+// lowercase mapping without context. It differs from Go's unicode.ToLower only for İ (U+0130), which
+// becomes "i̇"; a final capital sigma becomes σ, as every other.
+func lowercase(s string) string {
+	if !strings.ContainsRune(s, 'İ') {
+		return strings.ToLower(s)
+	}
+	return strings.ToLower(strings.ReplaceAll(s, "İ", "i\u0307"))
 }

@@ -1,6 +1,9 @@
 package hf_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -127,4 +130,87 @@ func TestUnsupportedIsAnError(t *testing.T) {
 	assert.Error(t, err)
 	_, err = hf.Read(strings.NewReader(`[]`))
 	assert.Error(t, err)
+}
+
+// TestConcurrentEncode encodes long and short texts from several goroutines at once (the working
+// memory of long merges is shared through a pool): each result must equal the one-at-a-time result.
+func TestConcurrentEncode(t *testing.T) {
+	tok, err := readJSON(t, tinyByteLevel())
+	require.NoError(t, err)
+	texts := []string{strings.Repeat("hello ", 3000), strings.Repeat("l", 20000), "hello world", strings.Repeat("hel", 5000)}
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i] = tok.Encode(s)
+	}
+	done := make(chan [2]int, 8*len(texts))
+	for g := range 8 {
+		go func() {
+			for k := range texts {
+				i := (g + k) % len(texts)
+				if assert.Equal(t, want[i], tok.Encode(texts[i])) {
+					done <- [2]int{g, i}
+				} else {
+					done <- [2]int{-1, i}
+				}
+			}
+		}()
+	}
+	for range 8 * len(texts) {
+		r := <-done
+		assert.GreaterOrEqual(t, r[0], 0, "text %d", r[1])
+	}
+}
+
+// TestChatTemplateVariables renders a small template of the shape chat templates have, with
+// trim_blocks and lstrip_blocks as transformers sets them, a loop, raise_exception and an extra
+// variable; the expected texts are what Jinja's rules give for it, worked out by hand.
+func TestChatTemplateVariables(t *testing.T) {
+	src := "{{ bos_token }}\n{% for m in messages %}\n    {% if m.role == 'bad' %}{{ raise_exception('bad role') }}{% endif %}\n" +
+		"[{{ m.role }}] {{ m.content }}{{ eos_token }}\n{% endfor %}\n" +
+		"{% if add_generation_prompt %}[assistant]{% if not (thinking is defined and thinking is false) %} <think>{% endif %}{% endif %}"
+	tmpl, err := hf.NewChatTemplate(src, "<s>", "</s>")
+	require.NoError(t, err)
+	msgs := []hf.Message{{Role: "user", Content: "Hi!"}, {Role: "assistant", Content: "Hello."}}
+	got, err := tmpl.Render(msgs, true)
+	require.NoError(t, err)
+	assert.Equal(t, "<s>\n[user] Hi!</s>\n[assistant] Hello.</s>\n[assistant] <think>", got) // the newline after {{ }} stays
+	got, err = tmpl.RenderWith(msgs[:1], true, map[string]any{"thinking": false})
+	require.NoError(t, err)
+	assert.Equal(t, "<s>\n[user] Hi!</s>\n[assistant]", got)
+	_, err = tmpl.Render([]hf.Message{{Role: "bad", Content: "x"}}, false)
+	assert.ErrorContains(t, err, "bad role")
+}
+
+// TestLoadChatTemplates checks Load on directories with no tokenizer_config.json, a list of named
+// templates (transformers takes "default"), and a template that does not compile, which leaves the
+// tokenizer usable and says why there is no template.
+func TestLoadChatTemplates(t *testing.T) {
+	data, err := json.Marshal(tinyByteLevel())
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644))
+
+	tok, err := hf.Load(dir)
+	require.NoError(t, err)
+	_, err = tok.ChatTemplate()
+	assert.ErrorIs(t, err, hf.ErrNoChatTemplate)
+
+	cfg := `{"bos_token": {"content": "<|end|>"}, "eos_token": "<|end|>", "chat_template": [
+		{"name": "tool_use", "template": "tools"}, {"name": "default", "template": "{{ bos_token }}{{ messages[0].content }}"}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644))
+	tok, err = hf.Load(filepath.Join(dir, "tokenizer.json"))
+	require.NoError(t, err)
+	chat, err := tok.ChatTemplate()
+	require.NoError(t, err)
+	got, err := chat.Render([]hf.Message{{Role: "user", Content: "hello"}}, false)
+	require.NoError(t, err)
+	assert.Equal(t, "<|end|>hello", got)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": "{% for %}"}`), 0o644))
+	tok, err = hf.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, []int{259}, tok.Encode("hello"))
+	_, err = tok.ChatTemplate()
+	assert.Error(t, err)
+	assert.NotErrorIs(t, err, hf.ErrNoChatTemplate)
 }

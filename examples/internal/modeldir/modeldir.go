@@ -70,7 +70,11 @@ func Open(dir string, f model.WeightFormat) (*Model, error) {
 			return nil, err
 		}
 		out.Text = hfText{tok}
-		if c := tok.ChatTemplate(); c != nil {
+		c, err := tok.ChatTemplate()
+		if err != nil && !errors.Is(err, hf.ErrNoChatTemplate) {
+			return nil, fmt.Errorf("%s: %w", dir, err) // a template that is there but unreadable is no reason to talk in another format
+		}
+		if c != nil {
 			out.Template = c
 			if id, ok := tok.TokenID(c.EOS); ok && c.EOS != "" {
 				out.Stop = append(out.Stop, id)

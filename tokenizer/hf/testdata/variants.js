@@ -21,7 +21,8 @@ const cl100k = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N
 const added = (id, content, o) => Object.assign({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false }, o);
 const meta = (scheme, splitIt) => ({ type: 'Metaspace', replacement: '\u2581', prepend_scheme: scheme, split: splitIt });
 const extra = ['x <mask> y', 'a[SEP]   b', 'hello world', 'Say hello!', 'sayhello there', 'HELLO there', '\uff21\uff22 and AB and ab',
-  '<|im_start|>hi<|im_end|>', '  <mask>  [SEP]  ', '<mask><mask>', 'a,b,,c 1,234', 'foo  bar\n\nbaz qux', '<s> hi </s>'];
+  '<|im_start|>hi<|im_end|>', '  <mask>  [SEP]  ', '<mask><mask>', 'a,b,,c 1,234', 'foo  bar\n\nbaz qux', '<s> hi </s>',
+  'ΟΔΥΣΣΕΥΣ Σ aΣ ΣΑ Σ. İstanbul', '\ufb01 \ufb00 \u216b \u00bd \u2460 \u3000x'];
 
 const variants = [
   ['qwen3', 'llama3-style', { pre_tokenizer: seq(split({ Regex: cl100k }, 'Isolated'), bl(false, false)), model: { ignore_merges: true },
