@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/goformer/goformer/internal/parallel"
 )
@@ -140,33 +141,91 @@ func bf16KernelGo(mr, kp int, a, b []uint32, c []float32, ldc int, accumulate bo
 // pair packs two float32 values as bf16 (lo in the low half).
 func pair(lo, hi float32) uint32 { return uint32(toBF16DAZ(lo)) | uint32(toBF16DAZ(hi))<<16 }
 
+// cvtPairsGo is cvtPairs in pure Go: dst[q] = pair(src[2q], src[2q+1]), the last pair of an
+// odd-length src taking a zero; len(dst) = (len(src)+1)/2.
+func cvtPairsGo(dst []uint32, src []float32) {
+	for q := range len(src) / 2 {
+		dst[q] = pair(src[2*q], src[2*q+1])
+	}
+	if len(src)%2 == 1 {
+		dst[len(src)/2] = pair(src[len(src)-1], 0)
+	}
+}
+
+// pairRowsGo is pairRows in pure Go: dst[j] = pair(r0[j], r1[j]), or pair(r0[j], 0) if r1 is nil.
+func pairRowsGo(dst []uint32, r0, r1 []float32) {
+	if r1 == nil {
+		for j, v := range r0 {
+			dst[j] = pair(v, 0)
+		}
+		return
+	}
+	r1 = r1[:len(r0)]
+	for j, v := range r0 {
+		dst[j] = pair(v, r1[j])
+	}
+}
+
+// asFloats views packed bf16 pairs as float32 bit patterns, for the 32-bit transposes of
+// pack.go (which only move values, never convert them).
+func asFloats(x []uint32) []float32 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x))
+}
+
 // packABF16 packs rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) into mr-row panels of bf16
-// pairs (see the layout above); rows past mb are zero.
-func packABF16(p *problem, i0, mb, p0, kb, mr int, dst []uint32) {
+// pairs (see the layout above); rows past mb are zero. tmp holds at least max(mb, 8)·kp values.
+func packABF16(p *problem, i0, mb, p0, kb, mr int, dst, tmp []uint32) {
 	kp := (kb + 1) / 2
-	for ir := 0; ir < mb; ir += mr {
-		rows := min(mr, mb-ir)
-		panel := dst[ir*kp : (ir+mr)*kp]
-		for i := range rows {
-			if p.transA { // A is k×m: column i0+ir+i, k steps lda apart
-				col := p.a[p0*p.lda+i0+ir+i:]
-				for q := range kb / 2 {
-					panel[q*mr+i] = pair(col[2*q*p.lda], col[(2*q+1)*p.lda])
-				}
-				if kb%2 == 1 {
-					panel[(kp-1)*mr+i] = pair(col[(kb-1)*p.lda], 0)
+	if p.transA {
+		// A is k×m: rows 2q and 2q+1 of the block, paired, give pair q of every row at once.
+		for q := range kp {
+			r0 := p.a[(p0+2*q)*p.lda+i0 : (p0+2*q)*p.lda+i0+mb]
+			var r1 []float32
+			if 2*q+1 < kb {
+				r1 = p.a[(p0+2*q+1)*p.lda+i0 : (p0+2*q+1)*p.lda+i0+mb]
+			}
+			pairRows(tmp[q*mb:(q+1)*mb], r0, r1)
+		}
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			panel := dst[ir*kp : (ir+mr)*kp]
+			if rows == 8 && mr == 8 {
+				for q := range kp {
+					*(*[8]uint32)(panel[q*8:]) = [8]uint32(tmp[q*mb+ir:])
 				}
 				continue
 			}
-			row := p.a[(i0+ir+i)*p.lda+p0 : (i0+ir+i)*p.lda+p0+kb]
-			for q := range kb / 2 {
-				panel[q*mr+i] = pair(row[2*q], row[2*q+1])
-			}
-			if kb%2 == 1 {
-				panel[(kp-1)*mr+i] = pair(row[kb-1], 0)
+			for q := range kp {
+				out := panel[q*mr : (q+1)*mr]
+				copy(out[:rows], tmp[q*mb+ir:q*mb+ir+rows])
+				clear(out[rows:])
 			}
 		}
-		for i := rows; i < mr; i++ {
+		return
+	}
+	// A is m×k: each row converted to kp pairs (contiguous), then transposed into the panel.
+	for ir := 0; ir < mb; ir += mr {
+		rows := min(mr, mb-ir)
+		panel := dst[ir*kp : (ir+mr)*kp]
+		i := 0
+		for ; i+8 <= rows; i += 8 {
+			for r := range 8 {
+				row := p.a[(i0+ir+i+r)*p.lda+p0:]
+				cvtPairs(tmp[r*kp:(r+1)*kp], row[:kb])
+			}
+			transpose8(asFloats(panel[i:]), mr, asFloats(tmp), kp, kp)
+		}
+		for ; i < rows; i++ {
+			row := p.a[(i0+ir+i)*p.lda+p0:]
+			cvtPairs(tmp[:kp], row[:kb])
+			for q, v := range tmp[:kp] {
+				panel[q*mr+i] = v
+			}
+		}
+		for ; i < mr; i++ {
 			for q := range kp {
 				panel[q*mr+i] = 0
 			}
@@ -175,38 +234,32 @@ func packABF16(p *problem, i0, mb, p0, kb, mr int, dst []uint32) {
 }
 
 // packBBF16 packs columns [j0, j0+nb) (nb ≤ 32) and rows [p0, p0+kb) of op(B) into one 32-column
-// panel of bf16 pairs; columns past nb are zero.
-func packBBF16(p *problem, p0, kb, j0, nb int, dst []uint32) {
+// panel of bf16 pairs; columns past nb are zero. tmp holds at least 32·kp values.
+func packBBF16(p *problem, p0, kb, j0, nb int, dst, tmp []uint32) {
 	kp := (kb + 1) / 2
 	panel := dst[:kp*bf16NR]
-	if nb < bf16NR {
-		clear(panel)
-	}
-	if p.transB { // B is n×k: column j of op(B) is row j0+j, contiguous in k
+	if p.transB {
+		// B is n×k: column j of op(B) is row j0+j, converted to pairs, then all transposed.
 		for j := range nb {
-			row := p.b[(j0+j)*p.ldb+p0 : (j0+j)*p.ldb+p0+kb]
-			for q := range kb / 2 {
-				panel[q*bf16NR+j] = pair(row[2*q], row[2*q+1])
-			}
-			if kb%2 == 1 {
-				panel[(kp-1)*bf16NR+j] = pair(row[kb-1], 0)
-			}
+			row := p.b[(j0+j)*p.ldb+p0:]
+			cvtPairs(tmp[j*kp:(j+1)*kp], row[:kb])
+		}
+		clear(tmp[nb*kp : bf16NR*kp])
+		for g := 0; g < bf16NR; g += 8 {
+			transpose8(asFloats(panel[g:]), bf16NR, asFloats(tmp[g*kp:]), kp, kp)
 		}
 		return
 	}
+	if nb < bf16NR {
+		clear(panel)
+	}
 	for q := range kp { // B is k×n: rows p0+2q and p0+2q+1, contiguous in j
 		r0 := p.b[(p0+2*q)*p.ldb+j0 : (p0+2*q)*p.ldb+j0+nb]
-		out := panel[q*bf16NR : q*bf16NR+nb]
+		var r1 []float32
 		if 2*q+1 < kb {
-			r1 := p.b[(p0+2*q+1)*p.ldb+j0 : (p0+2*q+1)*p.ldb+j0+nb]
-			for j := range out {
-				out[j] = pair(r0[j], r1[j])
-			}
-			continue
+			r1 = p.b[(p0+2*q+1)*p.ldb+j0 : (p0+2*q+1)*p.ldb+j0+nb]
 		}
-		for j := range out {
-			out[j] = pair(r0[j], 0)
-		}
+		pairRows(panel[q*bf16NR:q*bf16NR+nb], r0, r1)
 	}
 }
 
@@ -214,8 +267,22 @@ func packBBF16(p *problem, p0, kb, j0, nb int, dst []uint32) {
 var bf16Pool = sync.Pool{New: func() any { return new(bf16Buffers) }}
 
 type bf16Buffers struct {
-	a   []uint32
-	tmp []float32
+	a, t []uint32 // a packed A block; a conversion scratch
+	tmp  []float32
+}
+
+// get returns b with room for n packed values, t values of scratch and an mr×32 tile.
+func (b *bf16Buffers) get(n, t, mr int) *bf16Buffers {
+	if len(b.a) < n {
+		b.a = make([]uint32, n)
+	}
+	if len(b.t) < t {
+		b.t = make([]uint32, t)
+	}
+	if len(b.tmp) < mr*bf16NR {
+		b.tmp = make([]float32, mr*bf16NR)
+	}
+	return b
 }
 
 // bf16Shared is the packed op(B) block of a product; pooled.
@@ -258,22 +325,18 @@ func (kn *bf16Kernel) gemm(p *problem, kc, workers int) {
 			kp := (kb + 1) / 2
 			acc := p.accumulate || pc > 0
 			parallel.For(panels, min(workers, panels), func(lo, hi int) {
+				buf := bf16Pool.Get().(*bf16Buffers).get(0, bf16NR*kpMax, mr)
 				for jp := lo; jp < hi; jp++ {
-					packBBF16(p, pc, kb, jc+jp*bf16NR, min(bf16NR, nb-jp*bf16NR), packed[jp*bf16NR*kp:])
+					packBBF16(p, pc, kb, jc+jp*bf16NR, min(bf16NR, nb-jp*bf16NR), packed[jp*bf16NR*kp:], buf.t)
 				}
+				bf16Pool.Put(buf)
 			})
 			parallel.For(tasks, min(workers, tasks), func(lo, hi int) {
-				buf := bf16Pool.Get().(*bf16Buffers)
-				if len(buf.a) < roundUp(rowStep, mr)*kp {
-					buf.a = make([]uint32, roundUp(rowStep, mr)*kpMax)
-				}
-				if len(buf.tmp) < mr*bf16NR {
-					buf.tmp = make([]float32, mr*bf16NR)
-				}
+				buf := bf16Pool.Get().(*bf16Buffers).get(roundUp(rowStep, mr)*kpMax, max(rowStep, 8)*kpMax, mr)
 				for t := lo; t < hi; t++ {
 					i0 := t * rowStep
 					mb := min(rowStep, m-i0)
-					packABF16(p, i0, mb, pc, kb, mr, buf.a)
+					packABF16(p, i0, mb, pc, kb, mr, buf.a, buf.t)
 					for jp := range panels {
 						b := packed[jp*bf16NR*kp : (jp+1)*bf16NR*kp]
 						cols := min(bf16NR, nb-jp*bf16NR)

@@ -42,3 +42,35 @@ var bf16Active = func() *bf16Kernel {
 	}
 	return nil
 }()
+
+//go:noescape
+func cvtPairsBF16(dst *uint32, src *float32, chunks int)
+
+//go:noescape
+func pairRowsBF16(dst *uint32, r0, r1 *float32, chunks int)
+
+// cvtPairs sets dst[q] = pair(src[2q], src[2q+1]) (the last pair of an odd src taking a zero);
+// VCVTNE2PS2BF16 rounds exactly as toBF16DAZ does.
+func cvtPairs(dst []uint32, src []float32) {
+	chunks := len(src) / 32
+	if chunks > 0 && cpufeat.AVX512BF16 {
+		_ = dst[16*chunks-1]
+		cvtPairsBF16(&dst[0], &src[0], chunks)
+		cvtPairsGo(dst[16*chunks:], src[32*chunks:])
+		return
+	}
+	cvtPairsGo(dst, src)
+}
+
+// pairRows sets dst[j] = pair(r0[j], r1[j]), or pair(r0[j], 0) when r1 is nil.
+func pairRows(dst []uint32, r0, r1 []float32) {
+	chunks := len(r0) / 16
+	if chunks > 0 && r1 != nil && cpufeat.AVX512BF16 {
+		_ = dst[16*chunks-1]
+		_ = r1[16*chunks-1]
+		pairRowsBF16(&dst[0], &r0[0], &r1[0], chunks)
+		pairRowsGo(dst[16*chunks:len(r0)], r0[16*chunks:], r1[16*chunks:len(r0)])
+		return
+	}
+	pairRowsGo(dst, r0, r1)
+}

@@ -219,3 +219,44 @@ func TestBF16KernelsDenormals(t *testing.T) {
 		require.Equal(t, want, got, kn.name)
 	}
 }
+
+// The packing conversions (VCVTNE2PS2BF16 / VCVTNEPS2BF16 where the CPU has them) round exactly
+// as toBF16DAZ, specials included, for every length (vector chunks and tails).
+func TestBF16PairConversions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	specials := []uint32{0x3f808000, 0x3f818000, 0x00400000, 0x807fffff, 0x7f7fffff, 0x7fa00000, 0xffc00001, 0x7f800000, 0x80000000}
+	gen := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			if rng.IntN(4) == 0 {
+				x[i] = math.Float32frombits(specials[rng.IntN(len(specials))])
+			} else {
+				x[i] = math.Float32frombits(rng.Uint32())
+			}
+		}
+		return x
+	}
+	same := func(a, b []uint32) bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, n := range []int{1, 15, 16, 31, 32, 33, 64, 95, 130} {
+		src := gen(n)
+		got, want := make([]uint32, (n+1)/2), make([]uint32, (n+1)/2)
+		cvtPairs(got, src)
+		cvtPairsGo(want, src)
+		require.True(t, same(got, want), "cvtPairs n=%d", n)
+		r1 := gen(n)
+		got, want = make([]uint32, n), make([]uint32, n)
+		pairRows(got, src, r1)
+		pairRowsGo(want, src, r1)
+		require.True(t, same(got, want), "pairRows n=%d", n)
+		pairRows(got, src, nil)
+		pairRowsGo(want, src, nil)
+		require.True(t, same(got, want), "pairRows n=%d, no second row", n)
+	}
+}

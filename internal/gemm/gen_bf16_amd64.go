@@ -76,6 +76,18 @@ func dpbf16(acc, v, w int) string {
 	return bytesLine(enc, fmt.Sprintf("VDPBF16PS Z%d, Z%d, Z%d", w, v, acc))
 }
 
+// cvtne2 is VCVTNE2PS2BF16 Z(dst) = [bf16(Z(lo)) in words 0-15, bf16(Z(hi)) in words 16-31].
+func cvtne2(dst, hi, lo int) string {
+	enc := append(evex(3, dst, hi, lo, 0, false), 0x72, byte(3<<6|(dst&7)<<3|(lo&7)))
+	return bytesLine(enc, fmt.Sprintf("VCVTNE2PS2BF16 Z%d, Z%d, Z%d", lo, hi, dst))
+}
+
+// cvtne is VCVTNEPS2BF16 Y(dst) = bf16(Z(src)).
+func cvtne(dst, src int) string {
+	enc := append(evex(2, dst, 0, src, 0, false), 0x72, byte(3<<6|(dst&7)<<3|(src&7)))
+	return bytesLine(enc, fmt.Sprintf("VCVTNEPS2BF16 Z%d, Y%d", src, dst))
+}
+
 func bytesLine(enc []byte, comment string) string {
 	var parts []string
 	for _, x := range enc {
@@ -148,6 +160,51 @@ func main() {
 `)
 	kernel(&w, 8)
 	kernel(&w, 12)
+	w.WriteString(`// func cvtPairsBF16(dst *uint32, src *float32, chunks int)
+// dst[q] = bf16(src[2q]) | bf16(src[2q+1])<<16 for q < 16·chunks: 32 floats a step.
+TEXT ·cvtPairsBF16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ chunks+16(FP), CX
+cvtloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+`)
+	w.WriteString(cvtne2(2, 1, 0))
+	w.WriteString(`	VMOVDQU32 Z2, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ cvtloop
+	VZEROUPPER
+	RET
+
+// func pairRowsBF16(dst *uint32, r0, r1 *float32, chunks int)
+// dst[j] = bf16(r0[j]) | bf16(r1[j])<<16 for j < 16·chunks.
+TEXT ·pairRowsBF16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ chunks+24(FP), CX
+pairloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+`)
+	w.WriteString(cvtne(2, 0))
+	w.WriteString(cvtne(3, 1))
+	w.WriteString(`	VPMOVZXWD Y2, Z2
+	VPMOVZXWD Y3, Z3
+	VPSLLD $16, Z3, Z3
+	VPORD Z3, Z2, Z2
+	VMOVDQU32 Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pairloop
+	VZEROUPPER
+	RET
+`)
 	if err := os.WriteFile("bf16_avx512_amd64.s", []byte(w.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,0 +1,122 @@
+// Command bf16 measures the bfloat16 matrix product (gemm.SgemmBF16, VDPBF16PS) against the
+// float32 one (gemm.Sgemm) on the same shapes, alternating them sample by sample in one process
+// so that both see the same machine load, and names the CPU.
+//
+//	go run ./bench/bf16 -threads 1,2
+//
+// The shapes are square products and those of one training step of the Shakespeare example's
+// default model (B·T = 768 rows, C = 128), in the layouts the library's layers use.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goformer/goformer/internal/cpufeat"
+	"github.com/goformer/goformer/internal/gemm"
+	"github.com/goformer/goformer/internal/machine"
+)
+
+type shape struct {
+	name           string
+	m, k, n        int
+	transA, transB bool
+}
+
+var shapes = []shape{
+	{"square 512", 512, 512, 512, false, false},
+	{"square 1024", 1024, 1024, 1024, false, false},
+	{"square 2048", 2048, 2048, 2048, false, false},
+	{"fwd qkv x@W^T", 768, 128, 384, false, true},
+	{"fwd mlp-up x@W^T", 768, 128, 512, false, true},
+	{"fwd mlp-down x@W^T", 768, 512, 128, false, true},
+	{"bwd dX mlp-up dY@W", 768, 512, 128, false, false},
+	{"bwd dW mlp-up dY^T@X", 512, 768, 128, true, false},
+	{"bwd dW mlp-down dY^T@X", 128, 768, 512, true, false},
+}
+
+func main() {
+	threadList := flag.String("threads", "1,2", "comma-separated worker counts")
+	samples := flag.Int("samples", 11, "samples per shape and precision")
+	minMS := flag.Float64("min-ms", 20, "minimum duration of one sample")
+	flag.Parse()
+	fmt.Printf("CPU: %s (family %d model %d), AVX512-BF16: %v\n", machine.Describe(), cpufeat.Family, cpufeat.Model, gemm.BF16Native())
+	if !gemm.BF16Native() {
+		fmt.Println("no AVX512-BF16: SgemmBF16 is the float32 product here")
+	}
+	for _, f := range strings.Split(*threadList, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || t < 1 {
+			fmt.Fprintf(os.Stderr, "bf16: bad thread count %q\n", f)
+			os.Exit(2)
+		}
+		gemm.SetWorkers(t)
+		fmt.Printf("\n%d thread(s), medians of %d alternated samples\n", t, *samples)
+		fmt.Printf("%-24s %-18s %12s %12s %7s\n", "name", "M×K×N", "f32 GFLOP/s", "bf16 GFLOP/s", "ratio")
+		for _, s := range shapes {
+			f32, bf := measure(s, *samples, *minMS)
+			fmt.Printf("%-24s %-18s %12.1f %12.1f %6.2fx\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.k, s.n), f32, bf, bf/f32)
+		}
+	}
+}
+
+// measure returns the median GFLOP/s of Sgemm and SgemmBF16 on s, timed in alternation.
+func measure(s shape, samples int, minMS float64) (f32, bf16 float64) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	lda, ldb := s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	a, b, c := rnd(s.m*s.k), rnd(s.k*s.n), make([]float32, s.m*s.n)
+	calls := []func(){
+		func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, b, ldb, c, s.n, false) },
+		func() { gemm.SgemmBF16(s.transA, s.transB, s.m, s.n, s.k, a, lda, b, ldb, c, s.n, false) },
+	}
+	reps := make([]int, 2)
+	for i, call := range calls {
+		for range 3 {
+			call()
+		}
+		n := 1
+		for {
+			t := time.Now()
+			for range n {
+				call()
+			}
+			if time.Since(t).Seconds()*1000 >= minMS {
+				break
+			}
+			n *= 2
+		}
+		reps[i] = n
+	}
+	per := [2][]float64{}
+	for range samples {
+		for i, call := range calls {
+			t := time.Now()
+			for range reps[i] {
+				call()
+			}
+			per[i] = append(per[i], time.Since(t).Seconds()/float64(reps[i]))
+		}
+	}
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	med := func(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
+	return flops / med(per[0]) / 1e9, flops / med(per[1]) / 1e9
+}
