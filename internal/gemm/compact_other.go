@@ -18,3 +18,11 @@ func dotsBF16(rows, k int, a []float32, lda int, w []uint16, ldw, n int, c []flo
 func dotsInt8(rows, k int, a []float32, lda int, w []int8, ldw, n int, c []float32, ldc int) {
 	dotsInt8Generic(rows, k, a, lda, w, ldw, n, c, ldc)
 }
+
+// int8Activations is false: only the VNNI kernels quantise activations.
+func int8Activations() bool { return false }
+
+// dotsU8I8 is never called where int8Activations is false.
+func dotsU8I8(rows, k int, a []uint8, lda int, w []int8, ldw, n int, c []int32, ldc int) {
+	panic("gemm: no VNNI kernels in this build")
+}
