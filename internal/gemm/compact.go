@@ -230,6 +230,8 @@ func MulCompactT(m int, a []float32, lda int, w *Compact, c []float32, ldc int) 
 			clear(c[i*ldc : i*ldc+n])
 		}
 	case m <= compactThinMaxM && w.format == Int8 && int8Activations() && compactInt8Thin(m, a, lda, w, c, ldc, Workers()):
+	case m <= compactThinMaxM && w.format == BF16 && bf16Activations():
+		compactBF16Thin(m, a, lda, w, c, ldc, Workers())
 	case m <= compactThinMaxM:
 		compactThin(m, a, lda, w, c, ldc, Workers())
 	default:

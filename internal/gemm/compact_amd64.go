@@ -141,3 +141,32 @@ func dotsU8I8(rows, k int, a []uint8, lda int, w []int8, ldw, n int, c []int32, 
 	}
 	dotsInt8VNNIx1(k, &a[0], &w[0], ldw, n, &c[0])
 }
+
+//go:noescape
+func dotsBF16DPx4(k int, a *uint32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+//go:noescape
+func dotsBF16DPx1(k int, a *uint32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+// compactBF16Dot: bf16 weights multiply bf16-rounded activations on VDPBF16PS (AVX512-BF16) in
+// thin products, instead of being widened to float32; tests switch it off.
+var compactBF16Dot = cpufeat.AVX512BF16
+
+// bf16Activations reports whether thin bf16 products round their activations to bf16 (see
+// compact_bf16.go).
+func bf16Activations() bool { return compactBF16Dot && compactLevel == compactAVX512 }
+
+// dotsBF16Pairs sets c[r*ldc+j] to the dot product of the bf16 pairs at a[r*lda:] with the
+// bf16 weight row at w[j*ldw:], over k values (a positive multiple of 32), for r < rows (1 or
+// 4) and j < n.
+func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	if (rows != 1 && rows != 4) || k <= 0 || k%32 != 0 || n <= 0 ||
+		len(a) < (rows-1)*lda+k/2 || len(w) < (n-1)*ldw+k || len(c) < (rows-1)*ldc+n {
+		panic("gemm: VDPBF16PS dots kernel called outside its contract")
+	}
+	if rows == 4 {
+		dotsBF16DPx4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+		return
+	}
+	dotsBF16DPx1(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+}

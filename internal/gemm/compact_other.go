@@ -26,3 +26,11 @@ func int8Activations() bool { return false }
 func dotsU8I8(rows, k int, a []uint8, lda int, w []int8, ldw, n int, c []int32, ldc int) {
 	panic("gemm: no VNNI kernels in this build")
 }
+
+// bf16Activations is false: only the VDPBF16PS kernels round activations.
+func bf16Activations() bool { return false }
+
+// dotsBF16Pairs is never called where bf16Activations is false.
+func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	panic("gemm: no VDPBF16PS kernels in this build")
+}

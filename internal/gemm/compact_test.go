@@ -120,7 +120,8 @@ func TestInt8Quantisation(t *testing.T) {
 
 // compactRef returns A (m×k) times wᵀ with w's values as At gives them, in float64, and Σ|a·w|
 // for each output. Where thin int8 products quantise their activations (int8Activations, m ≤
-// compactThinMaxM), A's values are taken as quantised: (q−128)·s_a, exactly, in float64.
+// compactThinMaxM), A's values are taken as quantised: (q−128)·s_a, exactly, in float64; where
+// thin bf16 products round them (bf16Activations), as rounded to bf16.
 func compactRef(m int, a []float32, lda int, w *Compact) (want, mag []float64) {
 	n, k := w.Dims()
 	want, mag = make([]float64, m*n), make([]float64, m*n)
@@ -137,6 +138,9 @@ func compactRef(m int, a []float32, lda int, w *Compact) (want, mag []float64) {
 			sa[i] = float64(s)
 		}
 		av = func(i, q int) float64 { return float64(int(qa[i*k+q])-128) * sa[i] }
+	}
+	if w.Format() == BF16 && bf16Activations() && m <= compactThinMaxM {
+		av = func(i, q int) float64 { return float64(widenDAZ(toBF16DAZ(a[i*lda+q]))) }
 	}
 	for i := range m {
 		for j := range n {
