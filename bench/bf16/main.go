@@ -3,6 +3,7 @@
 // so that both see the same machine load, and names the CPU.
 //
 //	go run ./bench/bf16 -threads 1,2
+//	go run ./bench/bf16 -threads 1,2 -step     # also whole training steps, alternated in rounds
 //
 // The shapes are square products and those of one training step of the Shakespeare example's
 // default model (B·T = 768 rows, C = 128), in the layouts the library's layers use.
@@ -18,9 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/cpufeat"
 	"github.com/goformer/goformer/internal/gemm"
 	"github.com/goformer/goformer/internal/machine"
+	"github.com/goformer/goformer/model"
+	"github.com/goformer/goformer/optim"
+	"github.com/goformer/goformer/tensor"
 )
 
 type shape struct {
@@ -45,6 +50,9 @@ func main() {
 	threadList := flag.String("threads", "1,2", "comma-separated worker counts")
 	samples := flag.Int("samples", 11, "samples per shape and precision")
 	minMS := flag.Float64("min-ms", 20, "minimum duration of one sample")
+	step := flag.Bool("step", false, "also time training steps of the Shakespeare example's default model in both precisions")
+	rounds := flag.Int("rounds", 5, "-step: alternated rounds per precision")
+	iters := flag.Int("iters", 20, "-step: iterations per round")
 	flag.Parse()
 	fmt.Printf("CPU: %s (family %d model %d), AVX512-BF16: %v\n", machine.Describe(), cpufeat.Family, cpufeat.Model, gemm.BF16Native())
 	if !gemm.BF16Native() {
@@ -63,7 +71,66 @@ func main() {
 			f32, bf := measure(s, *samples, *minMS)
 			fmt.Printf("%-24s %-18s %12.1f %12.1f %6.2fx\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.k, s.n), f32, bf, bf/f32)
 		}
+		if *step {
+			f32, bf := steps(*rounds, *iters)
+			fmt.Printf("training step (4 layers, 128 wide, block 64, batch 12), medians of %d rounds of %d: float32 %.1f ms, bf16 %.1f ms, ratio %.2f\n",
+				*rounds, *iters, f32, bf, bf/f32)
+		}
 	}
+}
+
+// steps times training steps (forward, backward, clipping, AdamW) of the Shakespeare example's
+// default model on random tokens, in rounds alternating float32 and bf16 products, and returns
+// the median round's ms per step for each.
+func steps(rounds, iters int) (f32, bf16 float64) {
+	defer tensor.SetMatMulPrecision(tensor.Float32)
+	cfg := model.Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128}
+	const batch = 12
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := make([]int, batch*cfg.BlockSize), make([]int, batch*cfg.BlockSize)
+	run := func(m *model.GPT, opt *optim.AdamW, n int) float64 {
+		t := time.Now()
+		for range n {
+			for i := range x {
+				x[i], y[i] = rng.IntN(cfg.VocabSize), rng.IntN(cfg.VocabSize)
+			}
+			loss, err := m.Loss(x, y, batch, cfg.BlockSize)
+			if err != nil {
+				panic(err)
+			}
+			loss.Backward()
+			optim.ClipGradNorm(m.Parameters(), 1)
+			opt.Step()
+			opt.ZeroGrad()
+			autograd.Release(loss)
+		}
+		return time.Since(t).Seconds() * 1000 / float64(n)
+	}
+	type side struct {
+		p     tensor.Precision
+		m     *model.GPT
+		opt   *optim.AdamW
+		times []float64
+	}
+	var sides []*side
+	for _, p := range []tensor.Precision{tensor.Float32, tensor.BF16} {
+		m, err := model.New(cfg, 1337)
+		if err != nil {
+			panic(err)
+		}
+		sides = append(sides, &side{p: p, m: m, opt: optim.NewAdamW(m.Parameters(), optim.AdamWConfig{LR: 1e-3, Betas: [2]float32{0.9, 0.99}, WeightDecay: 0.1})})
+	}
+	for r := -1; r < rounds; r++ {
+		for _, s := range sides {
+			tensor.SetMatMulPrecision(s.p)
+			ms := run(s.m, s.opt, iters)
+			if r >= 0 { // round -1 warms up
+				s.times = append(s.times, ms)
+			}
+		}
+	}
+	med := func(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
+	return med(sides[0].times), med(sides[1].times)
 }
 
 // measure returns the median GFLOP/s of Sgemm and SgemmBF16 on s, timed in alternation.
