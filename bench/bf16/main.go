@@ -5,7 +5,9 @@
 //	go run ./bench/bf16 -threads 1,2
 //	go run ./bench/bf16 -threads 1,2 -step     # also whole training steps, alternated in rounds
 //
-// The shapes are square products and those of one training step of the Shakespeare example's
+// Each figure is given twice: from wall-clock time, and from the process's CPU time (flops ×
+// threads / CPU seconds), which on a machine shared with other work leaves out the time the
+// threads waited for a core. The shapes are square products and those of one training step of the Shakespeare example's
 // default model (B·T = 768 rows, C = 128), in the layouts the library's layers use.
 package main
 
@@ -17,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goformer/goformer/autograd"
@@ -66,30 +69,30 @@ func main() {
 		}
 		gemm.SetWorkers(t)
 		fmt.Printf("\n%d thread(s), medians of %d alternated samples\n", t, *samples)
-		fmt.Printf("%-24s %-18s %12s %12s %7s\n", "name", "M×K×N", "f32 GFLOP/s", "bf16 GFLOP/s", "ratio")
+		fmt.Printf("%-24s %-16s %10s %10s %7s | %10s %10s %7s\n", "name", "M×K×N", "f32 wall", "bf16 wall", "ratio", "f32 CPU", "bf16 CPU", "ratio")
 		for _, s := range shapes {
-			f32, bf := measure(s, *samples, *minMS)
-			fmt.Printf("%-24s %-18s %12.1f %12.1f %6.2fx\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.k, s.n), f32, bf, bf/f32)
+			f32, bf, f32c, bfc := measure(s, t, *samples, *minMS)
+			fmt.Printf("%-24s %-16s %10.1f %10.1f %6.2fx | %10.1f %10.1f %6.2fx\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.k, s.n), f32, bf, bf/f32, f32c, bfc, bfc/f32c)
 		}
 		if *step {
-			f32, bf := steps(*rounds, *iters)
-			fmt.Printf("training step (4 layers, 128 wide, block 64, batch 12), medians of %d rounds of %d: float32 %.1f ms, bf16 %.1f ms, ratio %.2f\n",
-				*rounds, *iters, f32, bf, bf/f32)
+			f32, bf, f32c, bfc := steps(*rounds, *iters)
+			fmt.Printf("training step (4 layers, 128 wide, block 64, batch 12), medians of %d rounds of %d: wall float32 %.1f ms, bf16 %.1f ms, ratio %.2f; CPU time float32 %.1f ms, bf16 %.1f ms, ratio %.2f\n",
+				*rounds, *iters, f32, bf, bf/f32, f32c, bfc, bfc/f32c)
 		}
 	}
 }
 
 // steps times training steps (forward, backward, clipping, AdamW) of the Shakespeare example's
 // default model on random tokens, in rounds alternating float32 and bf16 products, and returns
-// the median round's ms per step for each.
-func steps(rounds, iters int) (f32, bf16 float64) {
+// the median round's ms per step for each, from wall-clock and from CPU time (all threads).
+func steps(rounds, iters int) (f32, bf16, f32CPU, bf16CPU float64) {
 	defer tensor.SetMatMulPrecision(tensor.Float32)
 	cfg := model.Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128}
 	const batch = 12
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, y := make([]int, batch*cfg.BlockSize), make([]int, batch*cfg.BlockSize)
-	run := func(m *model.GPT, opt *optim.AdamW, n int) float64 {
-		t := time.Now()
+	run := func(m *model.GPT, opt *optim.AdamW, n int) (wall, cpu float64) {
+		c0, t := cpuSeconds(), time.Now()
 		for range n {
 			for i := range x {
 				x[i], y[i] = rng.IntN(cfg.VocabSize), rng.IntN(cfg.VocabSize)
@@ -104,13 +107,13 @@ func steps(rounds, iters int) (f32, bf16 float64) {
 			opt.ZeroGrad()
 			autograd.Release(loss)
 		}
-		return time.Since(t).Seconds() * 1000 / float64(n)
+		return time.Since(t).Seconds() * 1000 / float64(n), (cpuSeconds() - c0) * 1000 / float64(n)
 	}
 	type side struct {
-		p     tensor.Precision
-		m     *model.GPT
-		opt   *optim.AdamW
-		times []float64
+		p          tensor.Precision
+		m          *model.GPT
+		opt        *optim.AdamW
+		times, cpu []float64
 	}
 	var sides []*side
 	for _, p := range []tensor.Precision{tensor.Float32, tensor.BF16} {
@@ -123,18 +126,18 @@ func steps(rounds, iters int) (f32, bf16 float64) {
 	for r := -1; r < rounds; r++ {
 		for _, s := range sides {
 			tensor.SetMatMulPrecision(s.p)
-			ms := run(s.m, s.opt, iters)
+			ms, cpu := run(s.m, s.opt, iters)
 			if r >= 0 { // round -1 warms up
-				s.times = append(s.times, ms)
+				s.times, s.cpu = append(s.times, ms), append(s.cpu, cpu)
 			}
 		}
 	}
-	med := func(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
-	return med(sides[0].times), med(sides[1].times)
+	return median(sides[0].times), median(sides[1].times), median(sides[0].cpu), median(sides[1].cpu)
 }
 
-// measure returns the median GFLOP/s of Sgemm and SgemmBF16 on s, timed in alternation.
-func measure(s shape, samples int, minMS float64) (f32, bf16 float64) {
+// measure returns the median GFLOP/s of Sgemm and SgemmBF16 on s, timed in alternation, from
+// wall-clock and from CPU time (× threads).
+func measure(s shape, threads, samples int, minMS float64) (f32, bf16, f32CPU, bf16CPU float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	rnd := func(n int) []float32 {
 		x := make([]float32, n)
@@ -173,17 +176,28 @@ func measure(s shape, samples int, minMS float64) (f32, bf16 float64) {
 		}
 		reps[i] = n
 	}
-	per := [2][]float64{}
+	per, cpu := [2][]float64{}, [2][]float64{}
 	for range samples {
 		for i, call := range calls {
-			t := time.Now()
+			c0, t := cpuSeconds(), time.Now()
 			for range reps[i] {
 				call()
 			}
 			per[i] = append(per[i], time.Since(t).Seconds()/float64(reps[i]))
+			cpu[i] = append(cpu[i], (cpuSeconds()-c0)/float64(reps[i])/float64(threads))
 		}
 	}
 	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-	med := func(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
-	return flops / med(per[0]) / 1e9, flops / med(per[1]) / 1e9
+	return flops / median(per[0]) / 1e9, flops / median(per[1]) / 1e9, flops / median(cpu[0]) / 1e9, flops / median(cpu[1]) / 1e9
+}
+
+func median(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
+
+// cpuSeconds is the CPU time (user and system) of the whole process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
