@@ -53,9 +53,15 @@ func main() {
 	threadList := flag.String("threads", "1,2", "comma-separated worker counts")
 	samples := flag.Int("samples", 11, "samples per shape and precision")
 	minMS := flag.Float64("min-ms", 20, "minimum duration of one sample")
+	products := flag.Bool("products", true, "time the product shapes")
 	step := flag.Bool("step", false, "also time training steps of the Shakespeare example's default model in both precisions")
 	rounds := flag.Int("rounds", 5, "-step: alternated rounds per precision")
 	iters := flag.Int("iters", 20, "-step: iterations per round")
+	var cfg stepConfig
+	flag.IntVar(&cfg.layers, "layers", 4, "-step: transformer blocks")
+	flag.IntVar(&cfg.embd, "embd", 128, "-step: width")
+	flag.IntVar(&cfg.block, "block", 64, "-step: block size")
+	flag.IntVar(&cfg.batch, "batch", 12, "-step: sequences per step")
 	flag.Parse()
 	fmt.Printf("CPU: %s (family %d model %d), AVX512-BF16: %v\n", machine.Describe(), cpufeat.Family, cpufeat.Model, gemm.BF16Native())
 	if !gemm.BF16Native() {
@@ -71,24 +77,30 @@ func main() {
 		fmt.Printf("\n%d thread(s), medians of %d alternated samples\n", t, *samples)
 		fmt.Printf("%-24s %-16s %10s %10s %7s | %10s %10s %7s\n", "name", "M×K×N", "f32 wall", "bf16 wall", "ratio", "f32 CPU", "bf16 CPU", "ratio")
 		for _, s := range shapes {
+			if !*products {
+				break
+			}
 			f32, bf, f32c, bfc := measure(s, t, *samples, *minMS)
 			fmt.Printf("%-24s %-16s %10.1f %10.1f %6.2fx | %10.1f %10.1f %6.2fx\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.k, s.n), f32, bf, bf/f32, f32c, bfc, bfc/f32c)
 		}
 		if *step {
-			f32, bf, f32c, bfc := steps(*rounds, *iters)
-			fmt.Printf("training step (4 layers, 128 wide, block 64, batch 12), medians of %d rounds of %d: wall float32 %.1f ms, bf16 %.1f ms, ratio %.2f; CPU time float32 %.1f ms, bf16 %.1f ms, ratio %.2f\n",
-				*rounds, *iters, f32, bf, bf/f32, f32c, bfc, bfc/f32c)
+			f32, bf, f32c, bfc := steps(cfg, *rounds, *iters)
+			fmt.Printf("training step (%d layers, %d wide, block %d, batch %d), medians of %d rounds of %d: wall float32 %.1f ms, bf16 %.1f ms, ratio %.2f; CPU time float32 %.1f ms, bf16 %.1f ms, ratio %.2f\n",
+				cfg.layers, cfg.embd, cfg.block, cfg.batch, *rounds, *iters, f32, bf, bf/f32, f32c, bfc, bfc/f32c)
 		}
 	}
 }
 
-// steps times training steps (forward, backward, clipping, AdamW) of the Shakespeare example's
-// default model on random tokens, in rounds alternating float32 and bf16 products, and returns
+// stepConfig is the model -step trains: by default the Shakespeare example's.
+type stepConfig struct{ layers, embd, block, batch int }
+
+// steps times training steps (forward, backward, clipping, AdamW) of the model sc describes on
+// random tokens, in rounds alternating float32 and bf16 products, and returns
 // the median round's ms per step for each, from wall-clock and from CPU time (all threads).
-func steps(rounds, iters int) (f32, bf16, f32CPU, bf16CPU float64) {
+func steps(sc stepConfig, rounds, iters int) (f32, bf16, f32CPU, bf16CPU float64) {
 	defer tensor.SetMatMulPrecision(tensor.Float32)
-	cfg := model.Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128}
-	const batch = 12
+	cfg := model.Config{VocabSize: 65, BlockSize: sc.block, NLayer: sc.layers, NHead: max(1, sc.embd/32), NEmbd: sc.embd}
+	batch := sc.batch
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, y := make([]int, batch*cfg.BlockSize), make([]int, batch*cfg.BlockSize)
 	run := func(m *model.GPT, opt *optim.AdamW, n int) (wall, cpu float64) {
