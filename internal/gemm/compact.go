@@ -229,7 +229,7 @@ func MulCompactT(m int, a []float32, lda int, w *Compact, c []float32, ldc int) 
 		for i := range m {
 			clear(c[i*ldc : i*ldc+n])
 		}
-	case m <= compactThinMaxM && w.format == Int8 && int8Activations() && compactInt8Thin(m, a, lda, w, c, ldc, Workers()):
+	case m <= compactThinMaxM && w.format == Int8 && k <= int8MaxK && int8Activations() && compactInt8Thin(m, a, lda, w, c, ldc, Workers()):
 	case m <= compactThinMaxM && w.format == BF16 && bf16Activations():
 		compactBF16Thin(m, a, lda, w, c, ldc, Workers())
 	case m <= compactThinMaxM:

@@ -21,6 +21,10 @@ import (
 // int8Step is the multiple of k the VNNI kernels take (one ZMM of bytes); the rest is summed in Go.
 const int8Step = 64
 
+// int8MaxK bounds k for the VNNI products: their int32 lanes hold sums of up to k products of at
+// most 255·127, which must not overflow (2³¹ / (255·127) = 66311). Longer rows are widened.
+const int8MaxK = 65536
+
 // quantiseActivations writes row's int8 quantisation, offset by 128, to dst and returns its
 // scale; false if row holds a non-finite value. A row of zeros has scale 0.
 func quantiseActivations(row []float32, dst []uint8) (float32, bool) {

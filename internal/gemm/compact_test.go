@@ -125,7 +125,7 @@ func TestInt8Quantisation(t *testing.T) {
 func compactRef(m int, a []float32, lda int, w *Compact) (want, mag []float64) {
 	n, k := w.Dims()
 	want, mag = make([]float64, m*n), make([]float64, m*n)
-	quantised := w.Format() == Int8 && int8Activations() && m <= compactThinMaxM
+	quantised := w.Format() == Int8 && int8Activations() && m <= compactThinMaxM && k <= int8MaxK
 	av := func(i, q int) float64 { return float64(a[i*lda+q]) }
 	if quantised {
 		qa := make([]uint8, m*k)
@@ -324,6 +324,28 @@ func TestMulCompactTInt8NonFiniteActivations(t *testing.T) {
 			for j := range n {
 				require.Equal(t, i == 2, math.IsNaN(float64(c[i*n+j])), "C[%d,%d] = %v", i, j, c[i*n+j])
 			}
+		}
+	})
+}
+
+// Rows longer than the VNNI kernels' int32 lanes can sum without overflow are widened instead:
+// with every activation and weight at its largest, a 70000-long row would overflow them.
+func TestMulCompactTInt8LongRows(t *testing.T) {
+	forEachCompactPath(t, func(t *testing.T) {
+		const n, k = 2, 70000
+		wv := make([]float32, n*k)
+		for i := range wv {
+			wv[i] = 1
+		}
+		w := newCompact(t, Int8, wv, n, k)
+		a := make([]float32, k)
+		for i := range a {
+			a[i] = 2
+		}
+		c := make([]float32, n)
+		MulCompactT(1, a, k, w, c, n)
+		for _, v := range c {
+			require.InDelta(t, 2*k, v, 2*k*1e-6)
 		}
 	})
 }
