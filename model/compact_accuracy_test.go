@@ -190,7 +190,7 @@ func TestCompactTrainedModelLoss(t *testing.T) {
 	const short = 32
 	thinLoss := func(v *GPT) float64 {
 		sum, count := 0.0, 0
-		for i := range evalX {
+		for i := range evalX[:6] { // 72 windows: enough to see 0.002, and cheap without assembly
 			for s := 0; s+short <= len(evalX[i]); s += cfg.BlockSize {
 				l, err := v.Loss(evalX[i][s:s+short], evalY[i][s:s+short], 1, short)
 				require.NoError(t, err)
