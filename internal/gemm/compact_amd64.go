@@ -170,3 +170,12 @@ func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c [
 	}
 	dotsBF16DPx1(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
 }
+
+// UseDotKernels turns the int8 (VPDPBUSD) and bf16 (VDPBF16PS) decode kernels on or off, for
+// benchmarks that compare them with the widening ones in one process, and reports whether this
+// CPU has them. It must not be called while products run.
+func UseDotKernels(on bool) bool {
+	compactVNNI = on && cpufeat.AVX512VNNI
+	compactBF16Dot = on && cpufeat.AVX512BF16
+	return cpufeat.AVX512VNNI || cpufeat.AVX512BF16
+}

@@ -34,3 +34,6 @@ func bf16Activations() bool { return false }
 func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
 	panic("gemm: no VDPBF16PS kernels in this build")
 }
+
+// UseDotKernels reports false: this build has no dot-product decode kernels.
+func UseDotKernels(on bool) bool { return false }
