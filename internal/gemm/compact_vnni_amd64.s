@@ -73,9 +73,8 @@ kloop4:
 	RET
 
 // func dotsInt8VNNIx1(k int, a *uint8, w *int8, ldw, n int, c *int32)
-// c[j] = Σ_{q<k} a[q]·w[j*ldw+q] for j < n; k a positive multiple of 64. Four weight rows at a
-// time share each load of a and their four sums are reduced together (VPHADDD); the rows left
-// over take one at a time.
+// c[j] = Σ_{q<k} a[q]·w[j*ldw+q] for j < n; k a positive multiple of 64. Two accumulators
+// (even and odd 64-byte chunks) keep two VPDPBUSDs in flight.
 TEXT ·dotsInt8VNNIx1(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), R8
 	MOVQ a+8(FP), SI
@@ -84,68 +83,35 @@ TEXT ·dotsInt8VNNIx1(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	MOVQ c+40(FP), DX
 
-quad1:
-	CMPQ CX, $4
-	JLT  single1
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	LEAQ (DI)(R10*1), R13
-	LEAQ (DI)(R10*2), R12
-	LEAQ (R12)(R10*1), R14
-	XORQ AX, AX
-
-kquad1:
-	VMOVDQU8 (SI)(AX*1), Z4
-	VPDPBUSD (DI)(AX*1), Z4, Z0
-	VPDPBUSD (R13)(AX*1), Z4, Z1
-	VPDPBUSD (R12)(AX*1), Z4, Z2
-	VPDPBUSD (R14)(AX*1), Z4, Z3
-	ADDQ $64, AX
-	CMPQ AX, R8
-	JLT  kquad1
-
-	VEXTRACTI64X4 $1, Z0, Y5
-	VPADDD Y5, Y0, Y0
-	VEXTRACTI64X4 $1, Z1, Y5
-	VPADDD Y5, Y1, Y1
-	VEXTRACTI64X4 $1, Z2, Y5
-	VPADDD Y5, Y2, Y2
-	VEXTRACTI64X4 $1, Z3, Y5
-	VPADDD Y5, Y3, Y3
-	VPHADDD Y1, Y0, Y0
-	VPHADDD Y3, Y2, Y2
-	VPHADDD Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X5
-	VPADDD X5, X0, X0
-	VMOVDQU X0, (DX)
-	LEAQ (DI)(R10*4), DI
-	ADDQ $16, DX
-	SUBQ $4, CX
-	JMP  quad1
-
-single1:
-	TESTQ CX, CX
-	JZ    end1
-
 colloop1:
 	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
 	XORQ AX, AX
+	MOVQ R8, BX
+	SHRQ $7, BX // pairs of chunks
+	JZ   tail1
 
 kloop1:
 	VMOVDQU8 (SI)(AX*1), Z4
+	VMOVDQU8 64(SI)(AX*1), Z5
 	VPDPBUSD (DI)(AX*1), Z4, Z0
-	ADDQ $64, AX
-	CMPQ AX, R8
-	JLT  kloop1
+	VPDPBUSD 64(DI)(AX*1), Z5, Z1
+	ADDQ $128, AX
+	DECQ BX
+	JNZ  kloop1
 
+tail1:
+	CMPQ AX, R8
+	JGE  done1
+	VMOVDQU8 (SI)(AX*1), Z4
+	VPDPBUSD (DI)(AX*1), Z4, Z0
+
+done1:
+	VPADDD Z1, Z0, Z0
 	REDUCE(Z0, Y0, X0, (DX))
 	ADDQ R10, DI
 	ADDQ $4, DX
 	DECQ CX
 	JNZ  colloop1
-
-end1:
 	VZEROUPPER
 	RET
