@@ -184,4 +184,31 @@ func TestCompactTrainedModelLoss(t *testing.T) {
 		t.Logf("%-5v validation loss %.4f, change %+.5f (bound %g)", c.f, l, l-base, c.bound)
 		assert.Less(t, math.Abs(l-base), c.bound, "%v", c.f)
 	}
+	// The same windows cut into sequences of 32 tokens, one at a time: products of at most 32 rows,
+	// as in decoding, where int8 weights multiply int8-quantised activations on CPUs with
+	// AVX512-VNNI (gemm.MulCompactT) rather than float32 ones.
+	const short = 32
+	thinLoss := func(v *GPT) float64 {
+		sum, count := 0.0, 0
+		for i := range evalX[:6] { // 72 windows: enough to see 0.002, and cheap without assembly
+			for s := 0; s+short <= len(evalX[i]); s += cfg.BlockSize {
+				l, err := v.Loss(evalX[i][s:s+short], evalY[i][s:s+short], 1, short)
+				require.NoError(t, err)
+				sum += float64(l.Item())
+				count++
+			}
+		}
+		return sum / float64(count)
+	}
+	thinBase := thinLoss(m.Frozen())
+	for _, c := range []struct {
+		f     WeightFormat
+		bound float64
+	}{{BFloat16, 0.002}, {Int8, 0.002}} {
+		view, err := m.Compact(c.f)
+		require.NoError(t, err)
+		l := thinLoss(view)
+		t.Logf("%-5v validation loss in 32-row products %.4f, float32 %.4f, change %+.5f (bound %g)", c.f, l, thinBase, l-thinBase, c.bound)
+		assert.Less(t, math.Abs(l-thinBase), c.bound, "%v in thin products", c.f)
+	}
 }

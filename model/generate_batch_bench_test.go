@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/goformer/goformer/internal/gemm"
 )
 
 // BenchmarkGenerateBatch times greedy GenerateBatch of 16 new tokens after 8-token prompts, at
@@ -57,20 +59,37 @@ func BenchmarkGenerateBatch(b *testing.B) {
 // format (float32, and the bf16 and int8 views Compact makes), and reports the best and median
 // step as tokens per second, and the rate the best step streams the weight matrices every token
 // reads (every Linear weight and the tied head, in the bytes the format holds): on a shared
-// machine the best step is the closest to the code's own speed.
+// machine the best step is the closest to the code's own speed. Where the CPU has the
+// dot-product decode kernels (AVX512-VNNI / BF16), bf16 and int8 are also timed with them off
+// ("-widen"); -count alternates the variants.
 func BenchmarkDecodeStepGPT2(b *testing.B) {
 	cfg := Config{VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true}
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, f := range []WeightFormat{Float32, BFloat16, Int8} {
+	type variant struct {
+		f     WeightFormat
+		widen bool // with the dot-product kernels off (gemm.UseDotKernels), where the CPU has them
+	}
+	variants := []variant{{Float32, false}, {BFloat16, false}, {Int8, false}}
+	if gemm.UseDotKernels(true) {
+		variants = append(variants, variant{BFloat16, true}, variant{Int8, true})
+	}
+	for _, vt := range variants {
+		f := vt.f
 		v, err := m.Compact(f)
 		if err != nil {
 			b.Fatal(err)
 		}
 		weightBytes := float64(v.matrixBytes())
-		b.Run(f.String(), func(b *testing.B) {
+		name := f.String()
+		if vt.widen {
+			name += "-widen"
+		}
+		b.Run(name, func(b *testing.B) {
+			gemm.UseDotKernels(!vt.widen)
+			defer gemm.UseDotKernels(true)
 			var steps []time.Duration
 			for b.Loop() {
 				t0 := time.Now()

@@ -64,7 +64,7 @@ func matmul(op string, a *Tensor, ta bool, b *Tensor, tb bool) *Tensor {
 	}
 	pa, pb := prepare(a, ta), prepare(b, tb)
 	if len(batch) == 0 {
-		gemm.Sgemm(pa.trans, pb.trans, m, n, ka, pa.t.data[pa.t.offset:], pa.ld, pb.t.data[pb.t.offset:], pb.ld, out.data, n, false)
+		sgemm(pa.trans, pb.trans, m, n, ka, pa.t.data[pa.t.offset:], pa.ld, pb.t.data[pb.t.offset:], pb.ld, out.data, n, false)
 		return out
 	}
 	// Batch offsets come from the operands' batch strides, broadcast (stride 0) where needed.
@@ -75,7 +75,7 @@ func matmul(op string, a *Tensor, ta bool, b *Tensor, tb bool) *Tensor {
 	for i := range offsets {
 		offsets[i] = gemm.BatchOffsets{A: batchOffset(ea, batch, i), B: batchOffset(eb, batch, i), C: i * m * n}
 	}
-	gemm.SgemmBatched(pa.trans, pb.trans, m, n, ka, ea.data, pa.ld, eb.data, pb.ld, out.data, n, offsets, false)
+	sgemmBatched(pa.trans, pb.trans, m, n, ka, ea.data, pa.ld, eb.data, pb.ld, out.data, n, offsets, false)
 	return out
 }
 
@@ -108,6 +108,6 @@ func Affine(x, w, b *Tensor) *Tensor {
 		}
 	})
 	px, pw := prepare(x, false), prepare(w, true)
-	gemm.Sgemm(px.trans, pw.trans, m, n, k, px.t.data[px.t.offset:], px.ld, pw.t.data[pw.t.offset:], pw.ld, out.data, n, true)
+	sgemm(px.trans, pw.trans, m, n, k, px.t.data[px.t.offset:], px.ld, pw.t.data[pw.t.offset:], pw.ld, out.data, n, true)
 	return out
 }

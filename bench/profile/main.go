@@ -41,7 +41,14 @@ func main() {
 	threads := flag.Int("threads", 2, "goroutines for the heavy kernels (tensor.SetWorkers)")
 	out := flag.String("out", "", "where to keep the CPU profile (default: a temporary file)")
 	top := flag.Int("top", 25, "leaf functions to list")
+	precision := flag.String("precision", "float32", "matrix products: float32 or bf16 (tensor.SetMatMulPrecision)")
 	flag.Parse()
+	p, err := tensor.ParsePrecision(*precision)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		os.Exit(2)
+	}
+	tensor.SetMatMulPrecision(p)
 	if err := run(*iters, *warmup, *threads, *out, *top); err != nil {
 		log.Fatal(err)
 	}

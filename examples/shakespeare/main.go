@@ -7,6 +7,7 @@
 //	go run ./examples/shakespeare -data mytext.txt       # any UTF-8 text file
 //	go run ./examples/shakespeare -plot loss.png         # also draw the losses against the iteration
 //	go run ./examples/shakespeare -weights int8          # sample from int8 weights, and print their validation loss
+//	go run ./examples/shakespeare -precision bf16        # mixed precision: bf16 matrix products (AVX512-BF16 CPUs)
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
 //	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 2 -grad-accum 8 -lr 3e-5 -max-iters 200
 //	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
@@ -88,6 +89,7 @@ type options struct {
 	exportHF                string
 	plot                    string
 	weights                 string
+	precision               string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -129,6 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
 	fs.StringVar(&o.plot, "plot", "", "after training, draw the training and validation losses against the iteration into this PNG file")
 	fs.StringVar(&o.weights, "weights", "float32", "weight format of the model the sample is drawn from: float32, bf16 or int8 (bf16 and int8 also print their validation loss)")
+	fs.StringVar(&o.precision, "precision", "float32", "matrix products in training and evaluation: float32, or bf16 (bf16 inputs, float32 accumulation; weights, gradients and optimizer state stay float32; needs AVX512-BF16, else float32)")
 	fs.StringVar(&o.exportHF, "export-hf", "", "after training, also write the model to this directory as a Hugging Face GPT-2 (config.json + model.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -160,7 +163,9 @@ func (o *options) validate() error {
 	c.That(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
 	c.That(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
 	c.That(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
-	_, err := model.ParseWeightFormat(o.weights)
+	_, err := tensor.ParsePrecision(o.precision)
+	c.That(err == nil, "-precision: %v", err)
+	_, err = model.ParseWeightFormat(o.weights)
 	c.That(err == nil, "-weights: %v", err)
 	c.That(o.lrDecayIters == 0 || o.lrDecayIters >= o.warmup, "-lr-decay-iters %d is before the end of the warmup (%d)", o.lrDecayIters, o.warmup)
 	return c.Err()
@@ -213,6 +218,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tensor.SetWorkers(o.threads)
+	precision, _ := tensor.ParsePrecision(o.precision) // validated
+	tensor.SetMatMulPrecision(precision)
+	defer tensor.SetMatMulPrecision(tensor.Float32)
+	if precision == tensor.BF16 && !tensor.BF16Native() {
+		fmt.Fprintln(stdout, "precision: this CPU has no AVX512-BF16, so the matrix products stay float32")
+	}
 	// A checkpoint directory that cannot be written fails now, not after the first evaluation
 	// (and -resume of a directory without a checkpoint does not create it).
 	if o.resume {

@@ -13,6 +13,11 @@ var (
 	AVX2FMA bool
 	// AVX512F: AVX-512F as well as AVX2FMA, with ZMM and opmask state enabled by the OS.
 	AVX512F bool
+	// AVX512BF16: AVX512_BF16 (VDPBF16PS, VCVTNE2PS2BF16) as well as AVX512F: bfloat16 dot
+	// products accumulated in float32 (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4+).
+	AVX512BF16 bool
+	// AVX512VNNI: AVX512_VNNI (VPDPBUSD, int8 dot products into int32) as well as AVX512F.
+	AVX512VNNI bool
 )
 
 // CPU identity as CPUID reports it (a hypervisor may mask the brand, as some clouds do).

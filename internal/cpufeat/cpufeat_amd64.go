@@ -19,6 +19,7 @@ func xgetbv() (eax, edx uint32)
 
 func init() {
 	AVX2FMA, AVX512F = detect()
+	AVX512BF16, AVX512VNNI = detectDot(AVX512F)
 	Vendor, Brand, Family, Model, Stepping = identify()
 	Caches = caches(Vendor)
 }
@@ -52,6 +53,21 @@ func detect() (avx2FMA, avx512f bool) {
 	avx2FMA = osYMM && ecx1&fmaBit != 0 && ebx7&avx2Bit != 0
 	avx512f = osZMM && avx2FMA && ebx7&avx512fBit != 0
 	return avx2FMA, avx512f
+}
+
+// detectDot reports AVX512_BF16 (CPUID.(7,1):EAX bit 5) and AVX512_VNNI (CPUID.(7,0):ECX bit
+// 11); both use the ZMM state, so they count only where AVX-512F does.
+func detectDot(avx512f bool) (bf16, vnni bool) {
+	if !avx512f {
+		return false, false
+	}
+	eax7, _, ecx7, _ := cpuid(7, 0)
+	vnni = ecx7&(1<<11) != 0
+	if eax7 >= 1 { // the largest subleaf of leaf 7
+		eax71, _, _, _ := cpuid(7, 1)
+		bf16 = eax71&(1<<5) != 0
+	}
+	return bf16, vnni
 }
 
 // identify reads the vendor string (leaf 0), the family and model (leaf 1) and the brand string

@@ -34,6 +34,8 @@ func TestDetectAgreesWithProcCPUInfo(t *testing.T) {
 	}
 	assert.Equal(t, flags["avx2"] && flags["fma"], AVX2FMA, "AVX2FMA")
 	assert.Equal(t, flags["avx2"] && flags["fma"] && flags["avx512f"], AVX512F, "AVX512F")
+	assert.Equal(t, AVX512F && flags["avx512_bf16"], AVX512BF16, "AVX512BF16")
+	assert.Equal(t, AVX512F && flags["avx512_vnni"], AVX512VNNI, "AVX512VNNI")
 }
 
 // Linux describes the caches in sysfs from its own CPUID parsing (or firmware tables), an

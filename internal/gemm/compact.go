@@ -53,6 +53,7 @@ type Compact struct {
 	half   []uint16  // BF16: n·k values, row-major
 	q      []int8    // Int8: n·k values, row-major
 	scale  []float32 // Int8: one per row
+	sum    []int32   // Int8: Σ q over each row, for the unsigned-activation VNNI products
 }
 
 // NewBF16 returns w (n×k, row-major, len(w) = n·k) rounded to bfloat16. NaNs stay NaN;
@@ -72,7 +73,7 @@ func NewBF16(w []float32, n, k int) *Compact {
 // row of zeros gets scale 0. Int8 cannot hold NaN or an infinity: a non-finite value is an error.
 func NewInt8(w []float32, n, k int) (*Compact, error) {
 	checkCompactShape("NewInt8", w, n, k)
-	c := &Compact{format: Int8, n: n, k: k, q: make([]int8, n*k), scale: make([]float32, n)}
+	c := &Compact{format: Int8, n: n, k: k, q: make([]int8, n*k), scale: make([]float32, n), sum: make([]int32, n)}
 	bad := make([]bool, n)
 	parallel.For(n, Workers(), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
@@ -115,6 +116,7 @@ func (c *Compact) quantiseRow(j int, row []float32) bool {
 		// and the clamp only guards the rounding of s.
 		r := math.Round(float64(v) / float64(s))
 		qr[q] = int8(max(-127, min(127, r)))
+		c.sum[j] += int32(qr[q])
 	}
 	return true
 }
@@ -150,7 +152,7 @@ func (w *Compact) Dims() (n, k int) { return w.n, w.k }
 
 // Bytes returns the memory w's values and scales take: what a product streams.
 func (w *Compact) Bytes() int {
-	return 2*len(w.half) + len(w.q) + 4*len(w.scale)
+	return 2*len(w.half) + len(w.q) + 4*len(w.scale) + 4*len(w.sum)
 }
 
 // Scale returns row j's scale (Int8), or 1 (BF16).
@@ -227,6 +229,9 @@ func MulCompactT(m int, a []float32, lda int, w *Compact, c []float32, ldc int) 
 		for i := range m {
 			clear(c[i*ldc : i*ldc+n])
 		}
+	case m <= compactThinMaxM && w.format == Int8 && k <= int8MaxK && int8Activations() && compactInt8Thin(m, a, lda, w, c, ldc, Workers()):
+	case m <= compactThinMaxM && w.format == BF16 && bf16Activations():
+		compactBF16Thin(m, a, lda, w, c, ldc, Workers())
 	case m <= compactThinMaxM:
 		compactThin(m, a, lda, w, c, ldc, Workers())
 	default:

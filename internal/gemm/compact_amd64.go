@@ -112,3 +112,70 @@ func dotsInt8(rows, k int, a []float32, lda int, w []int8, ldw, n int, c []float
 		dotsInt8AVX2x1(k, &a[0], &w[0], ldw, n, &c[0])
 	}
 }
+
+//go:noescape
+func dotsInt8VNNIx4(k int, a *uint8, lda int, w *int8, ldw, n int, c *int32, ldc int)
+
+//go:noescape
+func dotsInt8VNNIx1(k int, a *uint8, w *int8, ldw, n int, c *int32)
+
+// compactVNNI: int8 weights multiply int8-quantised activations on VPDPBUSD (AVX512-VNNI) in
+// thin products, instead of being widened to float32; tests switch it off to check the widening
+// kernels too.
+var compactVNNI = cpufeat.AVX512VNNI
+
+// int8Activations reports whether thin int8 products quantise their activations (see
+// compact_int8.go).
+func int8Activations() bool { return compactVNNI && compactLevel == compactAVX512 }
+
+// dotsU8I8 sets c[r*ldc+j] to Σ_{q<k} a[r*lda+q]·w[j*ldw+q] (unsigned × signed bytes, in int32)
+// for r < rows (1 or 4) and j < n; k is a positive multiple of 64.
+func dotsU8I8(rows, k int, a []uint8, lda int, w []int8, ldw, n int, c []int32, ldc int) {
+	if (rows != 1 && rows != 4) || k <= 0 || k%64 != 0 || n <= 0 ||
+		len(a) < (rows-1)*lda+k || len(w) < (n-1)*ldw+k || len(c) < (rows-1)*ldc+n {
+		panic("gemm: VNNI dots kernel called outside its contract")
+	}
+	if rows == 4 {
+		dotsInt8VNNIx4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+		return
+	}
+	dotsInt8VNNIx1(k, &a[0], &w[0], ldw, n, &c[0])
+}
+
+//go:noescape
+func dotsBF16DPx4(k int, a *uint32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+//go:noescape
+func dotsBF16DPx1(k int, a *uint32, lda int, w *uint16, ldw, n int, c *float32, ldc int)
+
+// compactBF16Dot: bf16 weights multiply bf16-rounded activations on VDPBF16PS (AVX512-BF16) in
+// thin products, instead of being widened to float32; tests switch it off.
+var compactBF16Dot = cpufeat.AVX512BF16
+
+// bf16Activations reports whether thin bf16 products round their activations to bf16 (see
+// compact_bf16.go).
+func bf16Activations() bool { return compactBF16Dot && compactLevel == compactAVX512 }
+
+// dotsBF16Pairs sets c[r*ldc+j] to the dot product of the bf16 pairs at a[r*lda:] with the
+// bf16 weight row at w[j*ldw:], over k values (a positive multiple of 32), for r < rows (1 or
+// 4) and j < n.
+func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	if (rows != 1 && rows != 4) || k <= 0 || k%32 != 0 || n <= 0 ||
+		len(a) < (rows-1)*lda+k/2 || len(w) < (n-1)*ldw+k || len(c) < (rows-1)*ldc+n {
+		panic("gemm: VDPBF16PS dots kernel called outside its contract")
+	}
+	if rows == 4 {
+		dotsBF16DPx4(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+		return
+	}
+	dotsBF16DPx1(k, &a[0], lda, &w[0], ldw, n, &c[0], ldc)
+}
+
+// UseDotKernels turns the int8 (VPDPBUSD) and bf16 (VDPBF16PS) decode kernels on or off, for
+// benchmarks that compare them with the widening ones in one process, and reports whether this
+// CPU has them. It must not be called while products run.
+func UseDotKernels(on bool) bool {
+	compactVNNI = on && cpufeat.AVX512VNNI
+	compactBF16Dot = on && cpufeat.AVX512BF16
+	return cpufeat.AVX512VNNI || cpufeat.AVX512BF16
+}

@@ -18,3 +18,22 @@ func dotsBF16(rows, k int, a []float32, lda int, w []uint16, ldw, n int, c []flo
 func dotsInt8(rows, k int, a []float32, lda int, w []int8, ldw, n int, c []float32, ldc int) {
 	dotsInt8Generic(rows, k, a, lda, w, ldw, n, c, ldc)
 }
+
+// int8Activations is false: only the VNNI kernels quantise activations.
+func int8Activations() bool { return false }
+
+// dotsU8I8 is never called where int8Activations is false.
+func dotsU8I8(rows, k int, a []uint8, lda int, w []int8, ldw, n int, c []int32, ldc int) {
+	panic("gemm: no VNNI kernels in this build")
+}
+
+// bf16Activations is false: only the VDPBF16PS kernels round activations.
+func bf16Activations() bool { return false }
+
+// dotsBF16Pairs is never called where bf16Activations is false.
+func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c []float32, ldc int) {
+	panic("gemm: no VDPBF16PS kernels in this build")
+}
+
+// UseDotKernels reports false: this build has no dot-product decode kernels.
+func UseDotKernels(on bool) bool { return false }

@@ -109,7 +109,7 @@ func TestInt8Quantisation(t *testing.T) {
 	}
 	// At multiplies back
 	assert.InDelta(t, float64(c.q[3*k+4])*float64(c.Scale(3)), float64(c.At(3, 4)), 1e-6*float64(c.Scale(3))*127)
-	assert.Equal(t, n*k+4*n, c.Bytes())
+	assert.Equal(t, n*k+8*n, c.Bytes(), "values, scales and row sums")
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
 		w[2*k+7] = bad
 		_, err := NewInt8(w, n, k)
@@ -119,14 +119,33 @@ func TestInt8Quantisation(t *testing.T) {
 }
 
 // compactRef returns A (m×k) times wᵀ with w's values as At gives them, in float64, and Σ|a·w|
-// for each output.
+// for each output. Where thin int8 products quantise their activations (int8Activations, m ≤
+// compactThinMaxM), A's values are taken as quantised: (q−128)·s_a, exactly, in float64; where
+// thin bf16 products round them (bf16Activations), as rounded to bf16.
 func compactRef(m int, a []float32, lda int, w *Compact) (want, mag []float64) {
 	n, k := w.Dims()
 	want, mag = make([]float64, m*n), make([]float64, m*n)
+	quantised := w.Format() == Int8 && int8Activations() && m <= compactThinMaxM && k <= int8MaxK
+	av := func(i, q int) float64 { return float64(a[i*lda+q]) }
+	if quantised {
+		qa := make([]uint8, m*k)
+		sa := make([]float64, m)
+		for i := range m {
+			s, ok := quantiseActivations(a[i*lda:i*lda+k], qa[i*k:])
+			if !ok {
+				panic("compactRef: non-finite activations")
+			}
+			sa[i] = float64(s)
+		}
+		av = func(i, q int) float64 { return float64(int(qa[i*k+q])-128) * sa[i] }
+	}
+	if w.Format() == BF16 && bf16Activations() && m <= compactThinMaxM {
+		av = func(i, q int) float64 { return float64(widenDAZ(toBF16DAZ(a[i*lda+q]))) }
+	}
 	for i := range m {
 		for j := range n {
 			for q := range k {
-				p := float64(a[i*lda+q]) * float64(w.At(j, q))
+				p := av(i, q) * float64(w.At(j, q))
 				want[i*n+j] += p
 				mag[i*n+j] += math.Abs(p)
 			}
@@ -259,4 +278,74 @@ func TestMulCompactTEdges(t *testing.T) {
 	got := make([]float32, 3)
 	w.Rows([]int{1}, got)
 	assert.Equal(t, []float32{0, 0, 0}, got)
+}
+
+// The activations' quantisation: each value within half a step of its original, the largest
+// magnitude at ±127, a zero row at scale 0, a non-finite row refused.
+func TestQuantiseActivations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, k := range []int{1, 7, 64, 300} {
+		row := make([]float32, k)
+		for q := range row {
+			row[q] = float32(rng.NormFloat64() * 3)
+		}
+		dst := make([]uint8, k)
+		s, ok := quantiseActivations(row, dst)
+		require.True(t, ok)
+		top := 0
+		for q, v := range row {
+			iq := int(dst[q]) - 128
+			top = max(top, iq, -iq)
+			require.LessOrEqual(t, math.Abs(float64(v)-float64(iq)*float64(s)), float64(s)/2, "k=%d q=%d", k, q)
+		}
+		require.Equal(t, 127, top)
+	}
+	dst := make([]uint8, 3)
+	s, ok := quantiseActivations([]float32{0, 0, 0}, dst)
+	require.True(t, ok)
+	require.Zero(t, s)
+	require.Equal(t, []uint8{128, 128, 128}, dst)
+	_, ok = quantiseActivations([]float32{1, float32(math.Inf(1)), 2}, dst)
+	require.False(t, ok)
+}
+
+// A row of activations holding a NaN cannot be quantised: the product falls back to the
+// widening kernels, and the NaN reaches that row's outputs, not the others'.
+func TestMulCompactTInt8NonFiniteActivations(t *testing.T) {
+	forEachCompactPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(53, 54))
+		const m, n, k = 5, 20, 128
+		w := newCompact(t, Int8, randSlice(rng, n*k), n, k)
+		a := randSlice(rng, m*k)
+		a[2*k+17] = float32(math.NaN())
+		c := make([]float32, m*n)
+		MulCompactT(m, a, k, w, c, n)
+		for i := range m {
+			for j := range n {
+				require.Equal(t, i == 2, math.IsNaN(float64(c[i*n+j])), "C[%d,%d] = %v", i, j, c[i*n+j])
+			}
+		}
+	})
+}
+
+// Rows longer than the VNNI kernels' int32 lanes can sum without overflow are widened instead:
+// with every activation and weight at its largest, a 70000-long row would overflow them.
+func TestMulCompactTInt8LongRows(t *testing.T) {
+	forEachCompactPath(t, func(t *testing.T) {
+		const n, k = 2, 70000
+		wv := make([]float32, n*k)
+		for i := range wv {
+			wv[i] = 1
+		}
+		w := newCompact(t, Int8, wv, n, k)
+		a := make([]float32, k)
+		for i := range a {
+			a[i] = 2
+		}
+		c := make([]float32, n)
+		MulCompactT(1, a, k, w, c, n)
+		for _, v := range c {
+			require.InDelta(t, 2*k, v, 2*k*1e-6)
+		}
+	})
 }

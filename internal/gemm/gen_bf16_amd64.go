@@ -1,0 +1,276 @@
+//go:build ignore
+
+// gen_bf16_amd64.go writes bf16_avx512_amd64.s, the bfloat16 micro-kernels. Go's assembler has
+// no AVX512-BF16 mnemonics, so VDPBF16PS is emitted as its EVEX bytes (encoded here, for the few
+// operand forms the kernels use; the encodings were checked against GNU as 2.40).
+//
+//	go run gen_bf16_amd64.go
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Register numbers of the general-purpose registers the kernels address memory with.
+var gpr = map[string]int{"AX": 0, "CX": 1, "DX": 2, "BX": 3, "SP": 4, "BP": 5, "SI": 6, "DI": 7,
+	"R8": 8, "R9": 9, "R10": 10, "R11": 11, "R12": 12, "R13": 13, "R14": 14, "R15": 15}
+
+// evex returns the 4-byte EVEX prefix for a 512-bit, W0, map-0F38 instruction with prefix pp
+// (1 = 66, 2 = F3, 3 = F2), destination dst, first source v (vvvv) and, when rmReg >= 0, a
+// vector register operand rm; otherwise a memory operand with base register base, with the
+// broadcast bit bcst.
+func evex(pp, dst, v, rmReg, base int, bcst bool) []byte {
+	inv := func(bit int) byte { return byte(1 - bit&1) }
+	var x, b byte
+	if rmReg >= 0 {
+		b, x = inv(rmReg>>3), inv(rmReg>>4)
+	} else {
+		b, x = inv(base>>3), 1
+	}
+	p0 := inv(dst>>3)<<7 | x<<6 | b<<5 | inv(dst>>4)<<4 | 2
+	p1 := byte(^v&15)<<3 | 1<<2 | byte(pp)
+	p2 := byte(2<<5) | inv(v>>4)<<3
+	if bcst {
+		p2 |= 1 << 4
+	}
+	return []byte{0x62, p0, p1, p2}
+}
+
+// mem returns ModRM (and SIB, displacement) for [base+disp] with EVEX disp8·N compression.
+func mem(reg, base, disp, n int) []byte {
+	var out []byte
+	r := byte(reg & 7)
+	bb := byte(base & 7)
+	switch {
+	case disp == 0 && bb != 5:
+		out = append(out, r<<3|bb)
+	case disp%n == 0 && disp/n >= -128 && disp/n < 128:
+		out = append(out, 1<<6|r<<3|bb)
+	default:
+		out = append(out, 2<<6|r<<3|bb)
+	}
+	if bb == 4 {
+		out = append(out, 0x24)
+	}
+	switch out[0] >> 6 {
+	case 1:
+		out = append(out, byte(int8(disp/n)))
+	case 2:
+		out = append(out, byte(disp), byte(disp>>8), byte(disp>>16), byte(disp>>24))
+	}
+	return out
+}
+
+// dpbf16Bcst is VDPBF16PS Z(acc) += Z(v) · broadcast(dword [base+disp]).
+func dpbf16Bcst(acc, v int, base string, disp int) string {
+	enc := append(evex(2, acc, v, -1, gpr[base], true), 0x52)
+	enc = append(enc, mem(acc, gpr[base], disp, 4)...)
+	return bytesLine(enc, fmt.Sprintf("VDPBF16PS.BCST %d(%s), Z%d, Z%d", disp, base, v, acc))
+}
+
+// dpbf16 is VDPBF16PS Z(acc) += Z(v) · Z(w).
+func dpbf16(acc, v, w int) string {
+	enc := append(evex(2, acc, v, w, 0, false), 0x52, byte(3<<6|(acc&7)<<3|(w&7)))
+	return bytesLine(enc, fmt.Sprintf("VDPBF16PS Z%d, Z%d, Z%d", w, v, acc))
+}
+
+// cvtne2 is VCVTNE2PS2BF16 Z(dst) = [bf16(Z(lo)) in words 0-15, bf16(Z(hi)) in words 16-31].
+func cvtne2(dst, hi, lo int) string {
+	enc := append(evex(3, dst, hi, lo, 0, false), 0x72, byte(3<<6|(dst&7)<<3|(lo&7)))
+	return bytesLine(enc, fmt.Sprintf("VCVTNE2PS2BF16 Z%d, Z%d, Z%d", lo, hi, dst))
+}
+
+// cvtne is VCVTNEPS2BF16 Y(dst) = bf16(Z(src)).
+func cvtne(dst, src int) string {
+	enc := append(evex(2, dst, 0, src, 0, false), 0x72, byte(3<<6|(dst&7)<<3|(src&7)))
+	return bytesLine(enc, fmt.Sprintf("VCVTNEPS2BF16 Z%d, Y%d", src, dst))
+}
+
+func bytesLine(enc []byte, comment string) string {
+	var parts []string
+	for _, x := range enc {
+		parts = append(parts, fmt.Sprintf("BYTE $0x%02x", x))
+	}
+	return "\t" + strings.Join(parts, "; ") + " // " + comment + "\n"
+}
+
+// kernel writes the mr×32 kernel: accumulators Z0..Z(2mr-1), row r in Z(2r) (columns 0-15) and
+// Z(2r+1) (16-31); Z30, Z31 hold the B pair row.
+func kernel(w *strings.Builder, mr int) {
+	name := fmt.Sprintf("bf16Kernel%dx32AVX512", mr)
+	fmt.Fprintf(w, "// func %s(kp int, a, b *uint32, c *float32, ldc int, accumulate bool)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-41\n", name)
+	w.WriteString("\tMOVQ kp+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), BX\n\tSHLQ $2, BX\n")
+	// Prefetch the C tile, as the float32 kernels do.
+	w.WriteString("\tMOVQ DX, AX\n")
+	for r := 0; r < mr; r++ {
+		w.WriteString("\tPREFETCHT0 (AX)\n\tPREFETCHT0 127(AX)\n")
+		if r < mr-1 {
+			w.WriteString("\tADDQ BX, AX\n")
+		}
+	}
+	for z := 0; z < 2*mr; z++ {
+		fmt.Fprintf(w, "\tVPXORD Z%d, Z%d, Z%d\n", z, z, z)
+	}
+	fmt.Fprintf(w, "loop%d:\n", mr)
+	w.WriteString("\tVMOVUPS (DI), Z30\n\tVMOVUPS 64(DI), Z31\n")
+	for r := 0; r < mr; r++ {
+		w.WriteString(dpbf16Bcst(2*r, 30, "SI", 4*r))
+		w.WriteString(dpbf16Bcst(2*r+1, 31, "SI", 4*r))
+	}
+	fmt.Fprintf(w, "\tADDQ $%d, SI\n\tADDQ $128, DI\n\tDECQ CX\n\tJNZ loop%d\n", 4*mr, mr)
+	w.WriteString("\tMOVBLZX accumulate+40(FP), AX\n\tTESTQ AX, AX\n")
+	fmt.Fprintf(w, "\tJZ store%d\n", mr)
+	for r := 0; r < mr; r++ {
+		fmt.Fprintf(w, "\tVADDPS (DX), Z%d, Z%d\n\tVADDPS 64(DX), Z%d, Z%d\n", 2*r, 2*r, 2*r+1, 2*r+1)
+		fmt.Fprintf(w, "\tVMOVUPS Z%d, (DX)\n\tVMOVUPS Z%d, 64(DX)\n", 2*r, 2*r+1)
+		if r < mr-1 {
+			w.WriteString("\tADDQ BX, DX\n")
+		}
+	}
+	w.WriteString("\tVZEROUPPER\n\tRET\n")
+	fmt.Fprintf(w, "store%d:\n", mr)
+	for r := 0; r < mr; r++ {
+		fmt.Fprintf(w, "\tVMOVUPS Z%d, (DX)\n\tVMOVUPS Z%d, 64(DX)\n", 2*r, 2*r+1)
+		if r < mr-1 {
+			w.WriteString("\tADDQ BX, DX\n")
+		}
+	}
+	w.WriteString("\tVZEROUPPER\n\tRET\n\n")
+}
+
+// dots writes dotsBF16DPx<rows>: the dot products of rows (1 or 4) rows of bf16 pairs with n bf16
+// weight rows, k halves (a multiple of 32) each, in two chains (even and odd 64-byte chunks; a
+// last odd chunk goes to the first), added, then the 16 lanes summed in a fixed tree: the same
+// order in both forms, so a row's outputs do not depend on the rows beside it.
+func dots(w *strings.Builder, rows int) {
+	name := fmt.Sprintf("dotsBF16DPx%d", rows)
+	rowReg := []string{"SI", "R13", "R12", "R14"}
+	fmt.Fprintf(w, "// func %s(k int, a *uint32, lda int, w *uint16, ldw, n int, c *float32, ldc int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	w.WriteString(`	MOVQ k+0(FP), R8
+	SHLQ $1, R8
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ w+24(FP), DI
+	MOVQ ldw+32(FP), R10
+	SHLQ $1, R10
+	MOVQ n+40(FP), CX
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*1), R13
+	LEAQ (SI)(R9*2), R12
+	LEAQ (R12)(R9*1), R14
+`)
+	fmt.Fprintf(w, "col%d:\n", rows)
+	for z := 0; z < 2*rows; z++ {
+		fmt.Fprintf(w, "\tVPXORD Z%d, Z%d, Z%d\n", z, z, z)
+	}
+	fmt.Fprintf(w, "\tXORQ AX, AX\n\tMOVQ R8, BX\n\tSHRQ $7, BX\n\tJZ tail%d\n", rows)
+	fmt.Fprintf(w, "loop%d:\n", rows)
+	w.WriteString("\tVMOVDQU32 (DI)(AX*1), Z16\n\tVMOVDQU32 64(DI)(AX*1), Z17\n")
+	for r := 0; r < rows; r++ {
+		fmt.Fprintf(w, "\tVMOVDQU32 (%s)(AX*1), Z%d\n\tVMOVDQU32 64(%s)(AX*1), Z%d\n", rowReg[r], 8+2*r, rowReg[r], 9+2*r)
+	}
+	for r := 0; r < rows; r++ {
+		w.WriteString(dpbf16(2*r, 8+2*r, 16))
+		w.WriteString(dpbf16(2*r+1, 9+2*r, 17))
+	}
+	fmt.Fprintf(w, "\tADDQ $128, AX\n\tDECQ BX\n\tJNZ loop%d\n", rows)
+	fmt.Fprintf(w, "tail%d:\n\tCMPQ AX, R8\n\tJGE done%d\n", rows, rows)
+	w.WriteString("\tVMOVDQU32 (DI)(AX*1), Z16\n")
+	for r := 0; r < rows; r++ {
+		fmt.Fprintf(w, "\tVMOVDQU32 (%s)(AX*1), Z%d\n", rowReg[r], 8+2*r)
+		w.WriteString(dpbf16(2*r, 8+2*r, 16))
+	}
+	fmt.Fprintf(w, "done%d:\n\tMOVQ DX, BX\n", rows)
+	for r := 0; r < rows; r++ {
+		a := 2 * r
+		fmt.Fprintf(w, "\tVADDPS Z%d, Z%d, Z%d\n", a+1, a, a)
+		fmt.Fprintf(w, "\tVEXTRACTF64X4 $1, Z%d, Y15\n\tVADDPS Y15, Y%d, Y%d\n", a, a, a)
+		fmt.Fprintf(w, "\tVEXTRACTF128 $1, Y%d, X15\n\tVADDPS X15, X%d, X%d\n", a, a, a)
+		fmt.Fprintf(w, "\tVPERMILPS $0x4E, X%d, X15\n\tVADDPS X15, X%d, X%d\n", a, a, a)
+		fmt.Fprintf(w, "\tVPERMILPS $0xB1, X%d, X15\n\tVADDPS X15, X%d, X%d\n", a, a, a)
+		fmt.Fprintf(w, "\tVMOVSS X%d, (BX)\n", a)
+		if r < rows-1 {
+			w.WriteString("\tADDQ R11, BX\n")
+		}
+	}
+	fmt.Fprintf(w, "\tADDQ R10, DI\n\tADDQ $4, DX\n\tDECQ CX\n\tJNZ col%d\n\tVZEROUPPER\n\tRET\n\n", rows)
+}
+
+func main() {
+	var w strings.Builder
+	w.WriteString(`// Code generated by gen_bf16_amd64.go; DO NOT EDIT.
+
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// bfloat16 micro-kernels on VDPBF16PS (AVX512-BF16). A and B are packed panels of bf16 pairs,
+// one uint32 per (row or column, k pair): the low half holds k = 2q, the high half k = 2q+1.
+// A's panel holds mr dwords per pair (row r at byte 4r), B's 32 (128 bytes). Each VDPBF16PS
+// adds, per float32 lane, the pair's two products to the accumulator; the accumulators start at
+// zero, so every output element is summed the same way in every tile, whichever kernel and
+// however the tiles are spread over workers. The C tile is then set, or added to with one
+// VADDPS, as the float32 kernels do.
+
+`)
+	kernel(&w, 8)
+	kernel(&w, 12)
+	dots(&w, 4)
+	dots(&w, 1)
+	w.WriteString(`// func cvtPairsBF16(dst *uint32, src *float32, chunks int)
+// dst[q] = bf16(src[2q]) | bf16(src[2q+1])<<16 for q < 16·chunks: 32 floats a step.
+TEXT ·cvtPairsBF16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ chunks+16(FP), CX
+cvtloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+`)
+	w.WriteString(cvtne2(2, 1, 0))
+	w.WriteString(`	VMOVDQU32 Z2, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ cvtloop
+	VZEROUPPER
+	RET
+
+// func pairRowsBF16(dst *uint32, r0, r1 *float32, chunks int)
+// dst[j] = bf16(r0[j]) | bf16(r1[j])<<16 for j < 16·chunks.
+TEXT ·pairRowsBF16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ chunks+24(FP), CX
+pairloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+`)
+	w.WriteString(cvtne(2, 0))
+	w.WriteString(cvtne(3, 1))
+	w.WriteString(`	VPMOVZXWD Y2, Z2
+	VPMOVZXWD Y3, Z3
+	VPSLLD $16, Z3, Z3
+	VPORD Z3, Z2, Z2
+	VMOVDQU32 Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ pairloop
+	VZEROUPPER
+	RET
+`)
+	if err := os.WriteFile("bf16_avx512_amd64.s", []byte(w.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
