@@ -189,7 +189,7 @@ func (e modelEngine) contextLen() int { return e.block }
 // randomShapes are the model shapes -random serves, for throughput figures without downloads.
 var randomShapes = map[string]model.Config{
 	"gpt2-124m": {VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true},
-	"smollm2-135m": {VocabSize: 49152, BlockSize: 2048, NLayer: 30, NHead: 9, NKVHead: 3, NEmbd: 576, FFHidden: 1536,
+	"smollm2-135m": {VocabSize: 49152, BlockSize: 8192, NLayer: 30, NHead: 9, NKVHead: 3, NEmbd: 576, FFHidden: 1536,
 		NoBias: true, Positions: model.PositionsRotary, RopeTheta: 100000, Norm: model.NormRMSNorm, FeedForward: model.FeedForwardSwiGLU},
 }
 
