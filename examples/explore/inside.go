@@ -52,6 +52,10 @@ func (srv *server) handleInside(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := s.m.Config
+	if llamaFamily(c) {
+		return &httpError{code: http.StatusUnprocessableEntity, msg: "this view writes out GPT-2's layer (LayerNorm, learned positions, a GELU MLP); " +
+			"this Llama-family model's (RMSNorm, rotary positions, SwiGLU, grouped KV heads) is not written out here: its attention maps above are the model's own"}
+	}
 	switch {
 	case len(req.IDs) == 0:
 		return badRequest("ids is empty")
