@@ -46,6 +46,17 @@ func TestBrowserLlama(t *testing.T) {
 	saveShot(t, full, "explore-llama.png")
 	p.noJSErrors()
 
+	// The Story's step 12 on this model: its choices, its groups, its KV cache.
+	p.step("story step 12", 10*time.Second, chromedp.Navigate(ts.URL+"/?tab=story&step=12&text=Hello"))
+	p.poll("step 12 renders", `(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '12' && b.dataset.done === 'true'; })()`, 20*time.Second)
+	story := p.eval(`document.querySelector('#story .story-body').textContent`)
+	assert.Contains(t, story, "RMSNorm")
+	assert.Contains(t, story, "heads 4–6 share KV head 2")
+	// 2 (key, value) × 2 layers × 3 KV heads × 2 numbers × 4 bytes
+	assert.Contains(t, story, "96 bytes (288 with a KV head per query head)")
+	saveShot(t, capture(t, p.ctx), "explore-llama-story.png")
+	p.noJSErrors()
+
 	// A directory without tokenizer.json: ids typed as numbers.
 	var dir string
 	for _, d := range fixture.LlamaDirs(t) {
