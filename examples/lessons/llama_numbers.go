@@ -17,7 +17,7 @@ import (
 // normNumbers are LayerNorm and RMSNorm of one vector x, both with weight 1 (and LayerNorm's
 // bias 0), through autograd.LayerNorm and autograd.RMSNorm.
 type normNumbers struct {
-	X, LN, RMS       []float32
+	X, LN, RMS        []float32
 	Mean, Var, MeanSq float64 // of x
 }
 
