@@ -239,7 +239,7 @@ export function initStory(ctx) {
     {
       name: 'positions', title: 'Positional encoding',
       async show(box) {
-        para(box, 'Attention by itself sees a bag of tokens: "dog bites man" and "man bites dog" would look the same. So each position adds its own vector to the token\'s: the original Transformer a fixed table of waves, GPT-2 (and this model) a learnt table, wpe.');
+        para(box, 'Attention by itself sees a bag of tokens: "dog bites man" and "man bites dog" would look the same. So each position adds its own vector to the token\'s: the original Transformer a fixed table of waves, GPT-2 ' + (modelInfo().family === 'llama' ? 'a learnt table, wpe.' : '(and this model) a learnt table, wpe.'));
         if (modelInfo().family === 'llama') para(box, `This model adds no position vector: it is of the Llama family, which turns each query and key by an angle that grows with the position, inside attention (rotary positions, step 12). It reads at most ${modelInfo().context} tokens at once.`);
         else para(box, `This model has a vector for each of its ${modelInfo().context} positions: the longest text it reads at once.`);
       },
