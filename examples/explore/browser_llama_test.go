@@ -18,7 +18,7 @@ import (
 // 3 KV heads, Qwen3's tokenizer.json): the tokens are the tokenizer's, the model line and the
 // flow diagram name the Llama family's parts, the attention thumbnails carry a label per KV head
 // over the query heads that share it, the head picker and the map's caption say which KV head a
-// head reads, and the Inside card says it does not cover this model. Then, on
+// head reads, and the Inside card writes out the layer, each query head beside its KV head. Then, on
 // ../shared/testdata/hf-llama-tiny (no tokenizer.json), the text box takes token ids.
 func TestBrowserLlama(t *testing.T) {
 	if testing.Short() {
@@ -38,7 +38,8 @@ func TestBrowserLlama(t *testing.T) {
 	assert.Equal(t, "18", p.eval(`String(document.querySelectorAll('#thumbs canvas').length)`), "2 layers × 9 heads")
 	assert.Equal(t, "4 · KV 2", p.eval(`document.getElementById('head').options[3].textContent`))
 	assert.Contains(t, p.eval(`document.getElementById('attn-meta').textContent`), "reads KV head 1, shared by heads 1–3")
-	p.poll("the Inside card says what it covers", `document.getElementById('inside').textContent.includes('Llama-family')`, 10*time.Second)
+	p.poll("the Inside card writes out the layer", `!!document.getElementById('inside').dataset.rendered && document.getElementById('inside').textContent.includes('SwiGLU')`, 10*time.Second)
+	assert.Contains(t, p.eval(`document.getElementById('inside').textContent`), "head 4 · KV 2")
 	sctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
 	defer cancel()
 	full, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))

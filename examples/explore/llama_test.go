@@ -38,7 +38,7 @@ func llamaDir(t testing.TB) string {
 // TestLlamaModel serves a Llama-family directory with its own tokenizer.json: the tokens are
 // the ones Hugging Face's tokenizers library gives (../shared/testdata/hf-tokenizers/qwen3's
 // vectors: "Hello, world!" is 9707 11 1879 0), the attention maps say which KV head each query
-// head reads, and the view that writes out GPT-2's layer says it does not cover this model.
+// head reads, and the Inside view writes out its layer with the KV head each query head reads.
 func TestLlamaModel(t *testing.T) {
 	_, ts := newTestServer(t, options{hf: llamaDir(t)})
 	var models struct{ Models []modelInfo }
@@ -47,7 +47,6 @@ func TestLlamaModel(t *testing.T) {
 	require.Equal(t, "llama", models.Models[0].Name)
 	assert.Equal(t, "llama", models.Models[0].Family)
 	assert.Equal(t, 3, models.Models[0].KVHeads)
-	assert.False(t, models.Models[0].Inside)
 
 	var r runResponse
 	code, body = call(t, ts, "POST", "/api/run", map[string]any{"model": "llama", "text": "Hello, world!"}, &r)
@@ -73,9 +72,17 @@ func TestLlamaModel(t *testing.T) {
 	}
 	assert.InDelta(t, 1, sum, 1e-4)
 
-	code, body = call(t, ts, "POST", "/api/inside", map[string]any{"model": "llama", "ids": ids, "layer": 0, "pos": 0}, nil)
-	assert.Equal(t, http.StatusUnprocessableEntity, code)
-	assert.Contains(t, body, "Llama-family")
+	var in insideResponse
+	code, body = call(t, ts, "POST", "/api/inside", map[string]any{"model": "llama", "ids": ids, "layer": 1, "pos": 2}, &in)
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, "swiglu", in.FeedForward)
+	assert.Equal(t, []int{0, 0, 0, 1, 1, 1, 2, 2, 2}, in.KVHead)
+	require.Len(t, in.Q, 9)
+	assert.Len(t, in.K, 9, "each query head's key: its KV head's")
+	assert.Equal(t, in.K[3], in.K[5], "heads 4 and 6 share KV head 2")
+	assert.Len(t, in.Q[0], 2)
+	assert.Len(t, in.Weights[8], 3)
+	assert.Len(t, in.MLP, 24)
 
 	var g generateResponse
 	code, body = call(t, ts, "POST", "/api/generate", map[string]any{"model": "llama", "ids": ids, "seed": 1}, &g)

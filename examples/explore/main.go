@@ -47,8 +47,8 @@
 //
 // A Llama-family directory (-model) is read with its own tokenizer.json; without one, the Run
 // view takes token ids typed as numbers. Its attention maps group the query heads that share a
-// key/value head; the "Inside one token" card, which writes out GPT-2's layer, says it does not
-// cover this model.
+// key/value head, and the "Inside one token" card writes out its layer (RMSNorm, rotary
+// positions, grouped KV heads, SwiGLU).
 //
 // A bad request (malformed JSON, a text over 4000 bytes, an unknown model, a negative top-k, a
 // temperature that is not a number in [0, 10], ids outside the vocabulary, a source longer than

@@ -339,7 +339,6 @@ type modelInfo struct {
 	Heads     int    `json:"heads"`
 	KVHeads   int    `json:"kv_heads,omitempty"`  // a GPT's key/value heads, when fewer than its query heads
 	Family    string `json:"family,omitempty"`    // a GPT's: "gpt2" or "llama" (RMSNorm, rotary, SwiGLU)
-	Inside    bool   `json:"inside,omitempty"`    // whether /api/inside can show one token's layer
 	FFHidden  int    `json:"ff_hidden,omitempty"` // a GPT's feed-forward hidden width
 	HeadDim   int    `json:"head_dim,omitempty"`  // a GPT's head width HS
 	Width     int    `json:"width"`
@@ -365,7 +364,7 @@ func describe(e *entry, s *served) modelInfo {
 		Name: e.name, Kind: kindGPT, Title: e.title, Source: e.source, Note: s.note, Tokenizer: s.voc.kind,
 		Vocab: c.VocabSize, Context: c.BlockSize, Layers: c.NLayer, Heads: c.NHead, Width: c.NEmbd,
 		Params: s.m.NumParams(), Step: s.step, Version: s.version, Window: window(s),
-		KVHeads: kvHeads(c), Family: family(c), Inside: !llamaFamily(c), FFHidden: cmp.Or(c.FFHidden, 4*c.NEmbd),
+		KVHeads: kvHeads(c), Family: family(c), FFHidden: cmp.Or(c.FFHidden, 4*c.NEmbd),
 		HeadDim: cmp.Or(c.HeadDim, c.NEmbd/c.NHead),
 	}
 }
