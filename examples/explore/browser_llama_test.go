@@ -47,6 +47,14 @@ func TestBrowserLlama(t *testing.T) {
 	saveShot(t, full, "explore-llama.png")
 	p.noJSErrors()
 
+	// At phone width the grouped thumbnails fit (a screenshot to look at, not for the README).
+	p.step("phone width", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload())
+	p.poll("the phone page renders", ready, 20*time.Second)
+	assert.Equal(t, "true", p.eval(`String(document.documentElement.scrollWidth <= window.innerWidth)`), "the page is wider than the phone")
+	p.eval(`(() => { document.getElementById('thumbs').scrollIntoView(); return ''; })()`)
+	require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), "llama-phone.png"), capture(t, p.ctx), 0o644))
+	p.step("desktop width", 10*time.Second, chromedp.EmulateViewport(1280, 800))
+
 	// The Story's step 12 on this model: its choices, its groups, its KV cache.
 	p.step("story step 12", 10*time.Second, chromedp.Navigate(ts.URL+"/?tab=story&step=12&text=Hello"))
 	p.poll("step 12 renders", `(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '12' && b.dataset.done === 'true'; })()`, 20*time.Second)

@@ -260,7 +260,7 @@ func groupedPart(e *env) error {
 	hs := c.NEmbd / c.NHead
 	e.para(fmt.Sprintf(`In GPT-2 every head has its own queries, keys and values. In SmolLM2-135M (%d layers, %d wide)
 		%d query heads share %d key/value heads: each group of %d query heads reads the same keys and
-		values, with queries of its own, so the heads of a group still look at different tokens. The
+		values, with queries of its own, so the heads of a group can still look at different tokens. The
 		key and value projections shrink from %d×%d to %d×%d, and so does what generation keeps.`,
 		c.NLayer, c.NEmbd, c.NHead, c.NKVHead, c.NHead/c.NKVHead, c.NEmbd, c.NEmbd, c.NKVHead*hs, c.NEmbd))
 	groups, err := kvGroups(c)
