@@ -157,7 +157,7 @@ func TestBrowser(t *testing.T) {
 
 	// 1b. The Story tab walks the lessons' steps on this model and this text.
 	step("open the Story tab", 5*time.Second, chromedp.Click("#tab-story"))
-	for i := 1; i <= 11; i++ {
+	for i := 1; i <= 12; i++ {
 		poll(fmt.Sprintf("story step %d renders", i), fmt.Sprintf(`(() => { const b = document.querySelector('#story .story-body'); return !!b && b.dataset.step === '%d' && b.dataset.done === 'true'; })()`, i), 20*time.Second)
 		title := eval(`document.getElementById('story-title').textContent`)
 		assert.True(t, strings.HasPrefix(title, fmt.Sprintf("Step %d: ", i)), title)
@@ -172,11 +172,11 @@ func TestBrowser(t *testing.T) {
 		}
 		// every step, to look at (not for the README)
 		require.NoError(t, os.WriteFile(filepath.Join(shotDir(t), fmt.Sprintf("story-%d.png", i)), capture(t, ctx), 0o644))
-		if i < 11 {
+		if i < 12 {
 			step("next step", 5*time.Second, chromedp.Click("#story-next"))
 		}
 	}
-	assert.Contains(t, eval(`document.getElementById('story-cmd').textContent`), "go run ./examples/lessons transformer")
+	assert.Contains(t, eval(`document.getElementById('story-cmd').textContent`), "go run ./examples/lessons llama")
 	step("back to Run", 5*time.Second, chromedp.Click("#tab-run"))
 
 	// 2. The temperature slider reshapes the bars.

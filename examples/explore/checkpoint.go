@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 
 	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/model"
@@ -60,18 +61,34 @@ func loadCheckpoint(ctx context.Context, dir string) (*model.GPT, *vocab, int, e
 	return m, voc, ck.Step, nil
 }
 
-// loadHF reads a Hugging Face GPT-2 directory, to run with GPT-2's tokenizer.
+// loadHF reads a Hugging Face model directory: a GPT-2 or a Llama-family decoder (Llama,
+// SmolLM, Mistral, Qwen2, Qwen3). Its tokens come from its own tokenizer.json when it has one;
+// a GPT-2 without one uses GPT-2's tokenizer, and any other model without one is run on token
+// ids typed as numbers (idsVocab): the page cannot guess its vocabulary.
 func loadHF(dir string) (*model.GPT, *vocab, error) {
 	m, err := model.LoadHF(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	voc, err := gpt2Vocab()
-	if err != nil {
-		return nil, nil, err
+	var voc *vocab
+	switch _, statErr := os.Stat(filepath.Join(dir, "tokenizer.json")); {
+	case statErr == nil:
+		if voc, err = hfVocab(dir); err != nil {
+			return nil, nil, err
+		}
+	case llamaFamily(m.Config):
+		voc = idsVocab(m.Config.VocabSize)
+	default:
+		if voc, err = gpt2Vocab(); err != nil {
+			return nil, nil, err
+		}
 	}
 	if m.Config.VocabSize < voc.size() {
-		return nil, nil, fmt.Errorf("%s: vocabulary of %d tokens, fewer than GPT-2's %d", dir, m.Config.VocabSize, voc.size())
+		return nil, nil, fmt.Errorf("%s: vocabulary of %d tokens, fewer than its tokenizer's %d", dir, m.Config.VocabSize, voc.size())
 	}
 	return m, voc, nil
 }
+
+// llamaFamily says whether c is a Llama-family decoder (rotary positions, and with them
+// RMSNorm, SwiGLU and perhaps grouped KV heads) rather than a GPT-2.
+func llamaFamily(c model.Config) bool { return c.Positions == model.PositionsRotary }

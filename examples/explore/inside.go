@@ -39,7 +39,11 @@ type insideResponse struct {
 	V        [][]float32 `json:"v"`       // [head][HS]: its value
 	Scores   [][]float32 `json:"scores"`  // [head][pos+1]: q·k_j/√HS for the tokens up to it
 	Weights  [][]float32 `json:"weights"` // [head][pos+1]: their softmax
-	MLP      []float32   `json:"mlp"`     // the MLP's hidden activations (4C), after GELU
+	MLP      []float32   `json:"mlp"`     // the MLP's hidden activations (4C), after GELU; SwiGLU's silu(gate)·up
+	// A Llama-family model's: FeedForward is "swiglu", and KVHead[h] the key/value head that
+	// query head h reads (K and V then hold that KV head's key and value for each query head).
+	FeedForward string `json:"ff,omitempty"`
+	KVHead      []int  `json:"kv_head,omitempty"`
 }
 
 func (srv *server) handleInside(w http.ResponseWriter, r *http.Request) error {
@@ -85,7 +89,7 @@ func (srv *server) handleInside(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.layer(l, -1, nil)
 	}
-	out := &insideResponse{Model: req.Model, Version: s.version, Layer: req.Layer, Pos: req.Pos, HeadSize: c.NEmbd / c.NHead}
+	out := &insideResponse{Model: req.Model, Version: s.version, Layer: req.Layer, Pos: req.Pos, HeadSize: f.headDim()}
 	if out.Model == "" {
 		out.Model = srv.firstGPT()
 	}
@@ -107,6 +111,7 @@ func (srv *server) firstGPT() string {
 // refForward is a GPT's forward pass written out: x holds every position's vector (T × C).
 type refForward struct {
 	cfg    model.Config
+	wte    string // the token embedding's name
 	eps    float64
 	params map[string][]float32
 	x      [][]float64
@@ -121,15 +126,22 @@ func newRefForward(m *model.GPT, ids []int) (*refForward, error) {
 	for _, p := range m.Parameters() {
 		f.params[p.Name()] = p.Value.Contiguous().Data()
 	}
-	wte := f.params["wte.weight"]
+	f.wte = "wte.weight"
+	if llamaFamily(c) {
+		f.wte = "model.embed_tokens.weight"
+	}
+	wte := f.params[f.wte]
 	if wte == nil {
-		return nil, fmt.Errorf("the model has no wte.weight")
+		return nil, fmt.Errorf("the model has no %s", f.wte)
 	}
 	var pos func(t, j int) float64
-	if c.Positions == model.PositionsSinusoidal {
+	switch c.Positions {
+	case model.PositionsRotary: // turned inside attention instead (inside_llama.go)
+		pos = func(int, int) float64 { return 0 }
+	case model.PositionsSinusoidal:
 		table := nn.SinusoidalTable(len(ids), c.NEmbd)
 		pos = func(t, j int) float64 { return float64(table.At(t, j)) }
-	} else {
+	default:
 		wpe := f.params["wpe.weight"]
 		pos = func(t, j int) float64 { return float64(wpe[t*c.NEmbd+j]) }
 	}
@@ -195,6 +207,10 @@ func (f *refForward) gelu(x float64) float64 {
 // layer runs block l over every position, updating x. When out is not nil, it records what
 // happens to the token at pos.
 func (f *refForward) layer(l, pos int, out *insideResponse) {
+	if llamaFamily(f.cfg) {
+		f.llamaLayer(l, pos, out)
+		return
+	}
 	c, nh := f.cfg.NEmbd, f.cfg.NHead
 	hs := c / nh
 	pre := fmt.Sprintf("h.%d.", l)

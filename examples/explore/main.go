@@ -4,6 +4,7 @@
 //	go run ./examples/explore                          # prints http://127.0.0.1:PORT/: open it
 //	go run ./examples/explore -ckpt out-shakespeare    # a model examples/shakespeare trained
 //	go run ./examples/explore -model path/to/gpt2      # a Hugging Face GPT-2 (with GPT-2's tokenizer)
+//	go run ./examples/explore -model path/to/SmolLM2   # a Llama-family one (Llama, SmolLM, Mistral, Qwen2, Qwen3)
 //	go run ./examples/explore -seq2seq out-translate   # an encoder–decoder examples/translate -save wrote
 //	go run ./examples/explore -addr 127.0.0.1:8080     # a fixed port
 //
@@ -43,6 +44,11 @@
 //	POST /api/train/start               {text, custom_text, tokenizer, n_layer, ...}: a new run
 //	POST /api/train/stop|resume|save    act on the run between two steps
 //	GET  /api/train/events              server-sent events: the status, then what changes
+//
+// A Llama-family directory (-model) is read with its own tokenizer.json; without one, the Run
+// view takes token ids typed as numbers. Its attention maps group the query heads that share a
+// key/value head, and the "Inside one token" card writes out its layer (RMSNorm, rotary
+// positions, grouped KV heads, SwiGLU).
 //
 // A bad request (malformed JSON, a text over 4000 bytes, an unknown model, a negative top-k, a
 // temperature that is not a number in [0, 10], ids outside the vocabulary, a source longer than
@@ -86,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: a free one); give a non-loopback host only to share the page")
 	ckpt := fs.String("ckpt", "", "a checkpoint directory to explore (examples/shakespeare's -out, or one the page saved)")
-	hf := fs.String("model", "", "a Hugging Face GPT-2 directory to explore (config.json + model.safetensors), with GPT-2's tokenizer")
+	hf := fs.String("model", "", "a Hugging Face directory to explore (config.json + model.safetensors): a GPT-2, or a Llama-family decoder with its tokenizer.json")
 	seq := fs.String("seq2seq", "", "an encoder–decoder directory to explore (examples/translate -save, or model.SaveTransformer)")
 	out := fs.String("out", "out-explore", "where the Train tab's Save writes a checkpoint")
 	threads := fs.Int("threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")

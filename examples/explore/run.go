@@ -226,12 +226,15 @@ type nextInfo struct {
 // and "encoder"; RowLabels and ColLabels name their rows and columns, and the page draws any map
 // from them.
 type attentionMap struct {
-	Name      string   `json:"name"`
-	Layers    int      `json:"layers"`
-	Heads     int      `json:"heads"`
-	Rows      int      `json:"rows"`
-	Cols      int      `json:"cols"`
-	Causal    bool     `json:"causal"`               // cells above the diagonal are masked
+	Name   string `json:"name"`
+	Layers int    `json:"layers"`
+	Heads  int    `json:"heads"`
+	Rows   int    `json:"rows"`
+	Cols   int    `json:"cols"`
+	Causal bool   `json:"causal"` // cells above the diagonal are masked
+	// KVHead[h] is the key/value head that query head h reads, when the model has fewer KV heads
+	// than query heads (grouped-query attention): the page draws each group together.
+	KVHead    []int    `json:"kv_head,omitempty"`
 	RowLabels []string `json:"row_labels,omitempty"` // absent: the run's tokens
 	ColLabels []string `json:"col_labels,omitempty"`
 	Data      string   `json:"data"`
@@ -306,6 +309,9 @@ func (srv *server) run(ctx context.Context, res *resolved) (*runResponse, error)
 	}
 	self := encodeAttention("self", in.Attention, t, t)
 	self.Causal = true
+	if kvHeads(s.m.Config) > 0 {
+		self.KVHead = in.KVHead
+	}
 	out.Attention = []attentionMap{self}
 	proj, err := s.projection()
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/autograd"
+	"github.com/goformer/goformer/model"
 )
 
 // The page: plain HTML, CSS and JavaScript, embedded so the program works offline.
@@ -44,7 +46,7 @@ const (
 // options configure a server.
 type options struct {
 	ckpt   string // a checkpoint directory to load (examples/shakespeare's -out, or the page's saves)
-	hf     string // a Hugging Face GPT-2 directory
+	hf     string // a Hugging Face directory: a GPT-2 or a Llama-family decoder
 	seq    string // an encoder–decoder directory (model.SaveTransformer, examples/translate -save)
 	out    string // where the page's Save button writes a checkpoint
 	seed   uint64 // of the untrained model shown before any training
@@ -119,7 +121,14 @@ func newServer(ctx context.Context, opt options) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.reg.add("gpt2", "GPT-2 "+opt.hf, opt.hf, newServed(m.Frozen(), voc, 0, "pretrained"))
+		name, title, note := "gpt2", "GPT-2 "+opt.hf, "pretrained"
+		if llamaFamily(m.Config) {
+			name, title = "llama", "Llama family "+opt.hf
+		}
+		if voc.kind == "ids" {
+			note = "pretrained · no tokenizer.json in the directory: type token ids (1 5 9)"
+		}
+		s.reg.add(name, title, opt.hf, newServed(m.Frozen(), voc, 0, note))
 	}
 	if opt.seq != "" {
 		m, voc, err := loadSeq2Seq(opt.seq)
@@ -328,6 +337,10 @@ type modelInfo struct {
 	Layers    int    `json:"layers"`                   // a GPT's, or an encoder–decoder's decoder layers
 	EncLayers int    `json:"encoder_layers,omitempty"` // an encoder–decoder's encoder layers
 	Heads     int    `json:"heads"`
+	KVHeads   int    `json:"kv_heads,omitempty"`  // a GPT's key/value heads, when fewer than its query heads
+	Family    string `json:"family,omitempty"`    // a GPT's: "gpt2" or "llama" (RMSNorm, rotary, SwiGLU)
+	FFHidden  int    `json:"ff_hidden,omitempty"` // a GPT's feed-forward hidden width
+	HeadDim   int    `json:"head_dim,omitempty"`  // a GPT's head width HS
 	Width     int    `json:"width"`
 	Params    int    `json:"params"`
 	Step      int    `json:"step"`
@@ -351,7 +364,25 @@ func describe(e *entry, s *served) modelInfo {
 		Name: e.name, Kind: kindGPT, Title: e.title, Source: e.source, Note: s.note, Tokenizer: s.voc.kind,
 		Vocab: c.VocabSize, Context: c.BlockSize, Layers: c.NLayer, Heads: c.NHead, Width: c.NEmbd,
 		Params: s.m.NumParams(), Step: s.step, Version: s.version, Window: window(s),
+		KVHeads: kvHeads(c), Family: family(c), FFHidden: cmp.Or(c.FFHidden, 4*c.NEmbd),
+		HeadDim: cmp.Or(c.HeadDim, c.NEmbd/c.NHead),
 	}
+}
+
+func family(c model.Config) string {
+	if llamaFamily(c) {
+		return "llama"
+	}
+	return "gpt2"
+}
+
+// kvHeads is c's number of key/value heads when fewer than its query heads (grouped-query
+// attention), else 0.
+func kvHeads(c model.Config) int {
+	if c.NKVHead > 0 && c.NKVHead < c.NHead {
+		return c.NKVHead
+	}
+	return 0
 }
 
 func (s *server) handleModels(w http.ResponseWriter, r *http.Request) error {

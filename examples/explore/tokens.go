@@ -8,17 +8,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goformer/goformer/tokenizer"
 	"github.com/goformer/goformer/tokenizer/gpt2"
+	"github.com/goformer/goformer/tokenizer/hf"
 )
 
 // vocab is a model's tokenizer, as the explorer uses it: encoding the Run view's text, showing
 // each token's piece, and what a checkpoint keeps to rebuild it.
 type vocab struct {
-	kind string // "char", "bpe" or "gpt2"
+	kind string // "char", "bpe", "gpt2", "hf" (a directory's tokenizer.json) or "ids" (none)
 	tok  interface {
 		Encode(text string) []int
 		VocabSize() int
@@ -120,6 +124,9 @@ func vocabFromMeta(ctx context.Context, meta map[string]string, readFile func(st
 // encode returns the ids of text. A char vocabulary has no id for a character it never saw:
 // those characters are left out, and returned in skipped (each once) so the page can say so.
 func (v *vocab) encode(text string) (ids []int, skipped []string) {
+	if t, ok := v.tok.(idTokens); ok {
+		return t.encodeIDs(text)
+	}
 	ids = v.tok.Encode(text)
 	if v.kind != "char" || len(ids) == utf8.RuneCountInString(text) {
 		return ids, nil
@@ -177,3 +184,53 @@ func (v *vocab) decode(ids []int) string {
 
 // size is the vocabulary size V.
 func (v *vocab) size() int { return v.tok.VocabSize() }
+
+// hfVocab is a model directory's own tokenizer.json (a Llama-family model's, say). Text is
+// encoded as the model reads it in use, with the special tokens the tokenizer adds (a BOS).
+func hfVocab(dir string) (*vocab, error) {
+	t, err := hf.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &vocab{kind: "hf", tok: t, meta: map[string]string{"tokenizer": "hf", "vocab": dir}}, nil
+}
+
+// idsVocab stands in for the tokenizer of a model directory that has none: the text is its
+// token ids, written as numbers ("1 5 9", or "#1 #5 #9" as the pieces show them), and each
+// token's piece is its id. Anything that is not an id is left out and reported, as a char
+// vocabulary reports the characters it never saw.
+func idsVocab(size int) *vocab {
+	return &vocab{kind: "ids", tok: idTokens(size), meta: map[string]string{"tokenizer": "ids"}}
+}
+
+type idTokens int
+
+// Encode reads the ids in text; words that are not ids in [0, size) are dropped (see encodeIDs).
+func (n idTokens) Encode(text string) []int {
+	ids, _ := n.encodeIDs(text)
+	return ids
+}
+
+func (n idTokens) encodeIDs(text string) (ids []int, skipped []string) {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		id, err := strconv.Atoi(strings.TrimPrefix(w, "#"))
+		if err != nil || id < 0 || id >= int(n) {
+			if !slices.Contains(skipped, w) {
+				skipped = append(skipped, w)
+			}
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids, skipped
+}
+
+func (n idTokens) VocabSize() int { return int(n) }
+
+// TokenBytes writes id as "#id " (the space keeps a decoded text readable as ids again).
+func (n idTokens) TokenBytes(id int) ([]byte, error) {
+	if id < 0 || id >= int(n) {
+		return nil, fmt.Errorf("id %d is outside [0, %d)", id, int(n))
+	}
+	return fmt.Appendf(nil, "#%d ", id), nil
+}

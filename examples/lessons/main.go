@@ -2,7 +2,7 @@
 // school maths: each step prints what it shows in plain words, then the numbers that show it,
 // and draws its pictures as PNG files.
 //
-//	go run ./examples/lessons all                 # steps 1 to 11, in order
+//	go run ./examples/lessons all                 # steps 1 to 12, in order
 //	go run ./examples/lessons numbers             # one step
 //	go run ./examples/lessons guess -text rhyme.txt -prompt "Twinkle, twinkle"
 //	go run ./examples/lessons gpt -ckpt out-shakespeare
@@ -21,6 +21,7 @@
 //	 9 positions   without positions, "dog bites man" and "man bites dog" look the same
 //	10 gpt         all of it together: train a GPT on Shakespeare (or load one) and sample
 //	11 transformer the encoder–decoder: translate dates, and see where cross-attention looks
+//	12 llama       after GPT-2: RMSNorm, rotary positions, SwiGLU and grouped KV heads, on small numbers
 //
 // Each step says which package and file hold the code it uses. The steps that train a GPT on
 // Shakespeare (4, 8 and 10; 8 reuses 4's model in an all run) need 15 to 20 seconds of CPU time
@@ -68,6 +69,7 @@ var lessons = []lesson{
 	{"positions", "Positional encoding", positionsLesson},
 	{"gpt", "GPT: all of it together", gptLesson},
 	{"transformer", "The encoder–decoder Transformer and cross-attention", transformerLesson},
+	{"llama", "After GPT-2: what changed", llamaLesson},
 }
 
 // env is what a step needs: where to print and draw, the command-line options, and what

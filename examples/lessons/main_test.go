@@ -38,7 +38,7 @@ func runTiny(t *testing.T, args ...string) (string, *env) {
 	return out.String(), e
 }
 
-// TestAllSteps runs steps 1 to 11 once and checks what each prints and draws; the tests below
+// TestAllSteps runs steps 1 to 12 once and checks what each prints and draws; the tests below
 // check each step's claim more closely.
 func TestAllSteps(t *testing.T) {
 	skipUnderRace(t)
@@ -47,7 +47,7 @@ func TestAllSteps(t *testing.T) {
 		assert.Contains(t, out, "Step "+strconv.Itoa(i+1)+" ("+l.name+"): ", "step %d's heading", i+1)
 		assert.Contains(t, out, "(step "+strconv.Itoa(i+1)+" took ")
 	}
-	assert.Len(t, lessons, 11)
+	assert.Len(t, lessons, 12)
 
 	// 1: the hand-worked sums and the training
 	assert.Contains(t, out, "h2 = 0.60×0.13 − 0.40×0.42 + 0.20×0.22 − 0.10×0.56 + 0.00 = −0.10: below 0, so h2 = 0")
@@ -74,10 +74,13 @@ func TestAllSteps(t *testing.T) {
 	assert.Contains(t, out, "dates it never saw, it writes")
 	assert.Contains(t, out, "  writing 1     looked most at ")
 	assert.Contains(t, out, "While writing the year's four digits, the heads gave")
+	// 12: the four changes (llama_test.go checks the numbers)
+	assert.Contains(t, out, "rotary positions:                                   ")
 
 	// every picture decodes, at a legible size
 	want := []string{"numbers-network.png", "numbers-loss.png", "guess-loss.png", "embeddings.png", "subwords.png", "attention.png",
-		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "gpt-structure.png", "transformer-structure.png", "transformer.png"}
+		"residual.png", "heads-layer1.png", "positions.png", "gpt-loss.png", "gpt-structure.png", "transformer-structure.png", "transformer.png",
+		"llama-rotary.png", "llama-rotary-scores.png", "llama-swiglu.png", "llama-kv-groups.png"}
 	var got []string
 	for _, p := range e.pictures {
 		got = append(got, filepath.Base(p))

@@ -150,15 +150,20 @@ function showModelInfo(note) {
   const seq = m.kind === 'seq2seq';
   document.body.classList.toggle('seq2seq', seq);
   $('text').placeholder = seq ? (m.tokenizer === 'ids' ? 'Type source token ids: 3 4 5' : `Type a source to translate, such as: ${m.example}`)
-    : 'Type a sentence: the model reads it as it changes';
+    : m.tokenizer === 'ids' ? 'Type token ids: 1 5 9 (the model directory has no tokenizer.json)' : 'Type a sentence: the model reads it as it changes';
   $('model-info').textContent = seq
     ? `encoder–decoder · ${m.encoder_layers} + ${m.layers} layers · ${m.heads} heads · ${m.width} wide · up to ${m.window} tokens · ` +
       `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`
-    : `${m.layers} layers · ${m.heads} heads · ${m.width} wide · context ${m.context} · ` +
+    : `${m.family === 'llama' ? 'Llama family (RMSNorm, rotary positions, SwiGLU) · ' : ''}${m.layers} layers · ${headsText(m)} · ${m.width} wide · context ${m.context} · ` +
       `${m.vocab} tokens (${m.tokenizer}) · ${params} parameters · ${note || m.note}`;
   const k = $('topk');
   k.max = Math.min(100, m.vocab);
   renderFlow();
+}
+
+// headsText says how many attention heads a GPT has, and how they share key/value heads.
+function headsText(m) {
+  return m.kv_heads ? `${m.heads} query heads sharing ${m.kv_heads} KV heads` : `${m.heads} heads`;
 }
 
 // isSeq says whether the chosen model is an encoder–decoder, which the Run view translates with.
@@ -170,7 +175,8 @@ function isSeq() {
 function defaultText() {
   const m = modelInfo();
   if (m && m.kind === 'seq2seq') return m.example || '';
-  if (m && m.tokenizer === 'gpt2') return 'Humpty Dumpty sat on a';
+  if (m && (m.tokenizer === 'gpt2' || m.tokenizer === 'hf')) return 'Humpty Dumpty sat on a';
+  if (m && m.tokenizer === 'ids') return '1 5 9 12 4';
   if (state.train && state.train.config && state.train.config.text === 'humpty' && m && m.name === 'trained') {
     return 'Humpty Dumpty sat on a wall';
   }
@@ -384,13 +390,15 @@ function renderFlow() {
   };
   const layers = Math.min(m.layers, 12);
   const bw = 128, bh = 46, gap = 20;
+  const llama = m.family === 'llama';
   const items = [
     { text: ['tokens', `${m.vocab} kinds`], go: 'tokens-card', fill: '#fff1d6' },
-    { text: ['embedding', `+ position: ${m.width} wide`], go: 'emb-card', fill: '#dbe6fd' },
+    { text: ['embedding', llama ? `${m.width} wide, no positions` : `+ position: ${m.width} wide`], go: 'emb-card', fill: '#dbe6fd' },
   ];
+  const ff = m.ff_hidden || 4 * m.width;
   for (let l = 0; l < layers; l++) {
-    items.push({ text: [`layer ${l + 1}: attention`, `${m.heads} heads`], go: 'attn-card', layer: l, fill: '#dbe6fd' });
-    items.push({ text: [`layer ${l + 1}: MLP`, `${m.width}→${4 * m.width}→${m.width}`], go: 'inside-card', layer: l, fill: '#eceff4' });
+    items.push({ text: [`layer ${l + 1}: attention`, llama ? `${m.heads}q/${m.kv_heads || m.heads}kv heads, rotary` : `${m.heads} heads`], go: 'attn-card', layer: l, fill: '#dbe6fd' });
+    items.push({ text: [`layer ${l + 1}: ${llama ? 'SwiGLU' : 'MLP'}`, `${m.width}→${ff}→${m.width}`], go: 'inside-card', layer: l, fill: '#eceff4' });
   }
   if (m.layers > layers) items.push({ text: [`… ${m.layers - layers} more layers`, ''], fill: '#eceff4' });
   items.push({ text: ['next token', 'probabilities'], go: 'next-card', fill: '#fff1d6' });
@@ -475,6 +483,25 @@ function decodeAttention(a) {
   };
   fill($('layer'), a.layers, state.layer);
   fill($('head'), a.heads, state.head);
+  if (a.kv_head) [...$('head').options].forEach((o, h) => { o.textContent = `${h + 1} · KV ${a.kv_head[h] + 1}`; });
+}
+
+// The colours of the groups of query heads that share a key/value head.
+const groupColors = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#9c755f'];
+
+// kvGroup returns, for a model with grouped KV heads, the KV head that query head h reads and
+// the query heads that share it (counted from 0); null otherwise.
+function kvGroup(a, h) {
+  if (!a.kv_head) return null;
+  const g = a.kv_head[h];
+  const heads = a.kv_head.map((x, i) => [x, i]).filter(([x]) => x === g).map(([, i]) => i);
+  return { g, heads, color: groupColors[g % groupColors.length] };
+}
+
+function kvText(a, h) {
+  const k = kvGroup(a, h);
+  if (!k) return '';
+  return ` · reads KV head ${k.g + 1}, shared by heads ${k.heads[0] + 1}–${k.heads[k.heads.length - 1] + 1}`;
 }
 
 function weight(l, h, i, j) {
@@ -546,7 +573,7 @@ function renderAttention(skipThumbs) {
   c.dataset.map = a.name;
   c.dataset.labels = String(Math.ceil(a.rows / geo.step)); // row labels written, for the tests
   const wd = words(a);
-  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer + 1}, head ${state.head + 1} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
+  $('attn-meta').textContent = `${a.name === 'self' ? '' : wd.title + ' · '}layer ${state.layer + 1}, head ${state.head + 1}${kvText(a, state.head)} · row: ${wd.rowAxis} · column: ${wd.colAxis}`;
   if (!skipThumbs) renderThumbs();
 }
 
@@ -558,13 +585,31 @@ function renderThumbs() {
   const cw = Math.floor(Math.max(14, Math.min(a.layers > 2 ? 34 : 48, (contentWidth($('attn-card')) - 24) / a.heads - 3)));
   box.style.gridTemplateColumns = `18px repeat(${a.heads}, ${cw}px)`;
   const cells = [];
+  if (a.kv_head) {
+    // grouped-query attention: a row of labels over each group of query heads, one colour per
+    // KV head, repeated on the borders of the group's maps
+    cells.push(el('span', 'axis', ''));
+    for (let h = 0; h < a.heads;) {
+      const k = kvGroup(a, h);
+      const n = k.heads.length;
+      const lab = el('span', 'kv-group', n * cw > 60 ? `KV head ${k.g + 1}` : `KV${k.g + 1}`);
+      lab.title = `query heads ${k.heads[0] + 1}–${k.heads[n - 1] + 1} share key/value head ${k.g + 1}`;
+      lab.style.gridColumn = `span ${n}`;
+      lab.style.borderColor = k.color;
+      lab.style.color = k.color;
+      cells.push(lab);
+      h += n;
+    }
+  }
   cells.push(el('span', 'axis', ''));
   for (let h = 0; h < a.heads; h++) cells.push(el('span', 'axis', 'h' + (h + 1)));
   for (const l of layers) {
     cells.push(el('span', 'axis', 'L' + (l + 1)));
     for (let h = 0; h < a.heads; h++) {
       const c = el('canvas');
-      c.title = `layer ${l + 1}, head ${h + 1}`;
+      c.title = `layer ${l + 1}, head ${h + 1}${kvText(a, h)}`;
+      const k = kvGroup(a, h);
+      if (k) { c.style.borderColor = k.color; c.classList.add('grouped'); }
       const px = Math.round(cw * (window.devicePixelRatio || 1));
       c.width = px;
       c.height = px;
@@ -603,7 +648,7 @@ function heatHover(ev) {
   const k = `<b class="mono">${esc(showText(lab.cols[j]))}</b> (${wd.col} ${j})`;
   const html = masked(a, i, j)
     ? `${q} cannot look at ${k}: it comes later (causal mask)`
-    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer + 1}, head ${state.head + 1})`;
+    : `${q} looks at ${k}<br>weight <b>${weight(state.layer, state.head, i, j).toFixed(4)}</b> (layer ${state.layer + 1}, head ${state.head + 1}${kvText(a, state.head)})`;
   tip.show(html, ev.clientX, ev.clientY);
   if (!state.hover || state.hover[0] !== i || state.hover[1] !== j) {
     state.hover = [i, j];

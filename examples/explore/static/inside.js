@@ -46,20 +46,22 @@ export function initInside(ctx) {
     if (mine !== n) return;
     $('inside-meta').textContent = `layer ${layer + 1} · token ${pos + 1}, “${showText(d.token)}” · click a token above to pick another; the layer is the Attention card's`;
     const rows = [];
-    const head = el('div', 'inside-row inside-head');
-    head.append(el('span', '', ''), el('span', '', 'query q'), el('span', '', 'key k'), el('span', '', 'value v'), el('span', '', 'where it looks (softmax of q·k/√' + d.head_size + ')'));
+    const rowClass = d.kv_head ? 'inside-row grouped' : 'inside-row'; // a wider first column for "head 4 · KV 2"
+    const head = el('div', rowClass + ' inside-head');
+    head.append(el('span', '', ''), el('span', '', d.ff === 'swiglu' ? 'query q, turned' : 'query q'), el('span', '', d.ff === 'swiglu' ? 'key k, turned' : 'key k'), el('span', '', 'value v'), el('span', '', 'where it looks (softmax of q·k/√' + d.head_size + ')'));
     rows.push(head);
     d.q.forEach((q, h) => {
-      const row = el('div', 'inside-row');
+      const row = el('div', rowClass);
       const w = d.weights[h].map((x, j) => [j, x]).sort((a, b) => b[1] - a[1]).slice(0, 3);
-      row.append(el('span', 'axis', `head ${h + 1}`), strip(el, q, 32, 6), strip(el, d.k[h], 32, 6), strip(el, d.v[h], 32, 6),
+      row.append(el('span', 'axis', d.kv_head ? `head ${h + 1} · KV ${d.kv_head[h] + 1}` : `head ${h + 1}`), strip(el, q, 32, 6), strip(el, d.k[h], 32, 6), strip(el, d.v[h], 32, 6),
         el('span', 'mono small', w.map(([j, x]) => `“${showText(r.tokens[j].text)}” ${pct(x)}`).join('  ')));
       rows.push(row);
     });
     const fired = d.mlp.filter((x) => x > 0).length;
     const top = d.mlp.map((x, i) => [i, x]).sort((a, b) => b[1] - a[1]).slice(0, 5);
     const mlp = el('div', 'inside-mlp');
-    mlp.append(el('div', 'small', `The MLP's ${d.mlp.length} hidden neurons for this token, after GELU: ${fired} are above 0; the strongest: ${top.map(([i, x]) => `#${i + 1} ${x.toFixed(2)}`).join(', ')}.`),
+    const what = d.ff === 'swiglu' ? `SwiGLU's ${d.mlp.length} hidden units for this token, silu(gate) × up` : `The MLP's ${d.mlp.length} hidden neurons for this token, after GELU`;
+    mlp.append(el('div', 'small', `${what}: ${fired} are above 0; the strongest: ${top.map(([i, x]) => `#${i + 1} ${x.toFixed(2)}`).join(', ')}.`),
       strip(el, d.mlp, 64, 7));
     box.replaceChildren(...rows, mlp);
     box.dataset.rendered = `${layer}:${pos}`;

@@ -239,8 +239,9 @@ export function initStory(ctx) {
     {
       name: 'positions', title: 'Positional encoding',
       async show(box) {
-        para(box, 'Attention by itself sees a bag of tokens: "dog bites man" and "man bites dog" would look the same. So each position adds its own vector to the token\'s: the original Transformer a fixed table of waves, GPT-2 (and this model) a learnt table, wpe.');
-        para(box, `This model has a vector for each of its ${modelInfo().context} positions: the longest text it reads at once.`);
+        para(box, 'Attention by itself sees a bag of tokens: "dog bites man" and "man bites dog" would look the same. So each position adds its own vector to the token\'s: the original Transformer a fixed table of waves, GPT-2 ' + (modelInfo().family === 'llama' ? 'a learnt table, wpe.' : '(and this model) a learnt table, wpe.'));
+        if (modelInfo().family === 'llama') para(box, `This model adds no position vector: it is of the Llama family, which turns each query and key by an angle that grows with the position, inside attention (rotary positions, step 12). It reads at most ${modelInfo().context} tokens at once.`);
+        else para(box, `This model has a vector for each of its ${modelInfo().context} positions: the longest text it reads at once.`);
       },
     },
     {
@@ -266,6 +267,31 @@ export function initStory(ctx) {
       async show(box) {
         para(box, 'For translation, an encoder reads the whole source (every token sees every other), and a decoder writes the output one token at a time, looking back at what it wrote and, through cross-attention, at the encoder\'s vectors of the source.');
         para(box, 'Run the explorer with -seq2seq DIR on a model that examples/translate saved, and pick it at the top: its Run view translates, with the cross-attention of every layer and head.');
+      },
+    },
+    {
+      name: 'llama', title: 'After GPT-2: what changed',
+      async show(box) {
+        const m = modelInfo();
+        const llama = m.family === 'llama';
+        const kv = m.kv_heads || m.heads;
+        para(box, 'The open models people run today (Llama, Qwen, SmolLM, Mistral) are GPT-2\'s decoder with four changes. RMSNorm instead of LayerNorm: it divides by the root mean square and takes no mean away. Rotary positions instead of a table of position vectors: each query and key is turned by an angle that grows with its position, so the score between two tokens depends on their distance alone. A gated feed-forward, SwiGLU: silu(gate) × up, instead of GELU. And fewer key/value heads than query heads: a group of query heads shares one. The terminal lesson shows each on small numbers, with pictures.');
+        const perToken = (k) => 2 * m.layers * k * m.head_dim * 4;
+        box.append(table(['', 'GPT-2', `this model${llama ? ' (Llama family)' : ''}`], [
+          ['norm', 'LayerNorm', llama ? 'RMSNorm' : 'LayerNorm'],
+          ['positions', 'a learnt vector added per position', llama ? 'rotary: queries and keys turned' : 'a vector added per position'],
+          ['feed-forward', 'GELU MLP, 4 × wider', llama ? `SwiGLU, ${m.width} → ${m.ff_hidden} → ${m.width}` : `GELU MLP, ${m.width} → ${m.ff_hidden} → ${m.width}`],
+          ['heads', 'a key/value head per query head', `${m.heads} query heads, ${kv} key/value head${kv > 1 ? 's' : ''}`],
+          ['KV cache per token', '', `${perToken(kv).toLocaleString('en')} bytes${kv < m.heads ? ` (${perToken(m.heads).toLocaleString('en')} with a KV head per query head)` : ''}`],
+        ]));
+        if (kv < m.heads) {
+          const g = m.heads / kv;
+          const groups = Array.from({ length: kv }, (_, i) => `heads ${i * g + 1}–${(i + 1) * g} share KV head ${i + 1}`);
+          para(box, `In this model ${groups.join('; ')}: the Run tab's attention thumbnails are grouped by them.`);
+        } else {
+          para(box, 'Open a Llama-family directory (go run ./examples/explore -model DIR, a SmolLM2 or Qwen one) to see this step on such a model.');
+        }
+        box.dataset.live = String(kv);
       },
     },
   ];

@@ -38,6 +38,9 @@ const DPI = 150
 type Labels struct {
 	Title string
 	X, Y  string // axis labels
+	// LegendLeft puts Lines' legend at the top left instead of the top right, for curves that
+	// rise to the right.
+	LegendLeft bool
 }
 
 // Series is one line of a line chart: the points (X[i], Y[i]), named in the legend.
@@ -94,6 +97,7 @@ func Lines(path string, l Labels, series ...Series) error {
 	p := newPlot(l)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	p.Legend.Left = l.LegendLeft
 	nonNegative, fromZero := true, true
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
