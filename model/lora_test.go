@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -20,9 +21,10 @@ var loraCases = []struct {
 	name     string
 	cfg      Config
 	perBlock int
+	first    string // the first adapter's A, named as PEFT names it (without its base_model.model. prefix)
 }{
-	{"gpt2", tinyConfig(), 4},
-	{"llama", llamaTestConfig, 7},
+	{"gpt2", tinyConfig(), 4, "h.0.attn.c_attn.lora_A.weight"},
+	{"llama", llamaTestConfig, 7, "model.layers.0.self_attn.q_proj.lora_A.weight"},
 }
 
 // loraBatch is a batch of 2 rows of 6 ids and their targets for a vocabulary of v.
@@ -62,6 +64,7 @@ func TestLoRAParametersAndMerge(t *testing.T) {
 			require.NoError(t, err)
 			params := l.Parameters()
 			require.Len(t, params, 2*tc.perBlock*tc.cfg.NLayer, "A and B of every Linear of the blocks, nothing else")
+			assert.Equal(t, tc.first, params[0].Name())
 			for _, p := range params {
 				assert.True(t, strings.HasSuffix(p.Name(), ".lora_A.weight") || strings.HasSuffix(p.Name(), ".lora_B.weight"), p.Name())
 				assert.True(t, p.RequiresGrad())
@@ -86,14 +89,21 @@ func TestLoRAParametersAndMerge(t *testing.T) {
 			}
 			assert.Equal(t, base, loraLogits(t, m, x), "the base model is unchanged by merging")
 
-			// SaveHF writes the merged model, which loads back bit for bit
-			if tc.name == "llama" {
-				dir := t.TempDir()
-				require.NoError(t, SaveHF(l, dir))
-				back, err := LoadHF(dir)
-				require.NoError(t, err)
-				assert.Equal(t, got, loraLogits(t, back, x))
-			}
+			// SaveHF writes the merged model, which loads back bit for bit (GPT-2's layout
+			// transposes its Conv1D weights on the way out and back in)
+			dir := t.TempDir()
+			require.NoError(t, SaveHF(l, dir))
+			back, err := LoadHF(dir)
+			require.NoError(t, err)
+			assert.Equal(t, got, loraLogits(t, back, x))
+
+			// decoding with the KV cache goes through the adapters too
+			s := Sampling{MaxNew: 5}
+			want, err := merged.GenerateAll(context.Background(), x[:3], s)
+			require.NoError(t, err)
+			gen, err := l.GenerateAll(context.Background(), x[:3], s)
+			require.NoError(t, err)
+			assert.Equal(t, want, gen)
 
 			// a compact view keeps the adapters (in float32) beside the compact weights
 			c, err := l.Compact(BFloat16)
