@@ -13,7 +13,7 @@ import (
 
 // LoRAConfig says which Linear layers of a model get low-rank adapters (nn.LoRA), and how large.
 type LoRAConfig struct {
-	Rank int // r, the adapters' inner width; must be positive
+	Rank int // r, the adapters' inner width; positive, and at most min(in, out) of each adapted layer
 	// Alpha scales the adapters' term by Alpha/Rank (PEFT's lora_alpha); 0 means Rank (scale 1).
 	Alpha float32
 	// Targets names the layers to adapt by the end of their names, as PEFT's target_modules:
@@ -142,6 +142,11 @@ func (m *GPT) attachLoRA(c LoRAConfig, src nn.Source) error {
 			out, in = nl.l.Compact.Dims()
 		} else {
 			out, in = nl.l.Weight.Value.Dim(0), nl.l.Weight.Value.Dim(1)
+		}
+		if c.Rank > min(in, out) {
+			// B·A has rank min(in, out) at most: a larger r only costs memory (and a rank from a
+			// flag is not allowed to allocate what it likes)
+			return fmt.Errorf("rank %d is more than the %d of %s (%d outputs, %d inputs)", c.Rank, min(in, out), nl.name, out, in)
 		}
 		nl.l.LoRA = nn.NewLoRA(b.Sub(nl.name), in, out, c.Rank, c.alpha())
 	}

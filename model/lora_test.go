@@ -207,6 +207,8 @@ func TestLoRAErrors(t *testing.T) {
 		{LoRAConfig{Rank: 2, Alpha: -1}, "alpha"},
 		{LoRAConfig{Rank: 2, Alpha: float32(math.NaN())}, "alpha"},
 		{LoRAConfig{Rank: 2, Targets: []string{"q_proj"}}, "no layer matches"},
+		{LoRAConfig{Rank: 9}, "rank 9 is more than the 8 of h.0.attn.c_attn"},
+		{LoRAConfig{Rank: 1 << 40}, "is more than"},
 	} {
 		_, err := m.WithLoRA(tc.c)
 		assert.ErrorContains(t, err, tc.want, "%+v", tc.c)
