@@ -18,6 +18,7 @@ import (
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/atomicfile"
+	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
@@ -82,6 +83,10 @@ func save(dir string, m Model, st State) error {
 	k, cfg, err := describe(m)
 	if err != nil {
 		return err
+	}
+	if g, ok := m.(*model.GPT); ok && g.LoRA() != nil {
+		// its Parameters are the adapters alone, which no config of the file describes
+		return errors.New("a model with LoRA adapters holds its weights frozen apart from them: save its Merge")
 	}
 	config, err := json.Marshal(cfg)
 	if err != nil {

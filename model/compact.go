@@ -108,6 +108,9 @@ func (m *GPT) Compact(f WeightFormat) (*GPT, error) {
 		}
 		return newCompactMatrix(p.Value, f, s.Name)
 	})
+	if err == nil && m.lora != nil { // the adapters stay float32, beside the compact weights
+		err = v.attachLoRA(*m.lora, nn.Shared(m.params, true))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("model.Compact: %w", err)
 	}
@@ -160,6 +163,9 @@ func (m *GPT) view(src nn.Source) (*GPT, error) {
 			}
 			return nil, nil
 		})
+	}
+	if err == nil && m.lora != nil {
+		err = v.attachLoRA(*m.lora, src)
 	}
 	if err != nil {
 		return nil, err

@@ -38,6 +38,8 @@
 //   - LoadHF and SaveHF read and write Hugging Face directories of GPT-2 and of the Llama family
 //     (safetensors, sharded or pytorch_model.bin; bf16 and f16 widened); CropBlockSize and
 //     SetDropout adapt a loaded model for fine-tuning.
+//   - GPT.WithLoRA fine-tunes with low-rank adapters on the blocks' Linear layers (the base
+//     frozen, the adapters its only Parameters); GPT.Merge folds them in, and SaveHF saves merged.
 //
 // The package also holds the encoder–decoder of "Attention Is All You Need" (Transformer,
 // transformer*.go), computed as PyTorch's nn.Transformer computes it and named as its state dict

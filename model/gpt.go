@@ -42,6 +42,10 @@ type GPT struct {
 	// hf is what LoadHF read from config.json beyond the computation (the architecture, the
 	// special tokens), which SaveHF writes back.
 	hf hfMeta
+	// lora is the adapters' configuration in a model made by WithLoRA (nil otherwise), adapters
+	// their A and B (also at the end of params), the only parameters such a model trains.
+	lora     *LoRAConfig
+	adapters []*autograd.Var
 }
 
 // Forward returns the logits (B, T, V) for a batch of B sequences of T token ids, row-major.
@@ -332,6 +336,9 @@ func (m *GPT) rebuild(cfg Config, src nn.Source) error {
 		}
 		return shared(s)
 	}, m.mode)
+	if err == nil && m.lora != nil {
+		err = n.attachLoRA(*m.lora, shared)
+	}
 	if err != nil {
 		return err
 	}
@@ -344,8 +351,14 @@ func (m *GPT) rebuild(cfg Config, src nn.Source) error {
 // (wte.weight, h.0.attn.c_attn.weight, ...) or Llama (model.embed_tokens.weight, ...), in a fixed
 // order. A tied output head is the token embedding; an untied one is lm_head.weight. A
 // compact view's (Compact) are only those it keeps in float32: its weight matrices are not
-// parameters.
-func (m *GPT) Parameters() []*autograd.Var { return slices.Clone(m.params) }
+// parameters. A model with adapters (WithLoRA) has only their A and B as parameters: its other
+// weights are frozen.
+func (m *GPT) Parameters() []*autograd.Var {
+	if m.lora != nil {
+		return slices.Clone(m.adapters)
+	}
+	return slices.Clone(m.params)
+}
 
 // NumParams returns the number of parameters (the tied head counted once), compact weight
 // matrices included.

@@ -476,13 +476,19 @@ func hfTensors(m *GPT) (map[string]*tensor.Tensor, error) {
 // architecture LoadHF read, such as MistralForCausalLM, when it fits) with the special token ids
 // LoadHF read, and model.safetensors with transformers' names, lm_head.weight only when untied.
 // transformers, PEFT and llama.cpp's converter read the directory as they read one from the Hub.
-// A mix of the two families' choices has no layout and is an error.
+// A mix of the two families' choices has no layout and is an error. A model with adapters
+// (WithLoRA) is saved merged (Merge): a plain model of its base's layout.
 //
 // Both files are written under temporary names and synced before either is renamed into place,
 // so an error leaves any previous config.json and model.safetensors intact.
 func SaveHF(m *GPT, dir string) (err error) {
 	if m == nil {
 		return errors.New("model: SaveHF: nil model")
+	}
+	if m.lora != nil && m.format == Float32 {
+		if m, err = m.Merge(); err != nil {
+			return fmt.Errorf("model: SaveHF: %w", err)
+		}
 	}
 	if err := m.Config.Validate(); err != nil {
 		return fmt.Errorf("model: SaveHF: %w", err)

@@ -227,7 +227,7 @@ func (a *Attention) CrossCache(mem *autograd.Var) *KVCache {
 // rows returns x·W[lo:lo+n]ᵀ + b[lo:lo+n]: the output features [lo, lo+n) of the layer, as a
 // fused projection's q or k and v alone.
 func (l *Linear) rows(x *autograd.Var, lo, n int) *autograd.Var {
-	if l.Compact != nil {
+	if l.Compact != nil || l.LoRA != nil {
 		return autograd.Narrow(l.Forward(x), 2, lo, n)
 	}
 	y := autograd.MatMulT(x, autograd.Narrow(l.Weight, 0, lo, n))

@@ -35,4 +35,8 @@
 // int8) instead of float32: a CompactWeight in their Compact field, which a builder made by
 // NewCompactBuilder supplies from the same description (see compact.go; package model's
 // GPT.Compact uses it). Such a weight has no gradient.
+//
+// For fine-tuning, a Linear can carry a low-rank adapter (LoRA, lora.go) in its LoRA field: its
+// output gains (alpha/r)·B(A x) while W, a constant, stays as it was (package model's
+// GPT.WithLoRA puts them on a model's layers and GPT.Merge folds them into W).
 package nn

@@ -13,6 +13,9 @@ type Linear struct {
 	// Compact holds W instead of Weight in an inference view with compact weights
 	// (NewCompactBuilder); nil otherwise.
 	Compact CompactWeight
+	// LoRA, when not nil, adds a low-rank adapter's term to the output (fine-tuning with W
+	// frozen); nil otherwise.
+	LoRA *LoRA
 }
 
 // NewLinear builds a Linear layer whose fresh weights are drawn from N(0, std²), with zero bias.
@@ -32,6 +35,11 @@ func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *L
 
 // Forward maps x (..., in) to (..., out).
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	if l.LoRA != nil {
+		base := *l
+		base.LoRA = nil
+		return autograd.Add(base.Forward(x), l.LoRA.Forward(x))
+	}
 	if l.Compact != nil {
 		y := MulCompactT(x, l.Compact)
 		if l.Bias != nil {

@@ -31,10 +31,10 @@ type dataset struct {
 }
 
 // newDataset tokenizes text and splits it. kind is "char", "gpt2" (GPT-2's own tokenizer, for
-// fine-tuning GPT-2) or "bpe" (a byte-level BPE of bpeVocab tokens learned from the text with
+// fine-tuning GPT-2), "model" (the tokenizer of model directory dir, for fine-tuning it) or "bpe" (a byte-level BPE of bpeVocab tokens learned from the text with
 // GPT-2's split pattern; deterministic, so the same text always gives the same vocabulary). Both splits must be longer than blockSize, since a
 // batch row needs blockSize+1 consecutive ids (inputs and their next-token targets).
-func newDataset(ctx context.Context, text string, blockSize int, kind string, bpeVocab int) (*dataset, error) {
+func newDataset(ctx context.Context, text string, blockSize int, kind string, bpeVocab int, dir string) (*dataset, error) {
 	if text == "" {
 		return nil, errors.New("the training text is empty")
 	}
@@ -52,6 +52,12 @@ func newDataset(ctx context.Context, text string, blockSize int, kind string, bp
 			return nil, err
 		}
 		d.tok, d.vocabID = enc, "gpt2"
+	case "model":
+		tok, id, err := dirVocabulary(dir)
+		if err != nil {
+			return nil, err
+		}
+		d.tok, d.vocabID = tok, id
 	case "bpe":
 		b, err := tokenizer.Train(ctx, text, tokenizer.TrainConfig{VocabSize: bpeVocab, Pattern: tokenizer.GPT2Pattern})
 		if err != nil {
@@ -63,7 +69,7 @@ func newDataset(ctx context.Context, text string, blockSize int, kind string, bp
 		}
 		d.tok, d.vocabID = b, fmt.Sprintf("bpe %d %x", b.VocabSize(), h.Sum(nil))
 	default:
-		return nil, fmt.Errorf("unknown tokenizer %q (want char, bpe or gpt2)", kind)
+		return nil, fmt.Errorf("unknown tokenizer %q (want char, bpe, gpt2 or model)", kind)
 	}
 	ids := d.tok.Encode(text)
 	n := int(0.9 * float64(len(ids)))

@@ -11,6 +11,10 @@
 //	go run ./examples/shakespeare -tokenizer bpe -bpe-vocab 1024   # subword tokens learned from the text
 //	go run ./examples/shakespeare -init-from path/to/gpt2 -tokenizer gpt2 -block-size 256 -batch-size 2 -grad-accum 8 -lr 3e-5 -max-iters 200
 //	                                                    # fine-tune GPT-2 (a Hugging Face directory) on the text
+//	go run ./examples/shakespeare -init-from path/to/SmolLM2-135M -tokenizer model -data mytext.txt -block-size 256 \
+//	    -batch-size 4 -lr 2e-4 -max-iters 200 -lora-rank 8 -lora-alpha 16 -export-hf out-hf
+//	                                                    # fine-tune a Llama-family model with LoRA, tokenised by its
+//	                                                    # own tokenizer.json, and export it merged for transformers
 //
 // It prints a progress line as it trains, the training and validation losses every -eval-interval
 // iterations, saves a checkpoint (model, optimizer, RNG states, vocabulary) to -out after each
@@ -19,6 +23,10 @@
 // With -weights bf16 or int8, the sample comes from a view of the trained model whose weight
 // matrices are held in that format (model.GPT.Compact), and the validation loss is printed for
 // it beside float32's, to show what the rounding costs; checkpoints stay float32.
+// -lora-rank trains low-rank adapters on the blocks' Linear layers (-lora-targets picks some)
+// instead of every weight (model.GPT.WithLoRA): the base stays frozen, only the adapters are in
+// the optimizer, no checkpoint is written, and -export-hf writes the model with the adapters
+// merged, with the directory's tokenizer files beside it.
 // Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
 // continues.
 // -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
@@ -90,6 +98,9 @@ type options struct {
 	plot                    string
 	weights                 string
 	precision               string
+	loraRank                int
+	loraAlpha               float64
+	loraTargets             string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -125,8 +136,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.topK, "top-k", 200, "sample among the k most likely characters (0: all)")
 	fs.IntVar(&o.threads, "threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
 	fs.StringVar(&o.data, "data", "", "train on this UTF-8 text file instead of the embedded tiny Shakespeare")
-	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character), bpe (a byte-level BPE learned from the text) or gpt2 (GPT-2's tokenizer)")
-	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face GPT-2 directory (config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer gpt2")
+	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character), bpe (a byte-level BPE learned from the text), gpt2 (GPT-2's tokenizer) or model (the -init-from directory's own: tokenizer.json, else GPT-2's)")
+	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face directory (a GPT-2 or a Llama-family model: config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer model (or gpt2 for a GPT-2)")
+	fs.IntVar(&o.loraRank, "lora-rank", 0, "with -init-from, train low-rank adapters of this rank instead of every weight (0: full fine-tuning); the base stays frozen and the adapters are merged on -export-hf")
+	fs.Float64Var(&o.loraAlpha, "lora-alpha", 16, "LoRA scale numerator: the adapters' term is scaled by alpha/rank")
+	fs.StringVar(&o.loraTargets, "lora-targets", "", "comma-separated layer names to adapt, matched at the end of their names as PEFT's target_modules (q_proj,v_proj; c_attn); empty: every Linear layer of the blocks")
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training loop to this file")
 	fs.StringVar(&o.plot, "plot", "", "after training, draw the training and validation losses against the iteration into this PNG file")
@@ -160,8 +174,13 @@ func (o *options) validate() error {
 	c.NonNegativeFloat("-temperature", o.temperature)
 	c.That(o.out != "", "-out must name a directory")
 	c.That(o.rng == "pytorch" || o.rng == "pcg", "-rng must be pytorch or pcg, got %q", o.rng)
-	c.That(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2", "-tokenizer must be char, bpe or gpt2, got %q", o.tokenizer)
-	c.That(o.initFrom == "" || o.tokenizer == "gpt2", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens)")
+	c.That(o.tokenizer == "char" || o.tokenizer == "bpe" || o.tokenizer == "gpt2" || o.tokenizer == "model", "-tokenizer must be char, bpe, gpt2 or model, got %q", o.tokenizer)
+	c.That(o.initFrom == "" || o.tokenizer == "gpt2" || o.tokenizer == "model", "-init-from needs -tokenizer gpt2 (a GPT-2 reads GPT-2 tokens) or model (the directory's own tokenizer)")
+	c.That(o.initFrom != "" || o.tokenizer != "model", "-tokenizer model needs -init-from DIR, whose tokenizer it is")
+	c.NonNegative(f("-lora-rank", o.loraRank))
+	c.NonNegativeFloat("-lora-alpha", o.loraAlpha)
+	c.That(o.loraRank == 0 || o.initFrom != "", "-lora-rank fine-tunes a pretrained model: it needs -init-from DIR")
+	c.That(o.loraRank == 0 || !o.resume, "-lora-rank runs write no checkpoint to resume (export the merged model with -export-hf and fine-tune that)")
 	c.That(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	_, err := tensor.ParsePrecision(o.precision)
 	c.That(err == nil, "-precision: %v", err)
@@ -243,7 +262,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		text, source = string(b), o.data
 	}
-	data, err := newDataset(ctx, text, o.blockSize, o.tokenizer, o.bpeVocab)
+	data, err := newDataset(ctx, text, o.blockSize, o.tokenizer, o.bpeVocab, o.initFrom)
 	if err != nil {
 		return fmt.Errorf("%s: %w", source, err)
 	}
@@ -292,6 +311,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if m, err = loadPretrained(o); err == nil {
 			cfg = m.Config
 			fmt.Fprintf(stdout, "fine-tuning %s\n", o.initFrom)
+			if v := data.tok.VocabSize(); v > cfg.VocabSize {
+				err = fmt.Errorf("the tokenizer has %d tokens, more than the %d of the model in %s", v, cfg.VocabSize, o.initFrom)
+			}
+		}
+		if err == nil && o.loraRank > 0 {
+			if m, err = m.WithLoRA(o.loraConfig()); err == nil {
+				describeLoRA(stdout, m)
+			}
 		}
 	default:
 		m, err = rnd.newModel(cfg, o.seed)
@@ -358,6 +385,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	if o.loraRank > 0 {
+		tr.save = nil // a checkpoint holds a whole model; the adapters leave merged, through -export-hf
+	}
 
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -374,6 +404,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if trained != nil {
+		trained(m)
+	}
 	pprof.StopCPUProfile()
 
 	if o.plot != "" {
@@ -386,7 +419,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := model.SaveHF(m, o.exportHF); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "exported the model as a Hugging Face GPT-2 to %s\n", o.exportHF)
+		if o.initFrom != "" {
+			if err := copyHubFiles(o.initFrom, o.exportHF); err != nil {
+				return err
+			}
+		}
+		what := "the model"
+		if m.LoRA() != nil {
+			what = "the model, its adapters merged,"
+		}
+		fmt.Fprintf(stdout, "exported %s in Hugging Face's layout to %s\n", what, o.exportHF)
 	}
 	sampler := m
 	if weights, _ := model.ParseWeightFormat(o.weights); weights != model.Float32 {

@@ -208,7 +208,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		{[]string{"-data", short}, "too short"},
 		{[]string{"-data", bin}, "not valid UTF-8"},
 		{[]string{"-resume", "-out", dir}, "checkpoint.json"},
-		{[]string{"-tokenizer", "words"}, "-tokenizer must be char, bpe or gpt2"},
+		{[]string{"-tokenizer", "words"}, "-tokenizer must be char, bpe, gpt2 or model"},
 		{[]string{"-rng", "mt"}, "-rng must be pytorch or pcg"},
 		{[]string{"-tokenizer", "bpe", "-bpe-vocab", "100"}, "-bpe-vocab must be at least 256"},
 		{[]string{"-weights", "int4"}, `-weights: model: unknown weight format "int4"`},
@@ -228,7 +228,7 @@ func TestBadInputIsAnError(t *testing.T) {
 }
 
 func TestSampleBatchTargetsAreShiftedInputs(t *testing.T) {
-	d, err := newDataset(context.Background(), shakespeare, 8, "char", 0)
+	d, err := newDataset(context.Background(), shakespeare, 8, "char", 0, "")
 	require.NoError(t, err)
 	assert.Equal(t, 65, d.tok.VocabSize())
 	assert.Equal(t, 1003854, len(d.train)) // nanoGPT's split of the same file

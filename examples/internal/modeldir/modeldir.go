@@ -53,7 +53,14 @@ type Template interface {
 }
 
 // Open loads dir's model, viewed with weight format f, and what goes with it.
-func Open(dir string, f model.WeightFormat) (*Model, error) {
+func Open(dir string, f model.WeightFormat) (*Model, error) { return open(dir, f, true) }
+
+// OpenIDs is Open for a program that can also work in token ids alone (examples/gpt2's -ids):
+// a directory without tokenizer.json whose vocabulary is too small for GPT-2's tokenizer (a
+// test fixture, say) opens with Text nil instead of failing. Stop still holds its eos ids.
+func OpenIDs(dir string, f model.WeightFormat) (*Model, error) { return open(dir, f, false) }
+
+func open(dir string, f model.WeightFormat, needText bool) (*Model, error) {
 	m, err := model.LoadHF(dir)
 	if err != nil {
 		return nil, err
@@ -80,7 +87,7 @@ func Open(dir string, f model.WeightFormat) (*Model, error) {
 				out.Stop = append(out.Stop, id)
 			}
 		}
-	} else {
+	} else if needText || m.Config.VocabSize >= gpt2.EndOfTextID+1 {
 		enc, err := gpt2.Encoding()
 		if err != nil {
 			return nil, err
@@ -88,8 +95,8 @@ func Open(dir string, f model.WeightFormat) (*Model, error) {
 		out.Text = bpeText{enc}
 		out.Stop = append(out.Stop, enc.VocabSize()-1) // <|endoftext|>
 	}
-	if v := out.Text.VocabSize(); v > m.Config.VocabSize {
-		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, more than the model's %d", dir, v, m.Config.VocabSize)
+	if out.Text != nil && out.Text.VocabSize() > m.Config.VocabSize {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, more than the model's %d", dir, out.Text.VocabSize(), m.Config.VocabSize)
 	}
 	for _, name := range []string{"config.json", "generation_config.json"} {
 		ids, err := eosIDs(filepath.Join(dir, name))

@@ -39,6 +39,10 @@ func TestOpenGPT2DirectoryWithoutTokenizer(t *testing.T) {
 	small := saveTiny(t, 100)
 	_, err = Open(small, model.Float32)
 	assert.ErrorContains(t, err, "more than the model's 100")
+	ids, err := OpenIDs(small, model.Float32)
+	require.NoError(t, err, "a program that works in ids opens it")
+	assert.Nil(t, ids.Text)
+	assert.Empty(t, ids.Stop)
 }
 
 func TestOpenDirectoryWithTokenizerJSON(t *testing.T) {
