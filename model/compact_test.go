@@ -83,11 +83,11 @@ func TestCompactViewHoldsCompactMatrices(t *testing.T) {
 				require.NotNil(t, l.Compact)
 				n, k := l.Compact.Dims()
 				matrices += n * k
-				bytes += l.Compact.Bytes()
+				bytes += l.Compact.(*compactMatrix).Bytes()
 			}
 		}
 		matrices += compactTestConfig.VocabSize * c
-		bytes += v.WTE.Compact.Bytes()
+		bytes += v.WTE.Compact.(*compactMatrix).Bytes()
 		for _, p := range v.Parameters() {
 			assert.False(t, p.RequiresGrad(), p.Name())
 			assert.True(t, p.Value.Dims() == 1 || p.Name() == "wpe.weight", "%s %v is kept in float32", p.Name(), p.Shape())

@@ -40,7 +40,7 @@ func (s *Sinusoidal) Forward(pos0, t int) *autograd.Var {
 	if pos0 < 0 || t <= 0 || pos0+t > s.MaxLen {
 		panic(fmt.Sprintf("nn.Sinusoidal: positions %d..%d outside the table of %d", pos0, pos0+t-1, s.MaxLen))
 	}
-	return autograd.Const(s.table(pos0 + t).Narrow(0, pos0, t).Unsqueeze(0))
+	return autograd.Const(s.table(pos0+t).Narrow(0, pos0, t).Unsqueeze(0))
 }
 
 // Lookup returns the encodings of positions pos as a constant: (1, T, C) for T positions shared
