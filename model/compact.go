@@ -87,33 +87,44 @@ func (f *WeightFormat) Set(s string) error {
 // Int8 cannot represent a NaN or an infinity: a non-finite weight is an error.
 func (m *GPT) Compact(f WeightFormat) (*GPT, error) {
 	conv, err := m.converter(f, m.params, compactable)
-	if err != nil || conv == nil {
-		return frozenOr(m, err)
+	if err != nil {
+		return nil, err
 	}
-	return m.compactView(nn.Shared(m.params, true), f, conv)
+	return m.view(nn.Shared(m.params, true), f, conv)
 }
 
-// Compact returns an inference view of m whose weight matrices (the attention and feed-forward
-// weights, both embeddings and the generator) are held only in format f, as GPT.Compact does,
-// with the same guarantees and refusals: it decodes (Translate, Forward, Loss, Inspect) but
-// neither trains nor saves (SaveTransformer, checkpoint.Save).
+// Compact returns an inference view of m whose weight matrices (attention and feed-forward
+// weights, both embeddings, the generator) are held only in format f, as GPT.Compact does, with
+// the same guarantees and refusals: it decodes but neither trains nor saves.
 func (m *Transformer) Compact(f WeightFormat) (*Transformer, error) {
 	conv, err := m.converter(f, m.params, func(s nn.Spec) bool {
 		return len(s.Shape) == 2 && (s.Layer == nn.LayerLinear || s.Layer == nn.LayerEmbedding)
 	})
-	if err != nil || conv == nil {
-		return frozenOr(m, err)
+	if err != nil {
+		return nil, err
 	}
-	return m.compactView(nn.Shared(m.params, true), f, conv)
+	return m.view(nn.Shared(m.params, true), f, conv)
 }
 
-// frozenOr returns m's frozen view, or err if there is one.
-func frozenOr[M interface{ Frozen() M }](m M, err error) (M, error) {
-	if err != nil {
-		var none M
-		return none, err
+// view returns an evaluation-mode model of m's config in format f whose parameters come from src
+// and its compact matrices from conv; Frozen, Snapshot and Compact differ only in these.
+func (m *GPT) view(src nn.Source, f WeightFormat, conv compactSource) (*GPT, error) {
+	cw := compactWeights{f, map[string]*compactMatrix{}}
+	v, err := assembleWith(m.Config, cw.builder(src, conv))
+	if err == nil {
+		v.compactWeights = cw
 	}
-	return m.Frozen(), nil
+	return v, err
+}
+
+// view is GPT.view for the encoder–decoder.
+func (m *Transformer) view(src nn.Source, f WeightFormat, conv compactSource) (*Transformer, error) {
+	cw := compactWeights{f, map[string]*compactMatrix{}}
+	v, err := assembleTransformerWith(m.Config, cw.builder(src, conv))
+	if err == nil {
+		v.compactWeights = cw
+	}
+	return v, err
 }
 
 // compactable reports whether Compact converts parameter s of a GPT: the weight matrices a
@@ -131,17 +142,20 @@ type compactWeights struct {
 	compact map[string]*compactMatrix
 }
 
+// A compactSource makes a view's weight matrix s in compact form, or nil to keep it float32.
+type compactSource func(s nn.Spec) (*compactMatrix, error)
+
 // WeightFormat returns the format of the weight matrices: Float32 but for a view made by Compact.
 func (cw *compactWeights) WeightFormat() WeightFormat { return cw.format }
 
-// converter returns what makes the compactable matrices among params in format f, or nil when
-// f is the model's own format (its view is then Frozen's).
-func (cw *compactWeights) converter(f WeightFormat, params []*autograd.Var, compactable func(nn.Spec) bool) (func(nn.Spec) (*compactMatrix, error), error) {
+// converter returns what makes the compactable matrices among params in format f; for the
+// model's own format, its own matrices (Compact(Float32) of a float32 model is then Frozen).
+func (cw *compactWeights) converter(f WeightFormat, params []*autograd.Var, compactable func(nn.Spec) bool) (compactSource, error) {
 	switch {
 	case f != Float32 && f != BFloat16 && f != Int8:
 		return nil, fmt.Errorf("model.Compact: unknown weight format %d", int(f))
 	case f == cw.format:
-		return nil, nil
+		return cw.held, nil
 	case cw.format != Float32:
 		return nil, fmt.Errorf("model.Compact: this view's weights are %v; make the %v view from the float32 model", cw.format, f)
 	}
@@ -150,25 +164,19 @@ func (cw *compactWeights) converter(f WeightFormat, params []*autograd.Var, comp
 		byName[p.Name()] = p
 	}
 	return func(s nn.Spec) (*compactMatrix, error) {
-		p, ok := byName[s.Name]
-		switch {
-		case !compactable(s):
-			return nil, nil
-		case !ok:
-			return nil, fmt.Errorf("no parameter %s", s.Name)
+		if p, ok := byName[s.Name]; compactable(s) && ok {
+			return newCompactMatrix(p.Value, f, s.Name)
 		}
-		return newCompactMatrix(p.Value, f, s.Name)
+		return nil, nil
 	}, nil
 }
 
-// held supplies a view's own compact matrices again, to another view of it (Frozen, Snapshot):
-// they never change.
+// held supplies a view's own compact matrices again, to another view of it: they never change.
 func (cw *compactWeights) held(s nn.Spec) (*compactMatrix, error) { return cw.compact[s.Name], nil }
 
-// builder returns a builder for an inference view in format f whose weight matrices come from
-// conv where it makes one, recorded in cw, and every other parameter from src.
-func (cw *compactWeights) builder(src nn.Source, f WeightFormat, conv func(nn.Spec) (*compactMatrix, error)) *nn.Builder {
-	cw.format, cw.compact = f, map[string]*compactMatrix{}
+// builder returns a builder for an inference view whose weight matrices come from conv where it
+// makes one, recorded in cw, and every other parameter from src.
+func (cw *compactWeights) builder(src nn.Source, conv compactSource) *nn.Builder {
 	return nn.NewCompactBuilder(src, func(s nn.Spec) (nn.Matrix, error) {
 		w, err := conv(s)
 		if err != nil || w == nil {
@@ -180,8 +188,7 @@ func (cw *compactWeights) builder(src nn.Source, f WeightFormat, conv func(nn.Sp
 }
 
 // values returns how many weights the compact matrices hold.
-func (cw *compactWeights) values() int {
-	n := 0
+func (cw *compactWeights) values() (n int) {
 	for _, w := range cw.compact {
 		r, c := w.w.Dims()
 		n += r * c
@@ -192,46 +199,6 @@ func (cw *compactWeights) values() int {
 // errCompactView explains why an operation that needs float32 weights refuses a compact view.
 func (cw *compactWeights) errCompactView(op string) error {
 	return fmt.Errorf("model.%s: this is a %v view (Compact), which holds no float32 weight matrices: use the float32 model it was made from", op, cw.format)
-}
-
-// compactView builds an inference view of m's config in format f.
-func (m *GPT) compactView(src nn.Source, f WeightFormat, conv func(nn.Spec) (*compactMatrix, error)) (*GPT, error) {
-	var cw compactWeights
-	v, err := assembleWith(m.Config, cw.builder(src, f, conv))
-	if err != nil {
-		return nil, fmt.Errorf("model.Compact: %w", err)
-	}
-	v.compactWeights = cw
-	return v, nil
-}
-
-// view returns an evaluation-mode model of m's kind whose parameters come from src: a float32
-// model, or for a compact view another view with its weight matrices shared. Frozen and
-// Snapshot differ only in src.
-func (m *GPT) view(src nn.Source) (*GPT, error) {
-	if m.format == Float32 {
-		return assemble(m.Config, src, nil)
-	}
-	return m.compactView(src, m.format, m.held)
-}
-
-// compactView builds an inference view of m's config in format f.
-func (m *Transformer) compactView(src nn.Source, f WeightFormat, conv func(nn.Spec) (*compactMatrix, error)) (*Transformer, error) {
-	var cw compactWeights
-	v, err := assembleTransformerWith(m.Config, cw.builder(src, f, conv))
-	if err != nil {
-		return nil, fmt.Errorf("model.Compact: %w", err)
-	}
-	v.compactWeights = cw
-	return v, nil
-}
-
-// view is GPT.view for the encoder–decoder.
-func (m *Transformer) view(src nn.Source) (*Transformer, error) {
-	if m.format == Float32 {
-		return assembleTransformer(m.Config, src, nil)
-	}
-	return m.compactView(src, m.format, m.held)
 }
 
 // compactMatrix is a weight matrix in bfloat16 or int8, an nn.Matrix over internal/gemm's
@@ -245,7 +212,7 @@ type compactMatrix struct {
 // newCompactMatrix converts t (N, K) to format f; name is for errors.
 func newCompactMatrix(t *tensor.Tensor, f WeightFormat, name string) (*compactMatrix, error) {
 	if t.Dims() != 2 {
-		return nil, fmt.Errorf("parameter %s of shape %v is not a matrix", name, t.Shape())
+		return nil, fmt.Errorf("model.Compact: parameter %s of shape %v is not a matrix", name, t.Shape())
 	}
 	n, k := t.Dim(0), t.Dim(1)
 	data := t.Contiguous().Data()
@@ -255,7 +222,7 @@ func newCompactMatrix(t *tensor.Tensor, f WeightFormat, name string) (*compactMa
 	case Int8:
 		w, err := gemm.NewInt8(data, n, k)
 		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", name, err)
+			return nil, fmt.Errorf("model.Compact: parameter %s: %w", name, err)
 		}
 		return &compactMatrix{w: w, format: f}, nil
 	}

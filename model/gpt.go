@@ -285,7 +285,7 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // compact view (Compact), it is another view of the same weights. A loss computed on a view has
 // no graph: calling Backward on it panics, saying so (PyTorch raises "does not require grad").
 func (m *GPT) Frozen() *GPT {
-	f, err := m.view(nn.Shared(m.params, true))
+	f, err := m.view(nn.Shared(m.params, true), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
@@ -300,7 +300,7 @@ func (m *GPT) Frozen() *GPT {
 // compact view, it copies the float32 parameters and shares the compact matrices, which never
 // change.
 func (m *GPT) Snapshot() *GPT {
-	s, err := m.view(copied(m.params))
+	s, err := m.view(copied(m.params), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
 	}

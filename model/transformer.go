@@ -144,7 +144,7 @@ func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
 // updates them is a data race, so to decode or evaluate while m trains, use a Snapshot. A loss
 // computed on a view has no graph: calling Backward on it panics, saying so.
 func (m *Transformer) Frozen() *Transformer {
-	f, err := m.view(nn.Shared(m.params, true))
+	f, err := m.view(nn.Shared(m.params, true), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Frozen: %v", err)) // m was built from the same description
 	}
@@ -156,7 +156,7 @@ func (m *Transformer) Frozen() *Transformer {
 // GPT.Snapshot). The training goroutine takes a snapshot between optimiser steps (never during
 // one) and hands it to other goroutines, which may then translate and evaluate with it freely.
 func (m *Transformer) Snapshot() *Transformer {
-	s, err := m.view(copied(m.params))
+	s, err := m.view(copied(m.params), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Snapshot: %v", err)) // m was built from the same description
 	}
