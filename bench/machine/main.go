@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/goformer/goformer/internal/cpufeat"
-	"github.com/goformer/goformer/internal/machine"
+	"github.com/goformer/goformer/bench/internal/machine"
 )
 
 // Report is the -json output.
