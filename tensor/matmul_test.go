@@ -8,19 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// naiveMatMul is the oracle: a plain triple loop over At, independent of the strided-view and
-// kernel machinery under test. a (M, K), b (K, N), both 2-d.
+// naiveMatMul is the oracle, matmulPlain: a plain triple loop over At, independent of the
+// strided-view and kernel machinery under test. a (M, K), b (K, N), both 2-d.
 func naiveMatMul(a, b *Tensor) []float64 {
-	m, k, n := a.Dim(0), a.Dim(1), b.Dim(1)
-	out := make([]float64, m*n)
-	for i := range m {
-		for j := range n {
-			var s float64
-			for p := range k {
-				s += float64(a.At(i, p)) * float64(b.At(p, j))
-			}
-			out[i*n+j] = s
-		}
+	var out []float64
+	for _, v := range matmulPlain(a, b).Values() {
+		out = append(out, float64(v))
 	}
 	return out
 }
