@@ -27,9 +27,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goformer/goformer/bench/internal/machine"
 	"github.com/goformer/goformer/internal/cpufeat"
 	"github.com/goformer/goformer/internal/gemm"
-	"github.com/goformer/goformer/bench/internal/machine"
 )
 
 // shape is one product: op(A) is M×K, B is K×N; batch > 1 is a bmm of independent products.
