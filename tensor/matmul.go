@@ -6,9 +6,11 @@ import (
 	"github.com/goformer/goformer/internal/gemm"
 )
 
-// plain switches the 2-d products (MatMul, MatMulT, TMatMul; not Affine) to matmulPlain, for a
-// reader who wants to step through the arithmetic: set to true, the tests of tensor, autograd
-// and nn still pass, slowly.
+// plain switches the kernels that have a plain reference beside them to it: the 2-d products
+// (MatMul, MatMulT, TMatMul; not Affine) to matmulPlain, LayerNorm to layerNormPlain, Softmax to
+// softmaxPlain. It is for a reader who wants to step through the arithmetic: set to true, the
+// tests of autograd and nn still pass, slowly (tensor's tests that hold the fast kernels to
+// their own bits do not).
 const plain = false
 
 // matmulPlain is the product as its definition: out[i, j] = Σₚ a[i, p]·b[p, j] for a (M, K) and

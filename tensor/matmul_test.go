@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,4 +106,34 @@ func TestMatMulIndependentOfWorkers(t *testing.T) {
 	SetWorkers(3)
 	three := MatMul(a, b).Values()
 	assert.Equal(t, one, three, "MatMul must be bitwise identical for any worker count")
+}
+
+// TestKernelsMatchPlain holds the fast LayerNorm and Softmax to their plain references on odd
+// and round widths, with masked (−Inf) entries in the softmax.
+func TestKernelsMatchPlain(t *testing.T) {
+	rng := newRNG(9)
+	for _, c := range []int{1, 7, 33, 64, 127} {
+		x := RandNormal(rng, 1, 3, 5, c)
+		w, b := RandNormal(rng, 1, 0.5, c), RandNormal(rng, 0, 0.5, c)
+		y, mean, rstd := LayerNorm(x, w, b, 1e-5)
+		py, pmean, prstd := layerNormPlain(x, w, b, 1e-5)
+		for name, p := range map[string][2]*Tensor{"y": {y, py}, "mean": {mean, pmean}, "rstd": {rstd, prstd}} {
+			assert.InDeltaSlice(t, toF64(p[1]), toF64(p[0]), 2e-5, "LayerNorm %s, C=%d", name, c)
+		}
+		yn, _, _ := LayerNorm(x, w, nil, 1e-5)
+		pyn, _, _ := layerNormPlain(x, w, nil, 1e-5)
+		assert.InDeltaSlice(t, toF64(pyn), toF64(yn), 2e-5, "LayerNorm without bias, C=%d", c)
+
+		s := RandNormal(rng, 0, 4, 3, c)
+		s.data[c-1] = float32(math.Inf(-1))
+		assert.InDeltaSlice(t, toF64(softmaxPlain(s)), toF64(Softmax(s)), 1e-6, "Softmax, C=%d", c)
+	}
+}
+
+func toF64(t *Tensor) []float64 {
+	var out []float64
+	for _, v := range t.Values() {
+		out = append(out, float64(v))
+	}
+	return out
 }
