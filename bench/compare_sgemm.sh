@@ -4,7 +4,7 @@
 # threads, several rounds, then prints per shape, for each side, the median over rounds of the
 # median sample (wall clock), the best sample, and the rate by process CPU time (which leaves out
 # the time the threads waited for a core on a busy machine); goformer's share of the FMA peak
-# measured in the same runs (bench/internal/machine); and the ratios goformer/PyTorch.
+# measured in the same runs (internal/machine); and the ratios goformer/PyTorch.
 #
 #   bench/compare_sgemm.sh [rounds] [threads...]      (defaults: 3 1 2)
 #

@@ -21,8 +21,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goformer/goformer/bench/internal/machine"
 	"github.com/goformer/goformer/internal/cpufeat"
+	"github.com/goformer/goformer/internal/machine"
 )
 
 // Report is the -json output.

@@ -4,7 +4,7 @@
 // ../shared/bench/torch_sgemm.py times for torch.mm and torch.bmm (square sizes and the products
 // of one training step of nanoGPT's small CPU config), plus the transposed forms the library's
 // layers actually use, and gives each figure as a share of the machine's FMA peak measured in
-// the same run (bench/internal/machine).
+// the same run (internal/machine).
 //
 //	go run ./bench/sgemm -threads 1,2
 //	go run ./bench/sgemm -threads 2 -json > ours.json
@@ -27,9 +27,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/goformer/goformer/bench/internal/machine"
 	"github.com/goformer/goformer/internal/cpufeat"
 	"github.com/goformer/goformer/internal/gemm"
+	"github.com/goformer/goformer/internal/machine"
 )
 
 // shape is one product: op(A) is M×K, B is K×N; batch > 1 is a bmm of independent products.
