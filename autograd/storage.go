@@ -47,25 +47,6 @@ type lifetime struct {
 	saved []*tensor.Tensor
 }
 
-// addGrad adds g into v's gradient: micrograd's `v.grad += g`. g is either a fresh tensor (a
-// temporary, recycled here once added) or a view of the gradient of the Var whose closure runs.
-func (v *Var) addGrad(g *tensor.Tensor) {
-	if !tensor.SameShape(g, v.Value) {
-		panic(fmt.Sprintf("autograd: gradient of shape %v for %s of shape %v", g.Shape(), v.op, v.Value.Shape()))
-	}
-	switch {
-	case !v.requiresGrad:
-	case v.grad == nil:
-		v.setGrad(g) // kept without a copy: the first contribution is usually the only one
-		return
-	case v.gradHandedOut || storage.Holders(v.grad) > 1:
-		v.swapGrad(tensor.Add(v.grad, g)) // the shared or handed-out one stays as it is
-	default:
-		v.grad.AddInPlace(g)
-	}
-	storage.Free(g)
-}
-
 // unbroadcast returns g summed down to v's shape, for an operand that broadcasting stretched.
 func unbroadcast(g *tensor.Tensor, v *Var) *tensor.Tensor {
 	r := tensor.SumTo(g, v.Value.Shape())

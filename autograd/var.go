@@ -130,6 +130,28 @@ func (v *Var) backwardFrom(seed *tensor.Tensor) {
 	}
 }
 
+// addGrad adds g, one contribution to v's gradient, into it: micrograd's `v.grad += g`. Summing
+// is what makes a value used twice right. The first contribution is kept as the gradient itself
+// (usually the only one); a gradient shared with another Var or handed to a caller is never
+// written into, so the sum goes to a new tensor. g, made only to be added, is recycled
+// afterwards (storage.go).
+func (v *Var) addGrad(g *tensor.Tensor) {
+	if !tensor.SameShape(g, v.Value) {
+		panic(fmt.Sprintf("autograd: gradient of shape %v for %s of shape %v", g.Shape(), v.op, v.Value.Shape()))
+	}
+	switch {
+	case !v.requiresGrad:
+	case v.grad == nil:
+		v.setGrad(g) // v.grad = g
+		return
+	case v.gradHandedOut || storage.Holders(v.grad) > 1:
+		v.swapGrad(tensor.Add(v.grad, g)) // v.grad = v.grad + g
+	default:
+		v.grad.AddInPlace(g) // v.grad += g
+	}
+	storage.Free(g)
+}
+
 // topoSort returns the Vars that v depends on (and that require gradients), parents before
 // children. It walks iteratively so that deep graphs cannot overflow the stack.
 func topoSort(v *Var) []*Var {

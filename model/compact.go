@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goformer/goformer/autograd"
@@ -69,7 +70,7 @@ func (f *WeightFormat) Set(s string) error {
 
 // Compact returns an inference view of m whose weight matrices (every Linear weight, and the
 // token embedding, which is also the output head) are held only in format f; the small
-// parameters (LayerNorms, biases, position embeddings) stay float32, shared with m as in Frozen.
+// parameters (norms, biases, position embeddings) stay float32, shared with m as in Frozen.
 // The view keeps no reference to m's float32 matrices, so once the caller drops m they can be
 // freed: GPT-2 small's weight matrices take 494 MB as float32, 247 MB as bfloat16 and 124 MB as
 // int8.
@@ -85,141 +86,207 @@ func (f *WeightFormat) Set(s string) error {
 // view of the same weights; to another format, it is an error (convert the float32 model).
 // Int8 cannot represent a NaN or an infinity: a non-finite weight is an error.
 func (m *GPT) Compact(f WeightFormat) (*GPT, error) {
-	if f != Float32 && f != BFloat16 && f != Int8 {
-		return nil, fmt.Errorf("model.Compact: unknown weight format %d", int(f))
-	}
-	switch {
-	case f == m.format:
-		return m.Frozen(), nil
-	case m.format != Float32:
-		return nil, fmt.Errorf("model.Compact: this view's weights are %v; make the %v view from the float32 model", m.format, f)
-	}
-	byName := make(map[string]*autograd.Var, len(m.params))
-	for _, p := range m.params {
-		byName[p.Name()] = p
-	}
-	v, err := assembleCompact(m.Config, nn.Shared(m.params, true), f, func(s nn.Spec) (nn.CompactWeight, error) {
-		if !compactable(s) {
-			return nil, nil
-		}
-		p, ok := byName[s.Name]
-		if !ok {
-			return nil, fmt.Errorf("no parameter %s", s.Name)
-		}
-		return newCompactMatrix(p.Value, f, s.Name)
-	})
-	if err == nil && m.lora != nil { // the adapters stay float32, beside the compact weights
-		err = v.attachLoRA(*m.lora, nn.Shared(m.params, true))
-	}
+	conv, err := m.converter(f, m.params, compactable)
 	if err != nil {
-		return nil, fmt.Errorf("model.Compact: %w", err)
-	}
-	return v, nil
-}
-
-// WeightFormat returns the format of m's weight matrices: Float32 but for a view made by Compact.
-func (m *GPT) WeightFormat() WeightFormat { return m.format }
-
-// compactable reports whether Compact converts parameter s: the weight matrices a decode step
-// streams, every Linear weight (an untied head among them) and the token embedding (the tied
-// head, the largest). The position table is read a row per token, so it stays float32 with the
-// other small parameters.
-func compactable(s nn.Spec) bool {
-	return s.Layer == nn.LayerLinear && len(s.Shape) == 2 || s.Name == "wte.weight" || s.Name == hfEmbedTokens
-}
-
-// assembleCompact builds an inference view of cfg whose weight matrices come from compact and
-// its other parameters from src.
-func assembleCompact(cfg Config, src nn.Source, f WeightFormat, compact nn.CompactSource) (*GPT, error) {
-	held := map[string]nn.CompactWeight{}
-	b := nn.NewCompactBuilder(src, func(s nn.Spec) (nn.CompactWeight, error) {
-		w, err := compact(s)
-		if w != nil && err == nil {
-			held[s.Name] = w
-		}
-		return w, err
-	})
-	v := build(cfg, b)
-	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	v.params, v.mode = b.Params(), b.Mode()
-	v.format, v.compact = f, held
-	return v, nil
+	return m.view(nn.Shared(m.params, true), f, conv)
 }
 
-// view returns an evaluation-mode model of m's kind whose parameters come from src: a float32
-// model, or for a compact view another view with its weight matrices shared (they never
-// change). Frozen and Snapshot differ only in src.
-func (m *GPT) view(src nn.Source) (*GPT, error) {
-	var v *GPT
-	var err error
-	if m.format == Float32 {
-		v, err = assemble(m.Config, src, nil)
-	} else {
-		v, err = assembleCompact(m.Config, src, m.format, func(s nn.Spec) (nn.CompactWeight, error) {
-			if w, ok := m.compact[s.Name]; ok {
-				return w, nil
-			}
-			return nil, nil
-		})
+// Compact returns an inference view of m whose weight matrices (attention and feed-forward
+// weights, both embeddings, the generator) are held only in format f, as GPT.Compact does, with
+// the same guarantees and refusals: it decodes but neither trains nor saves.
+func (m *Transformer) Compact(f WeightFormat) (*Transformer, error) {
+	conv, err := m.converter(f, m.params, func(s nn.Spec) bool {
+		return len(s.Shape) == 2 && (s.Layer == nn.LayerLinear || s.Layer == nn.LayerEmbedding)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err == nil && m.lora != nil {
+	return m.view(nn.Shared(m.params, true), f, conv)
+}
+
+// view returns an evaluation-mode model of m's config in format f whose parameters come from src
+// and its compact matrices from conv; Frozen, Snapshot and Compact differ only in these.
+func (m *GPT) view(src nn.Source, f WeightFormat, conv compactSource) (*GPT, error) {
+	cw := compactWeights{f, map[string]*compactMatrix{}}
+	v, err := assembleWith(m.Config, cw.builder(src, conv))
+	if err == nil && m.lora != nil { // the adapters stay float32, beside any compact weights
 		err = v.attachLoRA(*m.lora, src)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v.hf = m.hf // what config.json said beyond the computation, for SaveHF
+	v.compactWeights, v.hf = cw, m.hf // hf: what config.json said beyond the computation, for SaveHF
 	return v, nil
 }
 
-// errCompactView explains why an operation that needs float32 weights refuses a compact view.
-func (m *GPT) errCompactView(op string) error {
-	return fmt.Errorf("model.%s: this is a %v view (Compact), which holds no float32 weight matrices: use the float32 model it was made from", op, m.format)
+// view is GPT.view for the encoder–decoder.
+func (m *Transformer) view(src nn.Source, f WeightFormat, conv compactSource) (*Transformer, error) {
+	cw := compactWeights{f, map[string]*compactMatrix{}}
+	v, err := assembleTransformerWith(m.Config, cw.builder(src, conv))
+	if err == nil {
+		v.compactWeights = cw
+	}
+	return v, err
 }
 
-// compactMatrix is a weight matrix in bfloat16 or int8: nn.CompactWeight over internal/gemm's
-// kernels.
-type compactMatrix struct{ w *gemm.Compact }
+// compactable reports whether Compact converts parameter s of a GPT: the weight matrices a
+// decode step streams, every Linear weight (an untied head among them) and the token embedding
+// (the tied head, the largest). The position table is read a row per token, so it stays
+// float32 with the other small parameters.
+func compactable(s nn.Spec) bool {
+	return s.Layer == nn.LayerLinear && len(s.Shape) == 2 || s.Name == "wte.weight" || s.Name == hfEmbedTokens
+}
+
+// compactWeights is what a model holds beyond its float32 parameters: nothing in a model that
+// trains, its weight matrices by name in a view made by Compact.
+type compactWeights struct {
+	format  WeightFormat // Float32 but in a view made by Compact
+	compact map[string]*compactMatrix
+}
+
+// A compactSource makes a view's weight matrix s in compact form, or nil to keep it float32.
+type compactSource func(s nn.Spec) (*compactMatrix, error)
+
+// WeightFormat returns the format of the weight matrices: Float32 but for a view made by Compact.
+func (cw *compactWeights) WeightFormat() WeightFormat { return cw.format }
+
+// converter returns what makes the compactable matrices among params in format f; for the
+// model's own format, its own matrices (Compact(Float32) of a float32 model is then Frozen).
+func (cw *compactWeights) converter(f WeightFormat, params []*autograd.Var, compactable func(nn.Spec) bool) (compactSource, error) {
+	switch {
+	case f != Float32 && f != BFloat16 && f != Int8:
+		return nil, fmt.Errorf("model.Compact: unknown weight format %d", int(f))
+	case f == cw.format:
+		return cw.held, nil
+	case cw.format != Float32:
+		return nil, fmt.Errorf("model.Compact: this view's weights are %v; make the %v view from the float32 model", cw.format, f)
+	}
+	byName := make(map[string]*autograd.Var, len(params))
+	for _, p := range params {
+		byName[p.Name()] = p
+	}
+	return func(s nn.Spec) (*compactMatrix, error) {
+		if p, ok := byName[s.Name]; compactable(s) && ok {
+			return newCompactMatrix(p.Value, f, s.Name)
+		}
+		return nil, nil
+	}, nil
+}
+
+// held supplies a view's own compact matrices again, to another view of it: they never change.
+func (cw *compactWeights) held(s nn.Spec) (*compactMatrix, error) { return cw.compact[s.Name], nil }
+
+// builder returns a builder for an inference view whose weight matrices come from conv where it
+// makes one, recorded in cw, and every other parameter from src.
+func (cw *compactWeights) builder(src nn.Source, conv compactSource) *nn.Builder {
+	return nn.NewCompactBuilder(src, func(s nn.Spec) (nn.Matrix, error) {
+		w, err := conv(s)
+		if err != nil || w == nil {
+			return nil, err
+		}
+		cw.compact[s.Name] = w
+		return w, nil
+	})
+}
+
+// values returns how many weights the compact matrices hold.
+func (cw *compactWeights) values() (n int) {
+	for _, w := range cw.compact {
+		r, c := w.w.Dims()
+		n += r * c
+	}
+	return n
+}
+
+// errCompactView explains why an operation that needs float32 weights refuses a compact view.
+func (cw *compactWeights) errCompactView(op string) error {
+	return fmt.Errorf("model.%s: this is a %v view (Compact), which holds no float32 weight matrices: use the float32 model it was made from", op, cw.format)
+}
+
+// compactMatrix is a weight matrix in bfloat16 or int8, an nn.Matrix over internal/gemm's
+// kernels. Its products are constants: a compact weight is for inference.
+type compactMatrix struct {
+	w      *gemm.Compact
+	lo, n  int // the rows a Narrow view computes; n = 0: all of them
+	format WeightFormat
+}
 
 // newCompactMatrix converts t (N, K) to format f; name is for errors.
-func newCompactMatrix(t *tensor.Tensor, f WeightFormat, name string) (nn.CompactWeight, error) {
+func newCompactMatrix(t *tensor.Tensor, f WeightFormat, name string) (*compactMatrix, error) {
 	if t.Dims() != 2 {
-		return nil, fmt.Errorf("parameter %s of shape %v is not a matrix", name, t.Shape())
+		return nil, fmt.Errorf("model.Compact: parameter %s of shape %v is not a matrix", name, t.Shape())
 	}
 	n, k := t.Dim(0), t.Dim(1)
 	data := t.Contiguous().Data()
 	switch f {
 	case BFloat16:
-		return compactMatrix{gemm.NewBF16(data, n, k)}, nil
+		return &compactMatrix{w: gemm.NewBF16(data, n, k), format: f}, nil
 	case Int8:
 		w, err := gemm.NewInt8(data, n, k)
 		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", name, err)
+			return nil, fmt.Errorf("model.Compact: parameter %s: %w", name, err)
 		}
-		return compactMatrix{w}, nil
+		return &compactMatrix{w: w, format: f}, nil
 	}
 	return nil, errors.New("model: no compact form for float32")
 }
 
-func (c compactMatrix) Dims() (n, k int) { return c.w.Dims() }
+func (c *compactMatrix) Dims() (n, k int) {
+	n, k = c.w.Dims()
+	if c.n > 0 {
+		n = c.n
+	}
+	return n, k
+}
 
-func (c compactMatrix) Bytes() int { return c.w.Bytes() }
+// Bytes returns the memory the whole matrix holds (values and scales).
+func (c *compactMatrix) Bytes() int { return c.w.Bytes() }
 
-// MulT returns x·Wᵀ: (M, K) → (M, N).
-func (c compactMatrix) MulT(x *tensor.Tensor) *tensor.Tensor {
+// MulT returns x·Wᵀ + bias: (..., K) → (..., N). A Narrow view computes every row of W and
+// keeps its own: it serves a cross-attention's queries, or its keys and values once per source.
+func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	n, k := c.w.Dims()
-	m := x.Dim(0)
-	y := tensor.Zeros(m, n)
-	gemm.MulCompactT(m, x.Data(), k, c.w, y.Data(), n)
-	return y
+	shape := x.Shape()
+	if len(shape) == 0 || shape[len(shape)-1] != k {
+		panic(fmt.Sprintf("model: input of shape %v times a (%d, %d) %v weight transposed", shape, n, k, c.format))
+	}
+	if x.RequiresGrad() {
+		panic(fmt.Sprintf("model: input of shape %v requires a gradient, but a %v weight is for inference: run a frozen view", shape, c.format))
+	}
+	xs := x.Value.Contiguous().Reshape(-1, k) // (M, K)
+	y := tensor.Zeros(xs.Dim(0), n)
+	gemm.MulCompactT(xs.Dim(0), xs.Data(), k, c.w, y.Data(), n)
+	out := append([]int(nil), shape...)
+	out[len(out)-1] = n
+	r := autograd.Const(y.Reshape(out...))
+	if c.n > 0 {
+		r = autograd.Narrow(r, len(out)-1, c.lo, c.n)
+	}
+	if bias != nil {
+		r = autograd.Add(r, bias)
+	}
+	return r
 }
 
 // Rows returns rows ids of W in float32: (len(ids), K).
-func (c compactMatrix) Rows(ids []int) *tensor.Tensor {
+func (c *compactMatrix) Rows(ids []int) *autograd.Var {
 	_, k := c.w.Dims()
+	if c.lo > 0 {
+		ids = slices.Clone(ids)
+		for i := range ids {
+			ids[i] += c.lo
+		}
+	}
 	y := tensor.Zeros(len(ids), k)
 	c.w.Rows(ids, y.Data())
-	return y
+	return autograd.Const(y)
+}
+
+// Narrow returns the rows [lo, lo+n) of W.
+func (c *compactMatrix) Narrow(lo, n int) nn.Matrix {
+	v := *c
+	v.lo, v.n = c.lo+lo, n
+	return &v
 }

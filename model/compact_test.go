@@ -84,12 +84,12 @@ func TestCompactViewHoldsCompactMatrices(t *testing.T) {
 				n, k := l.Compact.Dims()
 				matrices += n * k
 				rows += n
-				bytes += l.Compact.Bytes()
+				bytes += l.Compact.(*compactMatrix).Bytes()
 			}
 		}
 		matrices += compactTestConfig.VocabSize * c
 		rows += compactTestConfig.VocabSize
-		bytes += v.WTE.Compact.Bytes()
+		bytes += v.WTE.Compact.(*compactMatrix).Bytes()
 		for _, p := range v.Parameters() {
 			assert.False(t, p.RequiresGrad(), p.Name())
 			assert.True(t, p.Value.Dims() == 1 || p.Name() == "wpe.weight", "%s %v is kept in float32", p.Name(), p.Shape())

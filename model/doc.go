@@ -30,9 +30,9 @@
 //     GPT.Frozen is the one way to evaluate: a view with no graph and no dropout, safe to use
 //     from any goroutine.
 //   - GPT.Generate and GPT.GenerateAll sample from it; GenerateBatch runs many prompts at once.
-//   - GPT.Compact makes an inference view whose weight matrices are bfloat16 or int8 (half or a
-//     quarter of the memory; decoding streams fewer bytes per token), built from the same
-//     description with nn's compact layers.
+//   - GPT.Compact and Transformer.Compact make an inference view whose weight matrices are
+//     bfloat16 or int8 (half or a quarter of the memory; decoding streams fewer bytes per
+//     token), built from the same description with compact nn.Matrix weights.
 //   - Package checkpoint saves and resumes training exactly; Build and DropoutRNG are what it
 //     uses of a GPT.
 //   - LoadHF and SaveHF read and write Hugging Face directories of GPT-2 and of the Llama family

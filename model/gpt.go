@@ -35,10 +35,9 @@ type GPT struct {
 	// dropoutSrc is the source behind mode.RNG, kept so that a checkpoint can save and restore
 	// its state (a *rand.Rand does not expose its source). nil in a frozen view.
 	dropoutSrc *rand.PCG
-	// format is Float32 but in a view made by Compact, whose weight matrices are compact (held
-	// by name, and in the layers' Compact fields) rather than among params.
-	format  WeightFormat
-	compact map[string]nn.CompactWeight
+	// a view made by Compact holds its weight matrices there (and in the layers' Compact
+	// fields) rather than among params.
+	compactWeights
 	// hf is what LoadHF read from config.json beyond the computation (the architecture, the
 	// special tokens), which SaveHF writes back.
 	hf hfMeta
@@ -108,10 +107,7 @@ func (m *GPT) logits(x *autograd.Var) *autograd.Var {
 	if m.Head != nil {
 		return m.Head.Forward(x)
 	}
-	if m.WTE.Compact != nil {
-		return nn.MulCompactT(x, m.WTE.Compact)
-	}
-	return autograd.MatMulT(x, m.WTE.Weight)
+	return m.WTE.W().MulT(x, nil)
 }
 
 // build describes the GPT's layers. It is the only place the architecture is written down: GPT-2
@@ -214,7 +210,11 @@ var (
 // assemble builds a GPT for cfg whose parameters come from src and whose dropout layers share
 // mode.
 func assemble(cfg Config, src nn.Source, mode *nn.Mode) (*GPT, error) {
-	b := nn.NewBuilder(src, mode)
+	return assembleWith(cfg, nn.NewBuilder(src, mode))
+}
+
+// assembleWith builds a GPT for cfg with b.
+func assembleWith(cfg Config, b *nn.Builder) (*GPT, error) {
 	m := build(cfg, b)
 	if err := b.Err(); err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func (m *GPT) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 // compact view (Compact), it is another view of the same weights. A loss computed on a view has
 // no graph: calling Backward on it panics, saying so (PyTorch raises "does not require grad").
 func (m *GPT) Frozen() *GPT {
-	f, err := m.view(nn.Shared(m.params, true))
+	f, err := m.view(nn.Shared(m.params, true), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Frozen: %v", err)) // m was built from the same description
 	}
@@ -304,7 +304,7 @@ func (m *GPT) Frozen() *GPT {
 // compact view, it copies the float32 parameters and shares the compact matrices, which never
 // change.
 func (m *GPT) Snapshot() *GPT {
-	s, err := m.view(copied(m.params))
+	s, err := m.view(copied(m.params), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.GPT.Snapshot: %v", err)) // m was built from the same description
 	}
@@ -367,11 +367,7 @@ func (m *GPT) NumParams() int {
 	for _, p := range m.params {
 		n += p.Value.Size()
 	}
-	for _, w := range m.compact {
-		r, c := w.Dims()
-		n += r * c
-	}
-	return n
+	return n + m.values()
 }
 
 // checkInput validates a (B, T) batch of ids that starts at position pos0.

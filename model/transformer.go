@@ -39,6 +39,7 @@ type Transformer struct {
 	params     []*autograd.Var // in construction order, named
 	mode       *nn.Mode
 	dropoutSrc *rand.PCG // behind mode.RNG (nil in a frozen view), for checkpoints
+	compactWeights
 }
 
 // buildTransformer describes the model's layers with PyTorch's names. It is the only place the
@@ -51,11 +52,13 @@ func buildTransformer(cfg TransformerConfig, b *nn.Builder) *Transformer {
 	xavier := nn.Init{Kind: nn.InitXavier}
 	m := &Transformer{
 		Config:   cfg,
-		SrcEmbed: &nn.Embedding{Weight: b.Sub("src_embed").Param("weight", nn.LayerEmbedding, xavier, cfg.SrcVocabSize, c)},
-		TgtEmbed: &nn.Embedding{Weight: b.Sub("tgt_embed").Param("weight", nn.LayerEmbedding, xavier, cfg.TgtVocabSize, c)},
+		SrcEmbed: &nn.Embedding{},
+		TgtEmbed: &nn.Embedding{},
 		PE:       nn.NewSinusoidal(cfg.MaxLen, c),
 		Drop:     b.Dropout(cfg.Dropout),
 	}
+	m.SrcEmbed.Weight, m.SrcEmbed.Compact = b.Sub("src_embed").Matrix("weight", nn.LayerEmbedding, xavier, cfg.SrcVocabSize, c)
+	m.TgtEmbed.Weight, m.TgtEmbed.Compact = b.Sub("tgt_embed").Matrix("weight", nn.LayerEmbedding, xavier, cfg.TgtVocabSize, c)
 	lc := nn.LayerConfig{
 		DModel: c, NHead: cfg.NHead, DimFF: cfg.DimFeedforward, Activation: cfg.Activation,
 		NormFirst: cfg.NormFirst, LayerNormEps: cfg.layerNormEps(), Dropout: cfg.Dropout,
@@ -94,7 +97,11 @@ func BuildTransformer(cfg TransformerConfig, src nn.Source) (*Transformer, error
 // assembleTransformer builds a Transformer for cfg whose parameters come from src and whose
 // dropout layers share mode (nil: evaluation, no dropout). cfg has been validated.
 func assembleTransformer(cfg TransformerConfig, src nn.Source, mode *nn.Mode) (*Transformer, error) {
-	b := nn.NewBuilder(src, mode)
+	return assembleTransformerWith(cfg, nn.NewBuilder(src, mode))
+}
+
+// assembleTransformerWith builds a Transformer for cfg with b.
+func assembleTransformerWith(cfg TransformerConfig, b *nn.Builder) (*Transformer, error) {
 	m := buildTransformer(cfg, b)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -137,7 +144,7 @@ func NewTransformer(cfg TransformerConfig, seed uint64) (*Transformer, error) {
 // updates them is a data race, so to decode or evaluate while m trains, use a Snapshot. A loss
 // computed on a view has no graph: calling Backward on it panics, saying so.
 func (m *Transformer) Frozen() *Transformer {
-	f, err := assembleTransformer(m.Config, nn.Shared(m.params, true), nil)
+	f, err := m.view(nn.Shared(m.params, true), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Frozen: %v", err)) // m was built from the same description
 	}
@@ -149,7 +156,7 @@ func (m *Transformer) Frozen() *Transformer {
 // GPT.Snapshot). The training goroutine takes a snapshot between optimiser steps (never during
 // one) and hands it to other goroutines, which may then translate and evaluate with it freely.
 func (m *Transformer) Snapshot() *Transformer {
-	s, err := assembleTransformer(m.Config, copied(m.params), nil)
+	s, err := m.view(copied(m.params), m.format, m.held)
 	if err != nil {
 		panic(fmt.Sprintf("model.Transformer.Snapshot: %v", err)) // m was built from the same description
 	}
@@ -164,13 +171,13 @@ func (m *Transformer) Parameters() []*autograd.Var { return slices.Clone(m.param
 // frozen view.
 func (m *Transformer) DropoutRNG() *rand.PCG { return m.dropoutSrc }
 
-// NumParams returns the number of parameters.
+// NumParams returns the number of parameters, compact weight matrices included.
 func (m *Transformer) NumParams() int {
 	n := 0
 	for _, p := range m.params {
 		n += p.Value.Size()
 	}
-	return n
+	return n + m.values()
 }
 
 // embed returns √C·embedding + PE for a (B, T) batch of ids starting at position pos0.

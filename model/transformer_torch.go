@@ -104,6 +104,9 @@ func SaveTransformer(m *Transformer, dir string) error {
 	if m == nil {
 		return errors.New("model: SaveTransformer: nil model")
 	}
+	if m.format != Float32 {
+		return m.errCompactView("SaveTransformer")
+	}
 	cfg := m.Config
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("model: SaveTransformer: %w", err)

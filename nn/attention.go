@@ -227,23 +227,20 @@ func (a *Attention) CrossCache(mem *autograd.Var) *KVCache {
 // rows returns x·W[lo:lo+n]ᵀ + b[lo:lo+n]: the output features [lo, lo+n) of the layer, as a
 // fused projection's q or k and v alone.
 func (l *Linear) rows(x *autograd.Var, lo, n int) *autograd.Var {
-	if l.Compact != nil || l.LoRA != nil {
+	if l.LoRA != nil {
 		return autograd.Narrow(l.Forward(x), 2, lo, n)
 	}
-	y := autograd.MatMulT(x, autograd.Narrow(l.Weight, 0, lo, n))
+	var b *autograd.Var
 	if l.Bias != nil {
-		y = autograd.Add(y, autograd.Narrow(l.Bias, 0, lo, n))
+		b = autograd.Narrow(l.Bias, 0, lo, n)
 	}
-	return y
+	return l.W().Narrow(lo, n).MulT(x, b)
 }
 
 // outDim returns the layer's output width (W's rows).
 func (l *Linear) outDim() int {
-	if l.Compact != nil {
-		n, _ := l.Compact.Dims()
-		return n
-	}
-	return l.Weight.Value.Dim(0)
+	n, _ := l.W().Dims()
+	return n
 }
 
 func (d Dropout) active() bool { return d.P > 0 && d.Mode != nil && d.Mode.Training }

@@ -31,10 +31,10 @@
 // Layers whose behaviour differs between training and evaluation (Dropout) read a shared *Mode
 // that the Builder hands out: a trainable model's mode trains, a frozen view's evaluates.
 //
-// For inference, Linear and Embedding can hold their weight in a compact format (bfloat16,
-// int8) instead of float32: a CompactWeight in their Compact field, which a builder made by
-// NewCompactBuilder supplies from the same description (see compact.go; package model's
-// GPT.Compact uses it). Such a weight has no gradient.
+// Linear and Embedding use their weight through one interface, Matrix (matrix.go): a float32
+// parameter (Dense) in every model that trains, or, in an inference view, a compact one
+// (bfloat16, int8) in their Compact field, which a builder made by NewCompactBuilder supplies
+// from the same description (package model's Compact uses it). Such a weight has no gradient.
 //
 // For fine-tuning, a Linear can carry a low-rank adapter (LoRA, lora.go) in its LoRA field: its
 // output gains (alpha/r)·B(A x) while W, a constant, stays as it was (package model's

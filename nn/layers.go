@@ -8,11 +8,11 @@ import (
 
 // Linear is y = x·Wᵀ + b with W (out, in) and b (out), or no b when built without bias.
 type Linear struct {
-	Weight *autograd.Var // (out, in); nil when Compact holds W
+	Weight *autograd.Var // W (out, in); nil when Compact holds it
 	Bias   *autograd.Var // (out), or nil
 	// Compact holds W instead of Weight in an inference view with compact weights
 	// (NewCompactBuilder); nil otherwise.
-	Compact CompactWeight
+	Compact Matrix
 	// LoRA, when not nil, adds a low-rank adapter's term to the output (fine-tuning with W
 	// frozen); nil otherwise.
 	LoRA *LoRA
@@ -33,32 +33,24 @@ func NewLinearInit(b *Builder, in, out int, bias bool, weight, biasInit Init) *L
 	return l
 }
 
-// Forward maps x (..., in) to (..., out).
+// Forward maps x (..., in) to (..., out): x·Wᵀ + b, plus the adapter's term with LoRA.
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	y := l.W().MulT(x, l.Bias)
 	if l.LoRA != nil {
-		base := *l
-		base.LoRA = nil
-		return autograd.Add(base.Forward(x), l.LoRA.Forward(x))
+		y = autograd.Add(y, l.LoRA.Forward(x))
 	}
-	if l.Compact != nil {
-		y := MulCompactT(x, l.Compact)
-		if l.Bias != nil {
-			y = autograd.Add(y, l.Bias)
-		}
-		return y
-	}
-	if l.Bias != nil {
-		return autograd.Affine(x, l.Weight, l.Bias)
-	}
-	return autograd.MatMulT(x, l.Weight)
+	return y
 }
+
+// W returns the weight matrix as Forward uses it: Weight, or the compact matrix held instead.
+func (l *Linear) W() Matrix { return matrix(l.Weight, l.Compact) }
 
 // Embedding maps integer ids to rows of a (V, C) table.
 type Embedding struct {
 	Weight *autograd.Var // (V, C); nil when Compact holds the table
 	// Compact holds the table instead of Weight in an inference view with compact weights
-	// (NewCompactBuilder); nil otherwise. Looked-up rows are converted to float32.
-	Compact CompactWeight
+	// (NewCompactBuilder); nil otherwise.
+	Compact Matrix
 }
 
 // NewEmbedding builds an embedding table whose fresh values are drawn from N(0, std²).
@@ -73,16 +65,19 @@ func (e *Embedding) Forward(ids []int, b, t int) *autograd.Var {
 	if len(ids) != b*t {
 		panic(fmt.Sprintf("nn.Embedding: %d ids for shape (%d, %d)", len(ids), b, t))
 	}
-	if e.Compact != nil {
-		v, c := e.Compact.Dims()
-		for i, id := range ids {
-			if id < 0 || id >= v {
-				panic(fmt.Sprintf("nn.Embedding: id %d at %d outside a table of %d rows", id, i, v))
-			}
-		}
-		return autograd.Const(e.Compact.Rows(ids).Reshape(b, t, c))
+	_, c := e.W().Dims()
+	return autograd.Reshape(e.W().Rows(ids), b, t, c) // Rows panics at an id outside the table
+}
+
+// W returns the table as Forward uses it: Weight, or the compact matrix held instead.
+func (e *Embedding) W() Matrix { return matrix(e.Weight, e.Compact) }
+
+// matrix returns compact if a view holds one, else the float32 parameter w.
+func matrix(w *autograd.Var, compact Matrix) Matrix {
+	if compact != nil {
+		return compact
 	}
-	return autograd.Reshape(autograd.Embedding(e.Weight, ids), b, t, e.Weight.Value.Dim(1))
+	return Dense{w}
 }
 
 // LayerNorm normalises over the last axis with a learned scale and (optional) shift.

@@ -49,6 +49,39 @@ type AdamW struct {
 	lr     float32
 }
 
+// adamwGo is the update of one parameter, element by element: the four lines above, with
+// lr/(1−β1^t) in stepSize and √(1−β2^t) in bc2Sqrt. It is the plain loop the vector kernel
+// (adamwVector) is tested against, bit for bit, and it does the elements that kernel leaves.
+// The order of operations mirrors PyTorch's float32 CPU kernels (param.mul_, exp_avg.lerp_,
+// exp_avg_sq.mul_().addcmul_(), sqrt/div/add for the denominator, addcdiv_) so that results
+// agree to the last bit or two; each product is rounded to float32 explicitly, which keeps the
+// compiler from fusing it into a multiply-add, as the vector kernel rounds it.
+func adamwGo(p, g, m, v []float32, c *adamwConsts) {
+	n := len(p)
+	g, m, v = g[:n], m[:n], v[:n] // one bounds check here instead of one per element below
+	for j := range n {
+		p[j] = float32(p[j] * c.decayMul)                                                            // p ← p − lr·wd·p
+		m[j] += float32(c.w1 * (g[j] - m[j]))                                                        // m ← β1·m + (1−β1)·g
+		v[j] = float32(v[j]*c.beta2) + float32(float32(c.w2*g[j])*g[j])                              // v ← β2·v + (1−β2)·g²
+		p[j] -= float32(c.stepSize * (m[j] / (float32(math.Sqrt(float64(v[j])))/c.bc2Sqrt + c.eps))) // p ← p − lr·m̂/(√v̂ + ε)
+	}
+}
+
+// adamwConsts are one parameter's scalars for an AdamW update, in the order the vector kernel
+// reads them.
+type adamwConsts struct {
+	decayMul, w1, beta2, w2, bc2Sqrt, eps, stepSize float32
+}
+
+// adamwKernel applies one AdamW update to equal-length slices: the vector kernel where the CPU
+// has one (the fast path), then adamwGo for what is left. Both give the same bits.
+func adamwKernel(p, g, m, v []float32, c *adamwConsts) {
+	n := len(p)
+	g, m, v = g[:n], m[:n], v[:n]
+	done := adamwVector(p, g, m, v, c)
+	adamwGo(p[done:], g[done:], m[done:], v[done:], c)
+}
+
 // NewAdamW returns an AdamW optimiser over params (zero moments, step 0). It panics on a nil or
 // repeated parameter.
 func NewAdamW(params []*autograd.Var, cfg AdamWConfig) *AdamW {

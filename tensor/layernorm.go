@@ -14,6 +14,10 @@ import (
 func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 	src, rows, c := lastAxisRows("LayerNorm", x)
 	checkAffine("LayerNorm", x, weight, bias)
+	if plain {
+		return layerNormPlain(x, weight, bias, eps)
+	}
+	// the fast path: vecmath's fused row kernels, rows in parallel
 	w := weight.Contiguous().Data()
 	var b []float32
 	if bias != nil {
@@ -32,6 +36,35 @@ func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 			mean.data[r], rstd.data[r] = mf, rf
 		}
 	})
+	return y, mean, rstd
+}
+
+// layerNormPlain is LayerNorm by its definition, one row (r) and one channel (i) at a time, with
+// the sums in float64: the oracle the fast path is tested against.
+func layerNormPlain(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
+	src, rows, c := lastAxisRows("LayerNorm", x)
+	y = Zeros(x.shape...)
+	mean, rstd = Zeros(x.shape[:len(x.shape)-1]...), Zeros(x.shape[:len(x.shape)-1]...)
+	for r := range rows {
+		row := src[r*c : (r+1)*c]
+		var sum, sq float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		mu := sum / float64(c) // mean
+		for _, v := range row {
+			sq += (float64(v) - mu) * (float64(v) - mu)
+		}
+		rs := 1 / math.Sqrt(sq/float64(c)+float64(eps)) // 1/√(var + eps), var without Bessel's correction
+		for i, v := range row {
+			out := (float64(v) - mu) * rs * float64(weight.At(i))
+			if bias != nil {
+				out += float64(bias.At(i))
+			}
+			y.data[r*c+i] = float32(out)
+		}
+		mean.data[r], rstd.data[r] = float32(mu), float32(rs)
+	}
 	return y, mean, rstd
 }
 

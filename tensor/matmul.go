@@ -6,6 +6,31 @@ import (
 	"github.com/goformer/goformer/internal/gemm"
 )
 
+// plain switches the kernels that have a plain reference beside them to it: the 2-d products
+// (MatMul, MatMulT, TMatMul; not Affine) to matmulPlain, LayerNorm to layerNormPlain, Softmax to
+// softmaxPlain. It is for a reader who wants to step through the arithmetic: set to true, the
+// tests of autograd and nn still pass, slowly (tensor's tests that hold the fast kernels to
+// their own bits do not).
+const plain = false
+
+// matmulPlain is the product as its definition: out[i, j] = Σₚ a[i, p]·b[p, j] for a (M, K) and
+// b (K, N), each sum in float64 and rounded once. It is the oracle the fast path (gemm's blocked
+// SIMD kernels, which sum in another order in float32) is tested against.
+func matmulPlain(a, b *Tensor) *Tensor {
+	m, k, n := a.Dim(0), a.Dim(1), b.Dim(1)
+	out := Zeros(m, n)
+	for i := range m {
+		for j := range n {
+			var s float64
+			for p := range k {
+				s += float64(a.At(i, p)) * float64(b.At(p, j))
+			}
+			out.data[i*n+j] = float32(s)
+		}
+	}
+	return out
+}
+
 // MatMul returns a·b for a (..., M, K) and b (..., K, N): a 2-d product, or a batch of them with
 // the batch axes broadcast (NumPy matmul semantics; 1-d operands are not promoted).
 func MatMul(a, b *Tensor) *Tensor { return matmul("MatMul", a, false, b, false) }
@@ -58,6 +83,16 @@ func matmul(op string, a *Tensor, ta bool, b *Tensor, tb bool) *Tensor {
 		panic(fmt.Sprintf("tensor.%s: inner dimensions differ: %v x %v", op, a.shape, b.shape))
 	}
 	batch := BroadcastShapes(op, a.shape[:na-2], b.shape[:nb-2])
+	if plain && len(batch) == 0 {
+		if ta {
+			a = a.T()
+		}
+		if tb {
+			b = b.T()
+		}
+		return matmulPlain(a, b)
+	}
+	// the fast path
 	out := uninit(append(append([]int(nil), batch...), m, n)...) // the kernel writes every element (zeros when K = 0)
 	if out.Size() == 0 {
 		return out

@@ -2,25 +2,19 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// naiveMatMul is the oracle: a plain triple loop over At, independent of the strided-view and
-// kernel machinery under test. a (M, K), b (K, N), both 2-d.
+// naiveMatMul is the oracle, matmulPlain: a plain triple loop over At, independent of the
+// strided-view and kernel machinery under test. a (M, K), b (K, N), both 2-d.
 func naiveMatMul(a, b *Tensor) []float64 {
-	m, k, n := a.Dim(0), a.Dim(1), b.Dim(1)
-	out := make([]float64, m*n)
-	for i := range m {
-		for j := range n {
-			var s float64
-			for p := range k {
-				s += float64(a.At(i, p)) * float64(b.At(p, j))
-			}
-			out[i*n+j] = s
-		}
+	var out []float64
+	for _, v := range matmulPlain(a, b).Values() {
+		out = append(out, float64(v))
 	}
 	return out
 }
@@ -112,4 +106,34 @@ func TestMatMulIndependentOfWorkers(t *testing.T) {
 	SetWorkers(3)
 	three := MatMul(a, b).Values()
 	assert.Equal(t, one, three, "MatMul must be bitwise identical for any worker count")
+}
+
+// TestKernelsMatchPlain holds the fast LayerNorm and Softmax to their plain references on odd
+// and round widths, with masked (−Inf) entries in the softmax.
+func TestKernelsMatchPlain(t *testing.T) {
+	rng := newRNG(9)
+	for _, c := range []int{1, 7, 33, 64, 127} {
+		x := RandNormal(rng, 1, 3, 5, c)
+		w, b := RandNormal(rng, 1, 0.5, c), RandNormal(rng, 0, 0.5, c)
+		y, mean, rstd := LayerNorm(x, w, b, 1e-5)
+		py, pmean, prstd := layerNormPlain(x, w, b, 1e-5)
+		for name, p := range map[string][2]*Tensor{"y": {y, py}, "mean": {mean, pmean}, "rstd": {rstd, prstd}} {
+			assert.InDeltaSlice(t, toF64(p[1]), toF64(p[0]), 2e-5, "LayerNorm %s, C=%d", name, c)
+		}
+		yn, _, _ := LayerNorm(x, w, nil, 1e-5)
+		pyn, _, _ := layerNormPlain(x, w, nil, 1e-5)
+		assert.InDeltaSlice(t, toF64(pyn), toF64(yn), 2e-5, "LayerNorm without bias, C=%d", c)
+
+		s := RandNormal(rng, 0, 4, 3, c)
+		s.data[c-1] = float32(math.Inf(-1))
+		assert.InDeltaSlice(t, toF64(softmaxPlain(s)), toF64(Softmax(s)), 1e-6, "Softmax, C=%d", c)
+	}
+}
+
+func toF64(t *Tensor) []float64 {
+	var out []float64
+	for _, v := range t.Values() {
+		out = append(out, float64(v))
+	}
+	return out
 }

@@ -26,6 +26,10 @@ func lastAxisRows(op string, t *Tensor) (data []float32, rows, c int) {
 // Softmax returns exp(x - max) / Σexp(x - max) over the last axis. Masked entries of -Inf get 0;
 // a row that is entirely -Inf gives NaN, as in PyTorch.
 func Softmax(a *Tensor) *Tensor {
+	if plain {
+		return softmaxPlain(a)
+	}
+	// the fast path: vecmath's fused row kernel, rows in parallel
 	src, rows, c := lastAxisRows("Softmax", a)
 	out := uninit(a.shape...)
 	parallelFor(rows, c*8, func(lo, hi int) {
@@ -33,6 +37,29 @@ func Softmax(a *Tensor) *Tensor {
 			vecmath.SoftmaxRow(out.data[r*c:(r+1)*c], src[r*c:(r+1)*c])
 		}
 	})
+	return out
+}
+
+// softmaxPlain is Softmax by its definition, one row at a time, with the sum in float64: the
+// oracle the fast path is tested against. Subtracting the row's max changes nothing in exact
+// arithmetic and keeps exp from overflowing.
+func softmaxPlain(a *Tensor) *Tensor {
+	src, rows, c := lastAxisRows("Softmax", a)
+	out := Zeros(a.shape...)
+	for r := range rows {
+		row, dst := src[r*c:(r+1)*c], out.data[r*c:(r+1)*c]
+		top := math.Inf(-1)
+		for _, v := range row {
+			top = max(top, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - top)
+		}
+		for i, v := range row {
+			dst[i] = float32(math.Exp(float64(v)-top) / sum)
+		}
+	}
 	return out
 }
 
