@@ -1,3 +1,5 @@
+// Package main is the bf16 command.
+//
 // Command bf16 measures the bfloat16 matrix product (gemm.SgemmBF16, VDPBF16PS) against the
 // float32 one (gemm.Sgemm) on the same shapes, alternating them sample by sample in one process
 // so that both see the same machine load, and names the CPU.

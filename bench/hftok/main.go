@@ -1,3 +1,5 @@
+// Package main is the hftok command.
+//
 // Command hftok writes the texts that BenchmarkHFEncode encodes besides tiny Shakespeare (mixed-script
 // prose and adversarial runs, from internal/benchtext) to a folder, so that hf_tokenizers.mjs can
 // give Hugging Face's tokenizers the same bytes.

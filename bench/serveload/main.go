@@ -1,3 +1,5 @@
+// Package main is the serveload command.
+//
 // Command serveload measures examples/serve from the outside, as its clients see it: N
 // concurrent streaming chat clients, each sending requests one after another through OpenAI's
 // Go client, for each N of -clients. It prints, per N, the aggregate completion tokens per
