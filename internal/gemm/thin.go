@@ -65,39 +65,54 @@ func thinColumns(p *problem, a []float32, lda int, rows [][]float32, lo, hi int)
 		// streams from memory once and stays in L2 for the other rows of A.
 		n16 := p.k &^ 15
 		direct := n16 == p.k && !p.accumulate
-		var tmp [thinDotBlock]float32
+		var tmp [4 * thinDotBlock]float32
+		// finish adds the tail of row i's products (past n16) and then C, as dot and the
+		// accumulating form do, to the partial sums dst of columns [j0, j0+len(dst)).
+		finish := func(i, j0 int, dst []float32) {
+			ai := rows[i]
+			ci := p.c[i*p.ldc+j0 : i*p.ldc+j0+len(dst)]
+			for jj, s := range dst {
+				bj := p.b[(j0+jj)*p.ldb:]
+				for q := n16; q < p.k; q++ {
+					s += ai[q] * bj[q]
+				}
+				if p.accumulate {
+					s += ci[jj]
+				}
+				ci[jj] = s
+			}
+		}
 		for j0 := lo; j0 < hi; j0 += thinDotBlock {
 			j1 := min(j0+thinDotBlock, hi)
+			w := j1 - j0
 			i0 := 0
-			if direct && n16 > 0 { // four rows of op(A) at a time
+			if n16 > 0 { // four rows of op(A) at a time: each weight row read once for the four
 				for ; i0+4 <= p.m; i0 += 4 {
-					dotRows4(p.k, a[i0*lda:], lda, p.b[j0*p.ldb:], p.ldb, p.c[i0*p.ldc+j0:], p.ldc, j1-j0)
+					if direct {
+						dotRows4(p.k, a[i0*lda:], lda, p.b[j0*p.ldb:], p.ldb, p.c[i0*p.ldc+j0:], p.ldc, w)
+						continue
+					}
+					// with a bias to accumulate onto (Affine) or a tail: the same four-row sums
+					// (each row's bits as dotRows gives them), finished row by row
+					dotRows4(n16, a[i0*lda:], lda, p.b[j0*p.ldb:], p.ldb, tmp[:], thinDotBlock, w)
+					for r := range 4 {
+						finish(i0+r, j0, tmp[r*thinDotBlock:r*thinDotBlock+w])
+					}
 				}
 			}
 			for i := i0; i < p.m; i++ {
-				ai := rows[i]
 				ci := p.c[i*p.ldc+j0 : i*p.ldc+j1]
 				dst := ci
 				if !direct {
-					dst = tmp[:j1-j0]
+					dst = tmp[:w]
 				}
 				if n16 > 0 {
-					dotRows(ai[:n16], p.b[j0*p.ldb:], p.ldb, dst)
+					dotRows(rows[i][:n16], p.b[j0*p.ldb:], p.ldb, dst)
 				} else {
 					clear(dst)
 				}
-				if direct {
-					continue
-				}
-				for jj, s := range dst { // the tail, then C, as dot and the accumulating form do
-					bj := p.b[(j0+jj)*p.ldb:]
-					for q := n16; q < p.k; q++ {
-						s += ai[q] * bj[q]
-					}
-					if p.accumulate {
-						s += ci[jj]
-					}
-					ci[jj] = s
+				if !direct {
+					finish(i, j0, dst)
 				}
 			}
 		}

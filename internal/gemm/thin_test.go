@@ -63,3 +63,24 @@ func TestThinProductsIndependentOfWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A thin product's row is the same bits whatever rows stand beside it: decoding one sequence and
+// many together must agree (model.GenerateBatch's promise), also when the product accumulates onto
+// C (a Linear's bias, Affine) or k has a tail past a multiple of 16, where rows are taken four at
+// a time into scratch and finished one by one.
+func TestThinRowsIndependentOfTheBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, k := range []int{16, 40, 768} {
+		for _, accumulate := range []bool{false, true} {
+			const m, n = 9, 3*thinDotBlock + 5
+			a, b, c0 := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, m*n)
+			all := append([]float32(nil), c0...)
+			Sgemm(false, true, m, n, k, a, k, b, k, all, n, accumulate)
+			for i := range m {
+				one := append([]float32(nil), c0[i*n:(i+1)*n]...)
+				Sgemm(false, true, 1, n, k, a[i*k:], k, b, k, one, n, accumulate)
+				requireBitwiseEqual(t, one, all[i*n:(i+1)*n], "k=%d accumulate=%v row %d", k, accumulate, i)
+			}
+		}
+	}
+}
