@@ -243,7 +243,7 @@ func MulCompactT(m int, a []float32, lda int, w *Compact, c []float32, ldc int) 
 // split over output columns (weight rows).
 func compactThin(m int, a []float32, lda int, w *Compact, c []float32, ldc, workers int) {
 	body := func(lo, hi int) { compactColumns(m, a, lda, w, c, ldc, lo, hi) }
-	if flops := 2 * float64(m) * float64(w.n) * float64(w.k); workers <= 1 || flops < parallelMinFlops {
+	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(w.k), float64(w.Bytes())) {
 		body(0, w.n)
 		return
 	}

@@ -35,7 +35,7 @@ func compactBF16Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, 
 		cvtPairs(pa[i*kp:(i+1)*kp], a[i*lda:i*lda+k])
 	}
 	body := func(lo, hi int) { bf16DotColumns(m, pa, kp, w, c, ldc, lo, hi) }
-	if flops := 2 * float64(m) * float64(w.n) * float64(k); workers <= 1 || flops < parallelMinFlops {
+	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(k), float64(w.Bytes())) {
 		body(0, w.n)
 		return
 	}

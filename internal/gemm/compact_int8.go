@@ -75,7 +75,7 @@ func compactInt8Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, 
 		sa[i] = s
 	}
 	body := func(lo, hi int) { int8Columns(m, qa, sa[:m], w, c, ldc, lo, hi) }
-	if flops := 2 * float64(m) * float64(w.n) * float64(k); workers <= 1 || flops < parallelMinFlops {
+	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(k), float64(w.Bytes())) {
 		body(0, w.n)
 	} else {
 		parallel.For(w.n, workers, body)

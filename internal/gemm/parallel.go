@@ -12,6 +12,20 @@ import (
 // one core does in ~0.5 MFLOP, so smaller products do not gain from a split.
 const parallelMinFlops = 2e6
 
+// parallelMinBytes is the size of weights above which a thin product (a few rows of A, as in
+// decoding) is split even when it has fewer flops than parallelMinFlops: such a product streams
+// its weights from memory at a few bytes a flop, so 256 KiB take tens of microseconds on one core,
+// well above the cost of a split, and one core alone reaches only part of the memory bandwidth
+// (on a 2-vCPU Zen 5, 24 GB/s against 51 GB/s on two). Without it, every product of a
+// SmolLM2-135M layer (576 wide) ran on one core while decoding.
+const parallelMinBytes = 256 << 10
+
+// splitThin reports whether a thin product of these flops over weights of these bytes is worth
+// splitting across workers.
+func splitThin(workers int, flops, weightBytes float64) bool {
+	return workers > 1 && (flops >= parallelMinFlops || weightBytes >= parallelMinBytes)
+}
+
 var workerCount atomic.Int64
 
 // SetWorkers sets the number of goroutines a product may use; n <= 0 means

@@ -51,7 +51,7 @@ func thin(p *problem, workers int) {
 		rows[i] = a[i*lda : i*lda+p.k]
 	}
 	body := func(lo, hi int) { thinColumns(p, a, lda, rows, lo, hi) }
-	if flops := 2 * float64(p.m) * float64(p.n) * float64(p.k); workers <= 1 || flops < parallelMinFlops {
+	if !splitThin(workers, 2*float64(p.m)*float64(p.n)*float64(p.k), 4*float64(p.n)*float64(p.k)) {
 		body(0, p.n)
 		return
 	}
