@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/goformer/goformer/internal/minheap"
 )
 
 // Long pieces are merged by mergeLong, which gives the same tokens as mergeSmall (the lowest-ranked
@@ -116,40 +118,9 @@ func (m *longMerge[P]) add(r int32, s span[P]) {
 	}
 }
 
-func (m *longMerge[P]) pushRank(r int32) {
-	m.ranks = append(m.ranks, r)
-	q := m.ranks
-	for i := len(q) - 1; i > 0; {
-		p := (i - 1) / 2
-		if q[p] <= q[i] {
-			break
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-}
+func (m *longMerge[P]) pushRank(r int32) { m.ranks = minheap.Push(m.ranks, r) }
 
-func (m *longMerge[P]) popRank() {
-	q := m.ranks
-	last := len(q) - 1
-	q[0] = q[last]
-	q = q[:last]
-	for i := 0; ; {
-		l, r, k := 2*i+1, 2*i+2, i
-		if l < len(q) && q[l] < q[k] {
-			k = l
-		}
-		if r < len(q) && q[r] < q[k] {
-			k = r
-		}
-		if k == i {
-			break
-		}
-		q[i], q[k] = q[k], q[i]
-		i = k
-	}
-	m.ranks = q
-}
+func (m *longMerge[P]) popRank() { m.ranks = minheap.Pop(m.ranks) }
 
 // reset makes m ready for a piece of n bytes, forgetting the buckets of the last one.
 func (m *longMerge[P]) reset(n int) {

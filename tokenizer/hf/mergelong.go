@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/goformer/goformer/internal/minheap"
 )
 
 // Long words (a megabyte of one letter is a single piece, and a file without a pre-tokenizer makes
@@ -109,40 +111,9 @@ func (m *longMerge[I]) add(c cand[I], rank int32) {
 	}
 }
 
-func (m *longMerge[I]) pushRank(r int32) {
-	m.ranks = append(m.ranks, r)
-	q := m.ranks
-	for i := len(q) - 1; i > 0; {
-		p := (i - 1) / 2
-		if q[p] <= q[i] {
-			break
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-}
+func (m *longMerge[I]) pushRank(r int32) { m.ranks = minheap.Push(m.ranks, r) }
 
-func (m *longMerge[I]) popRank() {
-	q := m.ranks
-	last := len(q) - 1
-	q[0] = q[last]
-	q = q[:last]
-	for i := 0; ; {
-		l, r, k := 2*i+1, 2*i+2, i
-		if l < len(q) && q[l] < q[k] {
-			k = l
-		}
-		if r < len(q) && q[r] < q[k] {
-			k = r
-		}
-		if k == i {
-			break
-		}
-		q[i], q[k] = q[k], q[i]
-		i = k
-	}
-	m.ranks = q
-}
+func (m *longMerge[I]) popRank() { m.ranks = minheap.Pop(m.ranks) }
 
 func (m *longMerge[I]) reset(n int) {
 	for _, b := range m.buckets {
