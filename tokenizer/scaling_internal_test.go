@@ -60,6 +60,7 @@ func wallTime(f func()) time.Duration {
 // the data of every size to sit in the cache alike (at megabytes, memory alone makes a larger size
 // cost more than its share).
 func growth(n int, work func(n int)) float64 {
+	work(4 * n) // the first call pays for lazily built tables and pooled buffers; it is not timed
 	reps := 1
 	for reps < 1<<12 && measure(func() { repeat(reps, n, work) }) < 20*time.Millisecond {
 		reps *= 2
@@ -77,6 +78,18 @@ func repeat(reps, n int, work func(n int)) {
 	for range reps {
 		work(n)
 	}
+}
+
+// linearGrowth is growth for work that should be linear: a measure over maxGrowth is taken again,
+// up to twice, and the least kept. A burst of load on a shared machine can push one measure past
+// the limit (CI once saw 3.17 for a case that measures 2.0-2.4 on a quiet machine); work that is
+// truly quadratic measures about 4 every time.
+func linearGrowth(n int, work func(n int)) float64 {
+	g := growth(n, work)
+	for try := 0; try < 2 && g >= maxGrowth; try++ {
+		g = min(g, growth(n, work))
+	}
+	return g
 }
 
 // maxGrowth separates linear (2) from quadratic (4) growth with room for noise on both sides.
@@ -155,7 +168,7 @@ func TestEncodeTimeGrowsLinearly(t *testing.T) {
 	skipIfShort(t)
 	for name, enc := range map[string]*BPE{"gpt2": r50kFromFixture(t), "cl100k": cl100kFromFixture(t)} {
 		for _, kind := range adversarialKinds {
-			g := growth(1<<15, func(n int) { enc.Encode(adversarial(kind, n)) })
+			g := linearGrowth(1<<15, func(n int) { enc.Encode(adversarial(kind, n)) })
 			t.Logf("%s, %s: time grows %.2fx when n doubles", name, kind, g)
 			assert.Less(t, g, maxGrowth, "%s, %s", name, kind)
 		}
