@@ -96,7 +96,7 @@ func TestMemoryReturnedAfterARun(t *testing.T) {
 	}
 	base := heap()
 	// the attention weights make most of it: cheap to compute, large to hold
-	cfg := trainConfig{Text: "shakespeare", NLayer: 1, NHead: 16, NEmbd: 32, BlockSize: 256, BatchSize: 4, MaxIters: 3, EvalInterval: 100}
+	cfg := trainConfig{Text: "shakespeare", NLayer: 1, NHead: 16, NEmbd: 32, BlockSize: 256, BatchSize: 12, MaxIters: 3, EvalInterval: 100}
 	est := estimateMemory(cfg, 65)
 	require.Greater(t, est.Activations, int64(40<<20), "a run whose steps hold enough to see")
 	code, body := call(t, ts, "POST", "/api/train/start", cfg, nil)

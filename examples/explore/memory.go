@@ -24,15 +24,16 @@ func (m memEstimate) total() int64 { return m.Params + m.Optimizer + m.Activatio
 // estimateMemory estimates cfg's memory for a vocabulary of v tokens. The activations are what
 // autograd keeps per layer for each of the B×T positions: about 20 vectors of C (the layer norms'
 // inputs and outputs, q, k and v, the heads' output, the residual sums, the MLP's 4C hidden
-// layer before and after GELU) and 3 rows of T attention weights per head (the scores, the
-// masked scores, the softmax); then the logits and their softmax. Measured against a real step
-// in TestMemoryEstimate.
+// layer before and after GELU) and one row of T attention weights per head (the fused attention
+// kernel keeps only the softmax for its backward pass); then the final norm's output, the logits
+// and their softmax. Fitted to and checked against a real step's live heap in TestMemoryEstimate
+// (per position, each added layer kept 20C + NH·T floats, each added token of vocabulary 2).
 func estimateMemory(cfg trainConfig, v int) memEstimate {
 	c, l, nh := int64(cfg.NEmbd), int64(cfg.NLayer), int64(cfg.NHead)
 	b, t, vv := int64(cfg.BatchSize), int64(cfg.BlockSize), int64(v)
 	params := vv*c + t*c + l*(12*c*c+13*c) + 2*c
-	perLayer := b * t * (20*c + 3*nh*t)
-	acts := l*perLayer + b*t*(2*c+3*vv)
+	perLayer := b * t * (20*c + nh*t)
+	acts := l*perLayer + b*t*(c+2*vv)
 	return memEstimate{Params: 4 * 2 * params, Optimizer: 4 * 2 * params, Activations: 4 * acts}
 }
 

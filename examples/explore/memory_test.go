@@ -50,6 +50,9 @@ func measureEstimate(t *testing.T, cfg trainConfig, v int) {
 		runtime.ReadMemStats(&before)
 		loss, err := m.Loss(ids, ids, cfg.BatchSize, cfg.BlockSize)
 		require.NoError(t, err)
+		// twice, as before the pass: scratch the kernels took from sync.Pools (packing buffers)
+		// survives one collection in the pools' victim caches, and is not held for the backward pass
+		runtime.GC()
 		runtime.GC()
 		runtime.ReadMemStats(&mid)
 		helds = append(helds, int64(mid.HeapAlloc)-int64(before.HeapAlloc))
@@ -59,7 +62,7 @@ func measureEstimate(t *testing.T, cfg trainConfig, v int) {
 	slices.Sort(helds)
 	held := helds[len(helds)/2]
 	t.Logf("%d layers, %d heads, C %d, T %d, B %d: the forward pass holds %.2f MB; the estimate's activations %.2f MB", cfg.NLayer, cfg.NHead, cfg.NEmbd, cfg.BlockSize, cfg.BatchSize, float64(held)/(1<<20), float64(est.Activations)/(1<<20))
-	assert.InDelta(t, 1, float64(est.Activations)/float64(held), 0.5, "the estimate is within half of a real step's")
+	assert.InDelta(t, 1, float64(est.Activations)/float64(held), 0.25, "the estimate is within a quarter of a real step's")
 
 	// larger runs need more
 	big := cfg
