@@ -67,8 +67,18 @@ func flattenForWeight(a, b *Var) (func(op func(a, b *Var) *Var) *Var, bool) {
 		k := shape[len(shape)-1]
 		out := op(Reshape(a, -1, k), b)
 		outShape := append(append([]int(nil), shape[:len(shape)-1]...), out.Value.Dim(-1))
-		return Reshape(out, outShape...)
+		return unflatten(out, outShape)
 	}, true
+}
+
+// unflatten gives the rows (B·T, N) of a folded product their shape (B, T, N) back. Without a
+// graph (inference) the result takes the product's storage over (tensor.Refold) rather than
+// viewing it, so that Discard can recycle it.
+func unflatten(out *Var, shape []int) *Var {
+	if out.requiresGrad {
+		return Reshape(out, shape...)
+	}
+	return Output(tensor.Refold(out.Value, shape...))
 }
 
 // Affine returns x·wᵀ + b for x (..., K), w (N, K) and b (N): a Linear layer with a torch-layout
@@ -78,7 +88,7 @@ func Affine(x, w, b *Var) *Var {
 	if shape := x.Value.Shape(); len(shape) > 2 {
 		k := shape[len(shape)-1]
 		y := Affine(Reshape(x, -1, k), w, b)
-		return Reshape(y, append(shape[:len(shape)-1:len(shape)-1], y.Value.Dim(1))...)
+		return unflatten(y, append(shape[:len(shape)-1:len(shape)-1], y.Value.Dim(1)))
 	}
 	return record("affine", tensor.Affine(x.Value, w.Value, b.Value), []*Var{x, w, b}, func(out *Var) func() {
 		return func() {

@@ -37,3 +37,24 @@ func Release(v *Var) {
 		n.parents, n.backward = nil, nil // let the closures' cached tensors go too
 	}
 }
+
+// Discard recycles the values of vs at once, for inference code that knows nothing reads them
+// any more: the intermediates of a decoding step, which otherwise each take fresh memory from the
+// runtime, while the model's weights keep the heap so large that the collector seldom runs and
+// the same memory is never met twice (on a virtual machine, touching fresh pages cost a SmolLM2
+// decoding step more than its small kernels). Only the value of an op's output that requires no
+// gradient is recycled, and only storage that op allocated itself: a view (of a parameter,
+// perhaps), a parameter, a constant, a Var in a graph and nil are left alone. As after Release,
+// a discarded Var must not be read again (reading its value panics), and nothing that a
+// backward pass will run may have read it: a Var that needs no gradient itself can still be the
+// input of one that does (a frozen layer's output feeding a LoRA adapter), whose backward reads
+// it. Discard only what led to outputs that need no gradient either.
+func Discard(vs ...*Var) {
+	for _, v := range vs {
+		if v == nil || v.requiresGrad || v.op == "param" || v.op == "const" || v.Value == nil {
+			continue
+		}
+		storage.Free(v.Value)
+		v.Value = nil
+	}
+}

@@ -74,3 +74,33 @@ func TestSavedTensorsAreFreedAfterBackward(t *testing.T) {
 	assert.Nil(t, v.saved)
 	assert.Nil(t, v.backward)
 }
+
+// Discard hands an inference op's output back at once: the next op of that size gets the same
+// storage, not fresh memory.
+func TestDiscardRecyclesAnInferenceOutput(t *testing.T) {
+	a, b := Const(tensor.Ones(4, 1024)), Const(tensor.Ones(4, 1024))
+	y := Add(a, b)
+	first := &y.Value.Data()[0]
+	Discard(y)
+	assert.Nil(t, y.Value, "a discarded value is gone")
+	z := Mul(a, b)
+	assert.Same(t, first, &z.Value.Data()[0], "the next output of that size reuses the storage")
+	assert.Equal(t, float32(1), z.Value.Data()[5])
+}
+
+// Discard leaves alone what it must not recycle: parameters, constants, views (which may be of a
+// parameter) and outputs in a graph that a backward pass still needs.
+func TestDiscardLeavesOthersAlone(t *testing.T) {
+	w := Param(tensor.Ones(8, 256))
+	x := Const(tensor.Full(2, 8, 256))
+	inGraph := Mul(x, w)
+	view := Reshape(w.Detach(), 256, 8)
+	Discard(w, x, inGraph, view, nil)
+	assert.Equal(t, float32(1), w.Value.Data()[0])
+	assert.Equal(t, float32(2), x.Value.Data()[0])
+	assert.Equal(t, float32(2), inGraph.Value.Data()[0])
+	MeanAll(inGraph).Backward()
+	assert.Equal(t, float32(2)/(8*256), w.Grad().Data()[0])
+	Discard(view)
+	assert.Equal(t, float32(1), w.Value.Data()[7], "a view's storage is the parameter's")
+}

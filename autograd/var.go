@@ -38,6 +38,11 @@ func (v *Var) Name() string { return v.name }
 // Const returns a leaf Var that needs no gradient: an input or a constant.
 func Const(t *tensor.Tensor) *Var { return &Var{Value: t, op: "const"} }
 
+// Output returns a Var holding t, the fresh result of a computation made outside autograd (an
+// inference kernel's) that needs no gradient. Unlike a Const's, its value is the Var's own: Discard
+// may recycle it.
+func Output(t *tensor.Tensor) *Var { return &Var{Value: t, op: "output"} }
+
 // RequiresGrad reports whether gradients flow to this Var.
 func (v *Var) RequiresGrad() bool { return v.requiresGrad }
 

@@ -77,8 +77,8 @@ func (d *Decoder) Step(seqs []*Sequence, ids []int) ([][]float32, error) {
 		}
 	}
 	d.arrange(seqs)
-	x := m.trunk(ids, len(seqs), 1, d.caches, nil)              // (B, 1, C)
-	all := m.logits(m.LnF.Forward(x)).Value.Contiguous().Data() // (B·V)
+	x := m.trunk(ids, len(seqs), 1, d.caches, nil)    // (B, 1, C)
+	all := m.finalLogits(x).Value.Contiguous().Data() // (B·V)
 	v := m.Config.VocabSize
 	out := make([][]float32, len(seqs))
 	for i, s := range seqs {

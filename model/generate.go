@@ -212,6 +212,7 @@ type decoder struct {
 	seqs     [][]int       // each row's tokens so far
 	caches   []*nn.KVCache // one per block
 	useCache bool          // without, every step runs each row's whole window afresh (the reference)
+	last     *autograd.Var // the logits the last step returned, recycled by the next
 }
 
 func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
@@ -223,7 +224,7 @@ func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
 	return d
 }
 
-// next returns the logits (V) of each row's next token.
+// next returns the logits (V) of each row's next token, valid until the next call.
 func (d *decoder) next() [][]float32 {
 	m, block, rows := d.m, d.m.Config.BlockSize, len(d.seqs)
 	out := make([][]float32, rows)
@@ -258,7 +259,10 @@ func (d *decoder) next() [][]float32 {
 			c.SetRow(r, src)
 		}
 	}
-	logits := m.logits(m.LnF.Forward(m.trunk(ids, rows, 1, d.caches, nil))).Value.Contiguous().Data() // (B·V)
+	// the last step's logits, which the caller has read by now, go back for this step's
+	autograd.Discard(d.last)
+	d.last = m.finalLogits(m.trunk(ids, rows, 1, d.caches, nil))
+	logits := d.last.Value.Contiguous().Data() // (B·V)
 	v := m.Config.VocabSize
 	for r := range out {
 		out[r] = logits[r*v : (r+1)*v]

@@ -63,7 +63,21 @@ func BenchmarkGenerateBatch(b *testing.B) {
 // dot-product decode kernels (AVX512-VNNI / BF16), bf16 and int8 are also timed with them off
 // ("-widen"); -count alternates the variants.
 func BenchmarkDecodeStepGPT2(b *testing.B) {
-	cfg := Config{VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true}
+	benchDecodeSteps(b, Config{VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true})
+}
+
+// BenchmarkDecodeStepSmolLM2 is BenchmarkDecodeStepGPT2 on a model of SmolLM2-135M's shape (30
+// layers, 576 wide, 9 query and 3 KV heads of 64, SwiGLU 1536 wide, vocabulary 49152, tied head):
+// 210 matrix products a token, each small, so the cost of sharing one between cores shows.
+func BenchmarkDecodeStepSmolLM2(b *testing.B) {
+	benchDecodeSteps(b, smolLM2Shape)
+}
+
+var smolLM2Shape = Config{VocabSize: 49152, BlockSize: 2048, NLayer: 30, NHead: 9, NEmbd: 576, NoBias: true,
+	Positions: PositionsRotary, RopeTheta: 100000, Norm: NormRMSNorm, FeedForward: FeedForwardSwiGLU,
+	FFHidden: 1536, NKVHead: 3}
+
+func benchDecodeSteps(b *testing.B, cfg Config) {
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)

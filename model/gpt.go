@@ -78,6 +78,9 @@ func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer 
 	x := tok
 	if wpe != nil {
 		x = autograd.Add(tok, wpe)
+		if !x.RequiresGrad() { // recycled without a gradient to compute, as each block's input below
+			autograd.Discard(tok)
+		}
 	}
 	x = m.Drop.Forward(x)
 	for i, blk := range m.H {
@@ -88,7 +91,11 @@ func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer 
 		if watch != nil {
 			in.Weights = func(_ bool, p *tensor.Tensor) { watch(i, p) }
 		}
-		x = blk.Forward(x, in) // (B, T, C)
+		next := blk.Forward(x, in) // (B, T, C)
+		if next != x && !next.RequiresGrad() {
+			autograd.Discard(x)
+		}
+		x = next
 	}
 	return x
 }
@@ -103,6 +110,18 @@ func (m *GPT) newCaches(rows int) []*nn.KVCache {
 }
 
 // logits applies the output head: (B, T, C) · wteᵀ → (B, T, V) when tied, else lm_head.
+// finalLogits returns the logits (B, T, V) of the trunk's output x (B, T, C) through the final
+// norm; without a gradient to compute, x and the norm's output are recycled once the logits
+// exist (autograd.Discard), as the blocks' intermediates are.
+func (m *GPT) finalLogits(x *autograd.Var) *autograd.Var {
+	h := m.LnF.Forward(x)
+	out := m.logits(h)
+	if !out.RequiresGrad() {
+		autograd.Discard(x, h)
+	}
+	return out
+}
+
 func (m *GPT) logits(x *autograd.Var) *autograd.Var {
 	if m.Head != nil {
 		return m.Head.Forward(x)

@@ -94,7 +94,8 @@ func (a *Attention) spec(pad []bool) tensor.Attn {
 // Forward maps x (B, T, C) to (B, T, C): the attention of x's queries over the keys and values
 // of x (self-attention, in.Mem nil) or of in.Mem (cross-attention).
 func (a *Attention) Forward(x *autograd.Var, in AttnInput) *autograd.Var {
-	q, k, v := a.project(x, in)
+	var temps []*autograd.Var // intermediates to recycle once the output exists (see discard)
+	q, k, v := a.project(x, in, &temps)
 	var y *autograd.Var
 	switch {
 	case in.Cache != nil:
@@ -109,23 +110,32 @@ func (a *Attention) Forward(x *autograd.Var, in AttnInput) *autograd.Var {
 		// the fused kernel: what Attend computes, without its copies
 		y = autograd.Attention(q, k, v, a.spec(in.KeyPad))
 	}
-	return a.Out.Forward(y)
+	out := a.Out.Forward(y)
+	if !out.RequiresGrad() {
+		discard(x, out, append(temps, y)...) // (in.Mem is never among them)
+	}
+	return out
 }
 
 // project returns the queries (B, T, NH·HS) and, unless a cross-attention cache holds them, the
-// keys and values (B, Tk, NKV·HS), normalised and rotated as the layer says.
-func (a *Attention) project(x *autograd.Var, in AttnInput) (q, k, v *autograd.Var) {
+// keys and values (B, Tk, NKV·HS), normalised and rotated as the layer says. It adds to temps
+// every tensor it computes (views aside), for Forward to recycle.
+func (a *Attention) project(x *autograd.Var, in AttnInput, temps *[]*autograd.Var) (q, k, v *autograd.Var) {
 	hs := a.headDim()
 	cross := in.Cache != nil && in.Cache.cross
 	switch {
 	case a.QKV != nil && in.Mem == nil && !cross:
 		nq, nkv := a.NHead*hs, a.kvHeads()*hs
-		p := autograd.Split(a.QKV.Forward(x), 2, nq, nkv, nkv) // (B, T, W) → views of q, k, v
+		qkv := a.QKV.Forward(x)
+		*temps = append(*temps, qkv)
+		p := autograd.Split(qkv, 2, nq, nkv, nkv) // (B, T, W) → views of q, k, v
 		q, k, v = p[0], p[1], p[2]
 	case a.QKV != nil:
 		q = a.QKV.rows(x, 0, a.NHead*hs)
+		*temps = append(*temps, q)
 	default:
 		q = a.Q.Forward(x)
+		*temps = append(*temps, q)
 	}
 	if k == nil && !cross {
 		src := x
@@ -133,6 +143,7 @@ func (a *Attention) project(x *autograd.Var, in AttnInput) (q, k, v *autograd.Va
 			src = in.Mem
 		}
 		k, v = a.keysValues(src)
+		*temps = append(*temps, k, v) // views of one projection with QKV: recycled below it
 	}
 	if a.QNorm == nil && a.KNorm == nil && (a.Rotary == nil || in.Mem != nil || cross) {
 		return q, k, v
@@ -141,9 +152,9 @@ func (a *Attention) project(x *autograd.Var, in AttnInput) (q, k, v *autograd.Va
 	if pos == nil {
 		pos = in.Cache.Positions(x.Shape()[0], x.Shape()[1])
 	}
-	q = a.perHead(q, hs, a.QNorm, pos, in.Mem == nil && !cross)
+	q = a.perHead(q, hs, a.QNorm, pos, in.Mem == nil && !cross, temps)
 	if k != nil {
-		k = a.perHead(k, hs, a.KNorm, pos, in.Mem == nil)
+		k = a.perHead(k, hs, a.KNorm, pos, in.Mem == nil, temps)
 	}
 	return q, k, v
 }
@@ -161,14 +172,16 @@ func (a *Attention) keysValues(src *autograd.Var) (k, v *autograd.Var) {
 
 // perHead applies norm and (with rotate) the rotation to each head of x (B, T, N·HS). Only
 // self-attention rotates: positions of two sequences are not comparable.
-func (a *Attention) perHead(x *autograd.Var, hs int, norm Norm, pos []int, rotate bool) *autograd.Var {
+func (a *Attention) perHead(x *autograd.Var, hs int, norm Norm, pos []int, rotate bool, temps *[]*autograd.Var) *autograd.Var {
 	s := x.Shape()
 	h := autograd.Reshape(x, s[0], s[1], s[2]/hs, hs) // (B, T, N, HS)
 	if norm != nil {
 		h = norm.Forward(h)
+		*temps = append(*temps, h)
 	}
 	if a.Rotary != nil && rotate {
 		h = a.Rotary.Rotate(h, pos)
+		*temps = append(*temps, h)
 	}
 	return autograd.Reshape(h, s...)
 }
@@ -217,7 +230,7 @@ func Attend(q, k, v *autograd.Var, s tensor.Attn, drop Dropout) (y, weights *aut
 func (a *Attention) CrossCache(mem *autograd.Var) *KVCache {
 	k, v := a.keysValues(mem)
 	if a.KNorm != nil {
-		k = a.perHead(k, a.headDim(), a.KNorm, nil, false)
+		k = a.perHead(k, a.headDim(), a.KNorm, nil, false, new([]*autograd.Var))
 	}
 	c := &KVCache{cross: true}
 	c.append(k.Value, v.Value)

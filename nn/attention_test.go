@@ -111,7 +111,7 @@ func TestAttentionFusedMatchesPlain(t *testing.T) {
 					}
 					var y *autograd.Var
 					if plain {
-						q, k, v := a.project(x, in)
+						q, k, v := a.project(x, in, new([]*autograd.Var))
 						y, _ = Attend(q, k, v, a.spec(pad), Dropout{})
 						y = a.Out.Forward(y)
 					} else {

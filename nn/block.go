@@ -66,11 +66,40 @@ func (bl *Block) Forward(x *autograd.Var, in BlockInput) *autograd.Var {
 }
 
 // sublayer applies f with its residual connection and norm, in the block's order.
+// Without a gradient to compute (inference), the sub-layer's intermediates are recycled as soon
+// as its output exists (see discard).
 func (bl *Block) sublayer(x *autograd.Var, norm Norm, drop Dropout, f func(*autograd.Var) *autograd.Var) *autograd.Var {
 	if bl.PostNorm {
-		return norm.Forward(autograd.Add(x, drop.Forward(f(x))))
+		y := f(x)
+		sum := autograd.Add(x, drop.Forward(y))
+		out := norm.Forward(sum)
+		discard(x, out, y, sum)
+		return out
 	}
-	return autograd.Add(x, drop.Forward(f(norm.Forward(x))))
+	h := norm.Forward(x)
+	y := f(h)
+	out := autograd.Add(x, drop.Forward(y))
+	discard(x, out, h, y)
+	return out
+}
+
+// discard recycles the values of temps, intermediates that nothing reads any more, where no
+// gradient needs them (autograd.Discard), except in and out, which the caller and its caller
+// still read. A decoding step makes some 20 small tensors a layer: taken from the runtime each
+// time, in fresh memory that the collector seldom returns while gigabytes of weights fill the
+// heap, they cost a SmolLM2-shaped step more than its kernels (see BenchmarkDecodeStepSmolLM2).
+//
+// Nothing is recycled while out requires a gradient: a temp that needs none itself (a norm's
+// output before a LoRA adapter, say) can still be read by the backward pass of out's graph.
+func discard(in, out *autograd.Var, temps ...*autograd.Var) {
+	if out.RequiresGrad() {
+		return
+	}
+	for _, t := range temps {
+		if t != in && t != out {
+			autograd.Discard(t)
+		}
+	}
 }
 
 // MLP is the position-wise feed-forward network of GPT-2 and nn.Transformer:
@@ -84,7 +113,11 @@ type MLP struct {
 
 // Forward maps x (B, T, C) to (B, T, C).
 func (m *MLP) Forward(x *autograd.Var) *autograd.Var {
-	return m.Down.Forward(m.Drop.Forward(m.Act.Forward(m.Up.Forward(x))))
+	up := m.Up.Forward(x)
+	act := m.Act.Forward(up)
+	out := m.Down.Forward(m.Drop.Forward(act))
+	discard(x, out, up, act)
+	return out
 }
 
 // Activation is an element-wise function between a feed-forward's two Linear layers.

@@ -155,7 +155,7 @@ func (c *KVCache) attend(q, k, v *autograd.Var, s tensor.Attn, weights func(*ten
 		if weights != nil {
 			y, p := tensor.Attention(q.Value, ks, vs, s)
 			weights(p)
-			return autograd.Const(y)
+			return autograd.Output(y)
 		}
 		return autograd.Attention(q, autograd.Const(ks), autograd.Const(vs), s)
 	}

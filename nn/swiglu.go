@@ -23,6 +23,9 @@ func NewSwiGLU(b *Builder, dim, hidden int, bias bool, std, downStd float32) *Sw
 
 // Forward maps x (B, T, C) to (B, T, C).
 func (f *SwiGLU) Forward(x *autograd.Var) *autograd.Var {
-	h := autograd.SiLUMul(f.Gate.Forward(x), f.Up.Forward(x)) // (B, T, H)
-	return f.Down.Forward(h)
+	gate, up := f.Gate.Forward(x), f.Up.Forward(x)
+	h := autograd.SiLUMul(gate, up) // (B, T, H)
+	out := f.Down.Forward(h)
+	discard(x, out, gate, up, h)
+	return out
 }

@@ -16,8 +16,10 @@ import (
 // about a quarter of a training step's CPU time (BenchmarkTrainStepSmall on one thread: 32 ms
 // against 42 ms with release made a no-op; AMD EPYC family 26 model 2, 2026-12-05).
 
-// minPooled is the smallest storage worth recycling: smaller slices are cheap to allocate.
-const minPooled = 1024
+// minPooled is the smallest storage worth recycling: smaller slices are cheap to allocate. (128,
+// not 1024: a decoding step's tensors are rows of C = 576 or KV heads of 192 floats, and fresh
+// memory for each cost more than their kernels; see autograd.Discard.)
+const minPooled = 128
 
 // maxPooledFloats bounds what the free lists hold for sure (1 GiB of float32), so a program that
 // releases many one-off sizes cannot grow without limit. A variable only for tests.

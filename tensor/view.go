@@ -12,6 +12,20 @@ func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
 	return &Tensor{data: t.data, shape: shape, strides: strides, offset: offset, owner: owner}
 }
 
+// Refold is Reshape for a tensor that nobody else holds or views, such as a kernel's fresh
+// output: the result takes over t's storage instead of viewing it, so that recycling the result
+// (autograd's Discard and Release) reaches the storage, which through a view it would not. t is
+// left without storage, as after recycling. A t that does not own its storage (a view, a
+// caller's slice) is simply reshaped.
+func Refold(t *Tensor, shape ...int) *Tensor {
+	r := t.Reshape(shape...)
+	if t.owned && t.holders == 0 && t.offset == 0 {
+		r.owner, r.owned = nil, true
+		t.data, t.owned = nil, false
+	}
+	return r
+}
+
 // Reshape returns a view with a new shape holding the same elements. One dimension may be -1,
 // meaning "whatever makes the sizes agree". t must be contiguous (call Contiguous first):
 // reshaping a strided view is ambiguous about which copy the caller wants.

@@ -17,7 +17,9 @@ func BenchmarkThinDecode(b *testing.B) {
 		for _, s := range []struct {
 			name string
 			n, k int
-		}{{"attn", 2304, 768}, {"fc", 3072, 768}, {"proj", 768, 3072}, {"head", 50257, 768}, {"small-attn", 384, 128}, {"small-proj", 128, 512}} {
+		}{{"attn", 2304, 768}, {"fc", 3072, 768}, {"proj", 768, 3072}, {"head", 50257, 768}, {"small-attn", 384, 128}, {"small-proj", 128, 512},
+			// SmolLM2-135M's: q and o, k or v, gate or up, down
+			{"smol-q", 576, 576}, {"smol-kv", 192, 576}, {"smol-up", 1536, 576}, {"smol-down", 576, 1536}} {
 			a := randSlice(rng, m*s.k)
 			w := randSlice(rng, s.n*s.k)
 			c := make([]float32, m*s.n)
