@@ -28,11 +28,8 @@ const int8MaxK = 65536
 // quantiseActivations writes row's int8 quantisation, offset by 128, to dst and returns its
 // scale; false if row holds a non-finite value. A row of zeros has scale 0.
 func quantiseActivations(row []float32, dst []uint8) (float32, bool) {
-	var top float32
-	for _, v := range row {
-		top = max(top, v, -v)
-	}
-	if top != top || top > math.MaxFloat32 {
+	top, ok := absMax(row)
+	if !ok {
 		return 0, false
 	}
 	if top == 0 {
@@ -45,12 +42,25 @@ func quantiseActivations(row []float32, dst []uint8) (float32, bool) {
 	if s == 0 {
 		s = math.SmallestNonzeroFloat32
 	}
-	inv := 1 / float64(s)
+	quantiseRow(row, float32(1/float64(s)), dst)
+	return s, true
+}
+
+// absMaxGo is absMax in Go: the largest |row[q]|, and false if a value is NaN or infinite.
+func absMaxGo(row []float32) (float32, bool) {
+	var top float32
+	for _, v := range row {
+		top = max(top, v, -v)
+	}
+	return top, top == top && top <= math.MaxFloat32
+}
+
+// quantiseRowGo is quantiseRow in Go: what the vector kernel computes, value for value.
+func quantiseRowGo(row []float32, inv float32, dst []uint8) {
 	for q, v := range row {
-		r := math.Round(float64(v) * inv)
+		r := math.RoundToEven(float64(v * inv))
 		dst[q] = uint8(int(max(-127, min(127, r))) + 128)
 	}
-	return s, true
 }
 
 // int8Scratch holds the quantised rows of A of one product.

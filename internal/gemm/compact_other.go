@@ -37,3 +37,9 @@ func dotsBF16Pairs(rows, k int, a []uint32, lda int, w []uint16, ldw, n int, c [
 
 // UseDotKernels reports false: this build has no dot-product decode kernels.
 func UseDotKernels(on bool) bool { return false }
+
+// quantiseRow is quantiseRowGo where there is no vector kernel.
+func quantiseRow(row []float32, inv float32, dst []uint8) { quantiseRowGo(row, inv, dst) }
+
+// absMax is absMaxGo where there is no vector kernel.
+func absMax(row []float32) (float32, bool) { return absMaxGo(row) }

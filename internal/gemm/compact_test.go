@@ -349,3 +349,63 @@ func TestMulCompactTInt8LongRows(t *testing.T) {
 		}
 	})
 }
+
+// The vector quantiser gives quantiseRowGo's bytes, ties (values exactly half a step apart)
+// included, at every length (the tail past a multiple of 16 runs in Go).
+func TestQuantiseRowMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	for _, k := range []int{1, 15, 16, 17, 64, 576, 1000} {
+		row := make([]float32, k)
+		for q := range row {
+			row[q] = float32(rng.NormFloat64() * 3)
+			if q%5 == 0 { // exactly on a half step: the rounding of ties shows
+				row[q] = (float32(rng.IntN(200)) - 100.5) / 20
+			}
+		}
+		var top float32
+		for _, v := range row {
+			top = max(top, v, -v)
+		}
+		inv := 127 / top
+		want, got := make([]uint8, k), make([]uint8, k)
+		quantiseRowGo(row, inv, want)
+		quantiseRow(row, inv, got)
+		require.Equal(t, want, got, "k=%d", k)
+	}
+	// ties at scale 1: half-way values round to the even neighbour in both
+	row := make([]float32, 40)
+	for q := range row {
+		row[q] = float32(q%20) - 9.5 + float32(q/20)*100
+	}
+	want, got := make([]uint8, len(row)), make([]uint8, len(row))
+	quantiseRowGo(row, 1, want)
+	quantiseRow(row, 1, got)
+	require.Equal(t, want, got)
+	assert.Equal(t, uint8(128-10), want[0], "-9.5 rounds to -10")
+	assert.Equal(t, uint8(128-8), want[1], "-8.5 rounds to -8")
+}
+
+// The vector absMax finds absMaxGo's largest magnitude, and every NaN or infinity, wherever it
+// sits (in the vector part or the tail).
+func TestAbsMaxMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	for _, k := range []int{1, 16, 17, 576, 1000} {
+		row := make([]float32, k)
+		for q := range row {
+			row[q] = float32(rng.NormFloat64() * 3)
+		}
+		want, _ := absMaxGo(row)
+		got, ok := absMax(row)
+		require.True(t, ok)
+		require.Equal(t, want, got, "k=%d", k)
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			for _, at := range []int{0, k / 2, k - 1} {
+				saved := row[at]
+				row[at] = bad
+				_, ok := absMax(row)
+				require.False(t, ok, "k=%d, %v at %d", k, bad, at)
+				row[at] = saved
+			}
+		}
+	}
+}

@@ -115,3 +115,55 @@ done1:
 	JNZ  colloop1
 	VZEROUPPER
 	RET
+
+// func quantiseRowAVX512(n int, src *float32, inv float32, dst *uint8)
+// dst[q] = int8(round-to-nearest-even(src[q]·inv)) + 128 for q < n, n a positive multiple of 16;
+// every |src[q]·inv| is at most 127.5 (the caller scaled by the row's largest magnitude).
+TEXT ·quantiseRowAVX512(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	VBROADCASTSS inv+16(FP), Z1
+	MOVQ dst+24(FP), DI
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, X3
+
+quantiseLoop:
+	VMULPS (SI), Z1, Z0
+	VCVTPS2DQ Z0, Z0  // rounds to nearest, ties to even (the default rounding mode)
+	VPMOVSDB Z0, X0   // int32 → int8, saturating
+	VPXORD X3, X0, X0 // + 128, as unsigned bytes
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ quantiseLoop
+	VZEROUPPER
+	RET
+
+// func absMaxAVX512(n int, src *float32, out *[32]float32)
+// out[0:16] = lane-wise max of |src[q]|, out[16:32] = lane-wise sum of src[q]·0, which is NaN
+// exactly when some src[q] is NaN or infinite (the max alone can lose a NaN); n a positive
+// multiple of 16.
+TEXT ·absMaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ out+16(FP), DI
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z5
+	VPXORD Z0, Z0, Z0 // max so far
+	VPXORD Z6, Z6, Z6 // zeros
+	VPXORD Z7, Z7, Z7 // Σ x·0
+
+absMaxLoop:
+	VMOVUPS (SI), Z2
+	VPANDD Z5, Z2, Z3
+	VMAXPS Z3, Z0, Z0
+	VMULPS Z6, Z2, Z4
+	VADDPS Z4, Z7, Z7
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ absMaxLoop
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
