@@ -253,7 +253,11 @@ func packBBF16(p *problem, p0, kb, j0, nb int, dst, tmp []uint32) {
 	if nb < bf16NR {
 		clear(panel)
 	}
-	for q := range kp { // B is k×n: rows p0+2q and p0+2q+1, contiguous in j
+	q0 := 0
+	if full := kb / 2; nb == bf16NR && full > 0 && pairPanel(panel, p.b[p0*p.ldb+j0:], p.ldb, full) {
+		q0 = full // the pairs of whole row pairs in one call; an odd last row below
+	}
+	for q := q0; q < kp; q++ { // B is k×n: rows p0+2q and p0+2q+1, contiguous in j
 		r0 := p.b[(p0+2*q)*p.ldb+j0 : (p0+2*q)*p.ldb+j0+nb]
 		var r1 []float32
 		if 2*q+1 < kb {

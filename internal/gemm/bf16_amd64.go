@@ -62,6 +62,23 @@ func cvtPairs(dst []uint32, src []float32) {
 	cvtPairsGo(dst, src)
 }
 
+//go:noescape
+func pairPanelBF16(dst *uint32, b *float32, ldb, kpairs int)
+
+// pairPanel sets dst[32q+j] = pair(b[2q·ldb+j], b[(2q+1)·ldb+j]) for q < kpairs and j < 32: the
+// full pairs of a 32-column panel of k×n B in one call (a call per pair of rows, which the
+// product's packing made thousands of times a step, cost a third as much again as the
+// conversion); false, with nothing written, without AVX512-BF16.
+func pairPanel(dst []uint32, b []float32, ldb, kpairs int) bool {
+	if kpairs <= 0 || !cpufeat.AVX512BF16 {
+		return false
+	}
+	_ = dst[32*kpairs-1]
+	_ = b[(2*kpairs-1)*ldb+31]
+	pairPanelBF16(&dst[0], &b[0], ldb, kpairs)
+	return true
+}
+
 // pairRows sets dst[j] = pair(r0[j], r1[j]), or pair(r0[j], 0) when r1 is nil.
 func pairRows(dst []uint32, r0, r1 []float32) {
 	chunks := len(r0) / 16

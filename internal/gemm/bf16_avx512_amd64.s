@@ -573,3 +573,39 @@ pairloop:
 	JNZ pairloop
 	VZEROUPPER
 	RET
+
+// func pairPanelBF16(dst *uint32, b *float32, ldb, kpairs int)
+// A full 32-column panel of bf16 pairs from k×n B: for q < kpairs, dst[32q+j] =
+// bf16(b[2q·ldb+j]) | bf16(b[(2q+1)·ldb+j])<<16 for j < 32 (ldb in floats).
+TEXT ·pairPanelBF16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), BX
+	SHLQ $2, BX
+	MOVQ kpairs+24(FP), CX
+panelloop:
+	LEAQ (SI)(BX*1), DX
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z4
+	VMOVUPS (DX), Z1
+	VMOVUPS 64(DX), Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd0 // VCVTNEPS2BF16 Z0, Y2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd9 // VCVTNEPS2BF16 Z1, Y3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4 // VCVTNEPS2BF16 Z4, Y6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xfd // VCVTNEPS2BF16 Z5, Y7
+	VPMOVZXWD Y2, Z2
+	VPMOVZXWD Y3, Z3
+	VPSLLD $16, Z3, Z3
+	VPORD Z3, Z2, Z2
+	VMOVDQU32 Z2, (DI)
+	VPMOVZXWD Y6, Z6
+	VPMOVZXWD Y7, Z7
+	VPSLLD $16, Z7, Z7
+	VPORD Z7, Z6, Z6
+	VMOVDQU32 Z6, 64(DI)
+	LEAQ (SI)(BX*2), SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ panelloop
+	VZEROUPPER
+	RET

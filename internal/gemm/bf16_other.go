@@ -13,3 +13,6 @@ func cvtPairs(dst []uint32, src []float32) { cvtPairsGo(dst, src) }
 
 // pairRows sets dst[j] = pair(r0[j], r1[j]), or pair(r0[j], 0) when r1 is nil.
 func pairRows(dst []uint32, r0, r1 []float32) { pairRowsGo(dst, r0, r1) }
+
+// pairPanel has no vector kernel here: false, nothing written.
+func pairPanel(dst []uint32, b []float32, ldb, kpairs int) bool { return false }
