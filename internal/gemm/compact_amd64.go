@@ -125,6 +125,23 @@ func quantiseRowAVX512(n int, src *float32, inv float32, dst *uint8)
 //go:noescape
 func absMaxAVX512(n int, src *float32, out *[32]float32)
 
+//go:noescape
+func int8EpilogueAVX512(n int, sums, wsum *int32, scale *float32, sa float32, c *float32)
+
+// int8Epilogue sets c[j] = float32(sums[j] − 128·wsum[j])·sa·scale[j] for the first multiple of
+// 16 of len(c) columns on AVX-512 and returns how many it set (0 without the kernel). The
+// difference is taken in int32, exactly: Σ (a+128)·w − 128·Σ w = Σ a·w, at most 127²·k in
+// magnitude, fits for k ≤ int8MaxK, whatever the wrapping of the terms on the way.
+func int8Epilogue(k int, sums, wsum []int32, scale []float32, sa float32, c []float32) int {
+	n16 := len(c) &^ 15
+	if n16 == 0 || k > int8MaxK || !int8Activations() {
+		return 0
+	}
+	_, _, _ = sums[n16-1], wsum[n16-1], scale[n16-1]
+	int8EpilogueAVX512(n16, &sums[0], &wsum[0], &scale[0], sa, &c[0])
+	return n16
+}
+
 // absMax returns the largest |row[q]|, and false if some row[q] is NaN or infinite.
 func absMax(row []float32) (float32, bool) {
 	n16 := len(row) &^ 15

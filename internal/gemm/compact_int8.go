@@ -114,7 +114,11 @@ func int8Columns(m int, qa []uint8, sa []float32, w *Compact, c []float32, ldc, 
 		for i := range m {
 			ai := qa[i*k : (i+1)*k]
 			ci := c[i*ldc+j0 : i*ldc+j0+nb]
-			for jj := range ci {
+			done := 0
+			if kv == k { // no tail: the whole row's sums are in, finished 16 columns at a time
+				done = int8Epilogue(k, sums[i*nb:(i+1)*nb], w.sum[j0:j0+nb], w.scale[j0:j0+nb], sa[i], ci)
+			}
+			for jj := done; jj < len(ci); jj++ {
 				j := j0 + jj
 				var t int64
 				if kv > 0 {

@@ -43,3 +43,8 @@ func quantiseRow(row []float32, inv float32, dst []uint8) { quantiseRowGo(row, i
 
 // absMax is absMaxGo where there is no vector kernel.
 func absMax(row []float32) (float32, bool) { return absMaxGo(row) }
+
+// int8Epilogue has no vector kernel here: it sets nothing.
+func int8Epilogue(k int, sums, wsum []int32, scale []float32, sa float32, c []float32) int {
+	return 0
+}

@@ -409,3 +409,26 @@ func TestAbsMaxMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// The vector epilogue of the int8 products gives int8Columns' Go arithmetic bit for bit.
+func TestInt8EpilogueMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(57, 58))
+	const n, k = 45, 576
+	sums, wsum := make([]int32, n), make([]int32, n)
+	scale := make([]float32, n)
+	for j := range n {
+		sums[j] = rng.Int32N(2*255*127*k) - 255*127*k
+		wsum[j] = rng.Int32N(2*127*k) - 127*k
+		scale[j] = float32(rng.Float64() / 100)
+	}
+	const sa = float32(0.0123)
+	got := make([]float32, n)
+	done := int8Epilogue(k, sums, wsum, scale, sa, got)
+	if int8Activations() {
+		require.Equal(t, 32, done)
+	}
+	for j := range done {
+		want := float32(int64(sums[j])-128*int64(wsum[j])) * sa * scale[j]
+		require.Equal(t, want, got[j], "column %d", j)
+	}
+}

@@ -167,3 +167,32 @@ absMaxLoop:
 	VMOVUPS Z7, 64(DI)
 	VZEROUPPER
 	RET
+
+// func int8EpilogueAVX512(n int, sums, wsum *int32, scale *float32, sa float32, c *float32)
+// c[j] = float32(sums[j] − 128·wsum[j]) · sa · scale[j] for j < n, n a positive multiple of 16:
+// int8Columns' last step, in int32 (exact: see int8Epilogue) and then float32 as Go rounds it.
+TEXT ·int8EpilogueAVX512(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ sums+8(FP), SI
+	MOVQ wsum+16(FP), DX
+	MOVQ scale+24(FP), BX
+	VBROADCASTSS sa+32(FP), Z3
+	MOVQ c+40(FP), DI
+
+epilogueLoop:
+	VMOVDQU32 (DX), Z1
+	VPSLLD $7, Z1, Z1
+	VMOVDQU32 (SI), Z0
+	VPSUBD Z1, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS Z3, Z0, Z0
+	VMULPS (BX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ epilogueLoop
+	VZEROUPPER
+	RET
