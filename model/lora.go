@@ -42,8 +42,9 @@ const loraStream = 0x6c6f7261
 // targets. Its Parameters are the adapters' A and B only, what an optimizer trains; it trains
 // (dropout as m's Config says) and generates, evaluates (Frozen, Snapshot) and inspects like any
 // model, the adapters included. Merge folds the adapters into the weights, and SaveHF saves the
-// merged model, so what leaves the program is a plain model of m's layout. A checkpoint holds
-// full models only: save the merged model, or keep the adapters' values yourself.
+// merged model, so what leaves the program is a plain model of m's layout; SaveLoRA saves the
+// adapters alone in PEFT's layout, which LoadLoRA (or PEFT) puts back on the base model. A
+// checkpoint holds full models only.
 func (m *GPT) WithLoRA(c LoRAConfig) (*GPT, error) {
 	switch {
 	case m.format != Float32:

@@ -23,6 +23,11 @@ const (
 // first, so that an error leaves any previous pair intact and a config.json always describes
 // weights at least as new as itself.
 func saveDir(dir string, tensors map[string]*tensor.Tensor, cfgJSON []byte) error {
+	return saveFiles(dir, weightsFile, tensors, configFile, cfgJSON)
+}
+
+// saveFiles is saveDir with other names for the two files (PEFT's adapter files).
+func saveFiles(dir, weightsFile string, tensors map[string]*tensor.Tensor, configFile string, cfgJSON []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -84,8 +84,8 @@ func TestFineTuneLlamaWithLoRA(t *testing.T) {
 	var got *model.GPT
 	trained = func(m *model.GPT) { got = m }
 	defer func() { trained = nil }()
-	export := t.TempDir()
-	out, s := runOK(t, finetuneArgs(dir, text, t.TempDir(), "-lora-rank", "4", "-lora-alpha", "8", "-export-hf", export))
+	export, adapters := t.TempDir(), t.TempDir()
+	out, s := runOK(t, finetuneArgs(dir, text, t.TempDir(), "-lora-rank", "4", "-lora-alpha", "8", "-export-hf", export, "-export-lora", adapters))
 	c := base.Config
 	r, hs := 4, c.NEmbd/c.NHead
 	perLayer := r*(c.NEmbd+c.NHead*hs) + 2*r*(c.NEmbd+c.NKVHead*hs) + r*(c.NHead*hs+c.NEmbd) + 3*r*(c.NEmbd+c.FFHidden)
@@ -107,6 +107,11 @@ func TestFineTuneLlamaWithLoRA(t *testing.T) {
 	require.NoError(t, err)
 	ids := []int{1, 9707, 11, 1879, 0, 42, 31999}
 	assert.Equal(t, frozenLogits(t, merged, ids), frozenLogits(t, exported, ids))
+	// the adapters alone, put back on the base, compute what the trained model does
+	withAdapters, err := model.LoadLoRA(base, adapters)
+	require.NoError(t, err)
+	assert.Equal(t, frozenLogits(t, got, ids), frozenLogits(t, withAdapters, ids))
+	assert.Contains(t, out, "exported the adapters alone in PEFT's layout to "+adapters)
 
 	want := map[string][]float32{}
 	for _, p := range base.Parameters() {
@@ -162,6 +167,7 @@ func TestFineTuneFlagErrors(t *testing.T) {
 		{[]string{"-tokenizer", "model"}, "-tokenizer model needs -init-from"},
 		{[]string{"-lora-rank", "4"}, "-lora-rank fine-tunes a pretrained model"},
 		{[]string{"-lora-rank", "-1"}, "-lora-rank must be >= 0"},
+		{[]string{"-init-from", "x", "-tokenizer", "model", "-export-lora", "out"}, "-export-lora writes LoRA adapters: it needs -lora-rank"},
 		{[]string{"-init-from", "x", "-tokenizer", "model", "-lora-rank", "2", "-resume"}, "write no checkpoint"},
 		{[]string{"-init-from", "x", "-tokenizer", "model", "-lora-alpha", "-2"}, "-lora-alpha must be >= 0"},
 	} {

@@ -25,8 +25,9 @@
 // it beside float32's, to show what the rounding costs; checkpoints stay float32.
 // -lora-rank trains low-rank adapters on the blocks' Linear layers (-lora-targets picks some)
 // instead of every weight (model.GPT.WithLoRA): the base stays frozen, only the adapters are in
-// the optimizer, no checkpoint is written, and -export-hf writes the model with the adapters
-// merged, with the directory's tokenizer files beside it.
+// the optimizer, no checkpoint is written, -export-hf writes the model with the adapters
+// merged, with the directory's tokenizer files beside it, and -export-lora the adapters alone in
+// PEFT's layout (model.SaveLoRA).
 // Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
 // continues.
 // -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
@@ -95,6 +96,7 @@ type options struct {
 	bpeVocab                int
 	cpuProfile              string
 	exportHF                string
+	exportLoRA              string
 	plot                    string
 	weights                 string
 	precision               string
@@ -146,6 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.plot, "plot", "", "after training, draw the training and validation losses against the iteration into this PNG file")
 	fs.StringVar(&o.weights, "weights", "float32", "weight format of the model the sample is drawn from: float32, bf16 or int8 (bf16 and int8 also print their validation loss)")
 	fs.StringVar(&o.precision, "precision", "float32", "matrix products in training and evaluation: float32, or bf16 (bf16 inputs, float32 accumulation; weights, gradients and optimizer state stay float32; needs AVX512-BF16, else float32)")
+	fs.StringVar(&o.exportLoRA, "export-lora", "", "with -lora-rank, after training also write the adapters alone to this directory in PEFT's layout (adapter_config.json + adapter_model.safetensors), for model.LoadLoRA or PEFT's PeftModel.from_pretrained on the base model")
 	fs.StringVar(&o.exportHF, "export-hf", "", "after training, also write the model to this directory as a Hugging Face GPT-2 (config.json + model.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -180,6 +183,7 @@ func (o *options) validate() error {
 	c.NonNegative(f("-lora-rank", o.loraRank))
 	c.NonNegativeFloat("-lora-alpha", o.loraAlpha)
 	c.That(o.loraRank == 0 || o.initFrom != "", "-lora-rank fine-tunes a pretrained model: it needs -init-from DIR")
+	c.That(o.exportLoRA == "" || o.loraRank > 0, "-export-lora writes LoRA adapters: it needs -lora-rank")
 	c.That(o.loraRank == 0 || !o.resume, "-lora-rank runs write no checkpoint to resume (export the merged model with -export-hf and fine-tune that)")
 	c.That(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	_, err := tensor.ParsePrecision(o.precision)
@@ -414,6 +418,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "drew the losses in %s\n", o.plot)
+	}
+	if o.exportLoRA != "" {
+		if err := model.SaveLoRA(m, o.exportLoRA); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "exported the adapters alone in PEFT's layout to %s\n", o.exportLoRA)
 	}
 	if o.exportHF != "" {
 		if err := model.SaveHF(m, o.exportHF); err != nil {
