@@ -30,7 +30,10 @@
 //     tensor, never into one that Grad handed out, and ZeroGrad never recycles one.
 //   - Release(loss) is the one call that recycles what you could see: the values of every op in
 //     loss's graph, once the step is done with them. It is optional, and it is the owner's to
-//     make, as llm.c owns one block of activations per step.
+//     make, as llm.c owns one block of activations per step. Its inference twin, Discard(vs...),
+//     recycles the values of outputs that need no gradient, as soon as their owner has read
+//     them: nn's layers call it on their own intermediates when no gradient is computed, so a
+//     decoding step reuses the last step's memory instead of touching fresh pages.
 //   - Everything else recycled was never handed out: the gradient an op's output passes on, the
 //     tensors a backward closure saved, and parameters' gradients that ZeroGrad drops when
 //     nothing but the optimiser read them (optimisers reach gradients without Grad).

@@ -30,7 +30,8 @@
 // elements, and a slice that Data returned, keep their contents for as long as you keep them,
 // unless you write into them or release the autograd graph that computed them. Storage goes back
 // to the lists only through package autograd, which knows when a step's tensors are dead: the
-// values of a graph whose owner called autograd.Release, the gradients an op's output has passed
+// values of a graph whose owner called autograd.Release, inference outputs their owner passed to
+// autograd.Discard (as nn's layers do with their own intermediates), the gradients an op's output has passed
 // on, and parameters' gradients dropped by ZeroGrad that were never handed out. A training loop
 // built that way allocates almost nothing after its first step. The lists hold up to 1 GiB for
 // sure, and more only weakly, until the next garbage collection.
