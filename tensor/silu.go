@@ -11,15 +11,7 @@ import "github.com/goformer/goformer/internal/vecmath"
 const siluBlock = 1024
 
 // sigmoidInto sets sig[i] = σ(x[i]) = 1/(1 + e^−x[i]); e^−x overflowing to +Inf gives 0.
-func sigmoidInto(sig, x []float32) {
-	for i, v := range x {
-		sig[i] = -v
-	}
-	vecmath.Exp(sig, sig)
-	for i, e := range sig {
-		sig[i] = 1 / (1 + e)
-	}
-}
+func sigmoidInto(sig, x []float32) { vecmath.Sigmoid(sig, x) }
 
 // forBlocks runs f over blocks of at most siluBlock of n elements, in parallel, with a scratch
 // block for the sigmoids.
@@ -39,9 +31,7 @@ func SiLU(x *Tensor) *Tensor {
 	out := uninit(x.shape...)
 	forBlocks(len(src), func(lo, hi int, sig []float32) {
 		sigmoidInto(sig, src[lo:hi])
-		for i, s := range sig {
-			out.data[lo+i] = src[lo+i] * s
-		}
+		vecmath.Mul(out.data[lo:hi], src[lo:hi], sig)
 	})
 	return out
 }
@@ -54,15 +44,24 @@ func SiLUBackward(x, dy *Tensor) *Tensor {
 	out := uninit(x.shape...)
 	forBlocks(len(src), func(lo, hi int, sig []float32) {
 		sigmoidInto(sig, src[lo:hi])
-		for i, s := range sig {
-			out.data[lo+i] = g[lo+i] * siluDeriv(src[lo+i], s)
-		}
+		var d [siluBlock]float32
+		siluDerivInto(d[:hi-lo], src[lo:hi], sig)
+		vecmath.Mul(out.data[lo:hi], g[lo:hi], d[:hi-lo])
 	})
 	return out
 }
 
 // siluDeriv is silu'(x) given s = σ(x).
 func siluDeriv(x, s float32) float32 { return s * (1 + x*(1-s)) }
+
+// siluDerivInto sets d[i] = siluDeriv(x[i], s[i]), the same roundings in vector passes: 1 − s,
+// x·(1 − s), 1 + that, s·that.
+func siluDerivInto(d, x, s []float32) {
+	vecmath.SubScale(d, s, 1, -1) // (s − 1)·−1 = 1 − s, exactly
+	vecmath.Mul(d, x, d)
+	vecmath.SubScale(d, d, -1, 1) // + 1
+	vecmath.Mul(d, s, d)
+}
 
 // SiLUMul returns silu(gate)·up element-wise, SwiGLU's gated product, in one pass and without
 // the intermediate silu(gate) that the composition SiLU then Mul would allocate.
@@ -72,9 +71,8 @@ func SiLUMul(gate, up *Tensor) *Tensor {
 	out := uninit(gate.shape...)
 	forBlocks(len(gd), func(lo, hi int, sig []float32) {
 		sigmoidInto(sig, gd[lo:hi])
-		for i, s := range sig {
-			out.data[lo+i] = (gd[lo+i] * s) * ud[lo+i]
-		}
+		vecmath.Mul(sig, gd[lo:hi], sig) // silu(gate)
+		vecmath.Mul(out.data[lo:hi], sig, ud[lo:hi])
 	})
 	return out
 }
@@ -87,12 +85,15 @@ func SiLUMulBackward(gate, up, dy *Tensor) (dgate, dup *Tensor) {
 	gd, ud, g := gate.Contiguous().Data(), up.Contiguous().Data(), dy.Contiguous().Data()
 	dgate, dup = uninit(gate.shape...), uninit(gate.shape...)
 	forBlocks(len(gd), func(lo, hi int, sig []float32) {
-		sigmoidInto(sig, gd[lo:hi])
-		for i, s := range sig {
-			x := gd[lo+i]
-			dgate.data[lo+i] = g[lo+i] * ud[lo+i] * siluDeriv(x, s)
-			dup.data[lo+i] = g[lo+i] * (x * s)
-		}
+		n := hi - lo
+		x, gg, dg, du := gd[lo:hi], g[lo:hi], dgate.data[lo:hi], dup.data[lo:hi]
+		sigmoidInto(sig, x)
+		var d, t [siluBlock]float32
+		siluDerivInto(d[:n], x, sig)
+		vecmath.Mul(t[:n], gg, ud[lo:hi]) // dgate = (dy·up)·silu'(gate)
+		vecmath.Mul(dg, t[:n], d[:n])
+		vecmath.Mul(t[:n], x, sig) // dup = dy·silu(gate)
+		vecmath.Mul(du, gg, t[:n])
 	})
 	return dgate, dup
 }

@@ -42,6 +42,7 @@ func main() {
 	out := flag.String("out", "", "where to keep the CPU profile (default: a temporary file)")
 	top := flag.Int("top", 25, "leaf functions to list")
 	precision := flag.String("precision", "float32", "matrix products: float32 or bf16 (tensor.SetMatMulPrecision)")
+	llama := flag.Bool("llama", false, "the same config with the Llama family's choices (RMSNorm, rotary positions, SwiGLU 344 wide, 2 KV heads for 4, no biases), as model's BenchmarkTrainStepSmallLlama")
 	flag.Parse()
 	p, err := tensor.ParsePrecision(*precision)
 	if err != nil {
@@ -49,14 +50,20 @@ func main() {
 		os.Exit(2)
 	}
 	tensor.SetMatMulPrecision(p)
-	if err := run(*iters, *warmup, *threads, *out, *top); err != nil {
+	if err := run(*iters, *warmup, *threads, *out, *top, *llama); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(iters, warmup, threads int, out string, top int) error {
+func run(iters, warmup, threads int, out string, top int, llama bool) error {
 	tensor.SetWorkers(threads)
 	cfg := model.Config{VocabSize: 65, BlockSize: 64, NLayer: 4, NHead: 4, NEmbd: 128}
+	name := "nanoGPT CPU config"
+	if llama {
+		cfg.NoBias, cfg.Positions, cfg.Norm, cfg.FeedForward = true, model.PositionsRotary, model.NormRMSNorm, model.FeedForwardSwiGLU
+		cfg.FFHidden, cfg.NKVHead = 344, 2
+		name = "nanoGPT CPU config, Llama family's choices"
+	}
 	const batch = 12
 	m, err := model.New(cfg, 1337)
 	if err != nil {
@@ -111,8 +118,8 @@ func run(iters, warmup, threads int, out string, top int) error {
 	f.Close()
 	runtime.ReadMemStats(&ms)
 	sort.Float64s(times)
-	fmt.Printf("nanoGPT CPU config, %d threads, %d profiled steps: %.2f ms/step median (p10 %.2f, p90 %.2f); %d GCs, %.1f MB allocated per step\n",
-		threads, iters, times[iters/2], times[iters/10], times[iters*9/10], ms.NumGC-gc0, float64(ms.TotalAlloc-alloc0)/float64(iters)/1e6)
+	fmt.Printf("%s, %d threads, %d profiled steps: %.2f ms/step median (p10 %.2f, p90 %.2f); %d GCs, %.1f MB allocated per step\n",
+		name, threads, iters, times[iters/2], times[iters/10], times[iters*9/10], ms.NumGC-gc0, float64(ms.TotalAlloc-alloc0)/float64(iters)/1e6)
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Printf("load average: %s", l)
 	}

@@ -47,6 +47,9 @@ func expAVX512(dst, src *float32, n int, shift float32)
 func geluAVX512(dst, src *float32, n int)
 
 //go:noescape
+func sigmoidAVX512(dst, src *float32, n int)
+
+//go:noescape
 func geluDerivAVX512(y, dydx, src *float32, n int)
 
 //go:noescape
@@ -156,6 +159,14 @@ func expImpl(dst, src []float32, shift float32) {
 	default:
 		expGeneric(dst, src, shift)
 	}
+}
+
+func sigmoidImpl(dst, src []float32) {
+	if level == levelAVX512 {
+		sigmoidAVX512(&dst[0], &src[0], len(src))
+		return
+	}
+	sigmoidViaExp(dst, src)
 }
 
 func geluImpl(dst, src []float32) {

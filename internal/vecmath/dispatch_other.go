@@ -6,6 +6,7 @@ package vecmath
 
 func expImpl(dst, src []float32, shift float32)             { expGeneric(dst, src, shift) }
 func geluImpl(dst, src []float32)                           { geluGeneric(dst, src) }
+func sigmoidImpl(dst, src []float32)                        { sigmoidViaExp(dst, src) }
 func geluDerivImpl(y, dydx, src []float32)                  { geluDerivGeneric(y, dydx, src) }
 func geluTanhImpl(dst, src []float32)                       { geluTanhGeneric(dst, src) }
 func geluTanhDerivImpl(y, dydx, src []float32)              { geluTanhDerivGeneric(y, dydx, src) }

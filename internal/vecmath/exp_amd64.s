@@ -49,3 +49,54 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX512(dst, src *float32, n int)
+// dst[i] = 1/(1 + e^−src[i]): the negation, expAVX512's clamp and polynomial, then one
+// addition and one division, each rounded as Go rounds them, so the result is the same bit for
+// bit as negating, calling Exp and dividing in Go on this path.
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	EXP512_CONSTS
+	MOVL $0xc2d00000, AX
+	VPBROADCASTD AX, Z26 // −104
+	MOVL $0x42b20000, AX
+	VPBROADCASTD AX, Z27 // 89
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z28 // the sign bit
+
+	CMPQ CX, $16
+	JB   sig_tail
+
+sig_loop:
+	VMOVUPS (SI), Z0
+	VPXORD  Z28, Z0, Z0
+	VMAXPS  Z0, Z26, Z0
+	VMINPS  Z0, Z27, Z0
+	EXP512(Z0, Z1, Z2)
+	VADDPS  Z25, Z2, Z2
+	VDIVPS  Z2, Z25, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     sig_loop
+
+sig_tail:
+	TESTQ CX, CX
+	JZ    sig_done
+	TAILMASK(K1)
+	VMOVUPS.Z (SI), K1, Z0
+	VPXORD  Z28, Z0, Z0
+	VMAXPS  Z0, Z26, Z0
+	VMINPS  Z0, Z27, Z0
+	EXP512(Z0, Z1, Z2)
+	VADDPS  Z25, Z2, Z2
+	VDIVPS  Z2, Z25, Z2
+	VMOVUPS Z2, K1, (DI)
+
+sig_done:
+	VZEROUPPER
+	RET

@@ -85,6 +85,7 @@ func testPathsAgree(t *testing.T) {
 	specials := inputs(-30, 30)[:40]
 	unary := []unaryCase{
 		{"Exp", Exp, func(d, s []float32) { expGeneric(d, s, 0) }, 2, 0},
+		{"Sigmoid", Sigmoid, sigmoidGeneric, 2, 0},
 		{"GELU", GELU, geluGeneric, 4, 3e-7},
 		{"GELUTanh", GELUTanh, geluTanhGeneric, 4, 3e-7},
 		{"GELU'", func(d, s []float32) { GELUWithDerivative(make([]float32, len(s)), d, s) },
@@ -166,4 +167,28 @@ func TestGenericExpNearFloat64(t *testing.T) {
 			return
 		}
 	}
+}
+
+// On every path Sigmoid is negation, that path's Exp and a division, bit for bit (the AVX-512
+// kernel does all three in registers), and it keeps its limits: 0 at −Inf, 1 at +Inf, NaN.
+func TestSigmoidIsExpOfTheNegation(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, n := range testLengths {
+			src := randSlice(r, n, 40)
+			specials := []float32{float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 0, -200, 200, 88.7, -88.7}
+			for i := 0; i < n; i += 5 {
+				src[i] = specials[(i/5)%len(specials)]
+			}
+			want, got := make([]float32, n), make([]float32, n)
+			sigmoidViaExp(want, src)
+			Sigmoid(got, src)
+			assert.Equal(t, bitsOf(want), bitsOf(got), "n=%d (%s)", n, Implementation())
+		}
+		got := make([]float32, 3)
+		Sigmoid(got, []float32{float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN())})
+		assert.Equal(t, float32(0), got[0])
+		assert.Equal(t, float32(1), got[1])
+		assert.True(t, got[2] != got[2])
+	})
 }

@@ -26,6 +26,40 @@ func Exp(dst, src []float32) {
 	}
 }
 
+// Sigmoid sets dst[i] = σ(src[i]) = 1/(1 + e^−src[i]), with Exp's accuracy: −Inf gives 0,
+// +Inf gives 1, NaN stays NaN. (SiLU and SwiGLU's gate, x·σ(x), are built on it.)
+func Sigmoid(dst, src []float32) {
+	mustSameLen("Sigmoid", len(dst), len(src))
+	if len(src) > 0 {
+		sigmoidImpl(dst, src)
+	}
+}
+
+// sigmoidViaExp is Sigmoid as negation, Exp's kernel for the path, and a division in Go.
+func sigmoidViaExp(dst, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	for i, v := range src {
+		dst[i] = -v
+	}
+	expImpl(dst, dst, 0)
+	for i, e := range dst {
+		dst[i] = 1 / (1 + e)
+	}
+}
+
+// sigmoidGeneric is Sigmoid on the pure-Go exponential, the other paths' reference.
+func sigmoidGeneric(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = -v
+	}
+	expGeneric(dst, dst, 0)
+	for i, e := range dst {
+		dst[i] = 1 / (1 + e)
+	}
+}
+
 // GELU sets dst[i] to the exact Gaussian error linear unit x·Φ(x) of
 // x = src[i] (PyTorch's default GELU). −Inf gives 0 and +Inf gives +Inf.
 func GELU(dst, src []float32) {
