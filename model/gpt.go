@@ -109,7 +109,6 @@ func (m *GPT) newCaches(rows int) []*nn.KVCache {
 	return cs
 }
 
-// logits applies the output head: (B, T, C) · wteᵀ → (B, T, V) when tied, else lm_head.
 // finalLogits returns the logits (B, T, V) of the trunk's output x (B, T, C) through the final
 // norm; without a gradient to compute, x and the norm's output are recycled once the logits
 // exist (autograd.Discard), as the blocks' intermediates are.
@@ -122,6 +121,7 @@ func (m *GPT) finalLogits(x *autograd.Var) *autograd.Var {
 	return out
 }
 
+// logits applies the output head: (B, T, C) · wteᵀ → (B, T, V) when tied, else lm_head.
 func (m *GPT) logits(x *autograd.Var) *autograd.Var {
 	if m.Head != nil {
 		return m.Head.Forward(x)
