@@ -88,6 +88,17 @@ func cvtne(dst, src int) string {
 	return bytesLine(enc, fmt.Sprintf("VCVTNEPS2BF16 Z%d, Y%d", src, dst))
 }
 
+// pairUp converts Z(lo) and Z(hi), 16 floats each, to bf16 in Y(dl) and Y(dh), and stores the 16
+// pairs bf16(lo[j]) | bf16(hi[j])<<16 at dst.
+func pairUp(dl, lo, dh, hi int, dst string) string {
+	return cvtne(dl, lo) + cvtne(dh, hi) + fmt.Sprintf(`	VPMOVZXWD Y%[1]d, Z%[1]d
+	VPMOVZXWD Y%[2]d, Z%[2]d
+	VPSLLD $16, Z%[2]d, Z%[2]d
+	VPORD Z%[2]d, Z%[1]d, Z%[1]d
+	VMOVDQU32 Z%[1]d, %[3]s
+`, dl, dh, dst)
+}
+
 func bytesLine(enc []byte, comment string) string {
 	var parts []string
 	for _, x := range enc {
@@ -254,14 +265,8 @@ pairloop:
 	VMOVUPS (SI), Z0
 	VMOVUPS (DX), Z1
 `)
-	w.WriteString(cvtne(2, 0))
-	w.WriteString(cvtne(3, 1))
-	w.WriteString(`	VPMOVZXWD Y2, Z2
-	VPMOVZXWD Y3, Z3
-	VPSLLD $16, Z3, Z3
-	VPORD Z3, Z2, Z2
-	VMOVDQU32 Z2, (DI)
-	ADDQ $64, SI
+	w.WriteString(pairUp(2, 0, 3, 1, "(DI)"))
+	w.WriteString(`	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $64, DI
 	DECQ CX
@@ -286,21 +291,9 @@ panelloop:
 	VMOVUPS (DX), Z1
 	VMOVUPS 64(DX), Z5
 `)
-	w.WriteString(cvtne(2, 0))
-	w.WriteString(cvtne(3, 1))
-	w.WriteString(cvtne(6, 4))
-	w.WriteString(cvtne(7, 5))
-	w.WriteString(`	VPMOVZXWD Y2, Z2
-	VPMOVZXWD Y3, Z3
-	VPSLLD $16, Z3, Z3
-	VPORD Z3, Z2, Z2
-	VMOVDQU32 Z2, (DI)
-	VPMOVZXWD Y6, Z6
-	VPMOVZXWD Y7, Z7
-	VPSLLD $16, Z7, Z7
-	VPORD Z7, Z6, Z6
-	VMOVDQU32 Z6, 64(DI)
-	LEAQ (SI)(BX*2), SI
+	w.WriteString(pairUp(2, 0, 3, 1, "(DI)"))
+	w.WriteString(pairUp(6, 4, 7, 5, "64(DI)"))
+	w.WriteString(`	LEAQ (SI)(BX*2), SI
 	ADDQ $128, DI
 	DECQ CX
 	JNZ panelloop

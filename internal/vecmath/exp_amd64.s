@@ -50,6 +50,15 @@ done:
 	VZEROUPPER
 	RET
 
+// SIGMOID512 sets Z2 = 1/(1 + e^−Z0) (Z0 and Z1 clobbered), with the constants below.
+#define SIGMOID512 \
+	VPXORD  Z28, Z0, Z0; \
+	VMAXPS  Z0, Z26, Z0; \
+	VMINPS  Z0, Z27, Z0; \
+	EXP512(Z0, Z1, Z2); \
+	VADDPS  Z25, Z2, Z2; \
+	VDIVPS  Z2, Z25, Z2
+
 // func sigmoidAVX512(dst, src *float32, n int)
 // dst[i] = 1/(1 + e^−src[i]): the negation, expAVX512's clamp and polynomial, then one
 // addition and one division, each rounded as Go rounds them, so the result is the same bit for
@@ -71,12 +80,7 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 
 sig_loop:
 	VMOVUPS (SI), Z0
-	VPXORD  Z28, Z0, Z0
-	VMAXPS  Z0, Z26, Z0
-	VMINPS  Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VADDPS  Z25, Z2, Z2
-	VDIVPS  Z2, Z25, Z2
+	SIGMOID512
 	VMOVUPS Z2, (DI)
 	ADDQ    $64, SI
 	ADDQ    $64, DI
@@ -89,12 +93,7 @@ sig_tail:
 	JZ    sig_done
 	TAILMASK(K1)
 	VMOVUPS.Z (SI), K1, Z0
-	VPXORD  Z28, Z0, Z0
-	VMAXPS  Z0, Z26, Z0
-	VMINPS  Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VADDPS  Z25, Z2, Z2
-	VDIVPS  Z2, Z25, Z2
+	SIGMOID512
 	VMOVUPS Z2, K1, (DI)
 
 sig_done:

@@ -36,25 +36,20 @@ func Sigmoid(dst, src []float32) {
 }
 
 // sigmoidViaExp is Sigmoid as negation, Exp's kernel for the path, and a division in Go.
-func sigmoidViaExp(dst, src []float32) {
+func sigmoidViaExp(dst, src []float32) { sigmoidWith(dst, src, expImpl) }
+
+// sigmoidGeneric is Sigmoid on the pure-Go exponential, the other paths' reference.
+func sigmoidGeneric(dst, src []float32) { sigmoidWith(dst, src, expGeneric) }
+
+// sigmoidWith sets dst[i] = 1/(1 + e^−src[i]) with the given exponential.
+func sigmoidWith(dst, src []float32, exp func(dst, src []float32, shift float32)) {
 	if len(src) == 0 {
 		return
 	}
 	for i, v := range src {
 		dst[i] = -v
 	}
-	expImpl(dst, dst, 0)
-	for i, e := range dst {
-		dst[i] = 1 / (1 + e)
-	}
-}
-
-// sigmoidGeneric is Sigmoid on the pure-Go exponential, the other paths' reference.
-func sigmoidGeneric(dst, src []float32) {
-	for i, v := range src {
-		dst[i] = -v
-	}
-	expGeneric(dst, dst, 0)
+	exp(dst, dst, 0)
 	for i, e := range dst {
 		dst[i] = 1 / (1 + e)
 	}
