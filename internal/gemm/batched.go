@@ -34,17 +34,20 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 		// B-transposed products of up to thinMaxMT rows that Sgemm sends to the thin path: that
 		// rule pays for itself on large weights read once, while batched products are small
 		// blocks of attention scores, which the blocked kernel multiplies faster.)
-		run := func(lo, hi int) {
+		if workers <= 1 || flops < parallelMinFlops {
+			// no closures here: a decoding step's attention makes two such calls a layer
+			for _, o := range offsets {
+				p := problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
+				thin(&p, 1)
+			}
+			return
+		}
+		parallel.For(len(offsets), workers, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				p := at(i)
 				thin(&p, 1)
 			}
-		}
-		if workers <= 1 || flops < parallelMinFlops {
-			run(0, len(offsets))
-		} else {
-			parallel.For(len(offsets), workers, run)
-		}
+		})
 		return
 	}
 	if workers <= 1 || flops < parallelMinFlops || m == 0 || n == 0 || k == 0 {

@@ -1,6 +1,8 @@
 package gemm
 
 import (
+	"slices"
+
 	"github.com/goformer/goformer/internal/parallel"
 	"github.com/goformer/goformer/internal/vecmath"
 )
@@ -46,16 +48,28 @@ func thin(p *problem, workers int) {
 			}
 		}
 	}
-	rows := make([][]float32, p.m)
-	for i := range rows {
-		rows[i] = a[i*lda : i*lda+p.k]
+	// Decoding makes hundreds of these products a token, each too small to pay for garbage: the
+	// rows sit on the stack, and only a product shared between workers takes heap copies (of the
+	// problem and the rows, which its closure holds).
+	var rowsBuf [32][]float32 // thinMaxMT's default
+	rows := rowsBuf[:0]
+	if p.m > len(rowsBuf) {
+		rows = make([][]float32, 0, p.m)
 	}
-	body := func(lo, hi int) { thinColumns(p, a, lda, rows, lo, hi) }
+	for i := range p.m {
+		rows = append(rows, a[i*lda:i*lda+p.k])
+	}
 	if !splitThin(workers, 2*float64(p.m)*float64(p.n)*float64(p.k), 4*float64(p.n)*float64(p.k)) {
-		body(0, p.n)
+		thinColumns(p, a, lda, rows, 0, p.n)
 		return
 	}
-	parallel.For(p.n, workers, body)
+	thinShared(*p, a, lda, slices.Clone(rows), workers)
+}
+
+// thinShared computes a thin product's columns on up to workers goroutines, from copies the
+// closure may keep.
+func thinShared(p problem, a []float32, lda int, rows [][]float32, workers int) {
+	parallel.For(p.n, workers, func(lo, hi int) { thinColumns(&p, a, lda, rows, lo, hi) })
 }
 
 // thinColumns computes columns [lo, hi) of C.
