@@ -116,14 +116,25 @@ type plan struct {
 	groups [][]int
 }
 
-func newPlan(op string, q, k, v *Tensor, a Attn) *plan {
+// newPlan lays out an attention; with backward, also the key blocks and head groups that only
+// the backward pass reads (a decoding step, which runs the forward pass alone 30 times a token,
+// does not build them).
+func newPlan(op string, q, k, v *Tensor, a Attn, backward bool) *plan {
 	b, tq, tk, nh, nkv, hs := attnDims(op, q, k, v, a)
 	p := &plan{b: b, tq: tq, tk: tk, nh: nh, nkv: nkv, hs: hs, past: tk - tq, causal: a.Causal,
-		q: asRows3(q), k: asRows3(k), v: asRows3(v), groups: make([][]int, nh/nkv)}
-	p.qBlocks, p.kBlocks = []rowBlock{{0, tq}}, []rowBlock{{0, tk}}
-	if a.Causal {
-		p.qBlocks, p.kBlocks = causalBlocks(tq), causalBlocks(tk)
+		q: asRows3(q), k: asRows3(k), v: asRows3(v)}
+	p.qBlocks = []rowBlock{{0, tq}}
+	if a.Causal && tq > 1 {
+		p.qBlocks = causalBlocks(tq)
 	}
+	if !backward {
+		return p
+	}
+	p.kBlocks = []rowBlock{{0, tk}}
+	if a.Causal {
+		p.kBlocks = causalBlocks(tk)
+	}
+	p.groups = make([][]int, nh/nkv)
 	for h := range nh {
 		p.groups[h%(nh/nkv)] = append(p.groups[h%(nh/nkv)], h)
 	}
@@ -185,7 +196,7 @@ func (p *plan) score(i, j int) func(bi, h int) int {
 // It returns y (B, Tq, NH·HS) and the attention weights p (B, NH, Tq, Tk), which the backward
 // pass needs (masked weights are exactly 0).
 func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
-	pl := newPlan("Attention", q, k, v, a)
+	pl := newPlan("Attention", q, k, v, a, false)
 	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
 	p, y = uninit(b, nh, tq, tk), uninit(b, tq, nh*hs)
 	if p.Size() == 0 || y.Size() == 0 {
@@ -247,7 +258,7 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 // projection read in place), the gradients are written side by side into one (B, T, W) tensor,
 // returned as packed (dq, dk and dv are views of it); otherwise packed is nil.
 func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tensor) {
-	pl := newPlan("AttentionBackward", q, k, v, a)
+	pl := newPlan("AttentionBackward", q, k, v, a, true)
 	b, tq, tk, nh, hs := pl.b, pl.tq, pl.tk, pl.nh, pl.hs
 	c, ckv := nh*hs, pl.nkv*hs
 	if !sameShape(dy.shape, []int{b, tq, c}) || !sameShape(p.shape, []int{b, nh, tq, tk}) {

@@ -22,26 +22,28 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 		}
 		checkArgs(transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc)
 	}
+	workers := Workers()
+	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))
+	thinBatch := m > 0 && n > 0 && k > 0 && m < thinMaxM
+	if thinBatch && (workers <= 1 || flops < parallelMinFlops) {
+		// before any closure exists (a decoding step's attention makes two such calls a layer):
+		// each thin product in turn
+		for _, o := range offsets {
+			p := problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
+			thin(&p, 1)
+		}
+		return
+	}
 	kn := tunedKernel().forRows(m)
 	at := func(i int) problem {
 		o := offsets[i]
 		return problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
 	}
-	workers := Workers()
-	flops := 2 * float64(m) * float64(n) * float64(k) * float64(len(offsets))
-	if m > 0 && n > 0 && k > 0 && m < thinMaxM {
+	if thinBatch {
 		// thin products (a KV-cached attention step): one whole product per task. (Not the
 		// B-transposed products of up to thinMaxMT rows that Sgemm sends to the thin path: that
 		// rule pays for itself on large weights read once, while batched products are small
 		// blocks of attention scores, which the blocked kernel multiplies faster.)
-		if workers <= 1 || flops < parallelMinFlops {
-			// no closures here: a decoding step's attention makes two such calls a layer
-			for _, o := range offsets {
-				p := problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
-				thin(&p, 1)
-			}
-			return
-		}
 		parallel.For(len(offsets), workers, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				p := at(i)
