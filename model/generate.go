@@ -158,6 +158,9 @@ func (m *GPT) run(ctx context.Context, prompts [][]int, s Sampling, useCache boo
 		return err
 	}
 	dec := newDecoder(m.Frozen(), prompts, useCache)
+	for _, c := range dec.caches {
+		c.Reserve(m.cacheRoom(prompts, s.MaxNew))
+	}
 	smps := make([]*sampler, len(prompts))
 	active := make([]int, len(prompts)) // the prompt of each row of dec
 	for r := range active {
@@ -197,6 +200,25 @@ func (m *GPT) run(ctx context.Context, prompts [][]int, s Sampling, useCache boo
 		}
 	}
 	return nil
+}
+
+// maxReservedCache bounds the KV cache a generation allocates at once for one layer (2 MiB:
+// 1365 positions of SmolLM2-135M, 341 of GPT-2; 60 MB for SmolLM2's 30 layers), since a run
+// may stop long before MaxNew: past it (a long context, many rows), the cache grows by doubling
+// as far as the run really goes. Allocating once made a SmolLM2-shaped GenerateAll of 30 tokens
+// 3-12% faster (the median step does not change: each doubling slows one step, into fresh memory).
+const maxReservedCache = 2 << 20
+
+// cacheRoom is the room per row to Reserve in each layer's KV cache for generating maxNew
+// tokens after prompts: every position the run can reach (the longest prompt and the new
+// tokens, at most the context), within maxReservedCache.
+func (m *GPT) cacheRoom(prompts [][]int, maxNew int) int {
+	longest := 0
+	for _, p := range prompts {
+		longest = max(longest, len(p))
+	}
+	perPosition := 2 * 4 * m.Config.nKVHead() * m.Config.headDim() * len(prompts) // keys and values of every row
+	return min(longest+maxNew, m.Config.BlockSize, maxReservedCache/max(perPosition, 1))
 }
 
 // decoder runs a frozen GPT over a batch of sequences, one new token per sequence and step, with

@@ -226,3 +226,31 @@ func TestAttentionKernelMatchesAttend(t *testing.T) {
 		}
 	}
 }
+
+// A cache told how far it will go allocates its room once: appending that many positions one
+// at a time keeps the same storage (without Reserve it moves at 16 and again at 32).
+func TestKVCacheReserveAllocatesOnce(t *testing.T) {
+	for _, reserve := range []bool{false, true} {
+		c := NewKVCache(1)
+		if reserve {
+			c.Reserve(40)
+		}
+		k := tensor.Ones(1, 1, 6)
+		c.append(k, k)
+		first := &c.k.Data()[0]
+		moved := 0
+		for range 39 {
+			c.append(k, k)
+			if &c.k.Data()[0] != first {
+				moved++
+				first = &c.k.Data()[0]
+			}
+		}
+		if reserve {
+			assert.Zero(t, moved, "reserved")
+			assert.Equal(t, 40, c.k.Dim(1), "exactly the room asked for")
+		} else {
+			assert.Equal(t, 2, moved, "doubling")
+		}
+	}
+}
