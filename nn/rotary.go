@@ -140,7 +140,10 @@ func NewRotary(headDim, maxPos int, theta float64, s RopeScaling) *Rotary {
 // Tables returns the cos and sin tables (MaxPos, HeadDim/2): row p holds cos and sin of p·InvFreq.
 // They are shared: do not modify them.
 func (r *Rotary) Tables() (cos, sin *tensor.Tensor) {
-	t, _ := rotaryTables.LoadOrStore(*r, &rotaryTable{})
+	t, ok := rotaryTables.Load(*r) // every layer, every decoding step: no new entry to build
+	if !ok {
+		t, _ = rotaryTables.LoadOrStore(*r, &rotaryTable{})
+	}
 	tab := t.(*rotaryTable)
 	tab.once.Do(func() {
 		inv := InvFreq(r.HeadDim, r.Theta, r.Scaling)
