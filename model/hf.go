@@ -75,16 +75,7 @@ func (h *hfConfig) toConfig() (Config, error) {
 			errs = append(errs, fmt.Errorf("architecture %q is not supported (want GPT2LMHeadModel or GPT2Model)", a))
 		}
 	}
-	need := func(name string, p *int) int {
-		if p == nil {
-			errs = append(errs, fmt.Errorf("missing %q", name))
-			return 0
-		}
-		if *p <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, *p))
-		}
-		return *p
-	}
+	need := func(name string, p *int) int { return positiveField(&errs, name, p) }
 	cfg := Config{
 		VocabSize: need("vocab_size", h.VocabSize),
 		NLayer:    need("n_layer", h.NLayer),
@@ -342,6 +333,19 @@ func loadHFTensors(cfg Config, st hfStore) (*GPT, error) {
 }
 
 // checkStored checks that a stored tensor is floating-point and has the expected shape.
+// positiveField returns config.json's required positive integer field name (p, nil when the
+// file lacks it), adding to errs what is wrong with it.
+func positiveField(errs *[]error, name string, p *int) int {
+	if p == nil {
+		*errs = append(*errs, fmt.Errorf("missing %q", name))
+		return 0
+	}
+	if *p <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s must be positive, got %d", name, *p))
+	}
+	return *p
+}
+
 func checkStored(st hfStore, name string, want []int) error {
 	switch dt := st.Dtype(name); dt {
 	case "F32", "F16", "BF16", "F64":

@@ -30,31 +30,14 @@ func loadHFLlamaTensors(cfg Config, st hfStore) (*GPT, error) {
 		return nil, fmt.Errorf("config.json says num_hidden_layers %d but the file holds only %d tensors", cfg.NLayer, n)
 	}
 	layout := specs(cfg)
-	want := make(map[string]bool, len(layout))
-	var errs []error
-	for _, s := range layout {
-		want[s.Name] = true
-		if !st.Has(s.Name) {
-			errs = append(errs, fmt.Errorf("missing tensor %q", s.Name))
-			continue
-		}
-		if err := checkStored(st, s.Name, s.Shape); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	tiedHead := false // a tied model whose file stores the head anyway: it must equal the embedding
-	for _, name := range st.Names() {
-		switch {
-		case want[name]:
-		case name == hfLMHead && !cfg.UntiedHead:
+	errs := checkLayout(st, layout, func(name string) error {
+		if name == hfLMHead && !cfg.UntiedHead {
 			tiedHead = true
-			if err := checkStored(st, name, []int{cfg.VocabSize, cfg.NEmbd}); err != nil {
-				errs = append(errs, err)
-			}
-		default:
-			errs = append(errs, fmt.Errorf("unexpected tensor %q (does config.json match the file?)", name))
+			return checkStored(st, name, []int{cfg.VocabSize, cfg.NEmbd})
 		}
-	}
+		return fmt.Errorf("unexpected tensor %q (does config.json match the file?)", name)
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -115,16 +115,7 @@ func (h *hfLlamaConfig) toConfig(fam hfFamily) (Config, hfMeta, error) {
 			errs = append(errs, fmt.Errorf("architecture %q is not supported for model_type %q (want %s)", a, fam.modelType, fam.arch))
 		}
 	}
-	need := func(name string, p *int) int {
-		if p == nil {
-			errs = append(errs, fmt.Errorf("missing %q", name))
-			return 0
-		}
-		if *p <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, *p))
-		}
-		return *p
-	}
+	need := func(name string, p *int) int { return positiveField(&errs, name, p) }
 	cfg := Config{
 		VocabSize:   need("vocab_size", h.VocabSize),
 		BlockSize:   need("max_position_embeddings", h.MaxPositionEmbeddings),

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/goformer/goformer/internal/torchpickle"
+	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
 )
@@ -86,4 +87,30 @@ func (s torchStore) Float32(name string) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	return tensor.FromSlice(v, s.Shape(name)...), nil
+}
+
+// checkLayout compares what st holds with layout: every spec's tensor must be there in its shape,
+// and any other name goes to extra, which returns the error for a tensor that has no place in
+// the model (nil for one the caller accepts).
+func checkLayout(st hfStore, layout []nn.Spec, extra func(name string) error) []error {
+	want := make(map[string]bool, len(layout))
+	var errs []error
+	for _, s := range layout {
+		want[s.Name] = true
+		if !st.Has(s.Name) {
+			errs = append(errs, fmt.Errorf("missing tensor %q", s.Name))
+			continue
+		}
+		if err := checkStored(st, s.Name, s.Shape); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, name := range st.Names() {
+		if !want[name] {
+			if err := extra(name); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
 }

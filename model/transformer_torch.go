@@ -63,24 +63,9 @@ func loadTransformerTensors(cfg TransformerConfig, st hfStore) (*Transformer, er
 		return nil, fmt.Errorf("config.json says %d encoder and %d decoder layers but the file holds only %d tensors",
 			cfg.NumEncoderLayers, cfg.NumDecoderLayers, n)
 	}
-	specs := transformerSpecs(cfg)
-	want := make(map[string]bool, len(specs))
-	var errs []error
-	for _, s := range specs {
-		want[s.Name] = true
-		if !st.Has(s.Name) {
-			errs = append(errs, fmt.Errorf("missing tensor %q", s.Name))
-			continue
-		}
-		if err := checkStored(st, s.Name, s.Shape); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, name := range st.Names() {
-		if !want[name] {
-			errs = append(errs, fmt.Errorf("unexpected tensor %q (do config.json's layer counts match the file?)", name))
-		}
-	}
+	errs := checkLayout(st, transformerSpecs(cfg), func(name string) error {
+		return fmt.Errorf("unexpected tensor %q (do config.json's layer counts match the file?)", name)
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
