@@ -197,6 +197,51 @@ func (f *refForward) layerNorm(name string, x []float64) []float64 {
 	return y
 }
 
+// attend is causal multi-head attention, written out in float64: for each position i and query
+// head h (reading KV head kvHeadOf(h): itself in GPT-2), the scores of q_i against every k_j up
+// to i, scaled by 1/√HS, their softmax, and the weighted sum of the v_j. q is (T, NH·HS), k and v
+// (T, NKV·HS); it returns the heads' outputs (T, NH·HS), and with out records position pos's
+// scores and weights.
+func (f *refForward) attend(q, k, v [][]float64, nh, hs, pos int, out *insideResponse) [][]float64 {
+	scale := 1 / math.Sqrt(float64(hs))
+	ys := make([][]float64, len(q))
+	for i := range q {
+		y := make([]float64, nh*hs)
+		for h := range nh {
+			g := f.kvHeadOf(h)
+			qh := q[i][h*hs : (h+1)*hs]
+			scores := make([]float64, i+1)
+			top := math.Inf(-1)
+			for j := range scores {
+				s := 0.0
+				for d, x := range qh {
+					s += x * k[j][g*hs+d]
+				}
+				scores[j] = s * scale
+				top = math.Max(top, scores[j])
+			}
+			weights := make([]float64, i+1)
+			sum := 0.0
+			for j, s := range scores {
+				weights[j] = math.Exp(s - top)
+				sum += weights[j]
+			}
+			for j := range weights {
+				weights[j] /= sum
+				for d := range hs {
+					y[h*hs+d] += weights[j] * v[j][g*hs+d]
+				}
+			}
+			if out != nil && i == pos {
+				out.Scores = append(out.Scores, to32(scores))
+				out.Weights = append(out.Weights, to32(weights))
+			}
+		}
+		ys[i] = y
+	}
+	return ys
+}
+
 func (f *refForward) gelu(x float64) float64 {
 	if f.cfg.GELUTanh {
 		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
@@ -227,41 +272,9 @@ func (f *refForward) layer(l, pos int, out *insideResponse) {
 			out.V = append(out.V, to32(v[pos][h*hs:(h+1)*hs]))
 		}
 	}
-	scale := 1 / math.Sqrt(float64(hs))
+	ys := f.attend(q, k, v, nh, hs, pos, out)
 	for i := range t {
-		y := make([]float64, c)
-		for h := range nh {
-			scores := make([]float64, i+1)
-			top := math.Inf(-1)
-			for j := range scores {
-				s := 0.0
-				for d := h * hs; d < (h+1)*hs; d++ {
-					s += q[i][d] * k[j][d]
-				}
-				scores[j] = s * scale
-				top = math.Max(top, scores[j])
-			}
-			weights := make([]float64, i+1)
-			sum := 0.0
-			for j, s := range scores {
-				weights[j] = math.Exp(s - top)
-				sum += weights[j]
-			}
-			for j := range weights {
-				weights[j] /= sum
-				for d := h * hs; d < (h+1)*hs; d++ {
-					y[d] += weights[j] * v[j][d]
-				}
-			}
-			if out != nil && i == pos {
-				out.Scores = append(out.Scores, to32(scores))
-				out.Weights = append(out.Weights, to32(weights))
-			}
-		}
-		q[i] = y // q[i] is no longer needed by later rows: reuse it for the heads' output
-	}
-	for i := range t {
-		a := f.linear(pre+"attn.c_proj", q[i], c)
+		a := f.linear(pre+"attn.c_proj", ys[i], c)
 		for j := range a {
 			f.x[i][j] += a[j]
 		}

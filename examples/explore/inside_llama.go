@@ -99,42 +99,7 @@ func (f *refForward) llamaLayer(l, pos int, out *insideResponse) {
 			out.V = append(out.V, to32(v[pos][g*hs:(g+1)*hs]))
 		}
 	}
-	scale := 1 / math.Sqrt(float64(hs))
-	ys := make([][]float64, t)
-	for i := range t {
-		y := make([]float64, nh*hs)
-		for h := range nh {
-			g := f.kvHeadOf(h)
-			qh := q[i][h*hs : (h+1)*hs]
-			scores := make([]float64, i+1)
-			top := math.Inf(-1)
-			for j := range scores {
-				s := 0.0
-				for d, x := range qh {
-					s += x * k[j][g*hs+d]
-				}
-				scores[j] = s * scale
-				top = math.Max(top, scores[j])
-			}
-			weights := make([]float64, i+1)
-			sum := 0.0
-			for j, s := range scores {
-				weights[j] = math.Exp(s - top)
-				sum += weights[j]
-			}
-			for j := range weights {
-				weights[j] /= sum
-				for d := range hs {
-					y[h*hs+d] += weights[j] * v[j][g*hs+d]
-				}
-			}
-			if out != nil && i == pos {
-				out.Scores = append(out.Scores, to32(scores))
-				out.Weights = append(out.Weights, to32(weights))
-			}
-		}
-		ys[i] = y
-	}
+	ys := f.attend(q, k, v, nh, hs, pos, out)
 	hidden := f.cfg.FFHidden
 	if hidden == 0 {
 		hidden = 4 * c
