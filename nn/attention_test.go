@@ -198,6 +198,8 @@ func TestAttentionKernelMatchesAttend(t *testing.T) {
 	rng := newRNG(14)
 	for _, s := range []struct{ b, tq, tk, nh, nkv, hs int }{
 		{2, 40, 75, 4, 2, 5}, {1, 70, 70, 3, 1, 7}, {3, 1, 33, 2, 2, 4}, {1, 127, 130, 2, 1, 3},
+		// one query (a decoding step) on the vector kernels' head sizes, grouped and not
+		{2, 1, 37, 6, 2, 64}, {3, 1, 5, 4, 1, 16}, {1, 1, 130, 2, 2, 80},
 	} {
 		pad := make([]bool, s.b*s.tk)
 		for i := range pad {

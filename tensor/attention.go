@@ -187,6 +187,36 @@ func (p *plan) score(i, j int) func(bi, h int) int {
 	return func(bi, h int) int { return ((bi*p.nh+h)*p.tq+i)*p.tk + j }
 }
 
+// normalise scales, masks and normalises row r of the scores (B·NH·Tq rows of Tk) in place,
+// into attention weights: the row's query sees its first lim keys (all, or up to its own
+// position when causal) less the padded ones; every other weight is exactly 0, and a query that
+// sees no key gets a row of zeros. It reports whether the query sees any key.
+func (pl *plan) normalise(a Attn, r int, row []float32) bool {
+	i, bi := r%pl.tq, r/(pl.nh*pl.tq)
+	lim := pl.tk
+	if a.Causal {
+		lim = i + pl.past + 1
+	}
+	vis := row[:lim]
+	vecmath.Scale(vis, vis, float32(1/math.Sqrt(float64(pl.hs))))
+	seen := lim
+	if a.KeyPad != nil {
+		for j, padded := range a.KeyPad[bi*pl.tk : bi*pl.tk+lim] {
+			if padded {
+				vis[j] = float32(math.Inf(-1))
+				seen--
+			}
+		}
+	}
+	if seen == 0 {
+		clear(row)
+		return false
+	}
+	vecmath.SoftmaxRow(vis, vis)
+	clear(row[lim:])
+	return true
+}
+
 // Attention computes multi-head scaled dot-product attention: for each query head h,
 // softmax(q·kᵀ/√HS)·v with its KV head's keys and values, q (B, Tq, NH·HS), k and v
 // (B, Tk, NKV·HS), heads side by side along the last axis (GPT-2's and PyTorch's layout). Any of
@@ -204,39 +234,18 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 		return y, p
 	}
 	ry := asRows3(y)
+	if tq == 1 {
+		attendOneQuery(pl, a, p, ry)
+		return y, p
+	}
 	// scores (Tq, Tk) = q·kᵀ per head, by blocks of query rows: rows [lo, hi) need keys up to hi
 	for _, r := range pl.qBlocks {
 		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, pl.q.data, pl.q.ld, pl.k.data, pl.k.ld, p.data, tk,
 			pl.offsets(nil, pl.head(pl.q, r.lo, false), pl.head(pl.k, 0, true), pl.score(r.lo, 0)), false)
 	}
-	// scale, mask and normalise each row: row i sees its first lim keys, less the padded ones
-	scale := float32(1 / math.Sqrt(float64(hs)))
-	negInf := float32(math.Inf(-1))
 	parallelFor(b*nh*tq, tk*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			i, bi := r%tq, r/(nh*tq)
-			row := p.data[r*tk : (r+1)*tk]
-			lim := tk
-			if a.Causal {
-				lim = i + pl.past + 1
-			}
-			vis := row[:lim]
-			vecmath.Scale(vis, vis, scale)
-			seen := lim
-			if a.KeyPad != nil {
-				for j, padded := range a.KeyPad[bi*tk : bi*tk+lim] {
-					if padded {
-						vis[j] = negInf
-						seen--
-					}
-				}
-			}
-			if seen == 0 {
-				clear(row)
-				continue
-			}
-			vecmath.SoftmaxRow(vis, vis)
-			clear(row[lim:])
+			pl.normalise(a, r, p.data[r*tk:(r+1)*tk])
 		}
 	})
 	// y (Tq, HS) per head = p·v, written into its columns of (B, Tq, NH·HS); rows [lo, hi) of p

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package gemm
+
+func vectorChoices() []bool { return []bool{false} }
+
+func setAttendVector(bool) func() { return func() {} }
