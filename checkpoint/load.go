@@ -66,8 +66,9 @@ func readJSON(dir string) (*fileJSON, error) {
 
 // Load reads and checks the checkpoint in dir: the JSON's fields, the tensor file's checksum, that
 // the tensors are exactly the parameters that a model of the saved kind and config has, with
-// their shapes (with LoRA adapters: the frozen base weights and the adapters), and that the optimizer state (if any) is for parameters of the model, with their
-// shapes. Anything wrong is an error.
+// their shapes (of a model with LoRA adapters, its frozen base weights and the adapters), and that
+// the optimizer state (if any) is for parameters of the model, with their shapes. Anything wrong
+// is an error.
 func Load(dir string) (*Checkpoint, error) {
 	c, err := load(dir)
 	if err != nil {
