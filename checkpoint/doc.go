@@ -32,4 +32,12 @@
 // Any model with named parameters and a dropout generator (Model) of a kind this package knows
 // can be saved; *model.GPT and *model.Transformer are, rebuilt by Checkpoint.GPT and
 // Checkpoint.Transformer.
+//
+// A GPT with LoRA adapters (model.GPT.WithLoRA) is saved and resumed the same way. Its parameters,
+// what the optimizer trains and its state refers to, are the adapters; the checkpoint holds its
+// frozen base weights beside them, and the adapters' rank, alpha and targets (Checkpoint.LoRA),
+// so that it is self-contained: Checkpoint.GPT rebuilds the base and puts the adapters back on
+// it, and nothing else (the directory the base was loaded from) is needed to resume. Restore into
+// a model with adapters made some other way (base.WithLoRA) copies the adapters and checks that
+// the base is the checkpoint's, to the bit, and that the adapters are configured alike.
 package checkpoint

@@ -8,12 +8,16 @@ import (
 // A checkpoint is a directory holding two files:
 //
 //	checkpoint.json                   format and version, the kind of model and its config, the
+//	                                  LoRA adapters' configuration (a GPT with adapters), the
 //	                                  step, RNG states, the optimizer's kind, hyperparameters and
 //	                                  step counts, metadata, and the name and SHA-256 of the
 //	                                  tensor file
 //	state-<step>-<rand>.safetensors   the parameters under their names (wte.weight, ...) and the
 //	                                  optimizer's per-parameter tensors as optim.<slot>.<name>
-//	                                  (optim.m.wte.weight, optim.momentum.ln_f.bias, ...)
+//	                                  (optim.m.wte.weight, optim.momentum.ln_f.bias, ...); of a
+//	                                  model with adapters, the frozen base weights under their
+//	                                  names and the adapters, its parameters, under theirs
+//	                                  (h.0.attn.c_attn.lora_A.weight, ...)
 //
 // Saving writes and syncs a tensor file under a fresh name, then replaces checkpoint.json
 // atomically (temporary file, fsync, rename, directory fsync), and only then deletes older tensor
@@ -44,14 +48,24 @@ const DropoutRNG = "dropout"
 type fileJSON struct {
 	Format    string            `json:"format"`
 	Version   int               `json:"version"`
-	Kind      string            `json:"kind"`   // the kind of model, e.g. KindGPT
-	Config    json.RawMessage   `json:"config"` // the model's config, as its kind's type marshals it
+	Kind      string            `json:"kind"`           // the kind of model, e.g. KindGPT
+	Config    json.RawMessage   `json:"config"`         // the model's config, as its kind's type marshals it
+	LoRA      *loraJSON         `json:"lora,omitempty"` // nil: a model without LoRA adapters
 	Step      int               `json:"step"`
 	Tensors   string            `json:"tensors"`
 	SHA256    string            `json:"tensors_sha256"`
 	Optimizer *optimJSON        `json:"optimizer,omitempty"` // nil: saved without an optimizer
 	RNG       map[string][]byte `json:"rng"`                 // MarshalBinary output, base64 in JSON
 	Meta      map[string]string `json:"meta,omitempty"`
+}
+
+// loraJSON is the configuration of a GPT's LoRA adapters (model.LoRAConfig) in checkpoint.json.
+// Its seed, which drew the adapters' initial values only, is not kept. A build from before LoRA
+// checkpoints ignores the field and refuses the checkpoint at its first adapter tensor.
+type loraJSON struct {
+	Rank    int      `json:"rank"`
+	Alpha   float32  `json:"alpha"`   // 0: Rank
+	Targets []string `json:"targets"` // null: every Linear layer of the blocks
 }
 
 // optimJSON is an optimizer's state in checkpoint.json, by parameter name; its tensors are in the

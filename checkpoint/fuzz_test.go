@@ -17,6 +17,30 @@ func FuzzCheckpointJSON(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	fuzzCheckpointJSON(f, m,
+		`{"format":"goformer-checkpoint","version":2,"kind":"gpt","optimizer":{"kind":"sgd","hyper":{"lr":1},"slots":["momentum"]}}`,
+		`{"format":"goformer-checkpoint","version":2,"kind":"gpt","config":{"NLayer":1099511627776}}`)
+}
+
+// FuzzLoRACheckpointJSON is FuzzCheckpointJSON with the checkpoint of a model with LoRA adapters,
+// whose tensor file holds the base weights and the adapters.
+func FuzzLoRACheckpointJSON(f *testing.F) {
+	m, err := model.New(tinyConfig(), 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	l, err := m.WithLoRA(model.LoRAConfig{Rank: 2, Targets: []string{"c_attn", "c_fc"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fuzzCheckpointJSON(f, l,
+		`{"format":"goformer-checkpoint","version":2,"kind":"gpt","lora":{"rank":1099511627776,"alpha":1e30,"targets":null}}`,
+		`{"format":"goformer-checkpoint","version":2,"kind":"transformer","lora":{"rank":2,"targets":["c_attn"]}}`)
+}
+
+// fuzzCheckpointJSON saves m with AdamW state at step 3 and fuzzes its checkpoint.json, seeded
+// with the good one and seeds.
+func fuzzCheckpointJSON(f *testing.F, m *model.GPT, seeds ...string) {
 	opt := optim.NewAdamW(m.Parameters(), optim.AdamWConfig{})
 	base := f.TempDir()
 	if err := Save(base, m, State{Step: 3, Optimizer: opt}); err != nil {
@@ -27,8 +51,9 @@ func FuzzCheckpointJSON(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
-	f.Add([]byte(`{"format":"goformer-checkpoint","version":2,"kind":"gpt","optimizer":{"kind":"sgd","hyper":{"lr":1},"slots":["momentum"]}}`))
-	f.Add([]byte(`{"format":"goformer-checkpoint","version":2,"kind":"gpt","config":{"NLayer":1099511627776}}`))
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(filepath.Join(base, File), data, 0o644); err != nil {
 			t.Fatal(err)

@@ -53,7 +53,8 @@ func gptMinValues(c model.Config) float64 {
 
 // GPT returns a new GPT with the checkpoint's config, parameters and dropout generator state,
 // ready to train on (pass it and a fresh optimizer to Restore to resume the optimizer too) or to
-// evaluate (its Frozen view).
+// evaluate (its Frozen view). Of a checkpoint of a model with LoRA adapters, it is that model: the
+// stored base with the stored adapters (model.GPT.WithLoRAFrom), its Parameters the adapters.
 func (c *Checkpoint) GPT() (*model.GPT, error) {
 	m, err := c.build(KindGPT, false)
 	if err != nil {

@@ -27,6 +27,7 @@ type Checkpoint struct {
 	Meta map[string]string // as saved; nil if none
 
 	config  json.RawMessage
+	lora    *loraJSON                 // nil: a model without LoRA adapters
 	params  map[string]*tensor.Tensor // by parameter name
 	values  int64                     // the parameters' total size
 	optim   *optimJSON                // nil: saved without an optimizer
@@ -65,8 +66,9 @@ func readJSON(dir string) (*fileJSON, error) {
 
 // Load reads and checks the checkpoint in dir: the JSON's fields, the tensor file's checksum, that
 // the tensors are exactly the parameters that a model of the saved kind and config has, with
-// their shapes, and that the optimizer state (if any) is for parameters of the model, with their
-// shapes. Anything wrong is an error.
+// their shapes (of a model with LoRA adapters, its frozen base weights and the adapters), and that
+// the optimizer state (if any) is for parameters of the model, with their shapes. Anything wrong
+// is an error.
 func Load(dir string) (*Checkpoint, error) {
 	c, err := load(dir)
 	if err != nil {
@@ -95,7 +97,7 @@ func load(dir string) (*Checkpoint, error) {
 		return nil, bad("invalid tensor file name %q", fj.Tensors)
 	}
 	c := &Checkpoint{
-		Kind: fj.Kind, Step: fj.Step, Meta: fj.Meta, config: fj.Config, optim: fj.Optimizer,
+		Kind: fj.Kind, Step: fj.Step, Meta: fj.Meta, config: fj.Config, lora: fj.LoRA, optim: fj.Optimizer,
 		params: map[string]*tensor.Tensor{}, slots: map[string]*tensor.Tensor{}, rng: fj.RNG,
 	}
 	// the other generators' states are checked by RestoreRNG, which knows their kind
@@ -134,18 +136,20 @@ func load(dir string) (*Checkpoint, error) {
 	}
 	// Building the model once, on the stored tensors themselves, checks them against its
 	// description: every parameter present with its shape, nothing else.
-	if _, err := c.build(fj.Kind, true); err != nil {
+	m, err := c.build(fj.Kind, true)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tpath, err)
 	}
-	if err := c.checkOptimizer(); err != nil {
+	if err := c.checkOptimizer(m.Parameters()); err != nil {
 		return nil, bad("optimizer: %v", err)
 	}
 	return c, nil
 }
 
-// checkOptimizer checks the optimizer's description against the stored parameters and its
+// checkOptimizer checks the optimizer's description against params, the parameters of the
+// model (of a model with adapters, the adapters: not its frozen base weights), and its
 // tensors against the description.
-func (c *Checkpoint) checkOptimizer() error {
+func (c *Checkpoint) checkOptimizer(params []*autograd.Var) error {
 	o := c.optim
 	if o == nil {
 		for name := range c.slots {
@@ -156,9 +160,13 @@ func (c *Checkpoint) checkOptimizer() error {
 	if o.Kind == "" {
 		return fmt.Errorf("no kind")
 	}
+	trainable := make(map[string]bool, len(params))
+	for _, p := range params {
+		trainable[p.Name()] = true
+	}
 	in := map[string]bool{}
 	for _, name := range o.Params {
-		if _, ok := c.params[name]; !ok {
+		if !trainable[name] {
 			return fmt.Errorf("state for %s, which is not a parameter of the model", name)
 		}
 		if in[name] {
@@ -200,9 +208,9 @@ func (c *Checkpoint) checkOptimizer() error {
 	return nil
 }
 
-// build builds the checkpoint's model, which must be of kind name, from its stored tensors:
-// shared with the checkpoint when share is set (to check them against the model's
-// description), else copied, with the dropout generator's state restored.
+// build builds the checkpoint's model, which must be of kind name, from its stored tensors, with
+// its LoRA adapters if it has some: shared with the checkpoint when share is set (to check them
+// against the model's description), else copied, with the dropout generator's state restored.
 func (c *Checkpoint) build(name string, share bool) (Model, error) {
 	if c.Kind != name {
 		return nil, fmt.Errorf("the checkpoint holds a model of kind %q, not %q", c.Kind, name)
@@ -223,6 +231,9 @@ func (c *Checkpoint) build(name string, share bool) (Model, error) {
 		return autograd.NamedParam(s.Name, t), nil
 	}
 	m, err := kindNamed(name).build(c.config, c.values, src)
+	if err == nil {
+		m, err = c.withAdapters(m, src)
+	}
 	if err != nil {
 		return nil, err
 	}

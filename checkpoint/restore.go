@@ -34,7 +34,10 @@ func (c *Checkpoint) Optimizer() (OptimizerConfig, bool) {
 // the checkpoint's kind and config (dropout aside), and, if opt is not nil, the optimizer state
 // into opt (optim.Optimizer.LoadState: step counts, slot tensors and the learning rate), matched
 // by parameter name: opt's parameters must be m's, and the checkpoint must hold state of opt's
-// kind for each. On error nothing has been changed.
+// kind for each. A model with LoRA adapters must have the checkpoint's (rank, alpha, targets),
+// and its frozen base weights must be the checkpoint's, to the bit: Restore copies the adapters,
+// its parameters, and leaves the base, shared with the model it was adapted from, as it is. On
+// error nothing has been changed.
 func (c *Checkpoint) Restore(m Model, opt optim.Optimizer) error {
 	if err := c.restore(m, opt); err != nil {
 		return fmt.Errorf("checkpoint.Restore: %w", err)
@@ -53,6 +56,10 @@ func (c *Checkpoint) restore(m Model, opt optim.Optimizer) error {
 	if err := k.same(c.config, m); err != nil {
 		return err
 	}
+	lora, base := adaptersOf(m)
+	if err := c.sameAdapters(lora); err != nil {
+		return err
+	}
 	params := m.Parameters()
 	names := make(map[*autograd.Var]string, len(params))
 	for _, p := range params {
@@ -62,8 +69,11 @@ func (c *Checkpoint) restore(m Model, opt optim.Optimizer) error {
 		}
 		names[p] = p.Name()
 	}
-	if len(params) != len(c.params) {
-		return fmt.Errorf("the checkpoint holds %d parameters, the model %d", len(c.params), len(params))
+	if len(base)+len(params) != len(c.params) {
+		return fmt.Errorf("the checkpoint holds %d parameters, the model %d", len(c.params), len(base)+len(params))
+	}
+	if err := c.sameBase(base); err != nil {
+		return err
 	}
 	dropout := m.DropoutRNG()
 	if dropout == nil {

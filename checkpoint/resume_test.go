@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 )
@@ -43,9 +44,11 @@ var optimizers = []struct {
 	}},
 }
 
-// trainRange runs iterations [from, to) of a small training loop whose batches are drawn from data.
-func trainRange(t testing.TB, m *model.GPT, opt optim.Optimizer, data *rand.PCG, from, to int) {
+// trainRange runs iterations [from, to) of a small training loop whose batches are drawn from
+// data, and returns their losses.
+func trainRange(t testing.TB, m *model.GPT, opt optim.Optimizer, data *rand.PCG, from, to int) []float32 {
 	t.Helper()
+	var losses []float32
 	const b, tt = 3, 5
 	rng := rand.New(data)
 	sched := optim.CosineSchedule{WarmupIters: 2, DecayIters: 10, MaxLR: 1e-2, MinLR: 1e-3}
@@ -58,17 +61,22 @@ func trainRange(t testing.TB, m *model.GPT, opt optim.Optimizer, data *rand.PCG,
 		}
 		loss, err := m.Loss(ids, targets, b, tt)
 		require.NoError(t, err)
+		losses = append(losses, loss.Item())
 		loss.Backward()
 		optim.ClipGradNorm(m.Parameters(), 1.0)
 		opt.SetLR(sched.LR(it))
 		opt.Step()
 		opt.ZeroGrad()
 	}
+	return losses
 }
 
-func paramBits(m Model) map[string][]uint32 {
+func paramBits(m Model) map[string][]uint32 { return varBits(m.Parameters()) }
+
+// varBits returns the bits of the values of vs, by name.
+func varBits(vs []*autograd.Var) map[string][]uint32 {
 	out := map[string][]uint32{}
-	for _, p := range m.Parameters() {
+	for _, p := range vs {
 		for _, v := range p.Value.Values() {
 			out[p.Name()] = append(out[p.Name()], math.Float32bits(v))
 		}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/atomicfile"
-	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/safetensors"
 	"github.com/goformer/goformer/tensor"
@@ -84,22 +83,20 @@ func save(dir string, m Model, st State) error {
 	if err != nil {
 		return err
 	}
-	if g, ok := m.(*model.GPT); ok && g.LoRA() != nil {
-		// its Parameters are the adapters alone, which no config of the file describes
-		return errors.New("a model with LoRA adapters holds its weights frozen apart from them: save its Merge")
-	}
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
+	// A model with adapters trains them alone: they are its parameters, and its frozen base
+	// weights are saved beside them (lora.go).
+	lora, base := adaptersOf(m)
 	fj := fileJSON{
-		Format: format, Version: version, Kind: k.name, Config: config, Step: st.Step,
+		Format: format, Version: version, Kind: k.name, Config: config, LoRA: toLoRAJSON(lora), Step: st.Step,
 		Meta: st.Meta, RNG: map[string][]byte{},
 	}
 	params := m.Parameters()
-	tensors := make(map[string]*tensor.Tensor, 3*len(params))
-	names := make(map[*autograd.Var]string, len(params))
-	for _, p := range params {
+	tensors := make(map[string]*tensor.Tensor, len(base)+3*len(params))
+	for _, p := range slices.Concat(base, params) {
 		name := p.Name()
 		switch _, dup := tensors[name]; {
 		case name == "":
@@ -110,7 +107,10 @@ func save(dir string, m Model, st State) error {
 			return fmt.Errorf("two parameters are named %s", name)
 		}
 		tensors[name] = p.Value
-		names[p] = name
+	}
+	names := make(map[*autograd.Var]string, len(params)) // what an optimizer may train
+	for _, p := range params {
+		names[p] = p.Name()
 	}
 	if !isNil(st.Optimizer) {
 		if fj.Optimizer, err = optimizerJSON(st.Optimizer, names, tensors); err != nil {

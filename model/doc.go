@@ -34,7 +34,7 @@
 //     bfloat16 or int8 (half or a quarter of the memory; decoding streams fewer bytes per
 //     token), built from the same description with compact nn.Matrix weights.
 //   - Package checkpoint saves and resumes training exactly; Build and DropoutRNG are what it
-//     uses of a GPT.
+//     uses of a GPT, and BaseWeights and WithLoRAFrom of one with adapters.
 //   - LoadHF and SaveHF read and write Hugging Face directories of GPT-2 and of the Llama family
 //     (safetensors, sharded or pytorch_model.bin; bf16 and f16 widened); CropBlockSize and
 //     SetDropout adapt a loaded model for fine-tuning.

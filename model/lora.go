@@ -44,26 +44,42 @@ const loraStream = 0x6c6f7261
 // model, the adapters included. Merge folds the adapters into the weights, and SaveHF saves the
 // merged model, so what leaves the program is a plain model of m's layout; SaveLoRA saves the
 // adapters alone in PEFT's layout, which LoadLoRA (or PEFT) puts back on the base model. A
-// checkpoint holds full models only.
+// checkpoint (package checkpoint) saves the model whole, its frozen weights (BaseWeights) with
+// the adapters, and resumes its training exactly.
 func (m *GPT) WithLoRA(c LoRAConfig) (*GPT, error) {
+	return m.withLoRA("WithLoRA", c, nn.Random(rand.New(rand.NewPCG(c.Seed, loraStream))))
+}
+
+// WithLoRAFrom is WithLoRA with adapters whose A and B come from src, asked for by name
+// (<layer>.lora_A.weight, <layer>.lora_B.weight) and shape, rather than drawn from c.Seed: how a
+// checkpoint puts back the adapters of a run it resumes. c.Seed seeds the dropout generator
+// only, as in WithLoRA.
+func (m *GPT) WithLoRAFrom(c LoRAConfig, src nn.Source) (*GPT, error) {
+	return m.withLoRA("WithLoRAFrom", c, src)
+}
+
+// withLoRA is WithLoRA with the adapters' values from src; op names the caller in errors.
+func (m *GPT) withLoRA(op string, c LoRAConfig, src nn.Source) (*GPT, error) {
+	if m.format != Float32 {
+		return nil, m.errCompactView(op)
+	}
+	fail := func(err error) (*GPT, error) { return nil, fmt.Errorf("model.%s: %w", op, err) }
 	switch {
-	case m.format != Float32:
-		return nil, m.errCompactView("WithLoRA")
 	case m.lora != nil:
-		return nil, errors.New("model.WithLoRA: the model already has adapters: Merge them first")
+		return fail(errors.New("the model already has adapters: Merge them first"))
 	case c.Rank <= 0:
-		return nil, fmt.Errorf("model.WithLoRA: rank must be positive, got %d", c.Rank)
+		return fail(fmt.Errorf("rank must be positive, got %d", c.Rank))
 	case !(c.Alpha >= 0) || c.Alpha > 1e30:
-		return nil, fmt.Errorf("model.WithLoRA: alpha must be finite and >= 0, got %v", c.Alpha)
+		return fail(fmt.Errorf("alpha must be finite and >= 0, got %v", c.Alpha))
 	}
 	mode, dropoutSrc := trainingMode(c.Seed)
 	l, err := assemble(m.Config, nn.Shared(m.params, true), mode)
 	if err != nil {
-		return nil, fmt.Errorf("model.WithLoRA: %w", err)
+		return fail(err)
 	}
 	l.dropoutSrc, l.hf = dropoutSrc, m.hf
-	if err := l.attachLoRA(c, nn.Random(rand.New(rand.NewPCG(c.Seed, loraStream)))); err != nil {
-		return nil, fmt.Errorf("model.WithLoRA: %w", err)
+	if err := l.attachLoRA(c, src); err != nil {
+		return fail(err)
 	}
 	return l, nil
 }
@@ -76,6 +92,24 @@ func (m *GPT) LoRA() *LoRAConfig {
 	c := *m.lora
 	c.Targets = slices.Clone(c.Targets)
 	return &c
+}
+
+// BaseWeights returns the frozen weights of a model with adapters (WithLoRA): the base model's,
+// constants sharing its values, named and ordered as its Parameters are; nil for a model without
+// adapters. With Parameters (the adapters) they are every weight the model computes with, what a
+// checkpoint of it saves.
+func (m *GPT) BaseWeights() []*autograd.Var {
+	if m.lora == nil {
+		return nil
+	}
+	return slices.Clone(m.params[:len(m.params)-len(m.adapters)])
+}
+
+// SameAdapters reports whether c and o put the same adapters on a model: the same rank, scale
+// (Alpha, 0 meaning Rank) and targets. The seed, which only draws the adapters' initial values,
+// does not count.
+func (c LoRAConfig) SameAdapters(o LoRAConfig) bool {
+	return c.Rank == o.Rank && c.alpha() == o.alpha() && slices.Equal(c.Targets, o.Targets)
 }
 
 // namedLinear is a Linear layer of the blocks with the name its parameters carry.

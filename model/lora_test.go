@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/nn"
 	"github.com/goformer/goformer/optim"
 	"github.com/goformer/goformer/tensor"
 )
@@ -220,4 +221,48 @@ func TestLoRAErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "already")
 	_, err = m.Merge()
 	assert.ErrorContains(t, err, "no adapters")
+}
+
+// WithLoRAFrom puts adapters with given values on a base, as a checkpoint does: from a model's
+// own adapters (and, for its frozen weights, BaseWeights) it makes a model computing the same
+// logits. BaseWeights are the base's, named as its parameters and sharing their values.
+func TestLoRAFromASourceAndBaseWeights(t *testing.T) {
+	for _, tc := range loraCases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mustNew(t, tc.cfg)
+			assert.Nil(t, m.BaseWeights(), "a model without adapters has none")
+			c := LoRAConfig{Rank: 2, Alpha: 8, Seed: 3}
+			l, err := m.WithLoRA(c)
+			require.NoError(t, err)
+			randomiseB(l)
+
+			base := l.BaseWeights()
+			require.Len(t, base, len(m.Parameters()))
+			for i, p := range m.Parameters() {
+				assert.Equal(t, p.Name(), base[i].Name())
+				assert.Same(t, p.Value, base[i].Value, "%s shares the base's values", p.Name())
+				assert.False(t, base[i].RequiresGrad(), "%s is frozen", p.Name())
+			}
+
+			c.Seed = 99 // draws no adapter now: the dropout generator only
+			back, err := m.WithLoRAFrom(c, nn.Shared(l.Parameters(), false))
+			require.NoError(t, err)
+			x, _ := loraBatch(tc.cfg.VocabSize)
+			assert.Equal(t, loraLogits(t, l, x), loraLogits(t, back, x))
+			assert.Equal(t, l.LoRA().Rank, back.LoRA().Rank)
+
+			_, err = m.WithLoRAFrom(LoRAConfig{Rank: 3}, nn.Shared(l.Parameters(), false))
+			assert.ErrorContains(t, err, "model.WithLoRAFrom")
+		})
+	}
+}
+
+// SameAdapters compares what the adapters compute: rank, alpha (0 meaning the rank) and
+// targets, not the seed.
+func TestSameAdapters(t *testing.T) {
+	c := LoRAConfig{Rank: 4, Alpha: 4, Targets: []string{"q_proj"}, Seed: 1}
+	assert.True(t, c.SameAdapters(LoRAConfig{Rank: 4, Targets: []string{"q_proj"}, Seed: 2}))
+	assert.False(t, c.SameAdapters(LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}))
+	assert.False(t, c.SameAdapters(LoRAConfig{Rank: 4, Alpha: 8, Targets: []string{"q_proj"}}))
+	assert.False(t, c.SameAdapters(LoRAConfig{Rank: 4, Alpha: 4}))
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer/gpt2"
 	"github.com/goformer/goformer/tokenizer/hf"
@@ -64,8 +65,34 @@ func describeLoRA(w io.Writer, m *model.GPT) {
 	for _, p := range m.Parameters() {
 		n += p.Value.Size()
 	}
-	fmt.Fprintf(w, "LoRA: rank %d, alpha %g on %d layers: %d trainable parameters (the adapters' A and B) of %d, the base frozen; no checkpoints are written (-export-hf writes the merged model)\n",
+	fmt.Fprintf(w, "LoRA: rank %d, alpha %g on %d layers: %d trainable parameters (the adapters' A and B) of %d, the base frozen (checkpoints hold it and the adapters; -export-hf writes the merged model)\n",
 		c.Rank, c.Alpha, len(m.Parameters())/2, n, m.NumParams())
+}
+
+// checkResumedAdapters checks that -lora-rank, -lora-alpha and -lora-targets describe the
+// adapters of the checkpoint a run resumes, and that without -lora-rank it has none: resuming
+// continues the run the checkpoint holds, and flags that describe another run are a mistake best
+// caught before training.
+func (o *options) checkResumedAdapters(ck *checkpoint.Checkpoint) error {
+	saved := ck.LoRA()
+	switch {
+	case saved == nil && o.loraRank == 0:
+		return nil
+	case saved == nil:
+		return fmt.Errorf("the checkpoint in %s holds a model trained whole, without LoRA adapters: resume it without -lora-rank", o.out)
+	case !saved.SameAdapters(o.loraConfig()):
+		return fmt.Errorf("the checkpoint in %s trains LoRA adapters with %s: pass the same flags to resume it", o.out, loraFlags(*saved))
+	}
+	return nil
+}
+
+// loraFlags returns the flags that ask for the adapters c.
+func loraFlags(c model.LoRAConfig) string {
+	s := fmt.Sprintf("-lora-rank %d -lora-alpha %g", c.Rank, c.Alpha)
+	if c.Targets != nil {
+		s += " -lora-targets " + strings.Join(c.Targets, ",")
+	}
+	return s
 }
 
 // hubFiles are the files of a Hub directory besides config.json and the weights that a program

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/checkpoint"
 	"github.com/goformer/goformer/internal/fixture"
 	"github.com/goformer/goformer/model"
 	"github.com/goformer/goformer/tokenizer/hf"
@@ -91,7 +95,7 @@ func TestFineTuneLlamaWithLoRA(t *testing.T) {
 	perLayer := r*(c.NEmbd+c.NHead*hs) + 2*r*(c.NEmbd+c.NKVHead*hs) + r*(c.NHead*hs+c.NEmbd) + 3*r*(c.NEmbd+c.FFHidden)
 	assert.Contains(t, out, fmt.Sprintf("LoRA: rank 4, alpha 8 on %d layers: %d trainable parameters", 7*c.NLayer, perLayer*c.NLayer))
 	assert.Contains(t, out, "fine-tuning "+dir)
-	assert.NotContains(t, out, "saved checkpoint")
+	assert.Contains(t, out, "saved checkpoint at iteration 24")
 	first := firstEval(t, out)
 	t.Logf("train loss %.4f before, %.4f after", first, *s.TrainLoss)
 	assert.Less(t, *s.TrainLoss, first-0.3)
@@ -168,10 +172,77 @@ func TestFineTuneFlagErrors(t *testing.T) {
 		{[]string{"-lora-rank", "4"}, "-lora-rank fine-tunes a pretrained model"},
 		{[]string{"-lora-rank", "-1"}, "-lora-rank must be >= 0"},
 		{[]string{"-init-from", "x", "-tokenizer", "model", "-export-lora", "out"}, "-export-lora writes LoRA adapters: it needs -lora-rank"},
-		{[]string{"-init-from", "x", "-tokenizer", "model", "-lora-rank", "2", "-resume"}, "write no checkpoint"},
 		{[]string{"-init-from", "x", "-tokenizer", "model", "-lora-alpha", "-2"}, "-lora-alpha must be >= 0"},
 	} {
 		_, err := parseFlags(tc.args, &strings.Builder{})
 		assert.ErrorContains(t, err, tc.want, "%v", tc.args)
 	}
+}
+
+// A LoRA run stopped and resumed (-resume with the flags it was started with) ends as the run
+// straight through: the same losses and the same adapters, bit for bit, with dropout on so that
+// the saved generator states matter. The model comes from the checkpoint, base and adapters:
+// -init-from gives the tokenizer only. Flags that describe other adapters, or none, are refused
+// before any training, the checkpoint left as it was.
+func TestFineTuneWithLoRAResumes(t *testing.T) {
+	dir, text, _ := llamaDir(t)
+	var got *model.GPT
+	trained = func(m *model.GPT) { got = m }
+	defer func() { trained = nil }()
+	args := func(out, iters string, extra ...string) []string {
+		return finetuneArgs(dir, text, out, append([]string{"-max-iters", iters, "-lr-decay-iters", "24", "-dropout", "0.1",
+			"-sample-len", "0", "-lora-rank", "4", "-lora-alpha", "8", "-lora-targets", "q_proj,v_proj,down_proj"}, extra...)...)
+	}
+	_, straight := runOK(t, args(t.TempDir(), "24"))
+	want := adapterBits(t, got)
+
+	ck := t.TempDir()
+	runOK(t, args(ck, "12"))
+	out, resumed := runOK(t, args(ck, "24", "-resume"))
+	assert.Contains(t, out, "resumed from "+ck+" at iteration 12")
+	assert.Contains(t, out, "LoRA: rank 4, alpha 8 on 6 layers")
+	assert.NotContains(t, out, "fine-tuning", "the model is the checkpoint's")
+	assert.NotContains(t, out, "instead of the flags'")
+	assert.Equal(t, 12, resumed.Iters)
+	assert.Equal(t, *straight.TrainLoss, *resumed.TrainLoss)
+	assert.Equal(t, *straight.ValLoss, *resumed.ValLoss)
+	assert.Equal(t, want, adapterBits(t, got))
+
+	before, err := os.ReadFile(filepath.Join(ck, checkpoint.File))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{finetuneArgs(dir, text, ck, "-max-iters", "30", "-resume"), "trains LoRA adapters with -lora-rank 4 -lora-alpha 8 -lora-targets q_proj,v_proj,down_proj: pass the same flags"},
+		{args(ck, "30", "-resume", "-lora-alpha", "16"), "pass the same flags"},
+		{args(ck, "30", "-resume", "-lora-targets", "q_proj"), "pass the same flags"},
+	} {
+		var buf bytes.Buffer
+		assert.ErrorContains(t, run(context.Background(), tc.args, &buf, &buf), tc.want, "%q", tc.args)
+		assert.NotContains(t, buf.String(), "iter ")
+	}
+	after, err := os.ReadFile(filepath.Join(ck, checkpoint.File))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "the checkpoint is untouched")
+
+	// and a fully trained checkpoint does not resume as a LoRA run
+	full := t.TempDir()
+	runOK(t, finetuneArgs(dir, text, full, "-max-iters", "2", "-eval-interval", "0", "-sample-len", "0"))
+	var buf bytes.Buffer
+	assert.ErrorContains(t, run(context.Background(), args(full, "4", "-resume"), &buf, &buf), "without LoRA adapters: resume it without -lora-rank")
+}
+
+// adapterBits returns the bits of m's adapters, by name.
+func adapterBits(t *testing.T, m *model.GPT) map[string][]uint32 {
+	t.Helper()
+	require.NotNil(t, m)
+	require.NotNil(t, m.LoRA())
+	out := map[string][]uint32{}
+	for _, p := range m.Parameters() {
+		for _, v := range p.Value.Values() {
+			out[p.Name()] = append(out[p.Name()], math.Float32bits(v))
+		}
+	}
+	return out
 }

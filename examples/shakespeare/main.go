@@ -25,14 +25,17 @@
 // it beside float32's, to show what the rounding costs; checkpoints stay float32.
 // -lora-rank trains low-rank adapters on the blocks' Linear layers (-lora-targets picks some)
 // instead of every weight (model.GPT.WithLoRA): the base stays frozen, only the adapters are in
-// the optimizer, no checkpoint is written, -export-hf writes the model with the adapters
-// merged, with the directory's tokenizer files beside it, and -export-lora the adapters alone in
-// PEFT's layout (model.SaveLoRA).
+// the optimizer, checkpoints hold the frozen base beside the adapters and their optimizer state,
+// -export-hf writes the model with the adapters merged, with the directory's tokenizer files
+// beside it, and -export-lora the adapters alone in PEFT's layout (model.SaveLoRA).
 // Ctrl-C (or SIGTERM) stops training at the next iteration and saves a checkpoint that -resume
 // continues.
 // -resume trains on up to -max-iters, which counts the iterations done before it: a checkpoint
 // already past -max-iters is refused (it is never rewound), and one exactly at it is evaluated and
-// sampled without being rewritten.
+// sampled without being rewritten. A run resumes with the flags it was started with: the model
+// (of a LoRA run, the base and the adapters) comes from the checkpoint, -init-from then giving
+// only the tokenizer (-tokenizer model) and the files -export-hf copies, and -lora-rank,
+// -lora-alpha and -lora-targets must describe the checkpoint's adapters (none without -lora-rank).
 //
 // By default (-rng pytorch) the initial weights and the batches are the ones the PyTorch
 // reference (../shared/bench/torch_gpt.py) draws with the same -seed, so the default run
@@ -132,15 +135,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1337, "seed for the weights, the batches and the sample")
 	fs.StringVar(&o.rng, "rng", "pytorch", "random draws for the weights and batches: pytorch (the same numbers as the PyTorch reference with the same -seed) or pcg (goformer's own generator)")
 	fs.StringVar(&o.out, "out", "out-shakespeare", "checkpoint directory")
-	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint in -out")
+	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint in -out (the model, LoRA adapters and frozen base included, the optimizer and the random generators), with the flags the run was started with")
 	fs.IntVar(&o.sampleLen, "sample-len", 500, "characters to generate after training (0: none)")
 	fs.Float64Var(&o.temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
 	fs.IntVar(&o.topK, "top-k", 200, "sample among the k most likely characters (0: all)")
 	fs.IntVar(&o.threads, "threads", 0, "goroutines for the heavy kernels (0: GOMAXPROCS)")
 	fs.StringVar(&o.data, "data", "", "train on this UTF-8 text file instead of the embedded tiny Shakespeare")
 	fs.StringVar(&o.tokenizer, "tokenizer", "char", "char (one token per character), bpe (a byte-level BPE learned from the text), gpt2 (GPT-2's tokenizer) or model (the -init-from directory's own: tokenizer.json, else GPT-2's)")
-	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face directory (a GPT-2 or a Llama-family model: config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer model (or gpt2 for a GPT-2)")
-	fs.IntVar(&o.loraRank, "lora-rank", 0, "with -init-from, train low-rank adapters of this rank instead of every weight (0: full fine-tuning); the base stays frozen and the adapters are merged on -export-hf")
+	fs.StringVar(&o.initFrom, "init-from", "", "fine-tune a Hugging Face directory (a GPT-2 or a Llama-family model: config.json + weights) instead of training from random weights; its config replaces -n-layer, -n-head, -n-embd and -bias, and it needs -tokenizer model (or gpt2 for a GPT-2); with -resume the model comes from the checkpoint, and the directory gives only the tokenizer and the files -export-hf copies")
+	fs.IntVar(&o.loraRank, "lora-rank", 0, "with -init-from, train low-rank adapters of this rank instead of every weight (0: full fine-tuning); the base stays frozen, checkpoints hold it and the adapters, and the adapters are merged on -export-hf")
 	fs.Float64Var(&o.loraAlpha, "lora-alpha", 16, "LoRA scale numerator: the adapters' term is scaled by alpha/rank")
 	fs.StringVar(&o.loraTargets, "lora-targets", "", "comma-separated layer names to adapt, matched at the end of their names as PEFT's target_modules (q_proj,v_proj; c_attn); empty: every Linear layer of the blocks")
 	fs.IntVar(&o.bpeVocab, "bpe-vocab", 512, "vocabulary size of the BPE that -tokenizer bpe learns (at least 256)")
@@ -184,7 +187,6 @@ func (o *options) validate() error {
 	c.NonNegativeFloat("-lora-alpha", o.loraAlpha)
 	c.That(o.loraRank == 0 || o.initFrom != "", "-lora-rank fine-tunes a pretrained model: it needs -init-from DIR")
 	c.That(o.exportLoRA == "" || o.loraRank > 0, "-export-lora writes LoRA adapters: it needs -lora-rank")
-	c.That(o.loraRank == 0 || !o.resume, "-lora-rank runs write no checkpoint to resume (export the merged model with -export-hf and fine-tune that)")
 	c.That(o.tokenizer != "bpe" || o.bpeVocab >= 256, "-bpe-vocab must be at least 256 (the single bytes), got %d", o.bpeVocab)
 	_, err := tensor.ParsePrecision(o.precision)
 	c.That(err == nil, "-precision: %v", err)
@@ -297,6 +299,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if ck.Step > o.maxIters {
 			return fmt.Errorf("the checkpoint in %s is at iteration %d, past -max-iters %d (which counts the iterations before -resume too): pass -max-iters %d or more", o.out, ck.Step, o.maxIters, ck.Step)
 		}
+		if err := o.checkResumedAdapters(ck); err != nil {
+			return err
+		}
 	}
 	rnd := newRandomness(o.rng, o.seed)
 	var m *model.GPT
@@ -305,11 +310,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if m, err = ck.GPT(); err == nil {
 			want := m.Config
 			want.Dropout = cfg.Dropout // dropout may change between runs; the shapes may not
-			if want != cfg {
+			// with -init-from, the flags never described the model: no note
+			if want != cfg && o.initFrom == "" {
 				fmt.Fprintf(stdout, "resume: using the checkpoint's model config %+v instead of the flags'\n", want)
 			}
 			cfg = want
 			err = m.SetDropout(cfg.Dropout)
+		}
+		if err == nil && m.LoRA() != nil {
+			describeLoRA(stdout, m)
 		}
 	case o.initFrom != "":
 		if m, err = loadPretrained(o); err == nil {
@@ -388,9 +397,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			tr.log.linef("saved checkpoint at iteration %d to %s", step, o.out)
 		}
 		return err
-	}
-	if o.loraRank > 0 {
-		tr.save = nil // a checkpoint holds a whole model; the adapters leave merged, through -export-hf
 	}
 
 	if o.cpuProfile != "" {
