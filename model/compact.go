@@ -258,7 +258,7 @@ func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	xs := x.Value.Contiguous().Reshape(-1, k) // (M, K)
 	out := append([]int(nil), shape...)
 	out[len(out)-1] = n
-	y := tensor.Zeros(out...) // (..., N), written as (M, N)
+	y := tensor.Empty(out...) // (..., N), written in full as (M, N)
 	gemm.MulCompactT(xs.Dim(0), xs.Data(), k, c.w, y.Data(), n)
 	r := autograd.Output(y) // recyclable once read (autograd.Discard)
 	if c.n > 0 {
@@ -279,7 +279,7 @@ func (c *compactMatrix) Rows(ids []int) *autograd.Var {
 			ids[i] += c.lo
 		}
 	}
-	y := tensor.Zeros(len(ids), k)
+	y := tensor.Empty(len(ids), k) // written in full
 	c.w.Rows(ids, y.Data())
 	return autograd.Const(y)
 }

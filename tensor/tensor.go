@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -18,17 +19,36 @@ type Tensor struct {
 	holders int32
 	// owner, for a view of an owned tensor, is that tensor: recycling through the view reaches it.
 	owner *Tensor
+	// dims holds shape and strides when they have at most inlineDims axes (setLayout).
+	dims [2 * inlineDims]int
 }
 
-// contiguousStrides returns the row-major strides of shape.
-func contiguousStrides(shape []int) []int {
-	strides := make([]int, len(shape))
-	s := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		strides[i] = s
-		s *= shape[i]
+// inlineDims is how many axes a tensor keeps its shape and strides for inside itself: a tensor
+// of up to four axes (a decoding step makes thousands, most of them views) is then one
+// allocation rather than three.
+const inlineDims = 4
+
+// setLayout sets t's shape and strides to copies of shape and strides (nil: row-major strides),
+// in t.dims when they fit. Shapes and strides are never changed in place afterwards.
+func (t *Tensor) setLayout(shape, strides []int) {
+	n := len(shape)
+	var sh, st []int
+	if n <= inlineDims {
+		sh, st = t.dims[:n:n], t.dims[inlineDims:inlineDims+n:inlineDims+n]
+	} else {
+		sh, st = make([]int, n), make([]int, n)
 	}
-	return strides
+	copy(sh, shape)
+	if strides != nil {
+		copy(st, strides)
+	} else {
+		s := 1
+		for i := n - 1; i >= 0; i-- {
+			st[i] = s
+			s *= sh[i]
+		}
+	}
+	t.shape, t.strides = sh, st
 }
 
 // numel is the number of elements a shape holds; it panics on a negative dimension.
@@ -36,7 +56,7 @@ func numel(op string, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("tensor.%s: negative dimension in shape %v", op, shape))
+			panic(fmt.Sprintf("tensor.%s: negative dimension in shape %v", op, slices.Clone(shape)))
 		}
 		n *= d
 	}
@@ -44,7 +64,9 @@ func numel(op string, shape []int) int {
 }
 
 func newContiguous(data []float32, shape []int) *Tensor {
-	return &Tensor{data: data, shape: append([]int(nil), shape...), strides: contiguousStrides(shape)}
+	t := &Tensor{data: data}
+	t.setLayout(shape, nil)
+	return t
 }
 
 // Zeros returns a tensor of the given shape filled with 0. No shape arguments gives a scalar.
@@ -53,6 +75,14 @@ func Zeros(shape ...int) *Tensor {
 	t := uninit(shape...)
 	clear(t.data)
 	return t
+}
+
+// Empty returns a tensor of the given shape whose elements are unspecified: its storage may be
+// recycled and hold old values, even NaNs. It is for a result that a kernel is about to overwrite
+// in full (a decoding step's products), where Zeros would clear memory only to overwrite it.
+func Empty(shape ...int) *Tensor {
+	numel("Empty", shape)
+	return uninit(shape...)
 }
 
 // Ones returns a tensor of the given shape filled with 1.

@@ -1,15 +1,22 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // This file holds the view operations: each returns a Tensor that shares t's storage.
 
+// view returns a tensor over t's storage at offset, with copies of shape and strides (nil:
+// row-major strides).
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
 	owner := t.owner
 	if t.owned {
 		owner = t
 	}
-	return &Tensor{data: t.data, shape: shape, strides: strides, offset: offset, owner: owner}
+	v := &Tensor{data: t.data, offset: offset, owner: owner}
+	v.setLayout(shape, strides)
+	return v
 }
 
 // Refold is Reshape for a tensor that nobody else holds or views, such as a kernel's fresh
@@ -30,33 +37,34 @@ func Refold(t *Tensor, shape ...int) *Tensor {
 // meaning "whatever makes the sizes agree". t must be contiguous (call Contiguous first):
 // reshaping a strided view is ambiguous about which copy the caller wants.
 func (t *Tensor) Reshape(shape ...int) *Tensor {
-	shape = append([]int(nil), shape...)
+	var buf [inlineDims]int // the resolved shape, on the stack (view copies it); errors print clones
+	dims := append(buf[:0], shape...)
 	infer := -1
 	known := 1
-	for i, d := range shape {
+	for i, d := range dims {
 		switch {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panic(fmt.Sprintf("tensor.Reshape: bad shape %v for tensor of shape %v", shape, t.shape))
+			panic(fmt.Sprintf("tensor.Reshape: bad shape %v for tensor of shape %v", slices.Clone(dims), t.shape))
 		default:
 			known *= d
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || t.Size()%known != 0 {
-			panic(fmt.Sprintf("tensor.Reshape: cannot infer -1 in %v for tensor of shape %v", shape, t.shape))
+			panic(fmt.Sprintf("tensor.Reshape: cannot infer -1 in %v for tensor of shape %v", slices.Clone(dims), t.shape))
 		}
-		shape[infer] = t.Size() / known
-		known *= shape[infer]
+		dims[infer] = t.Size() / known
+		known *= dims[infer]
 	}
 	if known != t.Size() {
-		panic(fmt.Sprintf("tensor.Reshape: shape %v (%d elements) does not match shape %v (%d elements)", shape, known, t.shape, t.Size()))
+		panic(fmt.Sprintf("tensor.Reshape: shape %v (%d elements) does not match shape %v (%d elements)", slices.Clone(dims), known, t.shape, t.Size()))
 	}
 	if !t.IsContiguous() {
 		panic(fmt.Sprintf("tensor.Reshape: tensor of shape %v with strides %v is not contiguous; call Contiguous first", t.shape, t.strides))
 	}
-	return t.view(shape, contiguousStrides(shape), t.offset)
+	return t.view(dims, nil, t.offset)
 }
 
 // Transpose returns a view with axes a and b swapped (negative axes count from the end).
@@ -102,9 +110,9 @@ func (t *Tensor) Narrow(axis, start, length int) *Tensor {
 	if start < 0 || length < 0 || start+length > t.shape[axis] {
 		panic(fmt.Sprintf("tensor.Narrow: [%d:%d] out of range on axis %d of shape %v", start, start+length, axis, t.shape))
 	}
-	shape := append([]int(nil), t.shape...)
-	shape[axis] = length
-	return t.view(shape, append([]int(nil), t.strides...), t.offset+start*t.strides[axis])
+	v := t.view(t.shape, t.strides, t.offset+start*t.strides[axis])
+	v.shape[axis] = length // v's own copy
+	return v
 }
 
 // Index returns the view t[..., i, ...] with axis removed.
@@ -135,7 +143,7 @@ func (t *Tensor) Expand(shape ...int) *Tensor {
 			panic(fmt.Sprintf("tensor.Expand: cannot expand shape %v to %v", t.shape, shape))
 		}
 	}
-	return t.view(append([]int(nil), shape...), strides, t.offset)
+	return t.view(shape, strides, t.offset)
 }
 
 // Squeeze removes axis, which must have length 1.

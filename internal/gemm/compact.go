@@ -247,7 +247,7 @@ func compactThin(m int, a []float32, lda int, w *Compact, c []float32, ldc, work
 		body(0, w.n)
 		return
 	}
-	parallel.For(w.n, workers, body)
+	thinFor(w.n, workers, float64(w.Bytes()), body)
 }
 
 // compactColumns computes columns [lo, hi) of C: thinDotBlock weight rows at a time, read from

@@ -2,8 +2,6 @@ package gemm
 
 import (
 	"sync"
-
-	"github.com/goformer/goformer/internal/parallel"
 )
 
 // Thin bf16 products with bf16 activations (on CPUs with AVX512-BF16): each row of A is rounded
@@ -39,7 +37,7 @@ func compactBF16Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, 
 		body(0, w.n)
 		return
 	}
-	parallel.For(w.n, workers, body)
+	thinFor(w.n, workers, float64(w.Bytes()), body)
 }
 
 // bf16DotColumns computes columns [lo, hi) of C from the paired rows pa (row i at pa[i*kp:]).

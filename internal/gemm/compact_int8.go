@@ -3,8 +3,6 @@ package gemm
 import (
 	"math"
 	"sync"
-
-	"github.com/goformer/goformer/internal/parallel"
 )
 
 // Thin int8 products with int8 activations (on CPUs with AVX512-VNNI): rather than widening
@@ -88,7 +86,7 @@ func compactInt8Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, 
 	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(k), float64(w.Bytes())) {
 		body(0, w.n)
 	} else {
-		parallel.For(w.n, workers, body)
+		thinFor(w.n, workers, float64(w.Bytes()), body)
 	}
 	return true
 }

@@ -3,7 +3,6 @@ package gemm
 import (
 	"slices"
 
-	"github.com/goformer/goformer/internal/parallel"
 	"github.com/goformer/goformer/internal/vecmath"
 )
 
@@ -69,7 +68,7 @@ func thin(p *problem, workers int) {
 // thinShared computes a thin product's columns on up to workers goroutines, from copies the
 // closure may keep.
 func thinShared(p problem, a []float32, lda int, rows [][]float32, workers int) {
-	parallel.For(p.n, workers, func(lo, hi int) { thinColumns(&p, a, lda, rows, lo, hi) })
+	thinFor(p.n, workers, 4*float64(p.n)*float64(p.k), func(lo, hi int) { thinColumns(&p, a, lda, rows, lo, hi) })
 }
 
 // thinColumns computes columns [lo, hi) of C.

@@ -149,7 +149,12 @@ func Run(j Job, workers int) {
 // being one), and returns when all are done. Chunks are handed out from a shared counter, about
 // four per worker, so a core slowed by other load takes fewer. body must only write to the items
 // of its own chunk.
-func For(n, workers int, body func(lo, hi int)) {
+func For(n, workers int, body func(lo, hi int)) { ForChunks(n, workers, 4*workers, body) }
+
+// ForChunks is For with about chunks chunks (at least one per worker). Fewer, longer chunks suit
+// work that streams from memory: each worker then reads long runs in order, which the hardware
+// prefetchers follow, where every new chunk starts a new stream.
+func ForChunks(n, workers, chunks int, body func(lo, hi int)) {
 	workers = min(workers, n)
 	if workers <= 1 {
 		if n > 0 {
@@ -157,7 +162,7 @@ func For(n, workers int, body func(lo, hi int)) {
 		}
 		return
 	}
-	chunks := min(n, 4*workers)
+	chunks = min(n, max(chunks, workers))
 	Run(&forJob{n: n, chunk: (n + chunks - 1) / chunks, body: body}, workers)
 }
 

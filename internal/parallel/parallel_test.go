@@ -10,14 +10,28 @@ import (
 func TestForCoversEveryItemOnce(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 7, 100, 1001} {
 		for _, workers := range []int{1, 2, 3, 16} {
-			counts := make([]atomic.Int32, n)
-			For(n, workers, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					counts[i].Add(1)
+			for _, chunks := range []int{-1, 0, 1, 2, 5, 64, 5000} { // -1: For's own
+				counts := make([]atomic.Int32, n)
+				var calls atomic.Int32
+				body := func(lo, hi int) {
+					calls.Add(1)
+					for i := lo; i < hi; i++ {
+						counts[i].Add(1)
+					}
 				}
-			})
-			for i := range counts {
-				assert.Equal(t, int32(1), counts[i].Load(), "n=%d workers=%d item %d", n, workers, i)
+				if chunks < 0 {
+					For(n, workers, body)
+				} else {
+					ForChunks(n, workers, chunks, body)
+				}
+				for i := range counts {
+					assert.Equal(t, int32(1), counts[i].Load(), "n=%d workers=%d chunks=%d item %d", n, workers, chunks, i)
+				}
+				if chunks >= 0 && workers > 1 && n > 1 {
+					// split (at least one chunk a worker, rounded), never into more chunks than asked
+					assert.GreaterOrEqual(t, int(calls.Load()), 2, "n=%d workers=%d chunks=%d", n, workers, chunks)
+					assert.LessOrEqual(t, int(calls.Load()), min(n, max(chunks, workers)), "n=%d workers=%d chunks=%d", n, workers, chunks)
+				}
 			}
 		}
 	}
