@@ -63,21 +63,29 @@ func BenchmarkGenerateBatch(b *testing.B) {
 // dot-product decode kernels (AVX512-VNNI / BF16), bf16 and int8 are also timed with them off
 // ("-widen"); -count alternates the variants.
 func BenchmarkDecodeStepGPT2(b *testing.B) {
-	benchDecodeSteps(b, Config{VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true})
+	benchDecodeSteps(b, Config{VocabSize: 50257, BlockSize: 1024, NLayer: 12, NHead: 12, NEmbd: 768, GELUTanh: true}, 20)
 }
 
 // BenchmarkDecodeStepSmolLM2 is BenchmarkDecodeStepGPT2 on a model of SmolLM2-135M's shape (30
 // layers, 576 wide, 9 query and 3 KV heads of 64, SwiGLU 1536 wide, vocabulary 49152, tied head):
 // 210 matrix products a token, each small, so the cost of sharing one between cores shows.
 func BenchmarkDecodeStepSmolLM2(b *testing.B) {
-	benchDecodeSteps(b, smolLM2Shape)
+	benchDecodeSteps(b, smolLM2Shape, 20)
+}
+
+// BenchmarkDecodeStepSmolLM2Long is BenchmarkDecodeStepSmolLM2 over 256 new tokens rather than
+// 20: the steps attend to up to 264 cached positions, so the attention over the cache (and the
+// cache's growth) weighs as in a real answer.
+func BenchmarkDecodeStepSmolLM2Long(b *testing.B) {
+	benchDecodeSteps(b, smolLM2Shape, 256)
 }
 
 var smolLM2Shape = Config{VocabSize: 49152, BlockSize: 2048, NLayer: 30, NHead: 9, NEmbd: 576, NoBias: true,
 	Positions: PositionsRotary, RopeTheta: 100000, Norm: NormRMSNorm, FeedForward: FeedForwardSwiGLU,
 	FFHidden: 1536, NKVHead: 3}
 
-func benchDecodeSteps(b *testing.B, cfg Config) {
+// benchDecodeSteps times the steps of greedy generations of maxNew tokens after an 8-token prompt.
+func benchDecodeSteps(b *testing.B, cfg Config, maxNew int) {
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -108,7 +116,7 @@ func benchDecodeSteps(b *testing.B, cfg Config) {
 			for b.Loop() {
 				t0 := time.Now()
 				first := true
-				for _, err := range v.Generate(context.Background(), []int{1, 2, 3, 4, 5, 6, 7, 8}, Sampling{MaxNew: 20}) {
+				for _, err := range v.Generate(context.Background(), []int{1, 2, 3, 4, 5, 6, 7, 8}, Sampling{MaxNew: maxNew}) {
 					if err != nil {
 						b.Fatal(err)
 					}
