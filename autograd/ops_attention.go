@@ -15,6 +15,10 @@ import "github.com/goformer/goformer/tensor"
 // gradients side by side into one (B, T, W) gradient of the projection, without going through
 // the Narrows.
 func Attention(q, k, v *Var, a tensor.Attn) *Var {
+	if !q.RequiresGrad() && !k.RequiresGrad() && !v.RequiresGrad() {
+		// inference: nothing will read the weights, which would only take memory
+		return record("attention", tensor.AttentionOutput(q.Value, k.Value, v.Value, a), []*Var{q, k, v}, nil)
+	}
 	y, p := tensor.Attention(q.Value, k.Value, v.Value, a)
 	if parent := splitParent(q, k, v); parent != nil {
 		return recordSaving("attention", y, []*Var{parent}, []*tensor.Tensor{p}, func(out *Var) func() {
