@@ -58,11 +58,17 @@ func (bl *Block) Forward(x *autograd.Var, in BlockInput) *autograd.Var {
 		self.Weights = func(p *tensor.Tensor) { in.Weights(false, p) }
 		cross.Weights = func(p *tensor.Tensor) { in.Weights(true, p) }
 	}
-	x = bl.sublayer(x, bl.AttnNorm, bl.AttnDrop, func(h *autograd.Var) *autograd.Var { return bl.Attn.Forward(h, self) })
+	// the residual stream between sub-layers is the block's own intermediate: the caller recycles
+	// the block's input and output, the block what lies between (see discard)
+	h := bl.sublayer(x, bl.AttnNorm, bl.AttnDrop, func(h *autograd.Var) *autograd.Var { return bl.Attn.Forward(h, self) })
 	if bl.Cross != nil {
-		x = bl.sublayer(x, bl.CrossNorm, bl.CrossDrop, func(h *autograd.Var) *autograd.Var { return bl.Cross.Forward(h, cross) })
+		next := bl.sublayer(h, bl.CrossNorm, bl.CrossDrop, func(h *autograd.Var) *autograd.Var { return bl.Cross.Forward(h, cross) })
+		discard(x, next, h)
+		h = next
 	}
-	return bl.sublayer(x, bl.FFNorm, bl.FFDrop, bl.FF.Forward)
+	out := bl.sublayer(h, bl.FFNorm, bl.FFDrop, bl.FF.Forward)
+	discard(x, out, h)
+	return out
 }
 
 // sublayer applies f with its residual connection and norm, in the block's order.
