@@ -255,11 +255,11 @@ func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	if x.RequiresGrad() {
 		panic(fmt.Sprintf("model: input of shape %v requires a gradient, but a %v weight is for inference: run a frozen view", shape, c.format))
 	}
-	xs := x.Value.Contiguous().Reshape(-1, k) // (M, K)
+	xs := x.Value.Contiguous().Data() // (M, K)
 	out := append([]int(nil), shape...)
 	out[len(out)-1] = n
 	y := tensor.Empty(out...) // (..., N), written in full as (M, N)
-	gemm.MulCompactT(xs.Dim(0), xs.Data(), k, c.w, y.Data(), n)
+	gemm.MulCompactT(len(xs)/k, xs, k, c.w, y.Data(), n)
 	r := autograd.Output(y) // recyclable once read (autograd.Discard)
 	if c.n > 0 {
 		r = autograd.Narrow(r, len(out)-1, c.lo, c.n)

@@ -136,6 +136,13 @@ func (c *KVCache) append(k, v *tensor.Tensor) {
 	}
 	t := k.Dim(1)
 	c.reserve(c.Len()+t, k.Dim(2))
+	if len(c.lens) == 1 { // one sequence (a decoding step at batch 1): no row views to take
+		n := c.lens[0]
+		c.k.Narrow(1, n, t).CopyFrom(k)
+		c.v.Narrow(1, n, t).CopyFrom(v)
+		c.lens[0] += t
+		return
+	}
 	for r, n := range c.lens {
 		c.k.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(k.Narrow(0, r, 1))
 		c.v.Narrow(0, r, 1).Narrow(1, n, t).CopyFrom(v.Narrow(0, r, 1))

@@ -32,12 +32,11 @@ func compactBF16Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, 
 	for i := range m {
 		cvtPairs(pa[i*kp:(i+1)*kp], a[i*lda:i*lda+k])
 	}
-	body := func(lo, hi int) { bf16DotColumns(m, pa, kp, w, c, ldc, lo, hi) }
 	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(k), float64(w.Bytes())) {
-		body(0, w.n)
+		bf16DotColumns(m, pa, kp, w, c, ldc, 0, w.n) // no closure to allocate
 		return
 	}
-	thinFor(w.n, workers, float64(w.Bytes()), body)
+	thinFor(w.n, workers, float64(w.Bytes()), func(lo, hi int) { bf16DotColumns(m, pa, kp, w, c, ldc, lo, hi) })
 }
 
 // bf16DotColumns computes columns [lo, hi) of C from the paired rows pa (row i at pa[i*kp:]).

@@ -61,33 +61,38 @@ func quantiseRowGo(row []float32, inv float32, dst []uint8) {
 	}
 }
 
-// int8Scratch holds the quantised rows of A of one product.
-var int8Scratch = sync.Pool{New: func() any { return new([]uint8) }}
+// int8Rows is one product's quantised rows of A (offset by 128) and their scales.
+type int8Rows struct {
+	qa []uint8
+	sa [compactThinMaxM]float32
+}
+
+// int8Scratch recycles int8Rows: a decoding step makes some 200 products.
+var int8Scratch = sync.Pool{New: func() any { return new(int8Rows) }}
 
 // compactInt8Thin computes C = A·wᵀ for an Int8 w and m ≤ compactThinMaxM with quantised
 // activations; false (and nothing written) if a row of A is not finite.
 func compactInt8Thin(m int, a []float32, lda int, w *Compact, c []float32, ldc, workers int) bool {
 	k := w.k
-	buf := int8Scratch.Get().(*[]uint8)
-	defer int8Scratch.Put(buf)
-	if len(*buf) < m*k {
-		*buf = make([]uint8, m*k)
+	rows := int8Scratch.Get().(*int8Rows)
+	defer int8Scratch.Put(rows)
+	if len(rows.qa) < m*k {
+		rows.qa = make([]uint8, m*k)
 	}
-	qa := (*buf)[:m*k]
-	var sa [compactThinMaxM]float32
+	qa := rows.qa[:m*k]
 	for i := range m {
 		s, ok := quantiseActivations(a[i*lda:i*lda+k], qa[i*k:(i+1)*k])
 		if !ok {
 			return false
 		}
-		sa[i] = s
+		rows.sa[i] = s
 	}
-	body := func(lo, hi int) { int8Columns(m, qa, sa[:m], w, c, ldc, lo, hi) }
+	sa := rows.sa[:m]
 	if !splitThin(workers, 2*float64(m)*float64(w.n)*float64(k), float64(w.Bytes())) {
-		body(0, w.n)
-	} else {
-		thinFor(w.n, workers, float64(w.Bytes()), body)
+		int8Columns(m, qa, sa, w, c, ldc, 0, w.n) // no closure to allocate
+		return true
 	}
+	thinFor(w.n, workers, float64(w.Bytes()), func(lo, hi int) { int8Columns(m, qa, sa, w, c, ldc, lo, hi) })
 	return true
 }
 
