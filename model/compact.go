@@ -264,8 +264,12 @@ func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	if c.n > 0 {
 		r = autograd.Narrow(r, len(out)-1, c.lo, c.n)
 	}
-	if bias != nil {
+	switch {
+	case bias == nil:
+	case bias.RequiresGrad():
 		r = autograd.Add(r, bias)
+	default: // onto the fresh output in place: no second tensor, and y stays recyclable
+		r.Value.AddInPlace(bias.Value)
 	}
 	return r
 }
