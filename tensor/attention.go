@@ -198,7 +198,13 @@ func (pl *plan) normalise(a Attn, r int, row []float32) bool {
 		lim = i + pl.past + 1
 	}
 	vis := row[:lim]
-	vecmath.Scale(vis, vis, float32(1/math.Sqrt(float64(pl.hs))))
+	scale := float32(1 / math.Sqrt(float64(pl.hs)))
+	if a.KeyPad == nil { // every visible key is seen: scale and normalise in one call
+		vecmath.SoftmaxScaledRow(vis, scale)
+		clear(row[lim:])
+		return true
+	}
+	vecmath.Scale(vis, vis, scale)
 	seen := lim
 	if a.KeyPad != nil {
 		for j, padded := range a.KeyPad[bi*pl.tk : bi*pl.tk+lim] {

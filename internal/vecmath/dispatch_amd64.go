@@ -50,6 +50,9 @@ func geluAVX512(dst, src *float32, n int)
 func sigmoidAVX512(dst, src *float32, n int)
 
 //go:noescape
+func softmaxScaledAVX512(row *float32, n int, scale float32) (ok bool)
+
+//go:noescape
 func geluDerivAVX512(y, dydx, src *float32, n int)
 
 //go:noescape
@@ -159,6 +162,16 @@ func expImpl(dst, src []float32, shift float32) {
 	default:
 		expGeneric(dst, src, shift)
 	}
+}
+
+// softmaxScaledImpl scales row in place and, where it can, finishes SoftmaxRow in the same
+// call; false leaves the rest to SoftmaxRow.
+func softmaxScaledImpl(row []float32, scale float32) bool {
+	if level == levelAVX512 {
+		return softmaxScaledAVX512(&row[0], len(row), scale)
+	}
+	scaleImpl(row, row, scale)
+	return false
 }
 
 func sigmoidImpl(dst, src []float32) {

@@ -245,6 +245,18 @@ func Max(src []float32) float32 {
 	return m
 }
 
+// SoftmaxScaledRow sets row to the softmax of row·scale, in place: Scale and then SoftmaxRow,
+// bit for bit, in one call where the CPU allows (attention's rows are short, and five calls a
+// row cost more than their arithmetic).
+func SoftmaxScaledRow(row []float32, scale float32) {
+	if len(row) == 0 {
+		return
+	}
+	if !softmaxScaledImpl(row, scale) {
+		SoftmaxRow(row, row)
+	}
+}
+
 // SoftmaxRow sets dst to the softmax of src, e^(x−max)/Σe^(x−max), with the
 // denominator summed as Sum does. −Inf entries give 0 (masked attention
 // scores). A row with a NaN or +Inf, or with every entry −Inf, gives NaN
