@@ -118,6 +118,7 @@ func (m *GPT) view(src nn.Source, f WeightFormat, conv compactSource) (*GPT, err
 		return nil, err
 	}
 	v.compactWeights, v.hf = cw, m.hf // hf: what config.json said beyond the computation, for SaveHF
+	v.stackSiblings()
 	return v, nil
 }
 
@@ -191,11 +192,16 @@ func (cw *compactWeights) builder(src nn.Source, conv compactSource) *nn.Builder
 	})
 }
 
-// values returns how many weights the compact matrices hold.
+// values returns how many weights the compact matrices hold (a stacked matrix once, however
+// many names hold row ranges of it).
 func (cw *compactWeights) values() (n int) {
+	seen := map[*gemm.Compact]bool{}
 	for _, w := range cw.compact {
-		r, c := w.w.Dims()
-		n += r * c
+		if !seen[w.w] {
+			seen[w.w] = true
+			r, c := w.w.Dims()
+			n += r * c
+		}
 	}
 	return n
 }

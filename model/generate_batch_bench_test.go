@@ -142,12 +142,16 @@ func benchDecodeSteps(b *testing.B, cfg Config, maxNew int) {
 // converts), as m holds them.
 func (m *GPT) matrixBytes() int {
 	n := 0
+	seen := map[*gemm.Compact]bool{} // a stacked matrix once (stackSiblings)
 	for _, s := range specs(m.Config) {
 		if !compactable(s) {
 			continue
 		}
 		if w, ok := m.compact[s.Name]; ok {
-			n += w.Bytes()
+			if !seen[w.w] {
+				seen[w.w] = true
+				n += w.Bytes()
+			}
 		} else {
 			n += 4 * s.Shape[0] * s.Shape[1]
 		}

@@ -8,6 +8,9 @@ import "github.com/goformer/goformer/autograd"
 // asks).
 type SwiGLU struct {
 	Gate, Up, Down *Linear
+	// GateUp, when set, replaces Gate and Up with one projection whose outputs are gate's then
+	// up's (an inference view's stacked weights: one product to stream instead of two).
+	GateUp *Linear
 }
 
 // NewSwiGLU builds a SwiGLU feed-forward from dim channels through hidden ones, its fresh weights
@@ -23,6 +26,15 @@ func NewSwiGLU(b *Builder, dim, hidden int, bias bool, std, downStd float32) *Sw
 
 // Forward maps x (B, T, C) to (B, T, C).
 func (f *SwiGLU) Forward(x *autograd.Var) *autograd.Var {
+	if f.GateUp != nil {
+		both := f.GateUp.Forward(x) // (B, T, 2H)
+		hidden := both.Shape()[2] / 2
+		p := autograd.Split(both, 2, hidden, hidden)
+		h := autograd.SiLUMul(p[0], p[1]) // (B, T, H)
+		out := f.Down.Forward(h)
+		discard(x, out, both, h) // gate and up are views of both
+		return out
+	}
 	gate, up := f.Gate.Forward(x), f.Up.Forward(x)
 	h := autograd.SiLUMul(gate, up) // (B, T, H)
 	out := f.Down.Forward(h)
