@@ -41,15 +41,11 @@ func writeRaw(t *testing.T, dir string, raw map[string]any) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, File), b, 0o644))
 }
 
-func TestFailedSaveKeepsPrevious(t *testing.T) {
-	m := newGPT(t, dropoutConfig(), 1)
-	opt := optimizers[0].make(m)
-	dir := t.TempDir()
-	trainRange(t, m, opt, rand.NewPCG(1, 2), 0, 2)
-	require.NoError(t, Save(dir, m, State{Step: 2, Optimizer: opt}))
-	saved := paramBits(m)
-	trainRange(t, m, opt, rand.NewPCG(1, 2), 2, 4)
-
+// failEachSaveStage makes a save of m (trained past the checkpoint in dir, saved at step 2 with
+// parameters saved) fail at each of its stages in turn, and checks that each failure leaves that
+// checkpoint whole and alone in dir.
+func failEachSaveStage(t *testing.T, dir string, m Model, opt optim.Optimizer, saved map[string][]uint32) {
+	t.Helper()
 	for _, stage := range []string{"tensors", "json"} {
 		saveHook = func(s string) error {
 			if s == stage {
@@ -71,6 +67,18 @@ func TestFailedSaveKeepsPrevious(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, entries, 2, "%s: a failed save leaves no files behind", stage)
 	}
+}
+
+func TestFailedSaveKeepsPrevious(t *testing.T) {
+	m := newGPT(t, dropoutConfig(), 1)
+	opt := optimizers[0].make(m)
+	dir := t.TempDir()
+	trainRange(t, m, opt, rand.NewPCG(1, 2), 0, 2)
+	require.NoError(t, Save(dir, m, State{Step: 2, Optimizer: opt}))
+	saved := paramBits(m)
+	trainRange(t, m, opt, rand.NewPCG(1, 2), 2, 4)
+
+	failEachSaveStage(t, dir, m, opt, saved)
 
 	// A save that succeeds replaces the checkpoint and removes the old tensor file.
 	old := tensorFile(t, dir)

@@ -100,6 +100,39 @@ sig_done:
 	VZEROUPPER
 	RET
 
+// SOFTMAX_EXP16 replaces 16 scores at mem with e^(x − max) (max in Z14, clamped as expAVX512
+// clamps) and adds them, widened to float64, into lo (the first 8) and hi (the next 8).
+#define SOFTMAX_EXP16(mem, lo, hi) \
+	VMOVUPS       mem, Z0; \
+	VSUBPS        Z14, Z0, Z0; \
+	VMAXPS        Z0, Z26, Z0; \
+	VMINPS        Z0, Z27, Z0; \
+	EXP512(Z0, Z1, Z2); \
+	VMOVUPS       Z2, mem; \
+	VCVTPS2PD     Y2, Z11; \
+	VADDPD        Z11, lo, lo; \
+	VEXTRACTF64X4 $1, Z2, Y12; \
+	VCVTPS2PD     Y12, Z11; \
+	VADDPD        Z11, hi, hi
+
+// SOFTMAX_EXP_TAIL is SOFTMAX_EXP16 for the first CX (< 16) scores at (SI): the lanes past the
+// row add 0 to the sums. Clobbers AX and K1.
+#define SOFTMAX_EXP_TAIL(lo, hi) \
+	TAILMASK(K1); \
+	VMOVUPS.Z     (SI), K1, Z0; \
+	VSUBPS        Z14, Z0, Z0; \
+	VMAXPS        Z0, Z26, Z0; \
+	VMINPS        Z0, Z27, Z0; \
+	EXP512(Z0, Z1, Z2); \
+	VMOVUPS       Z2, K1, (SI); \
+	VXORPS        Z3, Z3, Z3; \
+	VMOVAPS       Z2, K1, Z3; \
+	VCVTPS2PD     Y3, Z11; \
+	VADDPD        Z11, lo, lo; \
+	VEXTRACTF64X4 $1, Z3, Y12; \
+	VCVTPS2PD     Y12, Z11; \
+	VADDPD        Z11, hi, hi
+
 // func softmaxScaledAVX512(row *float32, n int, scale float32) (ok bool)
 // row = softmax(row·scale) in place, n ≥ 1, as scaleAVX512 then SoftmaxRow compute it, bit for
 // bit: the products rounded as VMULPS rounds them, the maximum, e^(x − max) by expAVX512's clamp
@@ -172,84 +205,28 @@ scale_done:
 	MOVQ         R8, CX
 
 exp_loop:
-	CMPQ          CX, $32
-	JB            exp_half
-	VMOVUPS       (SI), Z0
-	VSUBPS        Z14, Z0, Z0
-	VMAXPS        Z0, Z26, Z0
-	VMINPS        Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VMOVUPS       Z2, (SI)
-	VCVTPS2PD     Y2, Z11
-	VADDPD        Z11, Z4, Z4
-	VEXTRACTF64X4 $1, Z2, Y12
-	VCVTPS2PD     Y12, Z11
-	VADDPD        Z11, Z5, Z5
-	VMOVUPS       64(SI), Z0
-	VSUBPS        Z14, Z0, Z0
-	VMAXPS        Z0, Z26, Z0
-	VMINPS        Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VMOVUPS       Z2, 64(SI)
-	VCVTPS2PD     Y2, Z11
-	VADDPD        Z11, Z6, Z6
-	VEXTRACTF64X4 $1, Z2, Y12
-	VCVTPS2PD     Y12, Z11
-	VADDPD        Z11, Z7, Z7
-	ADDQ          $128, SI
-	SUBQ          $32, CX
-	JMP           exp_loop
+	CMPQ CX, $32
+	JB   exp_half
+	SOFTMAX_EXP16((SI), Z4, Z5)
+	SOFTMAX_EXP16(64(SI), Z6, Z7)
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  exp_loop
 
 exp_half: // fewer than 32 left: up to 16 into Z4/Z5, the rest into Z6/Z7
-	TESTQ         CX, CX
-	JZ            exp_done
-	CMPQ          CX, $16
-	JB            exp_low_tail
-	VMOVUPS       (SI), Z0
-	VSUBPS        Z14, Z0, Z0
-	VMAXPS        Z0, Z26, Z0
-	VMINPS        Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VMOVUPS       Z2, (SI)
-	VCVTPS2PD     Y2, Z11
-	VADDPD        Z11, Z4, Z4
-	VEXTRACTF64X4 $1, Z2, Y12
-	VCVTPS2PD     Y12, Z11
-	VADDPD        Z11, Z5, Z5
-	ADDQ          $64, SI
-	SUBQ          $16, CX
-	JZ            exp_done
-	TAILMASK(K1)
-	VMOVUPS.Z     (SI), K1, Z0
-	VSUBPS        Z14, Z0, Z0
-	VMAXPS        Z0, Z26, Z0
-	VMINPS        Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VMOVUPS       Z2, K1, (SI)
-	VXORPS        Z3, Z3, Z3
-	VMOVAPS       Z2, K1, Z3 // the lanes past the row add 0
-	VCVTPS2PD     Y3, Z11
-	VADDPD        Z11, Z6, Z6
-	VEXTRACTF64X4 $1, Z3, Y12
-	VCVTPS2PD     Y12, Z11
-	VADDPD        Z11, Z7, Z7
-	JMP           exp_done
+	TESTQ CX, CX
+	JZ    exp_done
+	CMPQ  CX, $16
+	JB    exp_low_tail
+	SOFTMAX_EXP16((SI), Z4, Z5)
+	ADDQ  $64, SI
+	SUBQ  $16, CX
+	JZ    exp_done
+	SOFTMAX_EXP_TAIL(Z6, Z7)
+	JMP   exp_done
 
 exp_low_tail:
-	TAILMASK(K1)
-	VMOVUPS.Z     (SI), K1, Z0
-	VSUBPS        Z14, Z0, Z0
-	VMAXPS        Z0, Z26, Z0
-	VMINPS        Z0, Z27, Z0
-	EXP512(Z0, Z1, Z2)
-	VMOVUPS       Z2, K1, (SI)
-	VXORPS        Z3, Z3, Z3
-	VMOVAPS       Z2, K1, Z3
-	VCVTPS2PD     Y3, Z11
-	VADDPD        Z11, Z4, Z4
-	VEXTRACTF64X4 $1, Z3, Y12
-	VCVTPS2PD     Y12, Z11
-	VADDPD        Z11, Z5, Z5
+	SOFTMAX_EXP_TAIL(Z4, Z5)
 
 exp_done:
 	// reduceLanes: s_j = (p_j + p_8+j) + (p_16+j + p_24+j), then s_j + s_j+4, then s0 + s2 and
