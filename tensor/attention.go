@@ -108,6 +108,7 @@ func causalBlocks(t int) []rowBlock {
 // causal mask lets the products skip.
 type plan struct {
 	b, tq, tk, nh, nkv, hs, past int
+	scale                        float32 // 1/√HS, the scores' factor
 	q, k, v                      rows3
 	qBlocks, kBlocks             []rowBlock // query rows; key rows (for pᵀ·…)
 	causal                       bool
@@ -122,7 +123,8 @@ type plan struct {
 func newPlan(op string, q, k, v *Tensor, a Attn, backward bool) *plan {
 	b, tq, tk, nh, nkv, hs := attnDims(op, q, k, v, a)
 	p := &plan{b: b, tq: tq, tk: tk, nh: nh, nkv: nkv, hs: hs, past: tk - tq, causal: a.Causal,
-		q: asRows3(q), k: asRows3(k), v: asRows3(v)}
+		scale: float32(1 / math.Sqrt(float64(hs))),
+		q:     asRows3(q), k: asRows3(k), v: asRows3(v)}
 	p.qBlocks = []rowBlock{{0, tq}}
 	if a.Causal && tq > 1 {
 		p.qBlocks = causalBlocks(tq)
@@ -198,13 +200,12 @@ func (pl *plan) normalise(a Attn, r int, row []float32) bool {
 		lim = i + pl.past + 1
 	}
 	vis := row[:lim]
-	scale := float32(1 / math.Sqrt(float64(pl.hs)))
 	if a.KeyPad == nil { // every visible key is seen: scale and normalise in one call
-		vecmath.SoftmaxScaledRow(vis, scale)
+		vecmath.SoftmaxScaledRow(vis, pl.scale)
 		clear(row[lim:])
 		return true
 	}
-	vecmath.Scale(vis, vis, scale)
+	vecmath.Scale(vis, vis, pl.scale)
 	seen := lim
 	if a.KeyPad != nil {
 		for j, padded := range a.KeyPad[bi*pl.tk : bi*pl.tk+lim] {
@@ -310,7 +311,7 @@ func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tens
 		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, rdy.data, rdy.ld, pl.v.data, pl.v.ld, ds.data, tk,
 			pl.offsets(nil, pl.head(rdy, r.lo, false), pl.head(pl.v, 0, true), pl.score(r.lo, 0)), false)
 	}
-	scale := float32(1 / math.Sqrt(float64(hs)))
+	scale := pl.scale
 	parallelFor(b*nh*tq, tk*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			lim := tk

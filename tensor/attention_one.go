@@ -11,12 +11,12 @@ import (
 // them could never be recycled: each step would take fresh memory, and the free lists would fill
 // with one size per position. Here one query's scores live in a scratch row per worker instead.
 func AttentionOutput(q, k, v *Tensor, a Attn) *Tensor {
-	pl := newPlan("AttentionOutput", q, k, v, a, false)
-	if pl.tq != 1 {
+	if len(q.shape) != 3 || q.shape[1] != 1 { // several queries (a prefill): Attention's path
 		y, p := Attention(q, k, v, a)
 		release(p)
 		return y
 	}
+	pl := newPlan("AttentionOutput", q, k, v, a, false)
 	y := uninit(pl.b, 1, pl.nh*pl.hs)
 	if y.Size() == 0 {
 		return y
