@@ -280,6 +280,26 @@ func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	return r
 }
 
+// MulTRow sets dst (N) to x·Wᵀ + bias for one row x (K), as MulT computes it (nn.RowMatrix).
+func (c *compactMatrix) MulTRow(dst, x, bias []float32) {
+	n, k := c.w.Dims()
+	if c.n > 0 { // a row range: the whole product, as MulT does, then the range
+		all := make([]float32, n)
+		gemm.MulCompactT(1, x, k, c.w, all, n)
+		copy(dst, all[c.lo:c.lo+c.n])
+	} else {
+		gemm.MulCompactT(1, x, k, c.w, dst, n)
+	}
+	if bias != nil {
+		if len(bias) != len(dst) {
+			panic(fmt.Sprintf("model: bias (%d) for a row of %d outputs", len(bias), len(dst)))
+		}
+		for i, b := range bias {
+			dst[i] += b
+		}
+	}
+}
+
 // Rows returns rows ids of W in float32: (len(ids), K).
 func (c *compactMatrix) Rows(ids []int) *autograd.Var {
 	_, k := c.w.Dims()

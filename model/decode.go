@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
 )
 
@@ -28,6 +29,7 @@ type Decoder struct {
 	m      *GPT          // frozen
 	caches []*nn.KVCache // one per block: a row per sequence of rows
 	rows   []*Sequence
+	row    rowStepper // for steps of one sequence
 }
 
 // NewDecoder returns a Decoder over a frozen view of m (a compact view stays compact).
@@ -77,7 +79,12 @@ func (d *Decoder) Step(seqs []*Sequence, ids []int) ([][]float32, error) {
 		}
 	}
 	d.arrange(seqs)
-	x := m.trunk(ids, len(seqs), 1, d.caches, nil)    // (B, 1, C)
+	var x *autograd.Var // (B, 1, C)
+	if len(seqs) == 1 && d.row.ready(m) {
+		x = m.stepRow(ids[0], d.caches, &d.row.scratch)
+	} else {
+		x = m.trunk(ids, len(seqs), 1, d.caches, nil)
+	}
 	all := m.finalLogits(x).Value.Contiguous().Data() // (B·V)
 	v := m.Config.VocabSize
 	out := make([][]float32, len(seqs))

@@ -235,6 +235,7 @@ type decoder struct {
 	caches   []*nn.KVCache // one per block
 	useCache bool          // without, every step runs each row's whole window afresh (the reference)
 	last     *autograd.Var // the logits the last step returned, recycled by the next
+	rows     rowStepper    // for steps of one sequence
 }
 
 func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
@@ -283,7 +284,11 @@ func (d *decoder) next() [][]float32 {
 	}
 	// the last step's logits, which the caller has read by now, go back for this step's
 	autograd.Discard(d.last)
-	d.last = m.finalLogits(m.trunk(ids, rows, 1, d.caches, nil))
+	if rows == 1 && d.rows.ready(m) {
+		d.last = m.finalLogits(m.stepRow(ids[0], d.caches, &d.rows.scratch))
+	} else {
+		d.last = m.finalLogits(m.trunk(ids, rows, 1, d.caches, nil))
+	}
 	logits := d.last.Value.Contiguous().Data() // (B·V)
 	v := m.Config.VocabSize
 	for r := range out {

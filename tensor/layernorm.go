@@ -28,12 +28,7 @@ func LayerNorm(x, weight, bias *Tensor, eps float32) (y, mean, rstd *Tensor) {
 	mean, rstd = uninit(statShape...), uninit(statShape...)
 	parallelFor(rows, c*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row, dst := src[r*c:(r+1)*c], y.data[r*c:(r+1)*c]
-			mf := float32(vecmath.Sum(row) / float64(c))
-			vecmath.SubScale(dst, row, mf, 1) // x − mean (the product by 1 is exact)
-			rf := float32(1 / math.Sqrt(vecmath.Dot(dst, dst)/float64(c)+float64(eps)))
-			vecmath.ScaleMulAdd(dst, dst, w, b, rf) // ((x − mean)·rstd)·w + b
-			mean.data[r], rstd.data[r] = mf, rf
+			mean.data[r], rstd.data[r] = LayerNormRow(y.data[r*c:(r+1)*c], src[r*c:(r+1)*c], w, b, eps)
 		}
 	})
 	return y, mean, rstd

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"math"
-
 	"github.com/goformer/goformer/internal/vecmath"
 )
 
@@ -18,10 +16,7 @@ func RMSNorm(x, weight *Tensor, eps float32) (y, rstd *Tensor) {
 	rstd = uninit(x.shape[:len(x.shape)-1]...)
 	parallelFor(rows, c*3, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row, dst := src[r*c:(r+1)*c], y.data[r*c:(r+1)*c]
-			rf := float32(1 / math.Sqrt(vecmath.Dot(row, row)/float64(c)+float64(eps)))
-			vecmath.ScaleMulAdd(dst, row, w, nil, rf) // (x·rstd)·w, rounded as Hugging Face does
-			rstd.data[r] = rf
+			rstd.data[r] = RMSNormRow(y.data[r*c:(r+1)*c], src[r*c:(r+1)*c], w, eps)
 		}
 	})
 	return y, rstd

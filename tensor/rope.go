@@ -46,18 +46,8 @@ func rope(op string, x, cos, sin *Tensor, pos []int, sign float32) *Tensor {
 	parallelFor(b*t, nh*hs*3, func(lo, hi int) {
 		for bt := lo; bt < hi; bt++ {
 			p := pos[bt%len(pos)] // len(pos) == T repeats over the batch; == B·T indexes directly
-			c, s := cd[p*half:(p+1)*half], sd[p*half:(p+1)*half]
-			for h := range nh {
-				base := (bt*nh + h) * hs
-				xr, dst := src[base:base+hs], out.data[base:base+hs]
-				x1, x2 := xr[:half], xr[half:]
-				d1, d2 := dst[:half], dst[half:]
-				for i := range half {
-					si := sign * s[i]
-					d1[i] = float32(x1[i]*c[i]) - float32(x2[i]*si)
-					d2[i] = float32(x2[i]*c[i]) + float32(x1[i]*si)
-				}
-			}
+			base := bt * nh * hs
+			ropeHeads(out.data[base:base+nh*hs], src[base:base+nh*hs], cd[p*half:(p+1)*half], sd[p*half:(p+1)*half], nh, sign)
 		}
 	})
 	return out

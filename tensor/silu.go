@@ -69,11 +69,7 @@ func SiLUMul(gate, up *Tensor) *Tensor {
 	mustSameShape("SiLUMul", gate, up)
 	gd, ud := gate.Contiguous().Data(), up.Contiguous().Data()
 	out := uninit(gate.shape...)
-	forBlocks(len(gd), func(lo, hi int, sig []float32) {
-		sigmoidInto(sig, gd[lo:hi])
-		vecmath.Mul(sig, gd[lo:hi], sig) // silu(gate)
-		vecmath.Mul(out.data[lo:hi], sig, ud[lo:hi])
-	})
+	forBlocks(len(gd), func(lo, hi int, sig []float32) { siluMulBlock(out.data[lo:hi], gd[lo:hi], ud[lo:hi], sig) })
 	return out
 }
 

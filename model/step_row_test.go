@@ -1,0 +1,75 @@
+package model
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goformer/goformer/nn"
+)
+
+// A decoding step of one sequence runs the blocks on one reused row (nn.Block.StepRow) and gives
+// the logits the graph's step gives, bit for bit, step after step (past the KV cache's first
+// room, and past a GELU MLP's 4C = 128): GPT-2's blocks (learned or sinusoidal positions,
+// LayerNorm, GELU, biases) and the Llama family's (RMSNorm, rotary positions with llama3
+// scaling, SwiGLU, grouped KV heads, QK-norm, q/k/v and output biases), with float32, bf16 and
+// int8 weights, stacked or not. Every parameter is drawn at random first (biases and norm
+// weights are 0 and 1 in a fresh model, which would hide a bias or weight left out).
+func TestRowStepIsTheGraphStep(t *testing.T) {
+	gpt2 := Config{VocabSize: 61, BlockSize: 48, NLayer: 2, NHead: 4, NEmbd: 32, GELUTanh: true}
+	sinusoidal := gpt2
+	sinusoidal.Positions, sinusoidal.GELUTanh = PositionsSinusoidal, false
+	mha := llamaTestConfig
+	mha.NKVHead, mha.QKNorm, mha.QKVBias, mha.OutBias, mha.UntiedHead = 0, false, false, false, false
+	mha.RopeScaling, mha.BlockSize = nn.RopeScaling{}, 48
+	prompt := []int{3, 1, 4, 1, 5, 9, 2, 6}
+	for name, cfg := range map[string]Config{"gpt2": gpt2, "sinusoidal": sinusoidal, "llama": llamaTestConfig, "llama-mha": mha} {
+		m, err := New(cfg, 5)
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, p := range m.params {
+			d := p.Value.Data()
+			for i := range d {
+				d[i] += float32(rng.NormFloat64() * 0.2)
+			}
+		}
+		for _, f := range []WeightFormat{Float32, BFloat16, Int8} {
+			for _, stack := range []bool{true, false} {
+				stackCompactSiblings = stack
+				v, err := m.Compact(f)
+				stackCompactSiblings = true
+				require.NoError(t, err)
+				require.True(t, v.Frozen().canStepRow(), "%s %v: the row path takes this model", name, f)
+				steps := cfg.BlockSize - len(prompt)
+				want := decodeLogits(t, v, prompt, steps, false)
+				got := decodeLogits(t, v, prompt, steps, true)
+				require.Len(t, got, steps)
+				for i := range want {
+					if !assert.Equal(t, want[i], got[i], "%s %v stacked %v: logits of step %d", name, f, stack, i) {
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// decodeLogits returns the logits of steps greedy decoding steps of one sequence after prompt,
+// with the blocks run as rows or as the graph.
+func decodeLogits(t *testing.T, v *GPT, prompt []int, steps int, rows bool) [][]float32 {
+	t.Helper()
+	stepRows = rows
+	defer func() { stepRows = true }()
+	d := newDecoder(v.Frozen(), [][]int{prompt}, true)
+	var out [][]float32
+	for range steps {
+		logits := slices.Clone(d.next()[0])
+		out = append(out, logits)
+		d.seqs[0] = append(d.seqs[0], argmax(logits))
+	}
+	require.Equal(t, rows, d.rows.allowed == 1, "the path asked for is the path taken")
+	return out
+}

@@ -1,0 +1,156 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goformer/goformer/internal/gemm"
+	"github.com/goformer/goformer/internal/vecmath"
+)
+
+// Row kernels: the ops of one position's forward pass on the caller's own buffers, for a decoding
+// step that keeps its activations in a few reused slices rather than in a fresh tensor per op
+// (nn.Block.StepRow). A SmolLM2-shaped step runs some 900 ops a token; as tensors and autograd
+// records they took 3,400 small allocations and 1.5 ms a token on top of the matrix products. Each
+// row kernel is the loop body of its tensor op, which calls it, so the two agree bit for bit.
+// Legend: C channels, N outputs, NH query heads, NKV key/value heads, HS head size, Tk keys.
+
+// RMSNormRow sets dst (C) to RMSNorm of one row x (C) with weight w (C), and returns the row's
+// rstd. dst may be x.
+func RMSNormRow(dst, x, w []float32, eps float32) float32 {
+	checkRow("RMSNormRow", len(dst), len(x), len(w))
+	rf := float32(1 / math.Sqrt(vecmath.Dot(x, x)/float64(len(x))+float64(eps)))
+	vecmath.ScaleMulAdd(dst, x, w, nil, rf) // (x·rstd)·w, rounded as Hugging Face does
+	return rf
+}
+
+// LayerNormRow sets dst (C) to LayerNorm of one row x (C) with weight w and bias b (C, or nil),
+// and returns the row's mean and rstd. dst must not be x.
+func LayerNormRow(dst, x, w, b []float32, eps float32) (mean, rstd float32) {
+	checkRow("LayerNormRow", len(dst), len(x), len(w))
+	if b != nil {
+		checkRow("LayerNormRow", len(dst), len(b))
+	}
+	c := len(x)
+	mf := float32(vecmath.Sum(x) / float64(c))
+	vecmath.SubScale(dst, x, mf, 1) // x − mean (the product by 1 is exact)
+	rf := float32(1 / math.Sqrt(vecmath.Dot(dst, dst)/float64(c)+float64(eps)))
+	vecmath.ScaleMulAdd(dst, dst, w, b, rf) // ((x − mean)·rstd)·w + b
+	return mf, rf
+}
+
+// RopeRow rotates the heads of one position's queries or keys x (NH·HS) into dst by position
+// pos, with the tables Rope takes. dst must not be x.
+func RopeRow(dst, x []float32, heads int, cos, sin *Tensor, pos int) {
+	checkRow("RopeRow", len(dst), len(x))
+	if heads <= 0 || len(x)%heads != 0 || len(cos.shape) != 2 || 2*cos.shape[1] != len(x)/heads || pos < 0 || pos >= cos.shape[0] {
+		panic(fmt.Sprintf("tensor.RopeRow: %d values in %d heads at position %d with tables %v", len(x), heads, pos, cos.shape))
+	}
+	half := cos.shape[1]
+	cd, sd := cos.Contiguous().Data(), sin.Contiguous().Data()
+	ropeHeads(dst, x, cd[pos*half:(pos+1)*half], sd[pos*half:(pos+1)*half], heads, 1)
+}
+
+// ropeHeads rotates the heads heads of src into dst by the angles whose cos and sin are c and s
+// (HS/2 each), sign −1 turning them back.
+func ropeHeads(dst, src, c, s []float32, heads int, sign float32) {
+	half := len(c)
+	hs := 2 * half
+	for h := range heads {
+		xr, d := src[h*hs:(h+1)*hs], dst[h*hs:(h+1)*hs]
+		x1, x2 := xr[:half], xr[half:]
+		d1, d2 := d[:half], d[half:]
+		for i := range half {
+			si := sign * s[i]
+			d1[i] = float32(x1[i]*c[i]) - float32(x2[i]*si)
+			d2[i] = float32(x2[i]*c[i]) + float32(x1[i]*si)
+		}
+	}
+}
+
+// SiLUMulRow sets dst to silu(gate)·up element-wise, as SiLUMul. dst must not be gate or up.
+func SiLUMulRow(dst, gate, up []float32) {
+	checkRow("SiLUMulRow", len(dst), len(gate), len(up))
+	var scratch [siluBlock]float32
+	for b := 0; b < len(dst); b += siluBlock {
+		e := min(b+siluBlock, len(dst))
+		siluMulBlock(dst[b:e], gate[b:e], up[b:e], scratch[:e-b])
+	}
+}
+
+// siluMulBlock is SiLUMul on one block, the sigmoids in sig.
+func siluMulBlock(dst, gate, up, sig []float32) {
+	sigmoidInto(sig, gate)
+	vecmath.Mul(sig, gate, sig) // silu(gate)
+	vecmath.Mul(dst, sig, up)
+}
+
+// MulRowT sets dst (N) to x·wᵀ + bias for one row x (K), w (N, K) and bias (N, or nil): what
+// MatMulT and Affine compute for a row (bias first, the product added onto it).
+func MulRowT(dst, x []float32, w *Tensor, bias []float32) {
+	if len(w.shape) != 2 || len(x) != w.shape[1] || len(dst) != w.shape[0] || (bias != nil && len(bias) != len(dst)) {
+		panic(fmt.Sprintf("tensor.MulRowT: x (%d), w %v, bias (%d) into (%d)", len(x), w.shape, len(bias), len(dst)))
+	}
+	n, k := w.shape[0], w.shape[1]
+	if n == 0 {
+		return
+	}
+	pw := prepare(w, true)
+	if bias != nil {
+		copy(dst, bias)
+	}
+	sgemm(false, pw.trans, 1, n, k, x, max(k, 1), pw.t.data[pw.t.offset:], pw.ld, dst, n, bias != nil)
+}
+
+// AttendRow sets y (NH·HS) to the attention of one position's queries q (NH·HS) over the first
+// tk rows of keys k and values v (rows ld apart, NKV·HS used of each: a KV cache, the query's own
+// position last), as Attention computes a causal query at the last position; the heads are
+// shared among the workers as in a decoding step's Attention.
+func AttendRow(y, q, k, v []float32, ld, tk, heads, kvHeads int) {
+	if heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 || len(q)%heads != 0 || len(y) != len(q) || tk <= 0 ||
+		ld < kvHeads*(len(q)/heads) || len(k) < (tk-1)*ld+kvHeads*(len(q)/heads) || len(v) < (tk-1)*ld+kvHeads*(len(q)/heads) {
+		panic(fmt.Sprintf("tensor.AttendRow: q (%d) in %d heads, %d KV heads, %d keys %d apart in (%d), (%d), into (%d)", len(q), heads, kvHeads, tk, ld, len(k), len(v), len(y)))
+	}
+	hs, g := len(q)/heads, heads/kvHeads
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	parallelFor(heads, 4*tk*hs, func(lo, hi int) {
+		scratch := scoreRows.Get().(*[]float32)
+		defer scoreRows.Put(scratch)
+		if cap(*scratch) < tk {
+			*scratch = make([]float32, tk+tk/2)
+		}
+		row := (*scratch)[:tk]
+		for h := lo; h < hi; h++ {
+			gemm.QueryScores(q[h*hs:(h+1)*hs], k[(h/g)*hs:], ld, row)
+			vecmath.SoftmaxScaledRow(row, scale)
+			gemm.WeightedRows(row, v[(h/g)*hs:], ld, y[h*hs:(h+1)*hs])
+		}
+	})
+}
+
+// checkRow panics unless every length equals the first.
+func checkRow(op string, lens ...int) {
+	for _, n := range lens[1:] {
+		if n != lens[0] {
+			panic(fmt.Sprintf("tensor.%s: row lengths differ: %v", op, lens))
+		}
+	}
+}
+
+// GELURow sets dst to GELU of x element-wise: the exact form, or GPT-2's tanh approximation.
+func GELURow(dst, x []float32, tanh bool) {
+	checkRow("GELURow", len(dst), len(x))
+	if tanh {
+		vecmath.GELUTanh(dst, x)
+		return
+	}
+	vecmath.GELU(dst, x)
+}
+
+// ReLURow sets dst to max(x, 0) element-wise.
+func ReLURow(dst, x []float32) {
+	checkRow("ReLURow", len(dst), len(x))
+	for i, v := range x {
+		dst[i] = max(v, 0)
+	}
+}
