@@ -60,3 +60,33 @@ func ExampleAttention() {
 	// Output:
 	// [1 5 16] 5 true
 }
+
+// A decoding step of one sequence can run a block on one row of activations in reused buffers
+// (StepRow) instead of as a graph of tensors: the same computation, bit for bit, without a
+// tensor or record per op. Both paths here decode 6 positions one at a time, each with its own
+// KV cache, on a frozen view (a cache is for inference).
+func ExampleBlock_StepRow() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cfg := nn.BlockConfig{NEmbd: 32, NHead: 4, NLayer: 2, Bias: true, LayerNormEps: 1e-5}
+	b := nn.NewBuilder(nn.Random(rng), nil)
+	nn.NewBlock(b.Sub("h.0"), cfg)
+	frozen := nn.NewBlock(nn.NewBuilder(nn.Shared(b.Params(), true), nil).Sub("h.0"), cfg)
+	fmt.Println(frozen.CanStepRow())
+
+	graphCache, rowCache := &nn.KVCache{}, &nn.KVCache{}
+	var scratch nn.RowScratch
+	same := true
+	for range 6 {
+		x := tensor.RandNormal(rng, 0, 1, 1, 1, 32) // (B=1, T=1, C): the newest position
+		y := frozen.Forward(autograd.Const(x), nn.BlockInput{Cache: graphCache}).Value.Values()
+		row := x.Values()
+		frozen.StepRow(row, rowCache, &scratch) // in place
+		for i := range row {
+			same = same && row[i] == y[i]
+		}
+	}
+	fmt.Println(rowCache.Len(), same)
+	// Output:
+	// true
+	// 6 true
+}

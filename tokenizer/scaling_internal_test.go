@@ -187,6 +187,15 @@ func TestAdversarialTextEncodesAsFastAsProse(t *testing.T) {
 			text := adversarial(kind, n)
 			d := leastTime(3, func() { enc.Encode(prose) }, func() { enc.Encode(text) })
 			ratio := float64(d[1]) / float64(d[0])
+			// a case past the limit is measured again, twice at most, keeping the least: on a
+			// 2-core CI machine other packages' tests share the cores (CI saw 5.7 once for gpt2
+			// spaces, which measures 1.4-3 alone); a slow encoder stays slow every time
+			for retry := 0; retry < 2 && ratio >= maxSlowdown; retry++ {
+				again := leastTime(5, func() { enc.Encode(prose) }, func() { enc.Encode(text) })
+				if r := float64(again[1]) / float64(again[0]); r < ratio {
+					d, ratio = again, r
+				}
+			}
 			t.Logf("%s, %s: %.2fx prose's time (%v vs %v)", name, kind, ratio, d[1], d[0])
 			assert.Less(t, ratio, maxSlowdown, "%s, %s", name, kind)
 		}
