@@ -36,7 +36,9 @@ var scoreRows = sync.Pool{New: func() any { return new([]float32) }}
 // holds them; y (ry) receives the output.
 func attendOneQuery(pl *plan, a Attn, p *Tensor, ry rows3) {
 	tk, hs, g := pl.tk, pl.hs, pl.nh/pl.nkv
-	parallelFor(pl.b*pl.nh, 4*tk*hs, func(lo, hi int) {
+	// shared by KV head, as AttendRow does: a KV head's g query heads on one worker
+	parallelFor(pl.b*pl.nkv, 4*g*tk*hs, func(glo, ghi int) {
+		lo, hi := glo*g, ghi*g // query heads, row-major over (B, NH)
 		var scratch *[]float32
 		if p == nil {
 			scratch = scoreRows.Get().(*[]float32)

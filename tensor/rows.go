@@ -113,14 +113,17 @@ func AttendRow(y, q, k, v []float32, ld, tk, heads, kvHeads int) {
 	}
 	hs, g := len(q)/heads, heads/kvHeads
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	parallelFor(heads, 4*tk*hs, func(lo, hi int) {
+	// shared by KV head: the g query heads that read one KV head's keys and values run on one
+	// worker, so that the cache rows come from memory once (the stream of weights evicts them
+	// between layers) and from L1 or L2 for the other g − 1
+	parallelFor(kvHeads, 4*g*tk*hs, func(lo, hi int) {
 		scratch := scoreRows.Get().(*[]float32)
 		defer scoreRows.Put(scratch)
 		if cap(*scratch) < tk {
 			*scratch = make([]float32, tk+tk/2)
 		}
 		row := (*scratch)[:tk]
-		for h := lo; h < hi; h++ {
+		for h := lo * g; h < hi*g; h++ {
 			gemm.QueryScores(q[h*hs:(h+1)*hs], k[(h/g)*hs:], ld, row)
 			vecmath.SoftmaxScaledRow(row, scale)
 			gemm.WeightedRows(row, v[(h/g)*hs:], ld, y[h*hs:(h+1)*hs])
