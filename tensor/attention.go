@@ -247,7 +247,7 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 	}
 	// scores (Tq, Tk) = q·kᵀ per head, by blocks of query rows: rows [lo, hi) need keys up to hi
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, pl.q.data, pl.q.ld, pl.k.data, pl.k.ld, p.data, tk,
+		sgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, pl.q.data, pl.q.ld, pl.k.data, pl.k.ld, p.data, tk,
 			pl.offsets(nil, pl.head(pl.q, r.lo, false), pl.head(pl.k, 0, true), pl.score(r.lo, 0)), false)
 	}
 	parallelFor(b*nh*tq, tk*8, func(lo, hi int) {
@@ -258,7 +258,7 @@ func Attention(q, k, v *Tensor, a Attn) (y, p *Tensor) {
 	// y (Tq, HS) per head = p·v, written into its columns of (B, Tq, NH·HS); rows [lo, hi) of p
 	// are zero past their keys, so only those values take part
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), p.data, tk, pl.v.data, pl.v.ld, y.data, ry.ld,
+		sgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), p.data, tk, pl.v.data, pl.v.ld, y.data, ry.ld,
 			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.v, 0, true), pl.head(ry, r.lo, false)), false)
 	}
 	return y, p
@@ -301,14 +301,14 @@ func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tens
 	for gi, heads := range pl.groups {
 		for _, r := range pl.kBlocks {
 			q0 := pl.queries(r)
-			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, pd, tk, rdy.data, rdy.ld, rdv.data, rdv.ld,
+			sgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, pd, tk, rdy.data, rdy.ld, rdv.data, rdv.ld,
 				pl.offsets(heads, pl.score(q0, r.lo), pl.head(rdy, q0, false), pl.head(rdv, r.lo, true)), gi > 0)
 		}
 	}
 	// dp = dy·vᵀ by blocks of query rows as for the scores, then dS = p·(dp − Σ p·dp)·scale in
 	// place over the visible keys (masked entries have p = 0)
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, rdy.data, rdy.ld, pl.v.data, pl.v.ld, ds.data, tk,
+		sgemmBatched(false, true, r.hi-r.lo, pl.keys(r), hs, rdy.data, rdy.ld, pl.v.data, pl.v.ld, ds.data, tk,
 			pl.offsets(nil, pl.head(rdy, r.lo, false), pl.head(pl.v, 0, true), pl.score(r.lo, 0)), false)
 	}
 	scale := pl.scale
@@ -327,13 +327,13 @@ func AttentionBackward(dy, q, k, v, p *Tensor, a Attn) (dq, dk, dv, packed *Tens
 	})
 	// dQ = dS·k and dK = dSᵀ·q, skipping dS's zeros past each row's keys as p·v and pᵀ·dy do
 	for _, r := range pl.qBlocks {
-		gemm.SgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), ds.data, tk, pl.k.data, pl.k.ld, rdq.data, rdq.ld,
+		sgemmBatched(false, false, r.hi-r.lo, hs, pl.keys(r), ds.data, tk, pl.k.data, pl.k.ld, rdq.data, rdq.ld,
 			pl.offsets(nil, pl.score(r.lo, 0), pl.head(pl.k, 0, true), pl.head(rdq, r.lo, false)), false)
 	}
 	for gi, heads := range pl.groups {
 		for _, r := range pl.kBlocks {
 			q0 := pl.queries(r)
-			gemm.SgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, ds.data, tk, pl.q.data, pl.q.ld, rdk.data, rdk.ld,
+			sgemmBatched(true, false, r.hi-r.lo, hs, tq-q0, ds.data, tk, pl.q.data, pl.q.ld, rdk.data, rdk.ld,
 				pl.offsets(heads, pl.score(q0, r.lo), pl.head(pl.q, q0, false), pl.head(rdk, r.lo, true)), gi > 0)
 		}
 	}

@@ -8,8 +8,11 @@ import (
 )
 
 // Precision is the arithmetic of the matrix products MatMul, MatMulT, TMatMul and Affine (and so
-// of every Linear layer, forward and backward, since autograd computes gradients with them).
-// Attention's products (Attention, MultiHeadAttention) and every other operation stay float32.
+// of every Linear layer, forward and backward, since autograd computes gradients with them) and
+// of Attention's products (the scores and the weighted values, and the four products of
+// AttentionBackward), as PyTorch's bf16 autocast runs its matmuls and bmms. Every other operation
+// stays float32, and so does a decoding step's one-query attention (AttentionOutput), which
+// inference runs in the weights' own format.
 type Precision uint8
 
 const (

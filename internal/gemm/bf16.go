@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"unsafe"
@@ -78,8 +79,9 @@ func SgemmBF16(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	bf16Active.gemm(&p, bf16KC, Workers())
 }
 
-// SgemmBF16Batched is SgemmBatched in bfloat16 (see SgemmBF16): each product in turn, each on
-// all the workers.
+// SgemmBF16Batched is SgemmBatched in bfloat16 (see SgemmBF16): with at least as many products
+// as workers (attention's, one per batch entry and head), each product whole on one worker;
+// otherwise each product in turn on all of them. The results are the same either way.
 func SgemmBF16Batched(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, offsets []BatchOffsets, accumulate bool) {
 	if bf16Active == nil {
 		SgemmBatched(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, offsets, accumulate)
@@ -87,8 +89,21 @@ func SgemmBF16Batched(transA, transB bool, m, n, k int, a []float32, lda int, b 
 	}
 	for _, o := range offsets {
 		if o.A < 0 || o.B < 0 || o.C < 0 || o.A > len(a) || o.B > len(b) || o.C > len(c) {
-			panic("gemm: batch offsets out of range")
+			panic(fmt.Sprintf("gemm: batch offsets %+v out of range", o))
 		}
+		checkArgs(transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc)
+	}
+	workers := Workers()
+	if workers > 1 && len(offsets) >= workers && 2*float64(m)*float64(n)*float64(k)*float64(len(offsets)) >= parallelMinFlops {
+		parallel.For(len(offsets), workers, func(lo, hi int) {
+			for _, o := range offsets[lo:hi] {
+				p := problem{transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate}
+				bf16Active.gemm(&p, bf16KC, 1)
+			}
+		})
+		return
+	}
+	for _, o := range offsets {
 		SgemmBF16(transA, transB, m, n, k, a[o.A:], lda, b[o.B:], ldb, c[o.C:], ldc, accumulate)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -165,6 +166,46 @@ func TestSgemmBF16SameBitsAnyWorkers(t *testing.T) {
 			continue
 		}
 		require.Equal(t, first, c, "workers=%d", w)
+	}
+}
+
+// A batch of bf16 products (attention's heads) gives each product's SgemmBF16 bits, whether the
+// products are shared among the workers whole (at least as many as workers) or each is split
+// (fewer), with offsets that repeat (a KV head read by two query heads), accumulating or not,
+// in the transposed forms attention's backward pass uses.
+func TestSgemmBF16BatchedIsEachProduct(t *testing.T) {
+	defer SetWorkers(0)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const m, n, k = 40, 33, 70
+	a, b := newMat(rng, 8*m*k, 1, 0).data, newMat(rng, 4*n*k, 1, 0).data
+	for _, tr := range [][2]bool{{false, true}, {false, false}, {true, false}} {
+		lda, ldb := k, n
+		if tr[0] {
+			lda = m
+		}
+		if tr[1] {
+			ldb = k
+		}
+		for _, count := range []int{1, 8} {
+			offs := make([]BatchOffsets, count)
+			for i := range offs {
+				offs[i] = BatchOffsets{A: i * m * k, B: (i / 2) * n * k, C: i * m * n}
+			}
+			for _, acc := range []bool{false, true} {
+				init := newMat(rng, 8*m*n, 1, 0).data
+				want := slices.Clone(init)
+				for _, o := range offs {
+					SgemmBF16(tr[0], tr[1], m, n, k, a[o.A:], lda, b[o.B:], ldb, want[o.C:], n, acc)
+				}
+				for _, w := range []int{1, 2, 3} {
+					SetWorkers(w)
+					got := slices.Clone(init)
+					SgemmBF16Batched(tr[0], tr[1], m, n, k, a, lda, b, ldb, got, n, offs, acc)
+					require.Equal(t, want, got, "trans %v, %d products, accumulate %v, workers %d", tr, count, acc, w)
+				}
+				SetWorkers(0)
+			}
+		}
 	}
 }
 
