@@ -113,6 +113,28 @@ func (l *Linear) forwardRow(dst, x []float32) {
 	l.W().(RowMatrix).MulTRow(dst, x, b)
 }
 
+// forwardRows is forwardRow of several layers that read the same row x, into dsts: with float32
+// weights as one job (tensor.MulRowsT), as a model that trains holds q, k and v (or gate and
+// up) apart.
+func forwardRows(ls []*Linear, dsts [][]float32, x []float32) {
+	ws := make([]*tensor.Tensor, len(ls))
+	biases := make([][]float32, len(ls))
+	for i, l := range ls {
+		d, ok := l.W().(Dense)
+		if !ok {
+			for i, l := range ls {
+				l.forwardRow(dsts[i], x)
+			}
+			return
+		}
+		ws[i] = d.W.Value
+		if l.Bias != nil {
+			biases[i] = l.Bias.Value.Contiguous().Data()
+		}
+	}
+	tensor.MulRowsT(dsts, x, ws, biases)
+}
+
 func (a *Attention) canStepRow() bool {
 	if a == nil || a.Drop.active() || !a.Out.rowReady() {
 		return false
@@ -140,9 +162,7 @@ func (a *Attention) stepRow(x []float32, c *KVCache, s *RowScratch) []float32 {
 		q, k, v = qkv[:nq], qkv[nq:nq+nk], qkv[nq+nk:]
 	} else {
 		q, k, v = grow(&s.q, nq), grow(&s.k, nk), grow(&s.v, nk)
-		a.Q.forwardRow(q, x)
-		a.K.forwardRow(k, x)
-		a.V.forwardRow(v, x)
+		forwardRows([]*Linear{a.Q, a.K, a.V}, [][]float32{q, k, v}, x)
 	}
 	pos := c.Len()
 	q = a.headsRow(q, nh, hs, a.QNorm, pos, &s.qHeads, &s.qRot)
@@ -224,8 +244,7 @@ func feedForwardRow(f FeedForward, x []float32, s *RowScratch) []float32 {
 		} else {
 			n, _ := f.Gate.W().Dims()
 			gate, up = grow(&s.ff, n), grow(&s.ff2, n)
-			f.Gate.forwardRow(gate, x)
-			f.Up.forwardRow(up, x)
+			forwardRows([]*Linear{f.Gate, f.Up}, [][]float32{gate, up}, x)
 		}
 		hidden = grow(&s.act, len(gate))
 		tensor.SiLUMulRow(hidden, gate, up)

@@ -102,6 +102,37 @@ func MulRowT(dst, x []float32, w *Tensor, bias []float32) {
 	sgemm(false, pw.trans, 1, n, k, x, max(k, 1), pw.t.data[pw.t.offset:], pw.ld, dst, n, bias != nil)
 }
 
+// MulRowsT is MulRowT for several weight matrices ws[i] (N_i, K) that read the same row x:
+// dsts[i] = x·ws[i]ᵀ + biases[i] (a bias may be nil). In float32 their products run as one job
+// (gemm.SgemvTGroup: one hand-off, one stream of weights), with MulRowT's results bit for bit.
+func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
+	if len(dsts) != len(ws) || len(biases) != len(ws) {
+		panic(fmt.Sprintf("tensor.MulRowsT: %d outputs, %d matrices, %d biases", len(dsts), len(ws), len(biases)))
+	}
+	grouped := MatMulPrecision() == Float32 && len(ws) > 1 && len(x) > 0
+	for _, w := range ws {
+		grouped = grouped && len(w.shape) == 2 && w.shape[0] > 0 && prepare(w, true).trans
+	}
+	if !grouped {
+		for i, w := range ws {
+			MulRowT(dsts[i], x, w, biases[i])
+		}
+		return
+	}
+	ps := make([]gemm.RowProduct, len(ws))
+	for i, w := range ws {
+		if len(x) != w.shape[1] || len(dsts[i]) != w.shape[0] || (biases[i] != nil && len(biases[i]) != len(dsts[i])) {
+			panic(fmt.Sprintf("tensor.MulRowsT: x (%d), w %v, bias (%d) into (%d)", len(x), w.shape, len(biases[i]), len(dsts[i])))
+		}
+		pw := prepare(w, true)
+		if biases[i] != nil {
+			copy(dsts[i], biases[i])
+		}
+		ps[i] = gemm.RowProduct{B: pw.t.data[pw.t.offset:], N: w.shape[0], Ldb: pw.ld, C: dsts[i], Accumulate: biases[i] != nil}
+	}
+	gemm.SgemvTGroup(len(x), x, ps)
+}
+
 // AttendRow sets y (NH·HS) to the attention of one position's queries q (NH·HS) over the first
 // tk rows of keys k and values v (rows ld apart, NKV·HS used of each: a KV cache, the query's own
 // position last), as Attention computes a causal query at the last position; the heads are
