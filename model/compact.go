@@ -280,22 +280,33 @@ func (c *compactMatrix) MulT(x, bias *autograd.Var) *autograd.Var {
 	return r
 }
 
-// MulTRow sets dst (N) to x·Wᵀ + bias for one row x (K), as MulT computes it (nn.RowMatrix).
+// MulTRow sets dst (M·N) to x·Wᵀ + bias for the M rows of x (M·K), as MulT computes them
+// (nn.RowMatrix).
 func (c *compactMatrix) MulTRow(dst, x, bias []float32) {
 	n, k := c.w.Dims()
+	out := n
+	if c.n > 0 {
+		out = c.n
+	}
+	if len(x)%k != 0 || len(dst) != len(x)/k*out || (bias != nil && len(bias) != out) {
+		panic(fmt.Sprintf("model: rows x (%d) times a (%d, %d) %v weight transposed, bias (%d), into (%d)", len(x), n, k, c.format, len(bias), len(dst)))
+	}
+	m := len(x) / k
 	if c.n > 0 { // a row range: the whole product, as MulT does, then the range
-		all := make([]float32, n)
-		gemm.MulCompactT(1, x, k, c.w, all, n)
-		copy(dst, all[c.lo:c.lo+c.n])
+		all := make([]float32, m*n)
+		gemm.MulCompactT(m, x, k, c.w, all, n)
+		for i := range m {
+			copy(dst[i*out:(i+1)*out], all[i*n+c.lo:i*n+c.lo+c.n])
+		}
 	} else {
-		gemm.MulCompactT(1, x, k, c.w, dst, n)
+		gemm.MulCompactT(m, x, k, c.w, dst, n)
 	}
 	if bias != nil {
-		if len(bias) != len(dst) {
-			panic(fmt.Sprintf("model: bias (%d) for a row of %d outputs", len(bias), len(dst)))
-		}
-		for i, b := range bias {
-			dst[i] += b
+		for i := range m {
+			row := dst[i*out : (i+1)*out]
+			for j, b := range bias {
+				row[j] += b
+			}
 		}
 	}
 }

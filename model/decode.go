@@ -29,7 +29,7 @@ type Decoder struct {
 	m      *GPT          // frozen
 	caches []*nn.KVCache // one per block: a row per sequence of rows
 	rows   []*Sequence
-	row    rowStepper // for steps of one sequence
+	row    rowStepper // for steps without a graph
 }
 
 // NewDecoder returns a Decoder over a frozen view of m (a compact view stays compact).
@@ -80,8 +80,8 @@ func (d *Decoder) Step(seqs []*Sequence, ids []int) ([][]float32, error) {
 	}
 	d.arrange(seqs)
 	var x *autograd.Var // (B, 1, C)
-	if len(seqs) == 1 && d.row.ready(m) {
-		x = m.stepRow(ids[0], d.caches, &d.row.scratch)
+	if d.row.ready(m) {
+		x = m.stepRow(ids, d.caches, &d.row.scratch)
 	} else {
 		x = m.trunk(ids, len(seqs), 1, d.caches, nil)
 	}

@@ -235,7 +235,7 @@ type decoder struct {
 	caches   []*nn.KVCache // one per block
 	useCache bool          // without, every step runs each row's whole window afresh (the reference)
 	last     *autograd.Var // the logits the last step returned, recycled by the next
-	rows     rowStepper    // for steps of one sequence
+	rows     rowStepper    // for steps without a graph
 }
 
 func newDecoder(fm *GPT, seqs [][]int, useCache bool) *decoder {
@@ -284,8 +284,8 @@ func (d *decoder) next() [][]float32 {
 	}
 	// the last step's logits, which the caller has read by now, go back for this step's
 	autograd.Discard(d.last)
-	if rows == 1 && d.rows.ready(m) {
-		d.last = m.finalLogits(m.stepRow(ids[0], d.caches, &d.rows.scratch))
+	if d.rows.ready(m) {
+		d.last = m.finalLogits(m.stepRow(ids, d.caches, &d.rows.scratch))
 	} else {
 		d.last = m.finalLogits(m.trunk(ids, rows, 1, d.caches, nil))
 	}

@@ -5,11 +5,11 @@ import (
 	"github.com/goformer/goformer/nn"
 )
 
-// Decoding steps of one sequence run the blocks on one reused row (nn.Block.StepRow) rather than
-// as a graph of tensors: the same computation, bit for bit, without the thousands of small
-// allocations a step's graph makes (on a SmolLM2-shaped model they cost 1.5 ms a token, as much
-// as half the matrix products). Generate, GenerateBatch with one prompt left and a Decoder
-// stepping one sequence take this path; batches of several rows and prefills take the graph's.
+// Decoding steps run the blocks on the sequences' rows in reused buffers (nn.Block.StepRow)
+// rather than as a graph of tensors: the same computation, bit for bit, without the thousands of
+// small allocations a step's graph makes (on a SmolLM2-shaped model they cost 1.5 ms a token, as
+// much as half the matrix products). Generate, GenerateBatch and a Decoder's steps take this
+// path; prefills take the graph's.
 
 // rowStepper holds what a decoder needs for row steps: whether its model's blocks allow them
 // (0 not asked yet, 1 yes, −1 no) and the activations' scratch.
@@ -18,8 +18,8 @@ type rowStepper struct {
 	scratch nn.RowScratch
 }
 
-// ready reports whether steps of one sequence of m may run as rows; m is the decoder's frozen
-// view, asked once.
+// ready reports whether the decoding steps of m may run as rows; m is the decoder's frozen view,
+// asked once.
 func (r *rowStepper) ready(m *GPT) bool {
 	if r.allowed == 0 {
 		r.allowed = -1
@@ -33,7 +33,7 @@ func (r *rowStepper) ready(m *GPT) bool {
 // stepRows is a variable only for tests, which run the graph's path as the reference.
 var stepRows = true
 
-// canStepRow reports whether every block can step one sequence as a row (nn.Block.CanStepRow).
+// canStepRow reports whether every block can step as rows (nn.Block.CanStepRow).
 func (m *GPT) canStepRow() bool {
 	if m.Drop.P > 0 && m.Drop.Mode != nil && m.Drop.Mode.Training {
 		return false
@@ -46,27 +46,28 @@ func (m *GPT) canStepRow() bool {
 	return true
 }
 
-// stepRow is trunk for one new token id of one sequence with its caches: the embeddings as
-// trunk computes them, then the blocks on that one row in place (nn.Block.StepRow), without a
-// graph of tensors. It returns the trunk's output (1, 1, C).
-func (m *GPT) stepRow(id int, caches []*nn.KVCache, s *nn.RowScratch) *autograd.Var {
-	pos := caches[0].Positions(1, 1)
-	x := m.WTE.Forward([]int{id}, 1, 1) // (1, 1, C), a copy of the table's row
-	var wpe *autograd.Var
+// stepRow is trunk for one new token of each sequence of the caches (ids: one per row): the
+// embeddings as trunk computes them, then the blocks on those rows in place
+// (nn.Block.StepRow), without a graph of tensors. It returns the trunk's output (B, 1, C).
+func (m *GPT) stepRow(ids []int, caches []*nn.KVCache, s *nn.RowScratch) *autograd.Var {
+	b := len(ids)
+	pos := caches[0].Positions(b, 1)
+	x := m.WTE.Forward(ids, b, 1) // (B, 1, C), copies of the table's rows
+	var wpe *autograd.Var         // (1, 1, C) or (B, 1, C)
 	switch {
 	case m.PE != nil:
-		wpe = m.PE.Lookup(pos, 1, 1)
+		wpe = m.PE.Lookup(pos, b, 1)
 	case m.WPE != nil:
-		wpe = m.WPE.Forward(pos, 1, 1)
+		wpe = m.WPE.Forward(pos, len(pos), 1)
 	}
 	if wpe != nil {
 		tok := x
 		x = autograd.Add(tok, wpe)
 		autograd.Discard(tok)
 	}
-	row := x.Value.Data()
+	rows := x.Value.Data()
 	for i, blk := range m.H {
-		blk.StepRow(row, caches[i], s)
+		blk.StepRow(rows, caches[i], s)
 	}
 	return x
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/goformer/goformer/nn"
 )
 
-// A decoding step of one sequence runs the blocks on one reused row (nn.Block.StepRow) and gives
-// the logits the graph's step gives, bit for bit, step after step (past the KV cache's first
-// room, and past a GELU MLP's 4C = 128): GPT-2's blocks (learned or sinusoidal positions,
+// A decoding step runs the blocks on the sequences' rows in reused buffers (nn.Block.StepRow) and
+// gives the logits the graph's step gives, bit for bit, step after step (past the KV cache's
+// first room), for one sequence and for three of different lengths, one of which leaves: GPT-2's blocks (learned or sinusoidal positions,
 // LayerNorm, GELU, biases) and the Llama family's (RMSNorm, rotary positions with llama3
 // scaling, SwiGLU, grouped KV heads, QK-norm, q/k/v and output biases), with float32, bf16 and
 // int8 weights, stacked or not. Every parameter is drawn at random first (biases and norm
@@ -43,13 +43,15 @@ func TestRowStepIsTheGraphStep(t *testing.T) {
 				stackCompactSiblings = true
 				require.NoError(t, err)
 				require.True(t, v.Frozen().canStepRow(), "%s %v: the row path takes this model", name, f)
-				steps := cfg.BlockSize - len(prompt)
-				want := decodeLogits(t, v, prompt, steps, false)
-				got := decodeLogits(t, v, prompt, steps, true)
-				require.Len(t, got, steps)
-				for i := range want {
-					if !assert.Equal(t, want[i], got[i], "%s %v stacked %v: logits of step %d", name, f, stack, i) {
-						break
+				for _, prompts := range [][][]int{{prompt}, {prompt, prompt[:3], prompt[2:7]}} {
+					steps := cfg.BlockSize - len(prompt)
+					want := decodeLogits(t, v, prompts, steps, false)
+					got := decodeLogits(t, v, prompts, steps, true)
+					require.Len(t, got, steps)
+					for i := range want {
+						if !assert.Equal(t, want[i], got[i], "%s %v stacked %v, %d rows: logits of step %d", name, f, stack, len(prompts), i) {
+							break
+						}
 					}
 				}
 			}
@@ -57,18 +59,26 @@ func TestRowStepIsTheGraphStep(t *testing.T) {
 	}
 }
 
-// decodeLogits returns the logits of steps greedy decoding steps of one sequence after prompt,
-// with the blocks run as rows or as the graph.
-func decodeLogits(t *testing.T, v *GPT, prompt []int, steps int, rows bool) [][]float32 {
+// decodeLogits returns the logits of steps greedy decoding steps of the sequences after prompts
+// (of different lengths: the rows of the KV caches hold different numbers of positions), with
+// the blocks run as rows or as the graph. With several rows, the second leaves the batch after
+// a third of the steps (the caches' rows are reordered).
+func decodeLogits(t *testing.T, v *GPT, prompts [][]int, steps int, rows bool) [][][]float32 {
 	t.Helper()
 	stepRows = rows
 	defer func() { stepRows = true }()
-	d := newDecoder(v.Frozen(), [][]int{prompt}, true)
-	var out [][]float32
-	for range steps {
-		logits := slices.Clone(d.next()[0])
-		out = append(out, logits)
-		d.seqs[0] = append(d.seqs[0], argmax(logits))
+	d := newDecoder(v.Frozen(), prompts, true)
+	var out [][][]float32
+	for i := range steps {
+		if i == steps/3 && len(d.seqs) > 1 {
+			d.keep([]int{0, 2})
+		}
+		var step [][]float32
+		for r, logits := range d.next() {
+			step = append(step, slices.Clone(logits))
+			d.seqs[r] = append(d.seqs[r], argmax(logits))
+		}
+		out = append(out, step)
 	}
 	require.Equal(t, rows, d.rows.allowed == 1, "the path asked for is the path taken")
 	return out

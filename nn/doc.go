@@ -11,8 +11,9 @@
 //   - Block (block.go), the one block shape, pre- or post-norm, with an optional cross-attention,
 //     whose Norm and FeedForward are parts (MLP: GELU or ReLU; SwiGLU). NewBlock builds GPT-2's with
 //     Hugging Face's names; NewEncoderLayer and NewDecoderLayer build PyTorch nn.Transformer's with
-//     its names. For one sequence's decoding step, StepRow (step_row.go) runs the same block on
-//     one row of reused buffers instead of a graph of tensors, bit for bit what Forward computes.
+//     its names. For a decoding step, StepRow (step_row.go) runs the same block on the
+//     sequences' rows in reused buffers instead of a graph of tensors, bit for bit what Forward
+//     computes.
 //
 // Shapes use llm.c's legend: B batch, T time (sequence position), C channels (embedding width),
 // V vocabulary, NH heads, NKV key/value heads, HS head size (C / NH unless a model says

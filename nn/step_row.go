@@ -6,31 +6,31 @@ import (
 	"github.com/goformer/goformer/tensor"
 )
 
-// One-position decoding without a graph. A decoding step feeds one new token of one sequence
-// through every block; as autograd ops on tensors, each of its some 30 ops a layer allocates a
-// tensor, a record and views, which on a SmolLM2-shaped model cost more time than the norms,
-// rotations and attention themselves (3,400 allocations and 1.5 ms a token). StepRow runs the
-// same block on one row held in a few reused slices (RowScratch), with the row kernels that the
+// Decoding steps without a graph. A decoding step feeds one new token of each sequence through
+// every block; as autograd ops on tensors, each of its some 30 ops a layer allocates a tensor, a
+// record and views, which on a SmolLM2-shaped model cost more time than the norms, rotations and
+// attention themselves (3,400 allocations and 1.5 ms a token). StepRow runs the same block on
+// the sequences' rows held in a few reused slices (RowScratch), with the row kernels that the
 // tensor ops are built from (tensor.RMSNormRow, tensor.AttendRow, …), so it computes what
 // Forward computes, bit for bit, for the blocks it accepts (CanStepRow): pre-norm blocks of
 // self-attention, GPT-2's and the Llama family's, with frozen weights and no adapters.
 
-// RowMatrix is a Matrix that also multiplies one row into the caller's buffer, as StepRow needs
-// of every weight matrix (Dense is one).
+// RowMatrix is a Matrix that also multiplies rows into the caller's buffer, as StepRow needs of
+// every weight matrix (Dense is one).
 type RowMatrix interface {
 	Matrix
-	// MulTRow sets dst (N) to x·Wᵀ + bias for one row x (K) and bias (N) or nil: what MulT
-	// computes for that row, bit for bit.
+	// MulTRow sets dst (M·N) to x·Wᵀ + bias for the M rows of x (M·K) and bias (N) or nil: what
+	// MulT computes for those rows, bit for bit.
 	MulTRow(dst, x, bias []float32)
 }
 
-// MulTRow sets dst (N) to x·Wᵀ + bias for one row x (K).
+// MulTRow sets dst (M·N) to x·Wᵀ + bias for the M rows of x (M·K).
 func (d Dense) MulTRow(dst, x, bias []float32) { tensor.MulRowT(dst, x, d.W.Value, bias) }
 
-// RowScratch holds the activations of one-position steps (StepRow): a few rows that every layer
-// and every step reuse. The zero value is ready; it is not safe for concurrent use.
+// RowScratch holds the activations of decoding steps (StepRow): a few rows per sequence that
+// every layer and every step reuse. The zero value is ready; it is not safe for concurrent use.
 type RowScratch struct {
-	norm, qkv, q, k, v, qHeads, kHeads, qRot, kRot, att, out, ff, ff2, act []float32
+	norm, qkv, q, k, v, qHeads, kHeads, qRot, kRot, att, out, ff, ff2, gate, up, act []float32
 }
 
 // grow returns (*buf)[:n], reallocating it when it is too short.
@@ -49,14 +49,19 @@ func (bl *Block) CanStepRow() bool {
 		rowNorm(bl.AttnNorm) && rowNorm(bl.FFNorm) && bl.Attn.canStepRow() && rowFeedForward(bl.FF)
 }
 
-// StepRow is Forward for one new position of one sequence (x (1, 1, C) there) with its KV cache
-// of one row: x (C) is updated in place. The block must pass CanStepRow.
+// StepRow is Forward for one new position of each of the B sequences of cache (x (B, 1, C)
+// there): x (B·C) is updated in place. A cache that has seen no step yet takes B from x. The
+// block must pass CanStepRow.
 func (bl *Block) StepRow(x []float32, cache *KVCache, s *RowScratch) {
+	c, _ := bl.Attn.Out.W().Dims()
+	if c == 0 || len(x)%c != 0 {
+		panic(fmt.Sprintf("nn.Block.StepRow: %d values are not rows of %d", len(x), c))
+	}
 	h := grow(&s.norm, len(x))
-	normRow(bl.AttnNorm, h, x)
-	addRow(x, bl.Attn.stepRow(h, cache, s))
-	normRow(bl.FFNorm, h, x)
-	addRow(x, feedForwardRow(bl.FF, h, s))
+	normRows(bl.AttnNorm, h, x, c)
+	addRow(x, bl.Attn.stepRow(h, len(x)/c, cache, s))
+	normRows(bl.FFNorm, h, x, c)
+	addRow(x, feedForwardRow(bl.FF, h, len(x)/c, s))
 }
 
 // addRow adds y into x: the residual connection, as autograd.Add rounds it.
@@ -74,6 +79,13 @@ func rowNorm(n Norm) bool {
 		return !n.Weight.RequiresGrad() && (n.Bias == nil || !n.Bias.RequiresGrad())
 	}
 	return false
+}
+
+// normRows sets each row (C) of dst to the norm n (rowNorm) of x's; dst must not be x.
+func normRows(n Norm, dst, x []float32, c int) {
+	for r := 0; r < len(x); r += c {
+		normRow(n, dst[r:r+c], x[r:r+c])
+	}
 }
 
 // normRow sets dst to the norm n (rowNorm) of x; dst must not be x.
@@ -104,7 +116,7 @@ func (l *Linear) rowReady() bool {
 	return false
 }
 
-// forwardRow sets dst (out) to Forward of one row x (in).
+// forwardRow sets dst (M·out) to Forward of the M rows of x (M·in).
 func (l *Linear) forwardRow(dst, x []float32) {
 	var b []float32
 	if l.Bias != nil {
@@ -113,10 +125,16 @@ func (l *Linear) forwardRow(dst, x []float32) {
 	l.W().(RowMatrix).MulTRow(dst, x, b)
 }
 
-// forwardRows is forwardRow of several layers that read the same row x, into dsts: with float32
-// weights as one job (tensor.MulRowsT), as a model that trains holds q, k and v (or gate and
-// up) apart.
+// forwardRows is forwardRow of several layers that read the same rows x, into dsts: for one row
+// with float32 weights as one job (tensor.MulRowsT), as a model that trains holds q, k and v (or
+// gate and up) apart.
 func forwardRows(ls []*Linear, dsts [][]float32, x []float32) {
+	if _, k := ls[0].W().Dims(); len(x) != k {
+		for i, l := range ls {
+			l.forwardRow(dsts[i], x)
+		}
+		return
+	}
 	ws := make([]*tensor.Tensor, len(ls))
 	biases := make([][]float32, len(ls))
 	for i, l := range ls {
@@ -151,34 +169,66 @@ func (a *Attention) canStepRow() bool {
 	return a.Q.rowReady() && a.K.rowReady() && a.V.rowReady()
 }
 
-// stepRow is Forward for one position x (C) with a one-row cache; the output (C) lives in s.
-func (a *Attention) stepRow(x []float32, c *KVCache, s *RowScratch) []float32 {
+// stepRow is Forward for one new position of each of b sequences, x (b·C), with their cache of b
+// rows; the output (b·C) lives in s.
+func (a *Attention) stepRow(x []float32, b int, c *KVCache, s *RowScratch) []float32 {
 	hs, nh, nkv := a.headDim(), a.NHead, a.kvHeads()
 	nq, nk := nh*hs, nkv*hs
-	var q, k, v []float32
+	// row r's q, k and v start at r·stride plus their offsets
+	var proj []float32
+	stride, qOff, kOff, vOff := nq+2*nk, 0, nq, nq+nk
 	if a.QKV != nil {
-		qkv := grow(&s.qkv, nq+2*nk)
-		a.QKV.forwardRow(qkv, x)
-		q, k, v = qkv[:nq], qkv[nq:nq+nk], qkv[nq+nk:]
+		proj = grow(&s.qkv, b*stride)
+		a.QKV.forwardRow(proj, x)
 	} else {
-		q, k, v = grow(&s.q, nq), grow(&s.k, nk), grow(&s.v, nk)
+		q, k, v := grow(&s.q, b*nq), grow(&s.k, b*nk), grow(&s.v, b*nk)
 		forwardRows([]*Linear{a.Q, a.K, a.V}, [][]float32{q, k, v}, x)
+		if b == 1 {
+			proj = grow(&s.qkv, stride)
+			copy(proj, q)
+			copy(proj[nq:], k)
+			copy(proj[nq+nk:], v)
+		} else { // rows of q, k and v side by side, as a fused projection's
+			proj = grow(&s.qkv, b*stride)
+			for r := range b {
+				copy(proj[r*stride:], q[r*nq:(r+1)*nq])
+				copy(proj[r*stride+nq:], k[r*nk:(r+1)*nk])
+				copy(proj[r*stride+nq+nk:], v[r*nk:(r+1)*nk])
+			}
+		}
 	}
-	pos := c.Len()
-	q = a.headsRow(q, nh, hs, a.QNorm, pos, &s.qHeads, &s.qRot)
-	k = a.headsRow(k, nkv, hs, a.KNorm, pos, &s.kHeads, &s.kRot)
-	keys, values, ld := c.appendRow(k, v)
-	y := grow(&s.att, nq)
-	tensor.AttendRow(y, q, keys, values, ld, pos+1, nh, nkv)
+	if c.lens == nil {
+		c.lens = make([]int, b)
+	}
+	if len(c.lens) != b || c.cross {
+		panic(fmt.Sprintf("nn.KVCache: a step of %d rows on a cache of %d rows (cross-attention: %v)", b, len(c.lens), c.cross))
+	}
+	c.reserve(c.Len()+1, nk)
+	room := c.k.Dim(1)
+	keys, values := c.k.Data(), c.v.Data()
+	y := grow(&s.att, b*nq)
+	qh, kh := grow(&s.qRot, nq), grow(&s.kRot, nk)
+	for r := range b {
+		pos := c.lens[r]
+		row := proj[r*stride : (r+1)*stride]
+		q := a.headsRow(qh, row[qOff:qOff+nq], nh, hs, a.QNorm, pos, &s.qHeads)
+		k := a.headsRow(kh, row[kOff:kOff+nk], nkv, hs, a.KNorm, pos, &s.kHeads)
+		base := r * room * nk
+		copy(keys[base+pos*nk:base+(pos+1)*nk], k)
+		copy(values[base+pos*nk:base+(pos+1)*nk], row[vOff:vOff+nk])
+		c.lens[r]++
+		tensor.AttendRow(y[r*nq:(r+1)*nq], q, keys[base:], values[base:], nk, pos+1, nh, nkv)
+	}
 	n, _ := a.Out.W().Dims()
-	out := grow(&s.out, n)
+	out := grow(&s.out, b*n)
 	a.Out.forwardRow(out, y)
 	return out
 }
 
-// headsRow applies norm to each of the heads of x (heads·HS) and the rotation by position pos,
-// as perHead does, into the scratch rows normed and rotated.
-func (a *Attention) headsRow(x []float32, heads, hs int, norm Norm, pos int, normed, rotated *[]float32) []float32 {
+// headsRow applies norm to each of the heads of one position's x (heads·HS) and the rotation by
+// position pos, as perHead does, and returns the result: x itself, or dst (the rotation's
+// output; normed holds the norm's).
+func (a *Attention) headsRow(dst, x []float32, heads, hs int, norm Norm, pos int, normed *[]float32) []float32 {
 	if norm != nil {
 		d := grow(normed, len(x))
 		for h := range heads {
@@ -188,29 +238,10 @@ func (a *Attention) headsRow(x []float32, heads, hs int, norm Norm, pos int, nor
 	}
 	if r, ok := a.Rotary.(*Rotary); ok {
 		cos, sin := r.Tables()
-		d := grow(rotated, len(x))
-		tensor.RopeRow(d, x, heads, cos, sin, pos)
-		x = d
+		tensor.RopeRow(dst, x, heads, cos, sin, pos)
+		return dst
 	}
 	return x
-}
-
-// appendRow writes one position's keys and values after the one row's cached ones and returns
-// the cache's keys and values, ld apart.
-func (c *KVCache) appendRow(k, v []float32) (keys, values []float32, ld int) {
-	if c.lens == nil {
-		c.lens = make([]int, 1)
-	}
-	if len(c.lens) != 1 || c.cross {
-		panic(fmt.Sprintf("nn.KVCache: a one-row step on a cache of %d rows (cross-attention: %v)", len(c.lens), c.cross))
-	}
-	n := c.lens[0]
-	c.reserve(n+1, len(k))
-	keys, values, ld = c.k.Data(), c.v.Data(), c.k.Dim(2)
-	copy(keys[n*ld:(n+1)*ld], k)
-	copy(values[n*ld:(n+1)*ld], v)
-	c.lens[0]++
-	return keys, values, ld
 }
 
 func rowFeedForward(f FeedForward) bool {
@@ -229,8 +260,8 @@ func rowFeedForward(f FeedForward) bool {
 	return false
 }
 
-// feedForwardRow is f's Forward for one row x (C); the output (C) lives in s.
-func feedForwardRow(f FeedForward, x []float32, s *RowScratch) []float32 {
+// feedForwardRow is f's Forward for the b rows of x (b·C); the output (b·C) lives in s.
+func feedForwardRow(f FeedForward, x []float32, b int, s *RowScratch) []float32 {
 	var down *Linear
 	var hidden []float32
 	switch f := f.(type) {
@@ -238,12 +269,21 @@ func feedForwardRow(f FeedForward, x []float32, s *RowScratch) []float32 {
 		var gate, up []float32
 		if f.GateUp != nil {
 			n, _ := f.GateUp.W().Dims()
-			both := grow(&s.ff, n)
+			both := grow(&s.ff, b*n)
 			f.GateUp.forwardRow(both, x)
-			gate, up = both[:n/2], both[n/2:]
+			h := n / 2
+			if b == 1 {
+				gate, up = both[:h], both[h:]
+			} else { // each row's gate and up, gathered as SiLUMul gathers the split's views
+				gate, up = grow(&s.gate, b*h), grow(&s.up, b*h)
+				for r := range b {
+					copy(gate[r*h:(r+1)*h], both[r*n:r*n+h])
+					copy(up[r*h:(r+1)*h], both[r*n+h:(r+1)*n])
+				}
+			}
 		} else {
 			n, _ := f.Gate.W().Dims()
-			gate, up = grow(&s.ff, n), grow(&s.ff2, n)
+			gate, up = grow(&s.ff, b*n), grow(&s.ff2, b*n)
 			forwardRows([]*Linear{f.Gate, f.Up}, [][]float32{gate, up}, x)
 		}
 		hidden = grow(&s.act, len(gate))
@@ -251,9 +291,9 @@ func feedForwardRow(f FeedForward, x []float32, s *RowScratch) []float32 {
 		down = f.Down
 	case *MLP:
 		n, _ := f.Up.W().Dims()
-		up := grow(&s.ff, n)
+		up := grow(&s.ff, b*n)
 		f.Up.forwardRow(up, x)
-		hidden = grow(&s.act, n)
+		hidden = grow(&s.act, b*n)
 		switch act := f.Act.(type) {
 		case GELU:
 			tensor.GELURow(hidden, up, act.Tanh)
@@ -263,7 +303,7 @@ func feedForwardRow(f FeedForward, x []float32, s *RowScratch) []float32 {
 		down = f.Down
 	}
 	n, _ := down.W().Dims()
-	out := grow(&s.out, n)
+	out := grow(&s.out, b*n)
 	down.forwardRow(out, hidden)
 	return out
 }

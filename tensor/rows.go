@@ -68,14 +68,11 @@ func ropeHeads(dst, src, c, s []float32, heads int, sign float32) {
 	}
 }
 
-// SiLUMulRow sets dst to silu(gate)·up element-wise, as SiLUMul. dst must not be gate or up.
+// SiLUMulRow sets dst to silu(gate)·up element-wise, as SiLUMul does (in the same blocks, shared
+// among the workers the same way). dst must not be gate or up.
 func SiLUMulRow(dst, gate, up []float32) {
 	checkRow("SiLUMulRow", len(dst), len(gate), len(up))
-	var scratch [siluBlock]float32
-	for b := 0; b < len(dst); b += siluBlock {
-		e := min(b+siluBlock, len(dst))
-		siluMulBlock(dst[b:e], gate[b:e], up[b:e], scratch[:e-b])
-	}
+	forBlocks(len(dst), func(lo, hi int, sig []float32) { siluMulBlock(dst[lo:hi], gate[lo:hi], up[lo:hi], sig) })
 }
 
 // siluMulBlock is SiLUMul on one block, the sigmoids in sig.
@@ -85,25 +82,28 @@ func siluMulBlock(dst, gate, up, sig []float32) {
 	vecmath.Mul(dst, sig, up)
 }
 
-// MulRowT sets dst (N) to x·wᵀ + bias for one row x (K), w (N, K) and bias (N, or nil): what
-// MatMulT and Affine compute for a row (bias first, the product added onto it).
+// MulRowT sets dst (M·N) to x·wᵀ + bias for the M rows of x (M·K), w (N, K) and bias (N, or
+// nil): what MatMulT and Affine compute for those rows (bias first, the product added onto it).
 func MulRowT(dst, x []float32, w *Tensor, bias []float32) {
-	if len(w.shape) != 2 || len(x) != w.shape[1] || len(dst) != w.shape[0] || (bias != nil && len(bias) != len(dst)) {
+	if len(w.shape) != 2 || w.shape[1] == 0 || len(x)%w.shape[1] != 0 || len(dst) != len(x)/w.shape[1]*w.shape[0] || (bias != nil && len(bias) != w.shape[0]) {
 		panic(fmt.Sprintf("tensor.MulRowT: x (%d), w %v, bias (%d) into (%d)", len(x), w.shape, len(bias), len(dst)))
 	}
 	n, k := w.shape[0], w.shape[1]
-	if n == 0 {
+	m := len(x) / k
+	if n == 0 || m == 0 {
 		return
 	}
 	pw := prepare(w, true)
 	if bias != nil {
-		copy(dst, bias)
+		for i := range m {
+			copy(dst[i*n:(i+1)*n], bias)
+		}
 	}
-	sgemm(false, pw.trans, 1, n, k, x, max(k, 1), pw.t.data[pw.t.offset:], pw.ld, dst, n, bias != nil)
+	sgemm(false, pw.trans, m, n, k, x, k, pw.t.data[pw.t.offset:], pw.ld, dst, n, bias != nil)
 }
 
-// MulRowsT is MulRowT for several weight matrices ws[i] (N_i, K) that read the same row x:
-// dsts[i] = x·ws[i]ᵀ + biases[i] (a bias may be nil). In float32 their products run as one job
+// MulRowsT is MulRowT for several weight matrices ws[i] (N_i, K) that read the same rows x:
+// dsts[i] = x·ws[i]ᵀ + biases[i] (a bias may be nil). For one row in float32 their products run as one job
 // (gemm.SgemvTGroup: one hand-off, one stream of weights), with MulRowT's results bit for bit.
 func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
 	if len(dsts) != len(ws) || len(biases) != len(ws) {
@@ -111,7 +111,7 @@ func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
 	}
 	grouped := MatMulPrecision() == Float32 && len(ws) > 1 && len(x) > 0
 	for _, w := range ws {
-		grouped = grouped && len(w.shape) == 2 && w.shape[0] > 0 && prepare(w, true).trans
+		grouped = grouped && len(w.shape) == 2 && w.shape[0] > 0 && len(x) == w.shape[1] && prepare(w, true).trans
 	}
 	if !grouped {
 		for i, w := range ws {
@@ -171,14 +171,15 @@ func checkRow(op string, lens ...int) {
 	}
 }
 
-// GELURow sets dst to GELU of x element-wise: the exact form, or GPT-2's tanh approximation.
+// GELURow sets dst to GELU of x element-wise, the exact form or GPT-2's tanh approximation, in
+// the pieces GELU and GELUTanh give their kernel.
 func GELURow(dst, x []float32, tanh bool) {
 	checkRow("GELURow", len(dst), len(x))
+	f := vecmath.GELU
 	if tanh {
-		vecmath.GELUTanh(dst, x)
-		return
+		f = vecmath.GELUTanh
 	}
-	vecmath.GELU(dst, x)
+	parallelFor(len(x), 4, func(lo, hi int) { f(dst[lo:hi], x[lo:hi]) })
 }
 
 // ReLURow sets dst to max(x, 0) element-wise.
