@@ -59,16 +59,9 @@ func (bl *Block) StepRow(x []float32, cache *KVCache, s *RowScratch) {
 	}
 	h := grow(&s.norm, len(x))
 	normRows(bl.AttnNorm, h, x, c)
-	addRow(x, bl.Attn.stepRow(h, len(x)/c, cache, s))
+	tensor.AddRow(x, bl.Attn.stepRow(h, len(x)/c, cache, s))
 	normRows(bl.FFNorm, h, x, c)
-	addRow(x, feedForwardRow(bl.FF, h, len(x)/c, s))
-}
-
-// addRow adds y into x: the residual connection, as autograd.Add rounds it.
-func addRow(x, y []float32) {
-	for i, v := range y {
-		x[i] += v
-	}
+	tensor.AddRow(x, feedForwardRow(bl.FF, h, len(x)/c, s))
 }
 
 func rowNorm(n Norm) bool {
@@ -206,19 +199,20 @@ func (a *Attention) stepRow(x []float32, b int, c *KVCache, s *RowScratch) []flo
 	c.reserve(c.Len()+1, nk)
 	room := c.k.Dim(1)
 	keys, values := c.k.Data(), c.v.Data()
-	y := grow(&s.att, b*nq)
-	qh, kh := grow(&s.qRot, nq), grow(&s.kRot, nk)
+	queries, kh := grow(&s.qRot, b*nq), grow(&s.kRot, nk)
 	for r := range b {
 		pos := c.lens[r]
 		row := proj[r*stride : (r+1)*stride]
-		q := a.headsRow(qh, row[qOff:qOff+nq], nh, hs, a.QNorm, pos, &s.qHeads)
+		q := queries[r*nq : (r+1)*nq]
+		copy(q, a.headsRow(q, row[qOff:qOff+nq], nh, hs, a.QNorm, pos, &s.qHeads))
 		k := a.headsRow(kh, row[kOff:kOff+nk], nkv, hs, a.KNorm, pos, &s.kHeads)
 		base := r * room * nk
 		copy(keys[base+pos*nk:base+(pos+1)*nk], k)
 		copy(values[base+pos*nk:base+(pos+1)*nk], row[vOff:vOff+nk])
 		c.lens[r]++
-		tensor.AttendRow(y[r*nq:(r+1)*nq], q, keys[base:], values[base:], nk, pos+1, nh, nkv)
 	}
+	y := grow(&s.att, b*nq)
+	tensor.AttendRows(y, queries, keys, values, room*nk, nk, c.lens, nh, nkv)
 	n, _ := a.Out.W().Dims()
 	out := grow(&s.out, b*n)
 	a.Out.forwardRow(out, y)

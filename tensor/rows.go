@@ -133,31 +133,45 @@ func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
 	gemm.SgemvTGroup(len(x), x, ps)
 }
 
-// AttendRow sets y (NH·HS) to the attention of one position's queries q (NH·HS) over the first
-// tk rows of keys k and values v (rows ld apart, NKV·HS used of each: a KV cache, the query's own
-// position last), as Attention computes a causal query at the last position; the heads are
-// shared among the workers as in a decoding step's Attention.
-func AttendRow(y, q, k, v []float32, ld, tk, heads, kvHeads int) {
-	if heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 || len(q)%heads != 0 || len(y) != len(q) || tk <= 0 ||
-		ld < kvHeads*(len(q)/heads) || len(k) < (tk-1)*ld+kvHeads*(len(q)/heads) || len(v) < (tk-1)*ld+kvHeads*(len(q)/heads) {
-		panic(fmt.Sprintf("tensor.AttendRow: q (%d) in %d heads, %d KV heads, %d keys %d apart in (%d), (%d), into (%d)", len(q), heads, kvHeads, tk, ld, len(k), len(v), len(y)))
+// AttendRows sets each row r of y (B·NH·HS) to the attention of one position's queries, row r
+// of q (B·NH·HS), over the first tks[r] rows of keys k and values v from offset r·rowStride
+// (rows ld apart, NKV·HS used of each: a KV cache of B rows, each query's own position last), as
+// Attention computes a causal query at the last position. The KV heads of all the rows are
+// shared among the workers as one job.
+func AttendRows(y, q, k, v []float32, rowStride, ld int, tks []int, heads, kvHeads int) {
+	b := len(tks)
+	if b == 0 || heads <= 0 || kvHeads <= 0 || heads%kvHeads != 0 || len(q)%(b*heads) != 0 || len(y) != len(q) {
+		panic(fmt.Sprintf("tensor.AttendRows: q (%d) for %d rows of %d heads, %d KV heads, into (%d)", len(q), b, heads, kvHeads, len(y)))
 	}
-	hs, g := len(q)/heads, heads/kvHeads
+	hs, g := len(q)/(b*heads), heads/kvHeads
+	tmax := 0
+	for r, tk := range tks {
+		if tk <= 0 || ld < kvHeads*hs || len(k) < r*rowStride+(tk-1)*ld+kvHeads*hs || len(v) < r*rowStride+(tk-1)*ld+kvHeads*hs {
+			panic(fmt.Sprintf("tensor.AttendRows: row %d: %d keys %d apart from %d in (%d), (%d), %d KV heads of %d", r, tk, ld, r*rowStride, len(k), len(v), kvHeads, hs))
+		}
+		tmax = max(tmax, tk)
+	}
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	// shared by KV head: the g query heads that read one KV head's keys and values run on one
 	// worker, so that the cache rows come from memory once (the stream of weights evicts them
 	// between layers) and from L1 or L2 for the other g − 1
-	parallelFor(kvHeads, 4*g*tk*hs, func(lo, hi int) {
+	parallelFor(b*kvHeads, 4*g*tmax*hs, func(lo, hi int) {
 		scratch := scoreRows.Get().(*[]float32)
 		defer scoreRows.Put(scratch)
-		if cap(*scratch) < tk {
-			*scratch = make([]float32, tk+tk/2)
+		if cap(*scratch) < tmax {
+			*scratch = make([]float32, tmax+tmax/2)
 		}
-		row := (*scratch)[:tk]
-		for h := lo * g; h < hi*g; h++ {
-			gemm.QueryScores(q[h*hs:(h+1)*hs], k[(h/g)*hs:], ld, row)
-			vecmath.SoftmaxScaledRow(row, scale)
-			gemm.WeightedRows(row, v[(h/g)*hs:], ld, y[h*hs:(h+1)*hs])
+		for grp := lo; grp < hi; grp++ {
+			r, j := grp/kvHeads, grp%kvHeads
+			tk := tks[r]
+			row := (*scratch)[:tk]
+			kr, vr := k[r*rowStride+j*hs:], v[r*rowStride+j*hs:]
+			for h := j * g; h < (j+1)*g; h++ {
+				at := (r*heads + h) * hs
+				gemm.QueryScores(q[at:at+hs], kr, ld, row)
+				vecmath.SoftmaxScaledRow(row, scale)
+				gemm.WeightedRows(row, vr, ld, y[at:at+hs])
+			}
 		}
 	})
 }
@@ -188,4 +202,10 @@ func ReLURow(dst, x []float32) {
 	for i, v := range x {
 		dst[i] = max(v, 0)
 	}
+}
+
+// AddRow adds y into x element-wise (x += y), as Add rounds it: a residual connection.
+func AddRow(x, y []float32) {
+	checkRow("AddRow", len(x), len(y))
+	vecmath.Add(x, x, y)
 }
