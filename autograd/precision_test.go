@@ -53,13 +53,7 @@ func TestBF16ProductsGradientsMatchFloat32(t *testing.T) {
 	require.InDelta(t, l32, l16, 0.01*math.Abs(l32))
 	names := []string{"x", "w1", "b1", "w2", "emb"}
 	for i := range g32 {
-		a, b := g32[i].Values(), g16[i].Values()
-		var diff, norm float64
-		for j := range a {
-			diff += (float64(a[j]) - float64(b[j])) * (float64(a[j]) - float64(b[j]))
-			norm += float64(a[j]) * float64(a[j])
-		}
-		rel := math.Sqrt(diff / norm)
+		rel := relativeDifference(g32[i].Values(), g16[i].Values())
 		t.Logf("%-3s relative gradient difference %.2g", names[i], rel)
 		require.Less(t, rel, math.Exp2(-5), names[i])
 		if tensor.BF16Native() {
@@ -90,13 +84,7 @@ func TestBF16AttentionMatchesFloat32(t *testing.T) {
 	}
 	f32, bf := run(tensor.Float32), run(tensor.BF16)
 	for i, name := range []string{"y", "dq", "dk", "dv"} {
-		a, b := f32[i].Values(), bf[i].Values()
-		var diff, norm float64
-		for j := range a {
-			diff += (float64(a[j]) - float64(b[j])) * (float64(a[j]) - float64(b[j]))
-			norm += float64(a[j]) * float64(a[j])
-		}
-		rel := math.Sqrt(diff / norm)
+		rel := relativeDifference(f32[i].Values(), bf[i].Values())
 		t.Logf("%-2s relative difference %.2g", name, rel)
 		require.Less(t, rel, math.Exp2(-5), name)
 		if tensor.BF16Native() {
@@ -105,4 +93,15 @@ func TestBF16AttentionMatchesFloat32(t *testing.T) {
 			require.Zero(t, rel, name)
 		}
 	}
+}
+
+// relativeDifference returns ‖b − a‖ / ‖a‖, in float64.
+func relativeDifference(a, b []float32) float64 {
+	var diff, norm float64
+	for j := range a {
+		d := float64(a[j]) - float64(b[j])
+		diff += d * d
+		norm += float64(a[j]) * float64(a[j])
+	}
+	return math.Sqrt(diff / norm)
 }
