@@ -11,7 +11,7 @@ import (
 // record and views, which on a SmolLM2-shaped model cost more time than the norms, rotations and
 // attention themselves (3,400 allocations and 1.5 ms a token). StepRow runs the same block on
 // the sequences' rows held in a few reused slices (RowScratch), with the row kernels that the
-// tensor ops are built from (tensor.RMSNormRow, tensor.AttendRow, …), so it computes what
+// tensor ops are built from (tensor.RMSNormRow, tensor.AttendRows, …), so it computes what
 // Forward computes, bit for bit, for the blocks it accepts (CanStepRow): pre-norm blocks of
 // self-attention, GPT-2's and the Llama family's, with frozen weights and no adapters.
 
@@ -176,18 +176,11 @@ func (a *Attention) stepRow(x []float32, b int, c *KVCache, s *RowScratch) []flo
 	} else {
 		q, k, v := grow(&s.q, b*nq), grow(&s.k, b*nk), grow(&s.v, b*nk)
 		forwardRows([]*Linear{a.Q, a.K, a.V}, [][]float32{q, k, v}, x)
-		if b == 1 {
-			proj = grow(&s.qkv, stride)
-			copy(proj, q)
-			copy(proj[nq:], k)
-			copy(proj[nq+nk:], v)
-		} else { // rows of q, k and v side by side, as a fused projection's
-			proj = grow(&s.qkv, b*stride)
-			for r := range b {
-				copy(proj[r*stride:], q[r*nq:(r+1)*nq])
-				copy(proj[r*stride+nq:], k[r*nk:(r+1)*nk])
-				copy(proj[r*stride+nq+nk:], v[r*nk:(r+1)*nk])
-			}
+		proj = grow(&s.qkv, b*stride) // each row's q, k and v side by side, as a fused projection's
+		for r := range b {
+			copy(proj[r*stride:], q[r*nq:(r+1)*nq])
+			copy(proj[r*stride+nq:], k[r*nk:(r+1)*nk])
+			copy(proj[r*stride+nq+nk:], v[r*nk:(r+1)*nk])
 		}
 	}
 	if c.lens == nil {

@@ -36,7 +36,7 @@ var scoreRows = sync.Pool{New: func() any { return new([]float32) }}
 // holds them; y (ry) receives the output.
 func attendOneQuery(pl *plan, a Attn, p *Tensor, ry rows3) {
 	tk, hs, g := pl.tk, pl.hs, pl.nh/pl.nkv
-	// shared by KV head, as AttendRow does: a KV head's g query heads on one worker
+	// shared by KV head, as AttendRows does: a KV head's g query heads on one worker
 	parallelFor(pl.b*pl.nkv, 4*g*tk*hs, func(glo, ghi int) {
 		lo, hi := glo*g, ghi*g // query heads, row-major over (B, NH)
 		var scratch *[]float32
