@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/nn"
+	"github.com/goformer/goformer/tensor"
 )
 
 // A decoding step runs the blocks on the sequences' rows in reused buffers (nn.Block.StepRow) and
@@ -82,4 +84,24 @@ func decodeLogits(t *testing.T, v *GPT, prompts [][]int, steps int, rows bool) [
 	}
 	require.Equal(t, rows, d.rows.allowed == 1, "the path asked for is the path taken")
 	return out
+}
+
+// A compact matrix multiplies rows into a buffer (nn.RowMatrix) as MulT does, bias and all, for a
+// whole matrix and for a row range of one (a view's named projection inside a stacked matrix).
+func TestCompactMulTRowIsMulT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := tensor.RandNormal(rng, 0, 0.5, 40, 64)
+	x := tensor.RandNormal(rng, 0, 1, 3, 1, 64) // three rows
+	for _, f := range []WeightFormat{BFloat16, Int8} {
+		whole, err := newCompactMatrix(w, f, "w")
+		require.NoError(t, err)
+		for _, m := range []nn.Matrix{whole, whole.Narrow(8, 24)} {
+			n, _ := m.Dims()
+			bias := tensor.RandNormal(rng, 0, 1, n)
+			want := m.MulT(autograd.Const(x), autograd.Const(bias)).Value.Values()
+			got := make([]float32, 3*n)
+			m.(nn.RowMatrix).MulTRow(got, x.Values(), bias.Values())
+			assert.Equal(t, want, got, "%v, %d outputs", f, n)
+		}
+	}
 }
