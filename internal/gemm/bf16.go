@@ -334,7 +334,13 @@ func (kn *bf16Kernel) gemm(p *problem, kc, workers int) {
 	}
 	packed := *bp
 	// Rows per task: about three tasks per worker, whole panels, at most mc.
-	rowStep := min(mc, max(mr, roundUp((m+3*workers-1)/(3*workers), mr)))
+	// (a transposed A is read across its rows: tasks of whole cache lines of them, 16 floats,
+	// so that no two workers pack from the same lines)
+	align := mr
+	if p.transA && workers > 1 {
+		align = max(mr, 16)
+	}
+	rowStep := min(mc, max(align, roundUp((m+3*workers-1)/(3*workers), align)))
 	tasks := (m + rowStep - 1) / rowStep
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)

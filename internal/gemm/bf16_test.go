@@ -150,22 +150,30 @@ func TestSgemmBF16AgainstExact(t *testing.T) {
 	}
 }
 
-// The result does not depend on the worker count, to the bit.
+// The result does not depend on the worker count, to the bit, with A as stored or transposed
+// (the weight gradients' form, whose row tasks are whole cache lines of A on several workers).
 func TestSgemmBF16SameBitsAnyWorkers(t *testing.T) {
 	defer SetWorkers(0)
 	rng := rand.New(rand.NewPCG(3, 4))
 	m, n, k := 200, 150, 1100 // several K blocks, row tasks and an edge column panel
 	a, b := newMat(rng, m, k, 0), newMat(rng, n, k, 0)
-	var first []float32
-	for _, w := range []int{1, 2, 3, 5} {
-		SetWorkers(w)
-		c := make([]float32, m*n)
-		SgemmBF16(false, true, m, n, k, a.data, k, b.data, k, c, n, false)
-		if first == nil {
-			first = c
-			continue
+	at := newMat(rng, k, m, 0)
+	for _, transA := range []bool{false, true} {
+		var first []float32
+		for _, w := range []int{1, 2, 3, 5} {
+			SetWorkers(w)
+			c := make([]float32, m*n)
+			if transA {
+				SgemmBF16(true, true, m, n, k, at.data, m, b.data, k, c, n, false)
+			} else {
+				SgemmBF16(false, true, m, n, k, a.data, k, b.data, k, c, n, false)
+			}
+			if first == nil {
+				first = c
+				continue
+			}
+			require.Equal(t, first, c, "transA %v, workers=%d", transA, w)
 		}
-		require.Equal(t, first, c, "workers=%d", w)
 	}
 }
 
