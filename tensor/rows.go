@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/goformer/goformer/internal/gemm"
 	"github.com/goformer/goformer/internal/vecmath"
@@ -72,6 +73,14 @@ func ropeHeads(dst, src, c, s []float32, heads int, sign float32) {
 // among the workers the same way). dst must not be gate or up.
 func SiLUMulRow(dst, gate, up []float32) {
 	checkRow("SiLUMulRow", len(dst), len(gate), len(up))
+	if n := len(dst); Workers() <= 1 || n*siluCost < minParallelWork { // forBlocks' serial path, without a closure
+		var sig [siluBlock]float32
+		for b := 0; b < n; b += siluBlock {
+			e := min(b+siluBlock, n)
+			siluMulBlock(dst[b:e], gate[b:e], up[b:e], sig[:e-b])
+		}
+		return
+	}
 	forBlocks(len(dst), func(lo, hi int, sig []float32) { siluMulBlock(dst[lo:hi], gate[lo:hi], up[lo:hi], sig) })
 }
 
@@ -176,11 +185,12 @@ func AttendRows(y, q, k, v []float32, rowStride, ld int, tks []int, heads, kvHea
 	})
 }
 
-// checkRow panics unless every length equals the first.
+// checkRow panics unless every length equals the first. (The message takes a copy, so that the
+// lengths stay on the caller's stack: a decoding step makes some 200 such calls.)
 func checkRow(op string, lens ...int) {
 	for _, n := range lens[1:] {
 		if n != lens[0] {
-			panic(fmt.Sprintf("tensor.%s: row lengths differ: %v", op, lens))
+			panic(fmt.Sprintf("tensor.%s: row lengths differ: %v", op, slices.Clone(lens)))
 		}
 	}
 }
@@ -192,6 +202,10 @@ func GELURow(dst, x []float32, tanh bool) {
 	f := vecmath.GELU
 	if tanh {
 		f = vecmath.GELUTanh
+	}
+	if Workers() <= 1 || len(x)*4 < minParallelWork { // mapSlices' serial path, without a closure
+		f(dst, x)
+		return
 	}
 	parallelFor(len(x), 4, func(lo, hi int) { f(dst[lo:hi], x[lo:hi]) })
 }

@@ -10,13 +10,16 @@ import "github.com/goformer/goformer/internal/vecmath"
 // siluBlock is how many elements the SiLU kernels handle at a time (4 KiB of scratch).
 const siluBlock = 1024
 
+// siluCost is the cost per element forBlocks gives parallelFor.
+const siluCost = 8
+
 // sigmoidInto sets sig[i] = σ(x[i]) = 1/(1 + e^−x[i]); e^−x overflowing to +Inf gives 0.
 func sigmoidInto(sig, x []float32) { vecmath.Sigmoid(sig, x) }
 
 // forBlocks runs f over blocks of at most siluBlock of n elements, in parallel, with a scratch
 // block for the sigmoids.
 func forBlocks(n int, f func(lo, hi int, sig []float32)) {
-	parallelFor(n, 8, func(lo, hi int) {
+	parallelFor(n, siluCost, func(lo, hi int) {
 		var scratch [siluBlock]float32
 		for b := lo; b < hi; b += siluBlock {
 			e := min(b+siluBlock, hi)
