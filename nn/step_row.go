@@ -183,33 +183,48 @@ func (a *Attention) stepRow(x []float32, b int, c *KVCache, s *RowScratch) []flo
 			copy(proj[r*stride+nq+nk:], v[r*nk:(r+1)*nk])
 		}
 	}
+	lens := c.stepLens(b) // each row's cached positions: the new ones' positions
+	queries, kh := grow(&s.qRot, b*nq), grow(&s.kRot, b*nk)
+	for r, pos := range lens {
+		row := proj[r*stride : (r+1)*stride]
+		q, k := queries[r*nq:(r+1)*nq], kh[r*nk:(r+1)*nk]
+		copy(q, a.headsRow(q, row[qOff:qOff+nq], nh, hs, a.QNorm, pos, &s.qHeads))
+		copy(k, a.headsRow(k, row[kOff:kOff+nk], nkv, hs, a.KNorm, pos, &s.kHeads))
+	}
+	keys, values, rowStride := c.appendRows(kh, proj[vOff:], nk, stride)
+	y := grow(&s.att, b*nq)
+	tensor.AttendRows(y, queries, keys, values, rowStride, nk, c.lens, nh, nkv)
+	n, _ := a.Out.W().Dims()
+	out := grow(&s.out, b*n)
+	a.Out.forwardRow(out, y)
+	return out
+}
+
+// stepLens returns the cached positions of each of the cache's b rows, before a step of one new
+// position each (StepRow); a cache that has seen no step yet gets b rows.
+func (c *KVCache) stepLens(b int) []int {
 	if c.lens == nil {
 		c.lens = make([]int, b)
 	}
 	if len(c.lens) != b || c.cross {
 		panic(fmt.Sprintf("nn.KVCache: a step of %d rows on a cache of %d rows (cross-attention: %v)", b, len(c.lens), c.cross))
 	}
-	c.reserve(c.Len()+1, nk)
-	room := c.k.Dim(1)
-	keys, values := c.k.Data(), c.v.Data()
-	queries, kh := grow(&s.qRot, b*nq), grow(&s.kRot, nk)
-	for r := range b {
-		pos := c.lens[r]
-		row := proj[r*stride : (r+1)*stride]
-		q := queries[r*nq : (r+1)*nq]
-		copy(q, a.headsRow(q, row[qOff:qOff+nq], nh, hs, a.QNorm, pos, &s.qHeads))
-		k := a.headsRow(kh, row[kOff:kOff+nk], nkv, hs, a.KNorm, pos, &s.kHeads)
-		base := r * room * nk
-		copy(keys[base+pos*nk:base+(pos+1)*nk], k)
-		copy(values[base+pos*nk:base+(pos+1)*nk], row[vOff:vOff+nk])
+	return c.lens
+}
+
+// appendRows writes one new position of each row after its cached ones, as append does for a
+// (B, 1, w) step: row r's w keys at k[r·w:] and w values at v[r·ldv:]. It returns the cache's
+// keys and values, positions w apart, row r's from r·rowStride.
+func (c *KVCache) appendRows(k, v []float32, w, ldv int) (keys, values []float32, rowStride int) {
+	c.reserve(c.Len()+1, w)
+	keys, values, rowStride = c.k.Data(), c.v.Data(), c.k.Dim(1)*w
+	for r, n := range c.lens {
+		at := r*rowStride + n*w
+		copy(keys[at:at+w], k[r*w:(r+1)*w])
+		copy(values[at:at+w], v[r*ldv:r*ldv+w])
 		c.lens[r]++
 	}
-	y := grow(&s.att, b*nq)
-	tensor.AttendRows(y, queries, keys, values, room*nk, nk, c.lens, nh, nkv)
-	n, _ := a.Out.W().Dims()
-	out := grow(&s.out, b*n)
-	a.Out.forwardRow(out, y)
-	return out
+	return keys, values, rowStride
 }
 
 // headsRow applies norm to each of the heads of one position's x (heads·HS) and the rotation by

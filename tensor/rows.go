@@ -119,8 +119,13 @@ func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
 		panic(fmt.Sprintf("tensor.MulRowsT: %d outputs, %d matrices, %d biases", len(dsts), len(ws), len(biases)))
 	}
 	grouped := MatMulPrecision() == Float32 && len(ws) > 1 && len(x) > 0
-	for _, w := range ws {
-		grouped = grouped && len(w.shape) == 2 && w.shape[0] > 0 && len(x) == w.shape[1] && prepare(w, true).trans
+	prepared := make([]matOperand, len(ws))
+	for i, w := range ws {
+		grouped = grouped && len(w.shape) == 2 && w.shape[0] > 0 && len(x) == w.shape[1]
+		if grouped {
+			prepared[i] = prepare(w, true) // B transposed, read row by row, unless stored otherwise
+			grouped = prepared[i].trans
+		}
 	}
 	if !grouped {
 		for i, w := range ws {
@@ -133,7 +138,7 @@ func MulRowsT(dsts [][]float32, x []float32, ws []*Tensor, biases [][]float32) {
 		if len(x) != w.shape[1] || len(dsts[i]) != w.shape[0] || (biases[i] != nil && len(biases[i]) != len(dsts[i])) {
 			panic(fmt.Sprintf("tensor.MulRowsT: x (%d), w %v, bias (%d) into (%d)", len(x), w.shape, len(biases[i]), len(dsts[i])))
 		}
-		pw := prepare(w, true)
+		pw := prepared[i]
 		if biases[i] != nil {
 			copy(dsts[i], biases[i])
 		}
