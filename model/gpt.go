@@ -61,28 +61,7 @@ func (m *GPT) Forward(ids []int, b, t int) (*autograd.Var, error) {
 // block's attention weights (B, NH, T, Tk): how Inspect looks inside without a second copy of the
 // forward pass.
 func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer int, p *tensor.Tensor)) *autograd.Var {
-	var pos []int // T positions, or B·T when the rows are at different positions
-	if caches != nil {
-		pos = caches[0].Positions(b, t)
-	} else {
-		pos = (*nn.KVCache)(nil).Positions(b, t)
-	}
-	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
-	var wpe *autograd.Var           // (1, T, C), broadcast over B, or (B, T, C); none with rotary positions
-	switch {
-	case m.PE != nil:
-		wpe = m.PE.Lookup(pos, b, t) // a constant
-	case m.WPE != nil:
-		wpe = m.WPE.Forward(pos, len(pos)/t, t)
-	}
-	x := tok
-	if wpe != nil {
-		x = autograd.Add(tok, wpe)
-		if !x.RequiresGrad() { // recycled without a gradient to compute, as each block's input below
-			autograd.Discard(tok)
-		}
-	}
-	x = m.Drop.Forward(x)
+	x := m.Drop.Forward(m.embed(ids, b, t, caches))
 	for i, blk := range m.H {
 		var in nn.BlockInput
 		if caches != nil {
@@ -96,6 +75,34 @@ func (m *GPT) trunk(ids []int, b, t int, caches []*nn.KVCache, watch func(layer 
 			autograd.Discard(x)
 		}
 		x = next
+	}
+	return x
+}
+
+// embed returns the blocks' input (B, T, C) for ids: the token embeddings, plus the position
+// embeddings of the positions after the caches' (nil: from 0), learned or sinusoidal (none with
+// rotary positions).
+func (m *GPT) embed(ids []int, b, t int, caches []*nn.KVCache) *autograd.Var {
+	var pos []int // T positions, or B·T when the rows are at different positions
+	if caches != nil {
+		pos = caches[0].Positions(b, t)
+	} else {
+		pos = (*nn.KVCache)(nil).Positions(b, t)
+	}
+	tok := m.WTE.Forward(ids, b, t) // (B, T, C)
+	var wpe *autograd.Var           // (1, T, C), broadcast over B, or (B, T, C)
+	switch {
+	case m.PE != nil:
+		wpe = m.PE.Lookup(pos, b, t) // a constant
+	case m.WPE != nil:
+		wpe = m.WPE.Forward(pos, len(pos)/t, t)
+	}
+	if wpe == nil {
+		return tok
+	}
+	x := autograd.Add(tok, wpe)
+	if !x.RequiresGrad() { // recycled without a gradient to compute, as each block's input
+		autograd.Discard(tok)
 	}
 	return x
 }

@@ -50,21 +50,7 @@ func (m *GPT) canStepRow() bool {
 // embeddings as trunk computes them, then the blocks on those rows in place
 // (nn.Block.StepRow), without a graph of tensors. It returns the trunk's output (B, 1, C).
 func (m *GPT) stepRow(ids []int, caches []*nn.KVCache, s *nn.RowScratch) *autograd.Var {
-	b := len(ids)
-	pos := caches[0].Positions(b, 1)
-	x := m.WTE.Forward(ids, b, 1) // (B, 1, C), copies of the table's rows
-	var wpe *autograd.Var         // (1, 1, C) or (B, 1, C)
-	switch {
-	case m.PE != nil:
-		wpe = m.PE.Lookup(pos, b, 1)
-	case m.WPE != nil:
-		wpe = m.WPE.Forward(pos, len(pos), 1)
-	}
-	if wpe != nil {
-		tok := x
-		x = autograd.Add(tok, wpe)
-		autograd.Discard(tok)
-	}
+	x := m.embed(ids, len(ids), 1, caches) // (B, 1, C), a tensor of its own (the tables' rows copied)
 	rows := x.Value.Data()
 	for i, blk := range m.H {
 		blk.StepRow(rows, caches[i], s)
