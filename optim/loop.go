@@ -3,10 +3,10 @@ package optim
 import (
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/goformer/goformer/autograd"
 	"github.com/goformer/goformer/internal/hooks"
+	"github.com/goformer/goformer/internal/parallel"
 	"github.com/goformer/goformer/tensor"
 )
 
@@ -40,22 +40,13 @@ func forEachSpan(sizes []int, keep func(i int) bool, f func(s span)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	next := make(chan span, len(spans))
-	for _, s := range spans {
-		next <- s
-	}
-	close(next)
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range next {
-				f(s)
-			}
-		}()
-	}
-	wg.Wait()
+	// One span a chunk, on the kernels' pool of helpers: the caller works too, and no goroutine
+	// is started per step.
+	parallel.ForChunks(len(spans), w, len(spans), func(lo, hi int) {
+		for _, s := range spans[lo:hi] {
+			f(s)
+		}
+	})
 }
 
 // checkParams panics on a nil or repeated parameter: a repeated one would be updated twice per step.

@@ -72,10 +72,20 @@ func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 		scale = 1 / float64(d)
 	}
 	if outer == 1 {
-		// Summing away a leading axis (a bias gradient): split the columns instead of the rows.
-		parallelFor(inner, d, func(lo, hi int) {
-			sumColumns(out.data[lo:hi], src, lo, d, inner, scale)
+		// Summing away a leading axis (a bias gradient): each block of sumColumns' rows is summed
+		// on the worker that holds those rows (see parallel.For), into a partial of its own; the
+		// partials are then added in order, exactly as sumColumns adds them.
+		blocks := (d + sumBlock - 1) / sumBlock
+		parts := make([]float32, blocks*inner)
+		parallelFor(blocks, sumBlock*inner, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				part := parts[b*inner : (b+1)*inner]
+				for j := b * sumBlock; j < min((b+1)*sumBlock, d); j++ {
+					vecmath.Add(part, part, src[j*inner:(j+1)*inner])
+				}
+			}
 		})
+		addPartials(out.data, parts, scale)
 		return out
 	}
 	parallelFor(outer, d*inner, func(lo, hi int) {
@@ -91,7 +101,6 @@ func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 // sumBlock rows each (short enough that float32 loses nothing that matters) and adds those into
 // float64 totals.
 func sumColumns(dst, src []float32, lo, d, inner int, scale float64) {
-	const sumBlock = 32
 	n := len(dst)
 	acc := make([]float64, n)
 	part := make([]float32, n)
@@ -102,6 +111,23 @@ func sumColumns(dst, src []float32, lo, d, inner int, scale float64) {
 			vecmath.Add(part, part, row)
 		}
 		for i, p := range part {
+			acc[i] += float64(p)
+		}
+	}
+	for i := range dst {
+		dst[i] = float32(acc[i] * scale)
+	}
+}
+
+// sumBlock is the number of rows sumColumns adds in float32 before it adds them to float64 totals.
+const sumBlock = 32
+
+// addPartials sets dst[i] to scale times the float64 sum, in order, of the float32 partials
+// parts[b·len(dst)+i].
+func addPartials(dst, parts []float32, scale float64) {
+	acc := make([]float64, len(dst))
+	for b := 0; b < len(parts); b += len(dst) {
+		for i, p := range parts[b : b+len(dst)] {
 			acc[i] += float64(p)
 		}
 	}

@@ -273,3 +273,27 @@ func TestSumOverLongAxes(t *testing.T) {
 	flat := Sum(RandNormal(newRNG(42), 0, 1, 1000, 3), 0, false)
 	assert.Equal(t, []int{3}, flat.Shape())
 }
+
+// A bias gradient sums away a long leading axis in blocks of rows, on the workers that hold the
+// rows: the same bits for any worker count, and a float64 sum's value.
+func TestSumOverLongLeadingAxis(t *testing.T) {
+	x := RandNormal(newRNG(43), 0.5, 3, 777, 300)
+	defer SetWorkers(0)
+	var first []float32
+	for _, workers := range []int{1, 2, 3} {
+		SetWorkers(workers)
+		got := Sum(x, 0, false).Values()
+		if first == nil {
+			first = got
+			for i := range got {
+				var want float64
+				for r := range 777 {
+					want += float64(x.At(r, i))
+				}
+				assert.InDelta(t, want, got[i], 1e-5*(10+math.Abs(want)), "column %d", i)
+			}
+			continue
+		}
+		assert.Equal(t, first, got, "%d workers", workers)
+	}
+}

@@ -60,27 +60,31 @@ func Workers() int {
 
 // parallelFor runs fn(t) for t in [0, tasks) on up to workers goroutines
 // (the caller being one of them), each with its own workspace. Tasks are
-// handed out from a shared counter so a core slowed by other load takes fewer.
+// handed out as parallel.For hands out chunks: each worker starts on its own
+// run of them (the caller the first rows), so consecutive kernels find their
+// rows in the cache of the core that wrote them, and a core slowed by other
+// load takes fewer.
 func parallelFor(tasks, workers int, fn func(t int, ws *workspace), kn *microKernel) {
-	j := &forJob{tasks: int64(tasks), fn: fn, kn: kn}
-	parallel.Run(j, min(workers, tasks))
+	workers = min(workers, tasks)
+	j := &forJob{fn: fn, kn: kn}
+	j.tasks.Init(tasks, workers)
+	parallel.Run(j, workers)
 }
 
 type forJob struct {
-	next  atomic.Int64
-	tasks int64
+	tasks parallel.Tasks
 	fn    func(t int, ws *workspace)
 	kn    *microKernel
 }
 
-func (j *forJob) Run() {
+func (j *forJob) Run(worker int) {
 	ws := getWorkspace(j.kn)
 	for {
-		t := j.next.Add(1) - 1
-		if t >= j.tasks {
+		t, ok := j.tasks.Take(worker)
+		if !ok {
 			break
 		}
-		j.fn(int(t), ws)
+		j.fn(t, ws)
 	}
 	workspacePool.Put(ws)
 }

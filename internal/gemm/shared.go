@@ -16,10 +16,11 @@ var sharedBMax = 1 << 20
 // packed op(B). The columns are cut into nc blocks and K into groups of kc
 // blocks; for each (column block, K group) round the workers first pack the
 // kb×nr panels of op(B) together (handing out panels through a counter),
-// wait until all are packed, then take output tiles of the block from a
-// second counter. No tile is split over K and each tile sums its K blocks
-// in ascending order, so the result does not depend on the worker count;
-// and a goroutine that starts late simply finds less work left.
+// wait until all are packed, then take output tiles of the block, each
+// worker its own run of them first (parallel.Tasks). No tile is split over K
+// and each tile sums its K blocks in ascending order, so the result does not
+// depend on the worker count; and a goroutine that starts late simply finds
+// less work left.
 type sharedJob struct {
 	kn     *microKernel
 	p      problem
@@ -34,7 +35,8 @@ type round struct {
 	jc, nb, pg, kg     int // column block and K group
 	tiles              int
 	packNext, packDone atomic.Int64
-	tileNext, tileDone atomic.Int64
+	tileTasks          parallel.Tasks // each worker's own run of tiles first (see parallel.For)
+	tileDone           atomic.Int64
 }
 
 var sharedJobPool = sync.Pool{New: func() any { return new(sharedJob) }}
@@ -65,7 +67,7 @@ func (kn *microKernel) sgemmShared(p *problem, workers int) {
 			r.tiles = j.grid.rows * ((nb + j.grid.colStep - 1) / j.grid.colStep)
 			r.packNext.Store(0)
 			r.packDone.Store(0)
-			r.tileNext.Store(0)
+			r.tileTasks.Init(r.tiles, workers)
 			r.tileDone.Store(0)
 			i++
 		}
@@ -87,7 +89,7 @@ func (kn *microKernel) tileGrid(m, n, workers int) grid {
 // more balance the load on a busy machine, fewer reuse each B panel more.
 const tilesPerWorker = 3
 
-func (j *sharedJob) Run() {
+func (j *sharedJob) Run(worker int) {
 	kn, p := j.kn, &j.p
 	ws := getWorkspace(kn)
 	nr, kc := kn.nr, kn.kc
@@ -124,8 +126,8 @@ func (j *sharedJob) Run() {
 		g.n = r.nb
 		g.cols = (r.nb + g.colStep - 1) / g.colStep
 		for {
-			t := int(r.tileNext.Add(1) - 1)
-			if t >= r.tiles {
+			t, ok := r.tileTasks.Take(worker)
+			if !ok {
 				break
 			}
 			i0, i1, j0, j1 := g.tile(t)

@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// Job is work that several goroutines run at once, each calling Run; it
-// must itself hand out its parts (through counters) so that any number of
-// them, arriving at any time, complete it.
-type Job interface{ Run() }
+// Job is work that several goroutines run at once, each calling Run with its worker number (the
+// caller 0, helpers 1, 2, … in the order they arrive); it must itself hand out its parts (through
+// counters) so that any number of them, arriving at any time, complete it.
+type Job interface{ Run(worker int) }
 
 // ticket is one Run call as its helpers see it. Helpers that are
 // slow to wake must not hold the caller up: once the caller has run out of
@@ -23,8 +23,9 @@ type Job interface{ Run() }
 // once without touching the job. state counts the helpers inside run, with
 // ticketClosed set once the caller is done.
 type ticket struct {
-	state atomic.Int64
-	j     Job
+	state   atomic.Int64
+	arrived atomic.Int64 // helpers that have entered, for their worker numbers
+	j       Job
 }
 
 const ticketClosed = 1 << 40
@@ -65,7 +66,7 @@ const helperSpin = 300 * time.Microsecond
 func helper(t *ticket) {
 	for {
 		if t.enter() {
-			t.j.Run()
+			t.j.Run(int(t.arrived.Add(1)))
 			t.leave()
 		}
 		t = awaitTicket()
@@ -126,14 +127,14 @@ func handOff(t *ticket) {
 // returns when every goroutine that started on j has returned from it.
 func Run(j Job, workers int) {
 	if workers <= 1 {
-		j.Run()
+		j.Run(0)
 		return
 	}
 	t := &ticket{j: j}
 	for w := 1; w < workers; w++ {
 		handOff(t)
 	}
-	j.Run()
+	j.Run(0)
 	t.state.Add(ticketClosed)
 	for spin := 0; t.state.Load() != ticketClosed; spin++ {
 		Pause(spin)
@@ -146,9 +147,16 @@ func Run(j Job, workers int) {
 }
 
 // For calls body on consecutive chunks covering [0, n), on up to workers goroutines (the caller
-// being one), and returns when all are done. Chunks are handed out from a shared counter, about
-// four per worker, so a core slowed by other load takes fewer. body must only write to the items
-// of its own chunk.
+// being one), and returns when all are done, with about four chunks per worker. body must only
+// write to the items of its own chunk.
+//
+// Each worker has a home range of the chunks, the caller the first ones, and takes its own in
+// order before it helps with another's, from that range's far end. So the caller handles the
+// same leading part of every array call after call, and the helper the same trailing part: on a
+// 2-vCPU Zen 5 VM, reading 400 KB that the other core has just written runs at a quarter of the
+// speed of reading it back on the core that wrote it (26 against 90 GB/s), and consecutive
+// kernels over the same rows (a product's output, then its bias, activation, the next product)
+// find their rows where they left them. A core slowed by other load still takes fewer chunks.
 func For(n, workers int, body func(lo, hi int)) { ForChunks(n, workers, 4*workers, body) }
 
 // ForChunks is For with about chunks chunks (at least one per worker). Fewer, longer chunks suit
@@ -163,22 +171,92 @@ func ForChunks(n, workers, chunks int, body func(lo, hi int)) {
 		return
 	}
 	chunks = min(n, max(chunks, workers))
-	Run(&forJob{n: n, chunk: (n + chunks - 1) / chunks, body: body}, workers)
+	size := (n + chunks - 1) / chunks
+	chunks = (n + size - 1) / size
+	j := &forJob{n: n, chunk: size, body: body}
+	j.tasks.Init(chunks, workers)
+	Run(j, workers)
 }
 
 type forJob struct {
-	next     atomic.Int64
 	n, chunk int
 	body     func(lo, hi int)
+	tasks    Tasks
 }
 
-func (j *forJob) Run() {
+func (j *forJob) Run(worker int) {
 	for {
-		lo := int(j.next.Add(int64(j.chunk))) - j.chunk
-		if lo >= j.n {
+		c, ok := j.tasks.Take(worker)
+		if !ok {
 			return
 		}
+		lo := c * j.chunk
 		j.body(lo, min(lo+j.chunk, j.n))
+	}
+}
+
+// Tasks hands out task numbers [0, n) to workers (see For): each worker takes its home range,
+// n·w/workers to n·(w+1)/workers, from the front, then the others' from their far ends.
+type Tasks struct {
+	homes []homeRange
+}
+
+// Init sets n tasks for up to workers workers (at least one), all untaken.
+func (t *Tasks) Init(n, workers int) {
+	workers = max(workers, 1)
+	if cap(t.homes) < workers {
+		t.homes = make([]homeRange, workers)
+	}
+	t.homes = t.homes[:workers]
+	for w := range workers {
+		t.homes[w].set(n*w/workers, n*(w+1)/workers)
+	}
+}
+
+// Take returns a task for worker (its number in Run; numbers past the workers Init was given
+// wrap around), or false once every task is taken.
+func (t *Tasks) Take(worker int) (int, bool) {
+	w := worker % len(t.homes)
+	if c, ok := t.homes[w].takeFront(); ok {
+		return c, true
+	}
+	for d := 1; d < len(t.homes); d++ {
+		if c, ok := t.homes[(w+d)%len(t.homes)].takeBack(); ok {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// homeRange is a worker's untaken tasks [lo, hi), both in one word: the owner takes from the
+// front, others from the back.
+type homeRange struct{ state atomic.Uint64 }
+
+func (h *homeRange) set(lo, hi int) { h.state.Store(uint64(lo) | uint64(hi)<<32) }
+
+func (h *homeRange) takeFront() (int, bool) {
+	for {
+		s := h.state.Load()
+		lo, hi := uint32(s), uint32(s>>32)
+		if lo >= hi {
+			return 0, false
+		}
+		if h.state.CompareAndSwap(s, uint64(lo+1)|uint64(hi)<<32) {
+			return int(lo), true
+		}
+	}
+}
+
+func (h *homeRange) takeBack() (int, bool) {
+	for {
+		s := h.state.Load()
+		lo, hi := uint32(s), uint32(s>>32)
+		if lo >= hi {
+			return 0, false
+		}
+		if h.state.CompareAndSwap(s, uint64(lo)|uint64(hi-1)<<32) {
+			return int(hi - 1), true
+		}
 	}
 }
 
