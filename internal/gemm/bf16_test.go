@@ -11,7 +11,7 @@ import (
 )
 
 // bf16Reference computes SgemmBF16's result straight from the definition (see bf16.go), without
-// packing or tiles: each input rounded by toBF16DAZ, each K block of kc summed from +0 pair by
+// packing or tiles: each input rounded by toBF16DAZ, each K block (bf16KBlock of at most kc) summed from +0 pair by
 // pair (the odd element's product, then the even one's, each added with one rounding and
 // flushed), the blocks added to C in order.
 func bf16Reference(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool, kc int) {
@@ -33,6 +33,7 @@ func bf16Reference(transA, transB bool, m, n, k int, a []float32, lda int, b []f
 		}
 		return widenDAZ(toBF16DAZ(b[p*ldb+j]))
 	}
+	kc = bf16KBlock(k, kc)
 	for i := range m {
 		for j := range n {
 			for pc := 0; pc < k; pc += kc {
@@ -55,6 +56,7 @@ var bf16Shapes = []shape{
 	{false, false, 1, 1, 1}, {false, true, 8, 32, 2}, {true, false, 12, 32, 3},
 	{false, false, 7, 33, 17}, {true, true, 13, 70, 64}, {false, true, 33, 31, 45},
 	{true, false, 40, 65, 100}, {false, false, 100, 96, 37}, {false, true, 24, 64, 129},
+	{true, false, 64, 96, 256}, // a weight gradient big enough for two workers: K blocks split
 }
 
 // runBF16 runs one shape through kernel kn with K blocks of kc on workers goroutines and
