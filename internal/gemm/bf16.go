@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/goformer/goformer/internal/parallel"
-	"github.com/goformer/goformer/internal/vecmath"
 )
 
 // bfloat16 products (SgemmBF16): the inputs are rounded to bfloat16 while they are packed and
@@ -325,9 +324,9 @@ func (kn *bf16Kernel) gemm(p *problem, kc, workers int) {
 	if 2*float64(m)*float64(n)*float64(k) < parallelMinFlops {
 		workers = 1
 	}
-	kc = bf16KBlock(k, kc)
-	if p.transA && workers > 1 && (k+kc-1)/kc%workers == 0 {
-		kn.gemmSplitK(p, kc, workers)
+	kc = kBlock(k, kc, p.transA)
+	if splitsK(p, kc, workers) {
+		splitK(p, kc, workers, func(sub *problem) { kn.gemm(sub, kc, 1) })
 		return
 	}
 	_, mc, nc := bf16Blocks(kn.mr, machineCaches)
@@ -404,64 +403,6 @@ func (kn *bf16Kernel) tile(kp int, a, b []uint32, c []float32, ldc int, acc bool
 		}
 	}
 }
-
-// bf16KBlock is the K block of a product of depth k with blocks of at most kc (even): k cut into
-// as few blocks as kc allows, of equal size (rounded up to even), so that a product split by K
-// blocks (gemmSplitK) gives each worker as much. It depends on k alone, never on the workers.
-func bf16KBlock(k, kc int) int {
-	blocks := (k + kc - 1) / kc
-	return roundUp((k+blocks-1)/blocks, 2)
-}
-
-// gemmSplitK runs a product whose K blocks divide among the workers, as a weight gradient's
-// (Aᵀ·B, K the batch's rows), each worker summing whole K blocks: the first into C itself, the
-// others into partial products of their own, then added to C in order. That is exactly the
-// order in which one worker adds its K blocks, so the bits do not change; and each worker reads
-// only its own K rows of A and B, the rows that the kernels before it left on its core (see
-// parallel.For), instead of every worker reading every row, half of them from the other core's
-// cache (at a quarter of the speed on a 2-vCPU Zen 5).
-func (kn *bf16Kernel) gemmSplitK(p *problem, kc, workers int) {
-	m, n, k := p.m, p.n, p.k
-	blocks := (k + kc - 1) / kc
-	bp := bf16PartsPool.Get().(*[]float32)
-	if len(*bp) < (blocks-1)*m*n {
-		*bp = make([]float32, (blocks-1)*m*n)
-	}
-	parts := *bp
-	parallel.ForChunks(blocks, workers, blocks, func(lo, hi int) {
-		for blk := lo; blk < hi; blk++ {
-			pc := blk * kc
-			sub := *p
-			sub.k = min(kc, k-pc)
-			if p.transA {
-				sub.a = p.a[pc*p.lda:]
-			} else {
-				sub.a = p.a[pc:]
-			}
-			if p.transB {
-				sub.b = p.b[pc:]
-			} else {
-				sub.b = p.b[pc*p.ldb:]
-			}
-			if blk > 0 {
-				sub.c, sub.ldc, sub.accumulate = parts[(blk-1)*m*n:blk*m*n], n, false
-			}
-			kn.gemm(&sub, kc, 1)
-		}
-	})
-	parallel.For(m, workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			crow := p.c[i*p.ldc : i*p.ldc+n]
-			for blk := 1; blk < blocks; blk++ {
-				vecmath.Add(crow, crow, parts[(blk-1)*m*n+i*n:(blk-1)*m*n+(i+1)*n])
-			}
-		}
-	})
-	bf16PartsPool.Put(bp)
-}
-
-// bf16PartsPool holds gemmSplitK's partial products.
-var bf16PartsPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // bf16KC is the most a K block of the bf16 products takes on this machine (even).
 var bf16KC, _, _ = bf16Blocks(8, machineCaches)

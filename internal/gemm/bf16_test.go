@@ -11,7 +11,7 @@ import (
 )
 
 // bf16Reference computes SgemmBF16's result straight from the definition (see bf16.go), without
-// packing or tiles: each input rounded by toBF16DAZ, each K block (bf16KBlock of at most kc) summed from +0 pair by
+// packing or tiles: each input rounded by toBF16DAZ, each K block (kBlock of at most kc) summed from +0 pair by
 // pair (the odd element's product, then the even one's, each added with one rounding and
 // flushed), the blocks added to C in order.
 func bf16Reference(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool, kc int) {
@@ -33,7 +33,7 @@ func bf16Reference(transA, transB bool, m, n, k int, a []float32, lda int, b []f
 		}
 		return widenDAZ(toBF16DAZ(b[p*ldb+j]))
 	}
-	kc = bf16KBlock(k, kc)
+	kc = kBlock(k, kc, transA)
 	for i := range m {
 		for j := range n {
 			for pc := 0; pc < k; pc += kc {

@@ -107,7 +107,24 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 		workspacePool.Put(ws)
 		return
 	}
+	if kc := kn.kBlock(p); splitsK(p, kc, workers) {
+		splitK(p, kc, workers, func(sub *problem) {
+			ws := getWorkspace(kn)
+			kn.gemmRange(sub, 0, sub.m, 0, sub.n, ws)
+			workspacePool.Put(ws)
+		})
+		return
+	}
 	kn.sgemmShared(p, workers)
+}
+
+// kBlock is the K block of p: the kernel's kc, or for a weight gradient (A transposed) an even
+// number of equal blocks of at most kc, which split by K on two workers (splitK).
+func (kn *microKernel) kBlock(p *problem) int {
+	if !p.transA {
+		return kn.kc
+	}
+	return kBlock(p.k, kn.kc, true)
 }
 
 // gemmRange computes the block C[i0:i1, j0:j1] completely (all of K) on the
@@ -117,10 +134,11 @@ func (kn *microKernel) sgemm(p *problem, workers int) {
 // over mr×nr tiles.
 func (kn *microKernel) gemmRange(p *problem, i0, i1, j0, j1 int, ws *workspace) {
 	direct := kn.directA(p)
+	kc := kn.kBlock(p)
 	for jc := j0; jc < j1; jc += kn.nc {
 		nb := min(kn.nc, j1-jc)
-		for pc := 0; pc < p.k; pc += kn.kc {
-			kb := min(kn.kc, p.k-pc)
+		for pc := 0; pc < p.k; pc += kc {
+			kb := min(kc, p.k-pc)
 			// The first K block overwrites C unless the caller accumulates;
 			// later blocks always add to what the earlier ones wrote.
 			acc := p.accumulate || pc > 0

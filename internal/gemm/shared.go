@@ -25,6 +25,7 @@ type sharedJob struct {
 	kn     *microKernel
 	p      problem
 	b      []float32 // packed op(B) of the current round
+	kc     int       // K block (kn.kBlock)
 	kGroup int       // K extent of a round, a multiple of kc
 	grid   grid      // output tiles of a column block (columns relative to it)
 	rounds []round
@@ -47,8 +48,9 @@ func (kn *microKernel) sgemmShared(p *problem, workers int) {
 	j := sharedJobPool.Get().(*sharedJob)
 	j.kn, j.p = kn, *p
 	nbMax := min(kn.nc, roundUp(p.n, kn.nr))
-	j.kGroup = max(kn.kc, sharedBMax/nbMax/kn.kc*kn.kc)
-	need := min(j.kGroup, roundUp(p.k, kn.kc)) * nbMax
+	j.kc = kn.kBlock(p)
+	j.kGroup = max(j.kc, sharedBMax/nbMax/j.kc*j.kc)
+	need := min(j.kGroup, roundUp(p.k, j.kc)) * nbMax
 	if len(j.b) < need {
 		j.b = make([]float32, need)
 	}
@@ -92,7 +94,7 @@ const tilesPerWorker = 3
 func (j *sharedJob) Run(worker int) {
 	kn, p := j.kn, &j.p
 	ws := getWorkspace(kn)
-	nr, kc := kn.nr, kn.kc
+	nr, kc := kn.nr, j.kc
 	direct := kn.directA(p)
 	for ri := range j.rounds {
 		r := &j.rounds[ri]
