@@ -194,6 +194,29 @@ func asFloats(x []uint32) []float32 {
 // pairs (see the layout above); rows past mb are zero. tmp holds at least max(mb, 8)·kp values.
 func packABF16(p *problem, i0, mb, p0, kb, mr int, dst, tmp []uint32) {
 	kp := (kb + 1) / 2
+	if p.transA && mr == 8 {
+		// A is k×m: rows 2q and 2q+1 of the block, paired, give pair q of every row at once,
+		// written straight into the panels (row i of the block at dst[(i/8)·8kp + 8q + i%8]).
+		for q := range kp {
+			r0 := p.a[(p0+2*q)*p.lda+i0 : (p0+2*q)*p.lda+i0+mb]
+			var r1 []float32
+			done := 0
+			if 2*q+1 < kb {
+				r1 = p.a[(p0+2*q+1)*p.lda+i0 : (p0+2*q+1)*p.lda+i0+mb]
+				done = pairRowsPanels(dst[q*8:], 8*kp, r0, r1)
+			}
+			for i := done; i < roundUp(mb, 8); i++ {
+				var v uint32
+				if i < mb && r1 != nil {
+					v = pair(r0[i], r1[i])
+				} else if i < mb {
+					v = pair(r0[i], 0)
+				}
+				dst[i/8*8*kp+q*8+i%8] = v
+			}
+		}
+		return
+	}
 	if p.transA {
 		// A is k×m: rows 2q and 2q+1 of the block, paired, give pair q of every row at once.
 		for q := range kp {

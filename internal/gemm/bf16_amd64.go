@@ -63,6 +63,22 @@ func cvtPairs(dst []uint32, src []float32) {
 }
 
 //go:noescape
+func pairRowsPanelsBF16(dst *uint32, r0, r1 *float32, chunks, stride int)
+
+// pairRowsPanels sets dst[(j/8)·stride + j%8] = pair(r0[j], r1[j]) for j < done, the whole
+// 16s of len(r0) (0 without AVX512-BF16): pairRows straight into 8-row A panels.
+func pairRowsPanels(dst []uint32, stride int, r0, r1 []float32) (done int) {
+	chunks := len(r0) / 16
+	if chunks == 0 || !cpufeat.AVX512BF16 {
+		return 0
+	}
+	_ = r1[16*chunks-1]
+	_ = dst[(2*chunks-1)*stride+7]
+	pairRowsPanelsBF16(&dst[0], &r0[0], &r1[0], chunks, stride)
+	return 16 * chunks
+}
+
+//go:noescape
 func pairPanelBF16(dst *uint32, b *float32, ldb, kpairs int)
 
 // pairPanel sets dst[32q+j] = pair(b[2q·ldb+j], b[(2q+1)·ldb+j]) for q < kpairs and j < 32: the

@@ -16,3 +16,6 @@ func pairRows(dst []uint32, r0, r1 []float32) { pairRowsGo(dst, r0, r1) }
 
 // pairPanel has no vector kernel here: false, nothing written.
 func pairPanel(dst []uint32, b []float32, ldb, kpairs int) bool { return false }
+
+// pairRowsPanels has no vector kernel here: 0, nothing written.
+func pairRowsPanels(dst []uint32, stride int, r0, r1 []float32) int { return 0 }

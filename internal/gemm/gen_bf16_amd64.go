@@ -275,6 +275,36 @@ pairloop:
 	RET
 `)
 	w.WriteString(`
+// func pairRowsPanelsBF16(dst *uint32, r0, r1 *float32, chunks, stride int)
+// pairRowsBF16 into 8-row A panels stride dwords apart: the pair of element j to
+// dst[(j/8)·stride + j%8], for j < 16·chunks (a transposed A's pair of rows, packed straight
+// into the panels of a row block).
+TEXT ·pairRowsPanelsBF16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ chunks+24(FP), CX
+	MOVQ stride+32(FP), BX
+	SHLQ $2, BX
+panelsloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+`)
+	w.WriteString(cvtne(2, 0) + cvtne(3, 1) + `	VPMOVZXWD Y2, Z2
+	VPMOVZXWD Y3, Z3
+	VPSLLD $16, Z3, Z3
+	VPORD Z3, Z2, Z2
+	VMOVDQU32 Y2, (DI)
+	VEXTRACTI64X4 $1, Z2, (DI)(BX*1)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	LEAQ (DI)(BX*2), DI
+	DECQ CX
+	JNZ panelsloop
+	VZEROUPPER
+	RET
+`)
+	w.WriteString(`
 // func pairPanelBF16(dst *uint32, b *float32, ldb, kpairs int)
 // A full 32-column panel of bf16 pairs from k×n B: for q < kpairs, dst[32q+j] =
 // bf16(b[2q·ldb+j]) | bf16(b[(2q+1)·ldb+j])<<16 for j < 32 (ldb in floats).
