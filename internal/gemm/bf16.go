@@ -249,6 +249,25 @@ func packABF16(p *problem, i0, mb, p0, kb, mr int, dst, tmp []uint32) {
 		rows := min(mr, mb-ir)
 		panel := dst[ir*kp : (ir+mr)*kp]
 		i := 0
+		if rows == 8 && mr == 8 {
+			// Both in one pass where the CPU has it, the last pairs as below.
+			rowA := p.a[(i0+ir)*p.lda+p0:]
+			q0 := cvtRowsPanel(panel, rowA, p.lda, kb)
+			if q0 == kp {
+				continue
+			}
+			for r := range 8 {
+				row := rowA[r*p.lda : r*p.lda+kb]
+				for q := q0; q < kp; q++ {
+					if 2*q+1 < kb {
+						panel[q*8+r] = pair(row[2*q], row[2*q+1])
+					} else {
+						panel[q*8+r] = pair(row[2*q], 0)
+					}
+				}
+			}
+			continue
+		}
 		for ; i+8 <= rows; i += 8 {
 			for r := range 8 {
 				row := p.a[(i0+ir+i+r)*p.lda+p0:]

@@ -63,6 +63,23 @@ func cvtPairs(dst []uint32, src []float32) {
 }
 
 //go:noescape
+func cvtRowsPanelBF16(dst *uint32, a *float32, lda, chunks int)
+
+// cvtRowsPanel sets panel[8q+r] = pair(a[r·lda+2q], a[r·lda+2q+1]) for the 8 rows r < 8 and
+// q < done, the pairs of the whole 32s of kb columns (0 without AVX512-BF16): cvtPairs and the
+// transpose into an 8-row A panel in one pass.
+func cvtRowsPanel(panel []uint32, a []float32, lda, kb int) (done int) {
+	chunks := kb / 32
+	if chunks == 0 || !cpufeat.AVX512BF16 {
+		return 0
+	}
+	_ = a[7*lda+32*chunks-1]
+	_ = panel[128*chunks-1]
+	cvtRowsPanelBF16(&panel[0], &a[0], lda, chunks)
+	return 16 * chunks
+}
+
+//go:noescape
 func pairRowsPanelsBF16(dst *uint32, r0, r1 *float32, chunks, stride int)
 
 // pairRowsPanels sets dst[(j/8)·stride + j%8] = pair(r0[j], r1[j]) for j < done, the whole

@@ -574,6 +574,123 @@ pairloop:
 	VZEROUPPER
 	RET
 
+// func cvtRowsPanelBF16(dst *uint32, a *float32, lda, chunks int)
+// An 8-row A panel from row-major A: dst[8q+r] = bf16(a[r·lda+2q]) | bf16(a[r·lda+2q+1])<<16
+// for r < 8, q < 16·chunks (lda in floats). Each step converts 32 floats of each row into a
+// register of 16 pairs (Z0-Z7), then transposes the 8×16 dwords: dword pairs of rows (T,
+// Z8-Z15), quadword pairs (U, Z16-Z23: pair 4l+c of rows 0-3 or 4-7 in lane l of U(c) or U(c+4)),
+// lanes of two U joined by VPERMI2Q (W: pairs c and c+4, or c+8 and c+12, each 8 rows), and
+// two W's halves joined by VSHUFI64X2 into the output's 8 registers of two pairs each.
+TEXT ·cvtRowsPanelBF16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), BX
+	SHLQ $2, BX
+	MOVQ chunks+24(FP), CX
+	LEAQ (BX)(BX*2), R8 // 3 rows
+	VMOVDQU64 ·cvtRowsIdxLo<>(SB), Z30
+	VMOVDQU64 ·cvtRowsIdxHi<>(SB), Z31
+rowsloop:
+	LEAQ (SI)(BX*4), R9 // rows 4-7
+	VMOVUPS (SI), Z24
+	VMOVUPS 64(SI), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xc0 // VCVTNE2PS2BF16 Z24, Z25, Z0
+	VMOVUPS (SI)(BX*1), Z24
+	VMOVUPS 64(SI)(BX*1), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xc8 // VCVTNE2PS2BF16 Z24, Z25, Z1
+	VMOVUPS (SI)(BX*2), Z24
+	VMOVUPS 64(SI)(BX*2), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xd0 // VCVTNE2PS2BF16 Z24, Z25, Z2
+	VMOVUPS (SI)(R8*1), Z24
+	VMOVUPS 64(SI)(R8*1), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xd8 // VCVTNE2PS2BF16 Z24, Z25, Z3
+	VMOVUPS (R9), Z24
+	VMOVUPS 64(R9), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xe0 // VCVTNE2PS2BF16 Z24, Z25, Z4
+	VMOVUPS (R9)(BX*1), Z24
+	VMOVUPS 64(R9)(BX*1), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xe8 // VCVTNE2PS2BF16 Z24, Z25, Z5
+	VMOVUPS (R9)(BX*2), Z24
+	VMOVUPS 64(R9)(BX*2), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xf0 // VCVTNE2PS2BF16 Z24, Z25, Z6
+	VMOVUPS (R9)(R8*1), Z24
+	VMOVUPS 64(R9)(R8*1), Z25
+	BYTE $0x62; BYTE $0x92; BYTE $0x37; BYTE $0x40; BYTE $0x72; BYTE $0xf8 // VCVTNE2PS2BF16 Z24, Z25, Z7
+	VPUNPCKLDQ Z1, Z0, Z8
+	VPUNPCKHDQ Z1, Z0, Z9
+	VPUNPCKLDQ Z3, Z2, Z10
+	VPUNPCKHDQ Z3, Z2, Z11
+	VPUNPCKLDQ Z5, Z4, Z12
+	VPUNPCKHDQ Z5, Z4, Z13
+	VPUNPCKLDQ Z7, Z6, Z14
+	VPUNPCKHDQ Z7, Z6, Z15
+	VPUNPCKLQDQ Z10, Z8, Z16
+	VPUNPCKHQDQ Z10, Z8, Z17
+	VPUNPCKLQDQ Z11, Z9, Z18
+	VPUNPCKHQDQ Z11, Z9, Z19
+	VPUNPCKLQDQ Z14, Z12, Z20
+	VPUNPCKHQDQ Z14, Z12, Z21
+	VPUNPCKLQDQ Z15, Z13, Z22
+	VPUNPCKHQDQ Z15, Z13, Z23
+	VMOVDQA64 Z30, Z8
+	VPERMI2Q Z20, Z16, Z8
+	VMOVDQA64 Z31, Z12
+	VPERMI2Q Z20, Z16, Z12
+	VMOVDQA64 Z30, Z9
+	VPERMI2Q Z21, Z17, Z9
+	VMOVDQA64 Z31, Z13
+	VPERMI2Q Z21, Z17, Z13
+	VMOVDQA64 Z30, Z10
+	VPERMI2Q Z22, Z18, Z10
+	VMOVDQA64 Z31, Z14
+	VPERMI2Q Z22, Z18, Z14
+	VMOVDQA64 Z30, Z11
+	VPERMI2Q Z23, Z19, Z11
+	VMOVDQA64 Z31, Z15
+	VPERMI2Q Z23, Z19, Z15
+	VSHUFI64X2 $0x44, Z9, Z8, Z0
+	VSHUFI64X2 $0xee, Z9, Z8, Z2
+	VSHUFI64X2 $0x44, Z11, Z10, Z1
+	VSHUFI64X2 $0xee, Z11, Z10, Z3
+	VSHUFI64X2 $0x44, Z13, Z12, Z4
+	VSHUFI64X2 $0xee, Z13, Z12, Z6
+	VSHUFI64X2 $0x44, Z15, Z14, Z5
+	VSHUFI64X2 $0xee, Z15, Z14, Z7
+	VMOVDQU32 Z0, 0(DI)
+	VMOVDQU32 Z1, 64(DI)
+	VMOVDQU32 Z2, 128(DI)
+	VMOVDQU32 Z3, 192(DI)
+	VMOVDQU32 Z4, 256(DI)
+	VMOVDQU32 Z5, 320(DI)
+	VMOVDQU32 Z6, 384(DI)
+	VMOVDQU32 Z7, 448(DI)
+	ADDQ $128, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNZ rowsloop
+	VZEROUPPER
+	RET
+
+// VPERMI2Q indices: lanes 0 of two registers, then lanes 1 (lo); lanes 2, then 3 (hi).
+DATA ·cvtRowsIdxLo<>+0(SB)/8, $0
+DATA ·cvtRowsIdxLo<>+8(SB)/8, $1
+DATA ·cvtRowsIdxLo<>+16(SB)/8, $8
+DATA ·cvtRowsIdxLo<>+24(SB)/8, $9
+DATA ·cvtRowsIdxLo<>+32(SB)/8, $2
+DATA ·cvtRowsIdxLo<>+40(SB)/8, $3
+DATA ·cvtRowsIdxLo<>+48(SB)/8, $10
+DATA ·cvtRowsIdxLo<>+56(SB)/8, $11
+GLOBL ·cvtRowsIdxLo<>(SB), RODATA, $64
+DATA ·cvtRowsIdxHi<>+0(SB)/8, $4
+DATA ·cvtRowsIdxHi<>+8(SB)/8, $5
+DATA ·cvtRowsIdxHi<>+16(SB)/8, $12
+DATA ·cvtRowsIdxHi<>+24(SB)/8, $13
+DATA ·cvtRowsIdxHi<>+32(SB)/8, $6
+DATA ·cvtRowsIdxHi<>+40(SB)/8, $7
+DATA ·cvtRowsIdxHi<>+48(SB)/8, $14
+DATA ·cvtRowsIdxHi<>+56(SB)/8, $15
+GLOBL ·cvtRowsIdxHi<>(SB), RODATA, $64
+
 // func pairRowsPanelsBF16(dst *uint32, r0, r1 *float32, chunks, stride int)
 // pairRowsBF16 into 8-row A panels stride dwords apart: the pair of element j to
 // dst[(j/8)·stride + j%8], for j < 16·chunks (a transposed A's pair of rows, packed straight

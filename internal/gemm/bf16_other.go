@@ -19,3 +19,6 @@ func pairPanel(dst []uint32, b []float32, ldb, kpairs int) bool { return false }
 
 // pairRowsPanels has no vector kernel here: 0, nothing written.
 func pairRowsPanels(dst []uint32, stride int, r0, r1 []float32) int { return 0 }
+
+// cvtRowsPanel has no vector kernel here: 0, nothing written.
+func cvtRowsPanel(panel []uint32, a []float32, lda, kb int) int { return 0 }

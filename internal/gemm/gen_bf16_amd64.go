@@ -274,6 +274,7 @@ pairloop:
 	VZEROUPPER
 	RET
 `)
+	w.WriteString(cvtRowsPanel())
 	w.WriteString(`
 // func pairRowsPanelsBF16(dst *uint32, r0, r1 *float32, chunks, stride int)
 // pairRowsBF16 into 8-row A panels stride dwords apart: the pair of element j to
@@ -334,4 +335,91 @@ panelloop:
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// cvtRowsPanel writes cvtRowsPanelBF16: 8 rows of a row-major A, 32 floats of each per step,
+// converted to 16 bf16 pairs (VCVTNE2PS2BF16) and transposed in registers into the 8-row panel
+// layout (pair q of row r at dword 8q+r), 128 dwords a step.
+func cvtRowsPanel() string {
+	var b strings.Builder
+	b.WriteString(`
+// func cvtRowsPanelBF16(dst *uint32, a *float32, lda, chunks int)
+// An 8-row A panel from row-major A: dst[8q+r] = bf16(a[r·lda+2q]) | bf16(a[r·lda+2q+1])<<16
+// for r < 8, q < 16·chunks (lda in floats). Each step converts 32 floats of each row into a
+// register of 16 pairs (Z0-Z7), then transposes the 8×16 dwords: dword pairs of rows (T,
+// Z8-Z15), quadword pairs (U, Z16-Z23: pair 4l+c of rows 0-3 or 4-7 in lane l of U(c) or U(c+4)),
+// lanes of two U joined by VPERMI2Q (W: pairs c and c+4, or c+8 and c+12, each 8 rows), and
+// two W's halves joined by VSHUFI64X2 into the output's 8 registers of two pairs each.
+TEXT ·cvtRowsPanelBF16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), BX
+	SHLQ $2, BX
+	MOVQ chunks+24(FP), CX
+	LEAQ (BX)(BX*2), R8 // 3 rows
+	VMOVDQU64 ·cvtRowsIdxLo<>(SB), Z30
+	VMOVDQU64 ·cvtRowsIdxHi<>(SB), Z31
+rowsloop:
+	LEAQ (SI)(BX*4), R9 // rows 4-7
+`)
+	rows := []string{"(SI)", "(SI)(BX*1)", "(SI)(BX*2)", "(SI)(R8*1)", "(R9)", "(R9)(BX*1)", "(R9)(BX*2)", "(R9)(R8*1)"}
+	for r, addr := range rows {
+		hi := strings.Replace(addr, "(", "64(", 1)
+		fmt.Fprintf(&b, "\tVMOVUPS %s, Z24\n\tVMOVUPS %s, Z25\n", addr, hi)
+		b.WriteString(cvtne2(r, 25, 24))
+	}
+	for r := 0; r < 8; r += 2 {
+		fmt.Fprintf(&b, "\tVPUNPCKLDQ Z%d, Z%d, Z%d\n", r+1, r, 8+r)
+		fmt.Fprintf(&b, "\tVPUNPCKHDQ Z%d, Z%d, Z%d\n", r+1, r, 9+r)
+	}
+	for h := 0; h < 2; h++ { // rows 0-3 (T8-T11 → U16-U19), rows 4-7 (T12-T15 → U20-U23)
+		t, u := 8+4*h, 16+4*h
+		fmt.Fprintf(&b, "\tVPUNPCKLQDQ Z%d, Z%d, Z%d\n", t+2, t, u)
+		fmt.Fprintf(&b, "\tVPUNPCKHQDQ Z%d, Z%d, Z%d\n", t+2, t, u+1)
+		fmt.Fprintf(&b, "\tVPUNPCKLQDQ Z%d, Z%d, Z%d\n", t+3, t+1, u+2)
+		fmt.Fprintf(&b, "\tVPUNPCKHQDQ Z%d, Z%d, Z%d\n", t+3, t+1, u+3)
+	}
+	// W(c) lo in Z(8+c): pairs c and c+4; W(c) hi in Z(12+c): pairs c+8 and c+12.
+	for c := 0; c < 4; c++ {
+		fmt.Fprintf(&b, "\tVMOVDQA64 Z30, Z%d\n\tVPERMI2Q Z%d, Z%d, Z%d\n", 8+c, 20+c, 16+c, 8+c)
+		fmt.Fprintf(&b, "\tVMOVDQA64 Z31, Z%d\n\tVPERMI2Q Z%d, Z%d, Z%d\n", 12+c, 20+c, 16+c, 12+c)
+	}
+	// Output register k holds pairs 2k and 2k+1.
+	for _, o := range []struct{ lo, hi, imm, k int }{
+		{8, 9, 0x44, 0}, {8, 9, 0xee, 2}, {10, 11, 0x44, 1}, {10, 11, 0xee, 3},
+		{12, 13, 0x44, 4}, {12, 13, 0xee, 6}, {14, 15, 0x44, 5}, {14, 15, 0xee, 7},
+	} {
+		fmt.Fprintf(&b, "\tVSHUFI64X2 $0x%02x, Z%d, Z%d, Z%d\n", o.imm, o.hi, o.lo, o.k)
+	}
+	for k := 0; k < 8; k++ {
+		fmt.Fprintf(&b, "\tVMOVDQU32 Z%d, %d(DI)\n", k, 64*k)
+	}
+	b.WriteString(`	ADDQ $128, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNZ rowsloop
+	VZEROUPPER
+	RET
+
+// VPERMI2Q indices: lanes 0 of two registers, then lanes 1 (lo); lanes 2, then 3 (hi).
+DATA ·cvtRowsIdxLo<>+0(SB)/8, $0
+DATA ·cvtRowsIdxLo<>+8(SB)/8, $1
+DATA ·cvtRowsIdxLo<>+16(SB)/8, $8
+DATA ·cvtRowsIdxLo<>+24(SB)/8, $9
+DATA ·cvtRowsIdxLo<>+32(SB)/8, $2
+DATA ·cvtRowsIdxLo<>+40(SB)/8, $3
+DATA ·cvtRowsIdxLo<>+48(SB)/8, $10
+DATA ·cvtRowsIdxLo<>+56(SB)/8, $11
+GLOBL ·cvtRowsIdxLo<>(SB), RODATA, $64
+DATA ·cvtRowsIdxHi<>+0(SB)/8, $4
+DATA ·cvtRowsIdxHi<>+8(SB)/8, $5
+DATA ·cvtRowsIdxHi<>+16(SB)/8, $12
+DATA ·cvtRowsIdxHi<>+24(SB)/8, $13
+DATA ·cvtRowsIdxHi<>+32(SB)/8, $6
+DATA ·cvtRowsIdxHi<>+40(SB)/8, $7
+DATA ·cvtRowsIdxHi<>+48(SB)/8, $14
+DATA ·cvtRowsIdxHi<>+56(SB)/8, $15
+GLOBL ·cvtRowsIdxHi<>(SB), RODATA, $64
+`)
+	return b.String()
 }
