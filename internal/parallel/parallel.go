@@ -3,7 +3,9 @@
 // microseconds on a busy or virtualised machine, about as long as a small kernel call, so helpers
 // stay awake briefly after each job, and a call never waits for a helper that is slow to arrive:
 // the caller works too, and whatever part of a job no helper has taken by the time the caller
-// runs out of work is simply not theirs to do.
+// runs out of work is simply not theirs to do. Work is handed out so that each worker keeps to the
+// same part of the data from one call to the next (Tasks), since a core reads what another core
+// has just written far more slowly than what it wrote itself.
 package parallel
 
 import (
