@@ -45,3 +45,38 @@ func TestForManyCallsInARow(t *testing.T) {
 	}
 	assert.Equal(t, int64(2000*64), total.Load())
 }
+
+// Each worker takes its own run of tasks in order, then the others' from their far ends, and
+// every task is taken once.
+func TestTasksHomeRangesFirst(t *testing.T) {
+	var ts Tasks
+	ts.Init(8, 2)
+	take := func(w int) int {
+		c, ok := ts.Take(w)
+		assert.True(t, ok)
+		return c
+	}
+	assert.Equal(t, 0, take(0))
+	assert.Equal(t, 4, take(1))
+	assert.Equal(t, 5, take(1))
+	assert.Equal(t, []int{1, 2, 3}, []int{take(0), take(0), take(0)})
+	assert.Equal(t, 7, take(0)) // its own run done: the helper's, from the back
+	assert.Equal(t, 6, take(1))
+	_, ok := ts.Take(0)
+	assert.False(t, ok)
+	_, ok = ts.Take(1)
+	assert.False(t, ok)
+
+	// a caller alone takes everything; numbers past the workers wrap around
+	ts.Init(5, 3)
+	seen := map[int]bool{}
+	for {
+		c, ok := ts.Take(4)
+		if !ok {
+			break
+		}
+		assert.False(t, seen[c], "task %d twice", c)
+		seen[c] = true
+	}
+	assert.Len(t, seen, 5)
+}
