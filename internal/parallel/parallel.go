@@ -201,11 +201,15 @@ func (j *forJob) Run(worker int) {
 // n·w/workers to n·(w+1)/workers, from the front, then the others' from their far ends.
 type Tasks struct {
 	homes []homeRange
+	few   [4]homeRange // homes' storage for up to 4 workers, without an allocation a call
 }
 
 // Init sets n tasks for up to workers workers (at least one), all untaken.
 func (t *Tasks) Init(n, workers int) {
 	workers = max(workers, 1)
+	if t.homes == nil && workers <= len(t.few) {
+		t.homes = t.few[:]
+	}
 	if cap(t.homes) < workers {
 		t.homes = make([]homeRange, workers)
 	}
@@ -219,11 +223,11 @@ func (t *Tasks) Init(n, workers int) {
 // wrap around), or false once every task is taken.
 func (t *Tasks) Take(worker int) (int, bool) {
 	w := worker % len(t.homes)
-	if c, ok := t.homes[w].takeFront(); ok {
+	if c, ok := t.homes[w].take(true); ok {
 		return c, true
 	}
 	for d := 1; d < len(t.homes); d++ {
-		if c, ok := t.homes[(w+d)%len(t.homes)].takeBack(); ok {
+		if c, ok := t.homes[(w+d)%len(t.homes)].take(false); ok {
 			return c, true
 		}
 	}
@@ -236,28 +240,20 @@ type homeRange struct{ state atomic.Uint64 }
 
 func (h *homeRange) set(lo, hi int) { h.state.Store(uint64(lo) | uint64(hi)<<32) }
 
-func (h *homeRange) takeFront() (int, bool) {
+// take takes the first untaken task (front) or the last one.
+func (h *homeRange) take(front bool) (int, bool) {
 	for {
 		s := h.state.Load()
 		lo, hi := uint32(s), uint32(s>>32)
 		if lo >= hi {
 			return 0, false
 		}
-		if h.state.CompareAndSwap(s, uint64(lo+1)|uint64(hi)<<32) {
-			return int(lo), true
+		c, next := hi-1, uint64(lo)|uint64(hi-1)<<32
+		if front {
+			c, next = lo, uint64(lo+1)|uint64(hi)<<32
 		}
-	}
-}
-
-func (h *homeRange) takeBack() (int, bool) {
-	for {
-		s := h.state.Load()
-		lo, hi := uint32(s), uint32(s>>32)
-		if lo >= hi {
-			return 0, false
-		}
-		if h.state.CompareAndSwap(s, uint64(lo)|uint64(hi-1)<<32) {
-			return int(hi - 1), true
+		if h.state.CompareAndSwap(s, next) {
+			return int(c), true
 		}
 	}
 }
