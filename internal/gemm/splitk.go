@@ -33,11 +33,16 @@ func kBlock(k, kc int, evenCount bool) int {
 }
 
 // splitsK reports whether a product with K blocks of kc is split by K on workers: a weight
-// gradient (A transposed) whose K blocks divide among the workers.
+// gradient (A transposed) whose K blocks divide among the workers, with partial products that
+// take at most splitKMaxBytes (a long K, as a large model's batch of thousands of rows, would
+// otherwise write and read back a partial of C for every block).
 func splitsK(p *problem, kc, workers int) bool {
 	blocks := (p.k + kc - 1) / kc
-	return p.transA && workers > 1 && blocks%workers == 0
+	return p.transA && workers > 1 && blocks%workers == 0 && 4*(blocks-1)*p.m*p.n <= splitKMaxBytes
 }
+
+// splitKMaxBytes bounds splitK's partial products (the default run's largest take 0.8 MB).
+const splitKMaxBytes = 8 << 20
 
 // kPartsPool holds splitK's partial products.
 var kPartsPool = sync.Pool{New: func() any { return new([]float32) }}
