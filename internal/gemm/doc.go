@@ -70,9 +70,13 @@
 // mnemonics) accumulating in float32; a pure-Go kernel states exactly what they compute. Without
 // AVX512-BF16, SgemmBF16 is Sgemm.
 //
-// Parallelism (shared.go, parallel.go): a single product on several
+// Parallelism (shared.go, parallel.go, splitk.go): a single product on several
 // workers packs each kc×nr panel of op(B) once, the workers sharing the
-// packing, then splits the output into tiles handed out from a counter.
+// packing, then splits the output into tiles, each worker taking its own run
+// of them first (the caller the leading rows: parallel.Tasks), so that rows
+// stay on the core that wrote them from one kernel to the next. A weight
+// gradient (Aᵀ·B, K the batch's rows) is split by K blocks instead, each
+// worker summing its own rows, the partials added in one worker's order.
 // Batched products give whole products to workers. Workers come from
 // internal/parallel's pool of persistent helper goroutines, which stay awake
 // (spinning, yielding the P) for a short while after each job, because
