@@ -62,7 +62,7 @@ func main() {
 	}
 	r.ReadBW1 = machine.ReadBandwidth(1, *bytes)
 	r.ReadBWAll = machine.ReadBandwidth(n, *bytes)
-	r.HandOffSame, r.HandOffOther, _ = machine.HandOffRead(handOffBytes)
+	r.HandOffSame, r.HandOffOther, _ = machine.HandOffRead(handOffBytes, *budget/2)
 	if *asJSON {
 		json.NewEncoder(os.Stdout).Encode(r)
 		return

@@ -11,14 +11,14 @@ import (
 // just written, by itself (same) and by another core (other): the cost of passing data between
 // the cores that run consecutive kernels. Two OS threads are pinned to CPUs 0 and 1 (Linux); the
 // first writes the array before every sample, then reads it itself or hands it to the second,
-// spinning meanwhile, for about half a second (at least three samples of each); each figure is
-// the best read. ok is false, with no figures, with one CPU or where threads cannot be pinned.
+// spinning meanwhile, for about budget (at least three samples of each); each figure is the best
+// read. ok is false, with no figures, with one CPU or where threads cannot be pinned.
 // The pinned threads end with the measurement (their goroutines exit locked to them).
 //
 // On a 2-vCPU Zen 5 VM (AMD EPYC family 26 model 2, 2026-12-05), 400 KB read at 174–209 GB/s
 // on the core that wrote it and at 35–38 GB/s on the other (three runs of bench/machine): why
 // the kernels keep each worker on its own rows (parallel.For).
-func HandOffRead(bytes int) (same, other float64, ok bool) {
+func HandOffRead(bytes int, budget time.Duration) (same, other float64, ok bool) {
 	if runtime.NumCPU() < 2 {
 		return 0, 0, false
 	}
@@ -59,7 +59,7 @@ func HandOffRead(bytes int) (same, other float64, ok bool) {
 		runtime.LockOSThread()
 		pinned[0] = pinToCPU(0)
 		<-readerReady
-		deadline := time.Now().Add(500 * time.Millisecond)
+		deadline := time.Now().Add(budget)
 		for sample := 0; sample < 6 || time.Now().Before(deadline); sample++ {
 			for i := range data { // a store dirties its line even when the value is the same
 				data[i] = 1

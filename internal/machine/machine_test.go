@@ -73,7 +73,7 @@ func TestMeasurementsRun(t *testing.T) {
 	bw := ReadBandwidth(runtime.NumCPU(), 16<<20)
 	require.Greater(t, bw, 0.0)
 	t.Logf("read bandwidth (16 MiB, likely cached): %.1f GB/s", bw)
-	if same, other, ok := HandOffRead(64 << 10); ok {
+	if same, other, ok := HandOffRead(64<<10, 20*time.Millisecond); ok {
 		require.Greater(t, same, 0.0)
 		require.Greater(t, other, 0.0)
 		t.Logf("reading 64 KiB just written: %.1f GB/s on the same core, %.1f on another", same, other)
