@@ -12,14 +12,15 @@ import (
 // the cores that run consecutive kernels. Two OS threads are pinned to CPUs 0 and 1 (Linux); the
 // first writes the array before every sample, then reads it itself or hands it to the second,
 // spinning meanwhile, for about budget (at least three samples of each); each figure is the best
-// read. ok is false, with no figures, with one CPU or where threads cannot be pinned.
+// read. ok is false, with no figures, with one CPU (or GOMAXPROCS 1) or where threads cannot be
+// pinned.
 // The pinned threads end with the measurement (their goroutines exit locked to them).
 //
 // On a 2-vCPU Zen 5 VM (AMD EPYC family 26 model 2, 2026-12-05), 400 KB read at 174–209 GB/s
 // on the core that wrote it and at 35–38 GB/s on the other (three runs of bench/machine): why
 // the kernels keep each worker on its own rows (parallel.For).
 func HandOffRead(bytes int, budget time.Duration) (same, other float64, ok bool) {
-	if runtime.NumCPU() < 2 {
+	if runtime.NumCPU() < 2 || runtime.GOMAXPROCS(0) < 2 { // the two threads spin at once
 		return 0, 0, false
 	}
 	n := max(bytes/4/64*64, 64)
