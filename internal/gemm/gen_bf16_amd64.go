@@ -402,24 +402,15 @@ rowsloop:
 	RET
 
 // VPERMI2Q indices: lanes 0 of two registers, then lanes 1 (lo); lanes 2, then 3 (hi).
-DATA ·cvtRowsIdxLo<>+0(SB)/8, $0
-DATA ·cvtRowsIdxLo<>+8(SB)/8, $1
-DATA ·cvtRowsIdxLo<>+16(SB)/8, $8
-DATA ·cvtRowsIdxLo<>+24(SB)/8, $9
-DATA ·cvtRowsIdxLo<>+32(SB)/8, $2
-DATA ·cvtRowsIdxLo<>+40(SB)/8, $3
-DATA ·cvtRowsIdxLo<>+48(SB)/8, $10
-DATA ·cvtRowsIdxLo<>+56(SB)/8, $11
-GLOBL ·cvtRowsIdxLo<>(SB), RODATA, $64
-DATA ·cvtRowsIdxHi<>+0(SB)/8, $4
-DATA ·cvtRowsIdxHi<>+8(SB)/8, $5
-DATA ·cvtRowsIdxHi<>+16(SB)/8, $12
-DATA ·cvtRowsIdxHi<>+24(SB)/8, $13
-DATA ·cvtRowsIdxHi<>+32(SB)/8, $6
-DATA ·cvtRowsIdxHi<>+40(SB)/8, $7
-DATA ·cvtRowsIdxHi<>+48(SB)/8, $14
-DATA ·cvtRowsIdxHi<>+56(SB)/8, $15
-GLOBL ·cvtRowsIdxHi<>(SB), RODATA, $64
 `)
+	for _, t := range []struct {
+		name string
+		idx  [8]int
+	}{{"Lo", [8]int{0, 1, 8, 9, 2, 3, 10, 11}}, {"Hi", [8]int{4, 5, 12, 13, 6, 7, 14, 15}}} {
+		for i, v := range t.idx {
+			fmt.Fprintf(&b, "DATA ·cvtRowsIdx%s<>+%d(SB)/8, $%d\n", t.name, 8*i, v)
+		}
+		fmt.Fprintf(&b, "GLOBL ·cvtRowsIdx%s<>(SB), RODATA, $64\n", t.name)
+	}
 	return b.String()
 }
