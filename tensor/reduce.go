@@ -79,10 +79,7 @@ func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 		parts := make([]float32, blocks*inner)
 		parallelFor(blocks, sumBlock*inner, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				part := parts[b*inner : (b+1)*inner]
-				for j := b * sumBlock; j < min((b+1)*sumBlock, d); j++ {
-					vecmath.Add(part, part, src[j*inner:(j+1)*inner])
-				}
+				sumRows(parts[b*inner:(b+1)*inner], src, b*sumBlock, min((b+1)*sumBlock, d))
 			}
 		})
 		addPartials(out.data, parts, scale)
@@ -90,32 +87,36 @@ func sumScaled(op string, t *Tensor, axis int, keepdim, mean bool) *Tensor {
 	}
 	parallelFor(outer, d*inner, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
-			sumColumns(out.data[o*inner:(o+1)*inner], src[o*d*inner:(o+1)*d*inner], 0, d, inner, scale)
+			sumColumns(out.data[o*inner:(o+1)*inner], src[o*d*inner:(o+1)*d*inner], d, scale)
 		}
 	})
 	return out
 }
 
-// sumColumns writes into dst the sums (times scale) of columns lo..lo+len(dst) of src, a
-// (d, inner) row-major block. It adds rows with the vector kernel into float32 partial sums of
-// sumBlock rows each (short enough that float32 loses nothing that matters) and adds those into
-// float64 totals.
-func sumColumns(dst, src []float32, lo, d, inner int, scale float64) {
+// sumColumns writes into dst the sums (times scale) of the columns of src, a (d, len(dst))
+// row-major block. It adds rows with the vector kernel into float32 partial sums of sumBlock rows
+// each (short enough that float32 loses nothing that matters) and adds those into float64 totals.
+func sumColumns(dst, src []float32, d int, scale float64) {
 	n := len(dst)
 	acc := make([]float64, n)
 	part := make([]float32, n)
 	for j0 := 0; j0 < d; j0 += sumBlock {
-		clear(part)
-		for j := j0; j < min(j0+sumBlock, d); j++ {
-			row := src[j*inner+lo : j*inner+lo+n]
-			vecmath.Add(part, part, row)
-		}
+		sumRows(part, src, j0, min(j0+sumBlock, d))
 		for i, p := range part {
 			acc[i] += float64(p)
 		}
 	}
 	for i := range dst {
 		dst[i] = float32(acc[i] * scale)
+	}
+}
+
+// sumRows sets part to the float32 sum of rows [j0, j1) of src, rows of len(part).
+func sumRows(part, src []float32, j0, j1 int) {
+	n := len(part)
+	clear(part)
+	for j := j0; j < j1; j++ {
+		vecmath.Add(part, part, src[j*n:(j+1)*n])
 	}
 }
 
