@@ -191,55 +191,32 @@ func asFloats(x []uint32) []float32 {
 }
 
 // packABF16 packs rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) into mr-row panels of bf16
-// pairs (see the layout above); rows past mb are zero. tmp holds at least max(mb, 8)·kp values.
+// pairs (see the layout above); rows past mb are zero. tmp holds at least 8·kp values.
 func packABF16(p *problem, i0, mb, p0, kb, mr int, dst, tmp []uint32) {
 	kp := (kb + 1) / 2
-	if p.transA && mr == 8 {
+	if p.transA {
 		// A is k×m: rows 2q and 2q+1 of the block, paired, give pair q of every row at once,
-		// written straight into the panels (row i of the block at dst[(i/8)·8kp + 8q + i%8]).
+		// written straight into the panels (row i of the block at dst[(i/mr)·mr·kp + q·mr +
+		// i%mr]): with 8-row panels the whole 16s of rows in one vector pass, the rest (and other
+		// panel heights, which only tests use) one by one.
 		for q := range kp {
 			r0 := p.a[(p0+2*q)*p.lda+i0 : (p0+2*q)*p.lda+i0+mb]
 			var r1 []float32
 			done := 0
 			if 2*q+1 < kb {
 				r1 = p.a[(p0+2*q+1)*p.lda+i0 : (p0+2*q+1)*p.lda+i0+mb]
-				done = pairRowsPanels(dst[q*8:], 8*kp, r0, r1)
+				if mr == 8 {
+					done = pairRowsPanels(dst[q*8:], 8*kp, r0, r1)
+				}
 			}
-			for i := done; i < roundUp(mb, 8); i++ {
+			for i := done; i < roundUp(mb, mr); i++ {
 				var v uint32
 				if i < mb && r1 != nil {
 					v = pair(r0[i], r1[i])
 				} else if i < mb {
 					v = pair(r0[i], 0)
 				}
-				dst[i/8*8*kp+q*8+i%8] = v
-			}
-		}
-		return
-	}
-	if p.transA {
-		// A is k×m: rows 2q and 2q+1 of the block, paired, give pair q of every row at once.
-		for q := range kp {
-			r0 := p.a[(p0+2*q)*p.lda+i0 : (p0+2*q)*p.lda+i0+mb]
-			var r1 []float32
-			if 2*q+1 < kb {
-				r1 = p.a[(p0+2*q+1)*p.lda+i0 : (p0+2*q+1)*p.lda+i0+mb]
-			}
-			pairRows(tmp[q*mb:(q+1)*mb], r0, r1)
-		}
-		for ir := 0; ir < mb; ir += mr {
-			rows := min(mr, mb-ir)
-			panel := dst[ir*kp : (ir+mr)*kp]
-			if rows == 8 && mr == 8 {
-				for q := range kp {
-					*(*[8]uint32)(panel[q*8:]) = [8]uint32(tmp[q*mb+ir:])
-				}
-				continue
-			}
-			for q := range kp {
-				out := panel[q*mr : (q+1)*mr]
-				copy(out[:rows], tmp[q*mb+ir:q*mb+ir+rows])
-				clear(out[rows:])
+				dst[i/mr*mr*kp+q*mr+i%mr] = v
 			}
 		}
 		return
@@ -404,7 +381,7 @@ func (kn *bf16Kernel) gemm(p *problem, kc, workers int) {
 				bf16Pool.Put(buf)
 			})
 			parallel.For(tasks, min(workers, tasks), func(lo, hi int) {
-				buf := bf16Pool.Get().(*bf16Buffers).get(roundUp(rowStep, mr)*kpMax, max(rowStep, 8)*kpMax, mr)
+				buf := bf16Pool.Get().(*bf16Buffers).get(roundUp(rowStep, mr)*kpMax, 8*kpMax, mr)
 				for t := lo; t < hi; t++ {
 					i0 := t * rowStep
 					mb := min(rowStep, m-i0)
